@@ -1,0 +1,100 @@
+"""Backend resolution for every ``cuda_ext`` op, in one place.
+
+Each op accepts ``backend="auto" | "torch" | "cuda"``:
+
+* ``"torch"`` always runs the pure-PyTorch implementation (it works on any device).
+* ``"cuda"`` runs the compiled kernel. It is an explicit request, so it is never silently
+  replaced: CPU tensors or a missing compiled extension raise an error that says why.
+* ``"auto"`` picks the kernel for CUDA tensors when the compiled extension is loaded, and
+  the PyTorch path otherwise. On CUDA without the extension it warns once per op, because
+  the user would otherwise not know they are on the slower path.
+
+The compiled extension is built explicitly by ``python -m cuda_ext build`` (see
+``cuda_ext/_build.py``); nothing is compiled or loaded at import time.
+"""
+from __future__ import annotations
+
+import warnings
+from types import ModuleType
+
+import torch
+
+BACKENDS = ("auto", "torch", "cuda")
+
+_extension: tuple[ModuleType | None, str] | None = None
+_warned: set[str] = set()
+
+
+def _load_extension() -> tuple[ModuleType | None, str]:
+    global _extension
+    if _extension is None:
+        try:
+            from cuda_ext import _build
+        except ImportError as err:  # the build helper itself is missing or broken
+            _extension = (None, f"cuda_ext._build could not be imported ({err})")
+        else:
+            _extension = _build.load()
+    return _extension
+
+
+def extension() -> ModuleType | None:
+    """The loaded compiled extension, or ``None`` when it is not built or cannot load."""
+    return _load_extension()[0]
+
+
+def extension_status() -> tuple[bool, str]:
+    """``(available, reason)``: whether the compiled extension is loaded, and why (not)."""
+    module, reason = _load_extension()
+    return module is not None, reason
+
+
+def extension_available() -> bool:
+    """Whether the compiled CUDA extension is loaded in this process."""
+    return extension() is not None
+
+
+def reset_extension_cache() -> None:
+    """Forget the cached load attempt (after ``python -m cuda_ext build`` in the same process)."""
+    global _extension
+    _extension = None
+    _warned.clear()
+
+
+def resolve_backend(op: str, requested: str, device: torch.device) -> str:
+    """Resolve ``requested`` to ``"torch"`` or ``"cuda"`` for an op running on ``device``.
+
+    Args:
+        op: the op's name, used in messages (``"spmm"``).
+        requested: ``"auto"``, ``"torch"`` or ``"cuda"``.
+        device: the device of the op's main input.
+
+    Raises:
+        ValueError: unknown backend, or ``"cuda"`` requested for non-CUDA tensors.
+        RuntimeError: ``"cuda"`` requested but the compiled extension is unavailable.
+    """
+    if requested not in BACKENDS:
+        raise ValueError(f"{op}: backend must be one of {BACKENDS} (got {requested!r})")
+    if requested == "torch":
+        return "torch"
+    available, reason = extension_status()
+    if requested == "cuda":
+        if device.type != "cuda":
+            raise ValueError(f"{op}: backend='cuda' needs CUDA tensors (got tensors on {device})")
+        if not available:
+            raise RuntimeError(
+                f"{op}: backend='cuda' was requested but the compiled extension is unavailable "
+                f"({reason}); build it with `python -m cuda_ext build` or pass backend='torch'"
+            )
+        return "cuda"
+    if device.type != "cuda":
+        return "torch"
+    if available:
+        return "cuda"
+    if op not in _warned:
+        _warned.add(op)
+        warnings.warn(
+            f"{op}: using the PyTorch implementation on CUDA because the compiled extension is "
+            f"unavailable ({reason}); run `python -m cuda_ext build` for the fused kernel",
+            stacklevel=3,
+        )
+    return "torch"

@@ -1,0 +1,1 @@
+"""Graph neural networks: recommenders (LightGCN, UltraGCN), DAGNN, SpikingGCN, CKGConv, S-GCN."""

@@ -1,0 +1,27 @@
+"""Helpers shared by the test suite."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_root() -> Path:
+    """The real-data folder: ``$GRAPHSPIKE_DATA`` or ``<repo>/../shared/data``."""
+    env = os.environ.get("GRAPHSPIKE_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+def data_path(name: str) -> Path:
+    """``data_root() / name``, or skip the calling test when it is absent."""
+    path = data_root() / name
+    if not path.exists():
+        pytest.skip(f"real data {name!r} not found under {data_root()} (set GRAPHSPIKE_DATA)")
+    return path
+
+
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none visible)")
