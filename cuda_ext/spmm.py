@@ -20,6 +20,8 @@ Pieces (ARCHITECTURE.md, "cuda_ext: one op, four pieces"):
   :math:`\partial L/\partial w_e = \langle g_{\mathrm{row}_e}, x_{\mathrm{col}_e}\rangle`.
 
 The transpose is an op input (not recomputed per call): :class:`sampling.Graph` caches it.
+Its sizes are data-dependent, so under ``torch.compile`` call ``graph.transpose_csr()`` once
+before the compiled region (as one builds the graph outside the model anyway).
 
 Shapes:
     indptr ``[R + 1]`` int64, indices ``[nnz]`` int64, weight ``[nnz]`` or None,

@@ -331,7 +331,8 @@ class Graph:
 
     def to_torch_sparse(self) -> Tensor:
         """A ``torch.sparse_csr_tensor`` with the same entries."""
-        return torch.sparse_csr_tensor(self._indptr, self._indices, self.edge_values(), size=self.shape)
+        return torch.sparse_csr_tensor(self._indptr, self._indices, self.edge_values(), size=self.shape,
+                                       check_invariants=False)  # validated on construction
 
     def to_dense(self) -> Tensor:
         """Dense ``[num_rows, num_cols]`` matrix (duplicates summed); for tests and tiny graphs."""
