@@ -1,0 +1,27 @@
+"""S-GCN on protein structures (Igashov et al. 2021): PDB reading, residue graphs with
+spherical-harmonic edge features in local residue frames, spherical convolutions, networks,
+decoy sets and model-quality-assessment metrics."""
+from graphnets.protein.decoys import DecoySet, load_decoy_set, read_error_file, split_by_target, synthetic_decoy_set
+from graphnets.protein.frames import local_directions, local_frames
+from graphnets.protein.metrics import lddt_ca, pearson, per_target_correlation, spearman, top1_zscore
+from graphnets.protein.networks import SGCN, GCNLayer, ResidueGCN, SGCNScoring, global_scores
+from graphnets.protein.pdb import RESIDUE_TYPES, PDBFormatError, ProteinStructure, parse_pdb, read_pdb
+from graphnets.protein.residue_graph import (
+    NUM_NODE_FEATURES,
+    ResidueGraph,
+    collate_residue_graphs,
+    node_features,
+    residue_graph,
+)
+from graphnets.protein.spherical_conv import SphericalConvolution, edge_incidence
+from graphnets.protein.spherical_harmonics import sh_index, spherical_harmonics
+from graphnets.protein.synthetic import backbone_from_ca, structure_from_ca, synthetic_decoy, synthetic_native
+
+__all__ = [
+    "DecoySet", "GCNLayer", "NUM_NODE_FEATURES", "PDBFormatError", "ProteinStructure", "RESIDUE_TYPES",
+    "ResidueGCN", "ResidueGraph", "SGCN", "SGCNScoring", "SphericalConvolution", "backbone_from_ca",
+    "collate_residue_graphs", "edge_incidence", "global_scores", "lddt_ca", "load_decoy_set", "local_directions",
+    "local_frames", "node_features", "parse_pdb", "pearson", "per_target_correlation", "read_error_file",
+    "read_pdb", "residue_graph", "sh_index", "spearman", "spherical_harmonics", "split_by_target",
+    "structure_from_ca", "synthetic_decoy", "synthetic_decoy_set", "synthetic_native", "top1_zscore",
+]
