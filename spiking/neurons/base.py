@@ -45,7 +45,8 @@ class SpikingNeuron(sj_base.MemoryModule):
         self.decay_input = bool(decay_input)
         self.store_v_seq = bool(store_v_seq)
         self.step_mode = step_mode
-        self.register_memory("v", 0.0)
+        # V starts (and is reset by reset_net) at v_reset, or 0 for soft reset, as spikingjelly's BaseNode
+        self.register_memory("v", 0.0 if self.v_reset is None else self.v_reset)
         if self.store_v_seq:
             self.register_memory("v_seq", None)
 

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 
 import torch
+from cuda_ext.lif import lif_multistep as _fused_lif_multistep
+from cuda_ext.surrogate import SURROGATES as _FUSED_SURROGATES
 
 from .surrogate import SurrogateSpec
 
@@ -129,10 +131,25 @@ def lif_multistep(
     surrogate: SurrogateSpec,
     detach_reset: bool,
     return_v_seq: bool = False,
+    backend: str = "auto",
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     """Multi-step LIF over ``x_seq`` [T, B, ...] starting from ``v``; same contract as
-    :func:`lif_multistep_loop`, which is its specification."""
+    :func:`lif_multistep_loop`, which is its specification.
+
+    Runs the fused op ``cuda_ext.lif_multistep`` (CUDA kernel on GPU, a loop without per-step
+    autograd nodes on CPU, one backward pass over t = T-1..0) when the surrogate is one it
+    implements (``sigmoid``, ``atan``); any other spikingjelly surrogate runs the loop.
+    ``backend`` is passed to the op ("auto" | "torch" | "cuda").
+    """
     if x_seq.dim() < 1 or x_seq.shape[0] < 1:
         raise ValueError(f"lif_multistep: x_seq must be [T, ...] with T >= 1 (got shape {tuple(x_seq.shape)})")
-    return lif_multistep_loop(x_seq, v, tau, decay_input=decay_input, v_threshold=v_threshold, v_reset=v_reset,
-                              surrogate=surrogate, detach_reset=detach_reset, return_v_seq=return_v_seq)
+    if surrogate.name not in _FUSED_SURROGATES:
+        return lif_multistep_loop(x_seq, v, tau, decay_input=decay_input, v_threshold=v_threshold, v_reset=v_reset,
+                                  surrogate=surrogate, detach_reset=detach_reset, return_v_seq=return_v_seq)
+    if not isinstance(v, torch.Tensor):
+        v = torch.full(x_seq.shape[1:], float(v), dtype=x_seq.dtype, device=x_seq.device)  # [B, ...]
+    spikes, v_seq = _fused_lif_multistep(
+        x_seq, v, tau=tau, v_threshold=v_threshold, v_reset=v_reset, decay_input=decay_input,
+        detach_reset=detach_reset, surrogate=surrogate.name, alpha=surrogate.alpha, return_v=True, backend=backend)
+    # clone: a view would break spikingjelly's in-place detach_net/reset
+    return spikes, v_seq[-1].clone(), (v_seq if return_v_seq else None)
