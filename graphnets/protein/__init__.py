@@ -15,7 +15,13 @@ from graphnets.protein.residue_graph import (
 )
 from graphnets.protein.spherical_conv import SphericalConvolution, edge_incidence
 from graphnets.protein.spherical_harmonics import sh_index, spherical_harmonics
-from graphnets.protein.synthetic import backbone_from_ca, structure_from_ca, synthetic_decoy, synthetic_native
+from graphnets.protein.synthetic import (
+    backbone_from_ca,
+    structure_from_ca,
+    synthetic_decoy,
+    synthetic_native,
+    torsion_decoy,
+)
 
 __all__ = [
     "DecoySet", "GCNLayer", "NUM_NODE_FEATURES", "PDBFormatError", "ProteinStructure", "RESIDUE_TYPES",
@@ -23,5 +29,5 @@ __all__ = [
     "collate_residue_graphs", "edge_incidence", "global_scores", "lddt_ca", "load_decoy_set", "local_directions",
     "local_frames", "node_features", "parse_pdb", "pearson", "per_target_correlation", "read_error_file",
     "read_pdb", "residue_graph", "sh_index", "spearman", "spherical_harmonics", "split_by_target",
-    "structure_from_ca", "synthetic_decoy", "synthetic_decoy_set", "synthetic_native", "top1_zscore",
+    "structure_from_ca", "synthetic_decoy", "synthetic_decoy_set", "synthetic_native", "top1_zscore", "torsion_decoy",
 ]
