@@ -1,0 +1,81 @@
+"""``torch.utils.data.Dataset`` shell shared by the neuromorphic datasets: frames + label,
+optional disk cache, transforms."""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import numpy as np
+import torch
+
+from .cache import FrameCache
+from .integrate import SPLIT_BY
+
+
+def check_frames_args(fn: str, T: int, split_by: str) -> None:
+    if isinstance(T, bool) or not isinstance(T, int) or T <= 0:
+        raise ValueError(f"{fn}: T (frames per sample) must be a positive int (got {T!r})")
+    if split_by not in SPLIT_BY:
+        raise ValueError(f"{fn}: split_by must be one of {SPLIT_BY} (got {split_by!r})")
+
+
+class FrameDataset(torch.utils.data.Dataset):
+    """Base class: subclasses fill ``self.labels`` (list of int) and implement
+    :meth:`build_frames` (numpy float32 frames of sample ``i``) and :meth:`cache_params`.
+
+    ``__getitem__`` returns ``(frames, label)`` with ``frames`` a float32 tensor ``[T, ...]``
+    (``[T, 2, H, W]`` for cameras, ``[T, units]`` for audio) after ``transform``, and ``label``
+    an int after ``target_transform``. With ``cache_dir`` the frames are cached on disk
+    (:class:`~spiking.datasets.cache.FrameCache`); ``in_memory=True`` also keeps them in RAM.
+    """
+
+    name = "frames"
+
+    def __init__(self, cache_dir: str | os.PathLike | None = None, in_memory: bool = False,
+                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+        self.labels: list[int] = []
+        self.cache_dir = cache_dir
+        self.in_memory = bool(in_memory)
+        self.transform = transform
+        self.target_transform = target_transform
+        self._cache: FrameCache | None = None
+        self._ram: dict[int, np.ndarray] = {}
+
+    def cache_params(self) -> dict:
+        raise NotImplementedError(f"{type(self).__name__}.cache_params must be defined by the subclass")
+
+    def build_frames(self, index: int) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__}.build_frames must be defined by the subclass")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def frames(self, index: int) -> np.ndarray:
+        """Un-transformed frames of sample ``index`` (numpy float32)."""
+        if index in self._ram:
+            return self._ram[index]
+        if self.cache_dir is not None:
+            if self._cache is None:
+                self._cache = FrameCache(self.cache_dir, self.name, self.cache_params())
+            out = self._cache.get(index, lambda: self.build_frames(index))
+        else:
+            out = self.build_frames(index)
+        if self.in_memory:
+            self._ram[index] = out
+        return out
+
+    def __getitem__(self, index: int):
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"{type(self).__name__}: index {index} out of range for {len(self)} samples")
+        index = index % len(self)
+        x = torch.from_numpy(self.frames(index))
+        y = self.labels[index]
+        if self.transform is not None:
+            x = self.transform(x)
+        if self.target_transform is not None:
+            y = self.target_transform(y)
+        return x, y
+
+    def class_counts(self) -> dict[int, int]:
+        u, c = np.unique(np.asarray(self.labels), return_counts=True)
+        return {int(a): int(b) for a, b in zip(u, c)}
