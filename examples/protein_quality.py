@@ -295,13 +295,15 @@ def main(argv: Optional[list[str]] = None) -> dict:
         w.writeheader()
         w.writerows(rows)
     os.replace(out / "metrics.csv.tmp", out / "metrics.csv")
-    summary = {"config": resolved, "models": results, "wall_seconds": time.perf_counter() - t0}
+    summary = {"config": resolved, "models": results}
     if "sgcn" in results and "gcn" in results:
         summary["sgcn_minus_gcn_residue_pearson"] = results["sgcn"]["residue"]["pearson"] - results["gcn"]["residue"]["pearson"]
         summary["sgcn_minus_gcn_global_pearson"] = (results["sgcn"]["global_lddt"]["pearson"]
                                                     - results["gcn"]["global_lddt"]["pearson"])
-    atomic_write_text(out / "metrics.json", json.dumps(_finite(summary), indent=2, allow_nan=False))
     scatter_plot(out / "scatter.png", results)
+    summary["wall_seconds"] = time.perf_counter() - t0
+    summary = _finite(summary)
+    atomic_write_text(out / "metrics.json", json.dumps(summary, indent=2, allow_nan=False))
     print(f"wall_seconds: {summary['wall_seconds']:.1f} out: {out}")
     return summary
 

@@ -50,7 +50,7 @@ NUM_NODE_FEATURES = len(RESIDUE_TYPES) + 3
 
 @dataclass(frozen=True)
 class ResidueGraph:
-    """A residue graph (one protein model, or a batch of them as one block-diagonal graph).
+    r"""A residue graph (one protein model, or a batch of them as one block-diagonal graph).
 
     Attributes:
         graph: CSR adjacency, row ``i`` lists the residues ``j`` it aggregates from.
@@ -127,7 +127,7 @@ def residue_graph(
     name: str = "",
     target: str = "",
 ) -> ResidueGraph:
-    """Build the S-GCN residue graph of ``structure``.
+    r"""Build the S-GCN residue graph of ``structure``.
 
     Args:
         structure: a parsed model (:func:`graphnets.protein.read_pdb`).
