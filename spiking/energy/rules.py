@@ -11,7 +11,8 @@ FLOPs here are multiply-accumulates of the dense computation (the "FLOPs" of the
 * ``convolution``: ``B * prod(out_spatial) * C_out * (C_in/groups) * prod(kernel)``
   (transposed: ``B * prod(in_spatial) * C_in * (C_out/groups) * prod(kernel)``).
 * ``graphspike::spmm`` (CSR aggregation, ``x`` ``[C, F]``): ``nnz * F``.
-* batch norm: one multiply-add per element; average pooling: one addition per summed element.
+* batch norm: one multiply-add per element; average pooling over ``k`` elements: ``k - 1``
+  additions per output (the ``1/k`` scale folds into the next layer, as spikingjelly counts).
 
 Accumulates for a binary (spike) activation operand, two ways (``ac_count`` option):
 
@@ -156,18 +157,20 @@ def _rule_avg_pool(args, kwargs, out, module):
     kernel = args[1]
     kernel = [kernel] if isinstance(kernel, int) else list(kernel)
     o = out[0] if isinstance(out, (tuple, list)) else out
-    return OpCall("pool", float(o.numel() * prod(kernel)), False, 0, 0, 0.0, 0.0, additive=True)
+    # k - 1 additions per output; the 1/k scale folds into the next layer (as spikingjelly counts)
+    return OpCall("pool", float(o.numel() * (prod(kernel) - 1)), False, 0, 0, 0.0, 0.0, additive=True)
 
 
 def _rule_adaptive_avg_pool(args, kwargs, out, module):
-    return OpCall("pool", float(args[0].numel()), False, 0, 0, 0.0, 0.0, additive=True)
+    # every input element is added once into its output, minus one per output (a reduction)
+    return OpCall("pool", float(args[0].numel() - out.numel()), False, 0, 0, 0.0, 0.0, additive=True)
 
 
 def _rule_mean_in_pool(args, kwargs, out, module):
     # mean.dim is how adaptive average pooling to size 1 dispatches; elsewhere it is not a layer
     if module is None or "AvgPool" not in type(module).__name__:
         return None
-    return OpCall("pool", float(args[0].numel()), False, 0, 0, 0.0, 0.0, additive=True)
+    return OpCall("pool", float(args[0].numel() - out.numel()), False, 0, 0, 0.0, 0.0, additive=True)
 
 
 Rule = Callable[[tuple, dict, Any, Optional[torch.nn.Module]], Optional[OpCall]]
