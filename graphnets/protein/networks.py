@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from cuda_ext import spmm
 from graphnets.protein.residue_graph import NUM_NODE_FEATURES, ResidueGraph
-from graphnets.protein.spherical_conv import SphericalConvolution
+from graphnets.protein.spherical_conv import SphericalConvolution, edge_incidence
 from sampling import Graph
 
 __all__ = ["SGCN", "SGCNScoring", "ResidueGCN", "GCNLayer", "global_scores"]
@@ -133,7 +133,8 @@ class SGCN(nn.Module):
 
     def forward(self, data: ResidueGraph) -> Tensor:
         _check_input("SGCN", data, self.in_channels)
-        out = self.trunk(data.x, lambda conv, h: conv(h, data.graph, data.sh), last_activation=False)
+        inc = edge_incidence(data.graph)
+        out = self.trunk(data.x, lambda conv, h: conv(h, data.graph, data.sh, inc), last_activation=False)
         return torch.sigmoid(out.squeeze(-1))  # [R]
 
     def extra_repr(self) -> str:
@@ -169,8 +170,9 @@ class SGCNScoring(nn.Module):
 
     def forward(self, data: ResidueGraph) -> Tensor:
         _check_input("SGCNScoring", data, self.in_channels)
+        inc = edge_incidence(data.graph)
         # every convolution of S-GCN_s has its ELU (the official conv4 too), no dropout before the MLP
-        h = self.trunk(data.x, lambda conv, z: conv(z, data.graph, data.sh), last_activation=True)
+        h = self.trunk(data.x, lambda conv, z: conv(z, data.graph, data.sh, inc), last_activation=True)
         for i, lin in enumerate(self.mlp):
             h = lin(h)
             if i < len(self.mlp) - 1:

@@ -13,12 +13,16 @@ Each :math:`S_k` is a rotation-invariant "directional adjacency"; the filter lea
 residue pair is :math:`\sum_k Y_k(\hat d) W_k`, a function on the sphere expanded to degree
 :math:`P-1`.
 
-Computation (aggregate, then transform): messages :math:`m_{ij} = Y(\hat d_{ij}) \otimes x_j`
-(``[E, P^2 * F_in]``) are summed into their destination rows with
-:func:`cuda_ext.spmm` over the edge-incidence CSR (rows = residues, columns = edges; the same
-deterministic, atomics-free op as every other aggregation), then one matmul with the stacked
-:math:`[W_0; \dots; W_{P^2-1}]` (``[P^2 F_{in}, F_{out}]``). Equal to the official per-``k``
-loop of sparse products, in one pass.
+Computation (transform, filter, aggregate): one matmul :math:`X [W_0 \dots W_{P^2-1}]`
+(``[N, P^2 F_{out}]``), gathered at the edge sources; per edge the message
+:math:`m_{ij} = \sum_k Y_k(\hat d_{ij}) (X W_k)_j` (``[E, F_out]``, a batched matmul); the
+messages are summed into their destination rows with :func:`cuda_ext.spmm` over the
+edge-incidence CSR (rows = residues, columns = edges; the same deterministic, atomics-free op as
+every other aggregation). Equal to the official per-``k`` loop of ``P^2`` sparse products, in one
+pass; aggregating ``F_out``-wide messages was ~1.8x faster (forward + backward, 23 -> 20
+channels, orders 5 and 10, 4 decoys / 8186 edges, one thread of a shared 2-core CPU) than
+aggregating ``P^2 F_in``-wide messages first. ``incidence`` (:func:`edge_incidence`) may be passed in so a
+network builds it once per forward.
 
 Differences from the official layer: the non-linearity is not part of the layer (the networks
 apply it; the official layer also silently maps ``'tanh'``/``'mish'`` to identity through a typo);
@@ -32,7 +36,8 @@ Args:
     bias: learn :math:`b`.
 
 Shapes:
-    x ``[N, F_in]``, graph with ``N`` rows, sh ``[E, P^2]`` in CSR edge order -> ``[N, F_out]``.
+    x ``[N, F_in]``, graph with ``N`` rows, sh ``[E, P^2]`` in CSR edge order -> ``[N, F_out]``;
+    optional ``incidence`` = ``edge_incidence(graph)``.
 
 Example:
     >>> conv = SphericalConvolution(23, 20, order=5)
@@ -41,6 +46,7 @@ Example:
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 from torch import Tensor, nn
@@ -81,7 +87,7 @@ class SphericalConvolution(nn.Module):
             if self.bias is not None:
                 self.bias.zero_()
 
-    def forward(self, x: Tensor, graph: Graph, sh: Tensor) -> Tensor:
+    def forward(self, x: Tensor, graph: Graph, sh: Tensor, incidence: Optional[Graph] = None) -> Tensor:
         if x.dim() != 2 or x.shape[1] != self.in_channels:
             raise ValueError(f"SphericalConvolution.forward: x must be [N, {self.in_channels}] (got {tuple(x.shape)})")
         if x.shape[0] != graph.num_rows or graph.num_cols != graph.num_rows:
@@ -93,13 +99,14 @@ class SphericalConvolution(nn.Module):
                 f"SphericalConvolution.forward: sh must be [E={graph.num_edges}, P^2={self.num_harmonics}] "
                 f"(got {tuple(sh.shape)})"
             )
-        n, e = x.shape[0], graph.num_edges
+        e = graph.num_edges
         out = x @ self.root_weight
         if e:
-            xj = x.index_select(0, graph.indices)  # [E, F_in]
-            msg = (sh.unsqueeze(2) * xj.unsqueeze(1)).reshape(e, -1)  # [E, P^2 * F_in]
-            agg = spmm(edge_incidence(graph), msg)  # [N, P^2 * F_in]
-            out = out + agg @ self.sh_weight.reshape(-1, self.out_channels)  # [P^2 * F_in, F_out]
+            # transform, then filter per edge, then aggregate (F_out wide, not P^2 * F_in)
+            xw = (x @ self.sh_weight.permute(1, 0, 2).reshape(self.in_channels, -1))  # [N, P^2 * F_out]
+            xw = xw.index_select(0, graph.indices).view(e, self.num_harmonics, self.out_channels)  # [E, P^2, F_out]
+            msg = torch.bmm(sh.unsqueeze(1), xw).squeeze(1)  # [E, F_out] = sum_k Y_k(d_e) (x W_k)[src_e]
+            out = out + spmm(incidence if incidence is not None else edge_incidence(graph), msg)  # [N, F_out]
         if self.bias is not None:
             out = out + self.bias
         return out
