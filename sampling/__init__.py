@@ -1,4 +1,14 @@
 """graphspike's shared data layer: graph structure and samplers used by graph and spiking models."""
+from sampling.bpr import sample_bpr_triples, sample_positive_pairs
 from sampling.graph import Graph, InvalidGraphError
+from sampling.negatives import PositiveSets, sample_negatives, sample_uniform_items
 
-__all__ = ["Graph", "InvalidGraphError"]
+__all__ = [
+    "Graph",
+    "InvalidGraphError",
+    "PositiveSets",
+    "sample_bpr_triples",
+    "sample_negatives",
+    "sample_positive_pairs",
+    "sample_uniform_items",
+]
