@@ -1,0 +1,68 @@
+"""Command line of :mod:`cuda_ext`.
+
+``python -m cuda_ext build [--arch "9.0;8.0"] [--quiet]``
+    compile every CUDA source into the build directory; exit status 1 on a compile error.
+``python -m cuda_ext info``
+    print the extension status and, for each op, the backend ``"auto"`` resolves to on CPU
+    and on CUDA tensors, and why.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import torch
+
+OPS = ("spmm", "lif_multistep", "gather_rows")
+
+
+def _build(args: argparse.Namespace) -> int:
+    from cuda_ext import _build
+
+    start = time.perf_counter()
+    print(f"building {_build.EXTENSION_NAME} into {_build.build_dir()} "
+          f"(archs: {args.arch or 'TORCH_CUDA_ARCH_LIST or ' + _build.DEFAULT_ARCH})", flush=True)
+    try:
+        path = _build.build(args.arch, verbose=not args.quiet)
+    except (RuntimeError, OSError) as err:  # compiler failure, missing nvcc, CPU-only torch
+        print(f"cuda_ext build FAILED after {time.perf_counter() - start:.0f} s: {err}", file=sys.stderr)
+        return 1
+    print(f"built {path} in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+def _info(_: argparse.Namespace) -> int:
+    from cuda_ext import _build
+    from cuda_ext._backend import extension_status
+
+    available, reason = extension_status()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    print(f"torch {torch.__version__} (CUDA {torch.version.cuda}); GPU: {gpu or 'none visible'}")
+    print(f"build directory: {_build.build_dir()}")
+    print(f"extension: {'available' if available else 'unavailable'} -- {reason}")
+    for op in OPS:
+        cuda_choice = "cuda kernel" if available else "torch (extension unavailable: warns once)"
+        if gpu is None:
+            cuda_choice += " [no GPU here]"
+        print(f"  {op:14s} auto on CPU tensors -> torch (reference/CPU path); "
+              f"auto on CUDA tensors -> {cuda_choice}")
+    print("  gather_rows uses the zero-copy kernel only for a pinned CPU table with a CUDA index")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cuda_ext", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_build = sub.add_parser("build", help="compile the CUDA extension")
+    p_build.add_argument("--arch", default=None, help='CUDA arch list, e.g. "9.0" or "8.0;9.0" (default 9.0)')
+    p_build.add_argument("--quiet", action="store_true", help="do not print compiler commands")
+    p_build.set_defaults(func=_build)
+    p_info = sub.add_parser("info", help="print which backend each op uses and why")
+    p_info.set_defaults(func=_info)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
