@@ -1,12 +1,17 @@
 """The ANN counterpart of a spiking network: every spiking neuron replaced by ``nn.ReLU``.
 
 This is the comparison the SNN papers make ("the same architecture as an ANN"): identical
-synaptic layers, real-valued activations, every synaptic op a MAC. The twin is a deep copy;
-the original model is not modified.
+synaptic layers, real-valued activations, every synaptic op a MAC. The twin is a deep copy of the
+modules, parameters and buffers (plain attributes such as a graph are shared); the original model
+is not modified. Neurons called functionally (``cuda_ext.lif_multistep`` inside a ``forward``)
+cannot be replaced: give such models an explicit ANN counterpart.
 """
 from __future__ import annotations
 
 import copy
+from typing import Any
+
+import torch
 
 from spikingjelly.activation_based import functional as sj_functional
 from torch import nn
@@ -35,7 +40,14 @@ def make_ann_twin(model: nn.Module) -> nn.Module:
     if is_spiking_neuron(model):
         return nn.ReLU()
     sj_functional.reset_net(model)  # do not copy a stale membrane state
-    twin = copy.deepcopy(model)
+    # share plain (non-module, non-tensor) attributes such as an immutable sampling.Graph held by
+    # a wrapper: only modules, parameters and buffers are copied
+    memo: dict[int, Any] = {}
+    for module in model.modules():
+        for key, value in vars(module).items():
+            if not key.startswith("_") and not isinstance(value, (nn.Module, torch.Tensor)):
+                memo[id(value)] = value
+    twin = copy.deepcopy(model, memo)
     _replace(twin)
     return twin
 

@@ -7,7 +7,10 @@ inside a ``forward`` that module hooks alone would miss -- and graphspike's regi
 keep a stack of the running modules, so each op is charged to the innermost module
 (its qualified name). Spiking neurons (spikingjelly ``BaseNode`` or graphspike neurons marked
 ``is_spiking_neuron``) are counted from their hooks: input elements (state updates),
-output spikes, state bits; ops inside a neuron are its internal dynamics, not synapses.
+output spikes, state bits; ops inside a neuron are its internal dynamics, not synapses. A
+functional call of the fused ``torch.ops.graphspike.lif_multistep`` op outside any neuron module
+(e.g. ``cuda_ext.lif_multistep`` inside a model's ``forward``) is counted as a neuron row of the
+calling module.
 """
 from __future__ import annotations
 
@@ -83,6 +86,8 @@ class EnergyCounter:
         self._handles: list[Any] = []
         self._mode: Optional[_Mode] = None
         self._neuron_depth = 0
+        ns = torch.ops.graphspike
+        self._lif_op = ns.lif_multistep.default if hasattr(ns, "lif_multistep") else None
 
     # rows ------------------------------------------------------------------------------
     @property
@@ -127,10 +132,20 @@ class EnergyCounter:
 
     # dispatch --------------------------------------------------------------------------
     def _on_op(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
-        rule = self.rules.get(func)
-        if rule is None or self._neuron_depth > 0:
+        if self._neuron_depth > 0:
             return
         name, module = self._stack[-1] if self._stack else (ROOT, None)
+        if func is self._lif_op:
+            # the fused LIF op called functionally (no neuron module): a neuron row of the caller
+            x, spikes = args[0], out[0]
+            with torch.no_grad():
+                _, nnz, numel = nonzero_stats(spikes)
+            state_bits = 2.0 * x.numel() * x.element_size() * 8
+            self._row(name, module, "neuron").add_neuron_call(x.numel(), nnz, numel, state_bits)
+            return
+        rule = self.rules.get(func)
+        if rule is None:
+            return
         call = rule(args, kwargs, out, module)
         if call is None:
             return

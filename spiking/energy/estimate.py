@@ -26,7 +26,7 @@ import torch
 from spikingjelly.activation_based import functional as sj_functional
 from torch import nn
 
-from .ann_twin import make_ann_twin
+from .ann_twin import count_neurons, make_ann_twin
 from .counter import EnergyCounter
 from .presets import EnergyPreset, get_preset
 from .report import EnergyOptions, EnergyReport, build_report
@@ -146,7 +146,8 @@ def estimate_energy(
             needs ``T``).
         neuron_updates: add one AC per neuron per step for the state update.
         memory: add the memory-access term (reported separately).
-        ann: also count the ANN twin (neurons -> ReLU, all MAC, one step) and store it in ``report.ann``.
+        ann: also count the ANN twin (neurons -> ReLU, all MAC, one step) and store it in ``report.ann``
+            (skipped, with a note, when the model has no neuron modules).
 
     Returns:
         an :class:`~spiking.energy.report.EnergyReport` (``.table()``, ``.to_dict()``, ``.to_json()``).
@@ -176,7 +177,9 @@ def estimate_energy(
 
     counter = count_ops(model, _calls(example_input, T, step_mode))
     report = build_report(counter.stats, unit, opts)
-    if ann:
+    if ann and count_neurons(model) == 0:
+        report.notes.append("ANN twin skipped: the model has no spiking-neuron modules to replace")
+    elif ann:
         twin = make_ann_twin(model)
         twin_calls = _calls(example_input, 1 if T is not None else None, step_mode)
         twin_opts = EnergyOptions(bn=bn, memory=memory, all_mac=True)

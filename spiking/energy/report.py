@@ -8,10 +8,11 @@ Energy model (Horowitz 45 nm, the SNN literature's convention):
 * a synaptic layer (conv, linear, matmul, spmm) whose activation input is **binary** counts
   ``AC = r x FLOPs`` (``ac_count="rate"``) or the exact spike-triggered weight uses
   (``ac_count="exact"``); a **real-valued** input counts ``MAC = FLOPs``;
-* additions-only ops count AC = FLOPs: average pooling, and ``spmm`` without edge weights;
+* additions-only ops count AC = FLOPs: average pooling, ``index_add`` scatter-adds (event-driven
+  synapses given as spike coordinates), and ``spmm`` without edge weights;
 * batch norm: folded into the preceding layer (``bn="fold"``, nothing counted, the papers'
   convention) or one MAC per element (``bn="count"``);
-* the **first layer** (the module running the first synaptic op): ``first_layer="auto"``
+* the **first layer** (the module and op kind of the first synaptic op executed): ``first_layer="auto"``
   (binary -> AC, real -> MAC), ``"mac"`` (always MAC, e.g. static images), ``"ac"``
   (AC x non-zero rate, e.g. event counts that are small integers);
 * ``static_input="once"``: a static input repeated over ``T`` steps drives the first layer once,
@@ -183,17 +184,19 @@ class EnergyReport:
             ratio = self.energy_pJ / self.ann.energy_pJ if self.ann.energy_pJ else float("nan")
             lines.append(f"ANN twin: MAC {self.ann.mac:.4g}, AC {self.ann.ac:.4g}, {self.ann.energy_mJ:.6g} mJ; "
                          f"SNN/ANN energy = {ratio:.4f}")
-        lines.append("* first layer")
+        if any(r.first_layer for r in self.layers):
+            lines.append("* first layer")
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.table()
 
 
-def _first_scope(stats: list[LayerStats]) -> Optional[str]:
-    for row in stats:  # stats are in first-execution order
+def _first_key(stats: list[LayerStats]) -> Optional[tuple[str, str]]:
+    """``(name, op)`` of the first synaptic row executed (stats are in first-execution order)."""
+    for row in stats:
         if row.op in SYNAPTIC_OPS:
-            return row.name
+            return row.name, row.op
     return None
 
 
@@ -215,12 +218,12 @@ def _synaptic_counts(row: LayerStats, opts: EnergyOptions, first: bool) -> tuple
 
 def build_report(stats: list[LayerStats], preset: EnergyPreset, opts: EnergyOptions) -> EnergyReport:
     """Apply the options and unit energies to raw :class:`LayerStats`."""
-    first_name = _first_scope(stats)
+    first_key = _first_key(stats)
     layers: list[LayerEnergy] = []
     notes: list[str] = []
     per_bit = preset.memory_pj_per_bit
     for row in stats:
-        first = row.name == first_name and row.op in SYNAPTIC_OPS
+        first = (row.name, row.op) == first_key
         rate = None
         outputs = None
         spikes = None
@@ -244,7 +247,7 @@ def build_report(stats: list[LayerStats], preset: EnergyPreset, opts: EnergyOpti
                 mac, ac, mem_bits = 0.0, 0.0, 0.0
             else:
                 mac, ac = row.flops, 0.0
-        elif row.op == "pool":
+        elif row.op in ("pool", "scatter"):
             mac, ac = 0.0, row.flops
         else:  # pragma: no cover - every rule returns one of the kinds above
             raise ValueError(f"build_report: unknown op kind {row.op!r}")
@@ -258,6 +261,6 @@ def build_report(stats: list[LayerStats], preset: EnergyPreset, opts: EnergyOpti
             outputs=outputs, output_rate=out_rate, memory_bits=mem_bits if opts.memory else 0.0,
             memory_pJ=mem_bits * per_bit if opts.memory else 0.0,
         ))
-    if first_name is None:
+    if first_key is None:
         notes.append("no synaptic op (conv/linear/matmul/spmm) was executed")
     return EnergyReport(layers=layers, preset=preset, options=opts, notes=notes)

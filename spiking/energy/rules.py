@@ -11,6 +11,7 @@ FLOPs here are multiply-accumulates of the dense computation (the "FLOPs" of the
 * ``convolution``: ``B * prod(out_spatial) * C_out * (C_in/groups) * prod(kernel)``
   (transposed: ``B * prod(in_spatial) * C_in * (C_out/groups) * prod(kernel)``).
 * ``graphspike::spmm`` (CSR aggregation, ``x`` ``[C, F]``): ``nnz * F``.
+* ``index_add`` (event-driven gather + scatter-add): one addition per source element.
 * batch norm: one multiply-add per element; average pooling over ``k`` elements: ``k - 1``
   additions per output (the ``1/k`` scale folds into the next layer, as spikingjelly counts).
 
@@ -173,6 +174,13 @@ def _rule_mean_in_pool(args, kwargs, out, module):
     return OpCall("pool", float(args[0].numel() - out.numel()), False, 0, 0, 0.0, 0.0, additive=True)
 
 
+def _rule_index_add(args, kwargs, out, module):
+    # out[index[i]] += source[i]: one addition per source element (event-driven gather + scatter-add,
+    # e.g. synaptic currents from a list of spike coordinates)
+    source = args[3]
+    return OpCall("scatter", float(source.numel()), False, 0, 0, 0.0, 0.0, additive=True)
+
+
 Rule = Callable[[tuple, dict, Any, Optional[torch.nn.Module]], Optional[OpCall]]
 
 
@@ -193,6 +201,8 @@ def default_rules() -> dict[Any, Rule]:
         aten._adaptive_avg_pool2d.default: _rule_adaptive_avg_pool,
         aten._adaptive_avg_pool3d.default: _rule_adaptive_avg_pool,
         aten.mean.dim: _rule_mean_in_pool,
+        aten.index_add.default: _rule_index_add,
+        aten.index_add_.default: _rule_index_add,
     }
     spmm_ns = getattr(torch.ops, "graphspike", None)
     if spmm_ns is not None and hasattr(spmm_ns, "spmm"):

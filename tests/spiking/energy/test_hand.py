@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 import cuda_ext
+from cuda_ext.lif import lif_multistep
 from sampling import Graph
 from spiking.energy import estimate_energy
 
@@ -192,3 +193,45 @@ def test_batch_norm_fold_or_count():
     assert estimate_energy(bn, x).energy_pJ == 0
     r = estimate_energy(bn, x, bn="count")
     assert _row(r, "bn").mac == 2 * 3 * 16
+
+
+# ---------------------------------------------------------------- event-driven scatter, functional LIF
+def test_index_add_scatter_counts_one_addition_per_source_element():
+    class EventSynapse(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.rand(6, 3))
+
+        def forward(self, rows, cols):  # spike coordinates -> currents [4, 3]
+            return self.w.new_zeros(4, 3).index_add(0, rows, self.w.index_select(0, cols))
+
+    r = estimate_energy(EventSynapse(), (torch.tensor([0, 2, 2, 3, 1]), torch.tensor([5, 0, 1, 1, 4])))
+    row = _row(r, "scatter")
+    assert (row.ac, row.mac) == (5 * 3, 0)
+
+
+def test_functional_lif_op_counted_as_neuron_row():
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 4, bias=False)
+
+        def forward(self, x):  # [T, B, 3]
+            return lif_multistep(self.fc(x), tau=2.0, v_threshold=0.1)
+
+    model = Functional()
+    x = torch.rand(5, 2, 3)
+    spikes = model(x)
+    r = estimate_energy(model, x)
+    row = _row(r, "neuron")
+    assert row.name == "(root)" and row.spikes == spikes.sum() and row.outputs == 5 * 2 * 4
+    assert row.flops == 5 * 2 * 4  # state updates
+
+
+def test_first_layer_is_one_op_kind_of_one_module():
+    class TwoOps(nn.Module):
+        def forward(self, x, w):
+            return (x @ w) @ w.t()  # mm then mm: one row; a bmm would be a second op kind
+
+    r = estimate_energy(TwoOps(), (torch.rand(2, 3) + 1, torch.rand(3, 3) + 1))
+    assert sum(row.first_layer for row in r.layers) == 1
