@@ -78,12 +78,12 @@ def read_atis_frames(path: str | os.PathLike, T: int, split_by: str = "number",
     W, H = sensor_size
     word = np.ndarray((n,), dtype=">u4", buffer=raw, offset=1, strides=(5,)).astype(np.int64)  # [N]
     x = raw[0::5]
-    yp = word >> 23  # 2 y + p
     t = word & 0x7FFFFF
-    if x.max() >= W or yp.max() >= 2 * H:
+    word >>= 23  # 2 y + p
+    if x.max() >= W or word.max() >= 2 * H:
         raise ValueError(
             f"read_atis_frames: coordinates outside the {W}x{H} sensor in {name!r} (got x max {x.max()}, "
-            f"y max {yp.max() >> 1})"
+            f"y max {word.max() >> 1})"
         )
     dec = np.flatnonzero(t[1:] < t[:-1])
     if dec.size:
@@ -92,8 +92,10 @@ def read_atis_frames(path: str | os.PathLike, T: int, split_by: str = "number",
             f"read_atis_frames: timestamps must be non-decreasing in {name!r} (got t[{i}]={t[i]} > t[{i + 1}]={t[i + 1]})"
         )
     counts = frame_cuts(t, T, split_by, "read_atis_frames")
-    key = np.repeat(np.arange(0, T * 2 * H * W, 2 * H * W, dtype=np.int64), counts)  # [N] frame offsets
-    key += (yp & 1) * (H * W)  # polarity plane
-    key += (yp >> 1) * W  # row
-    key += x  # column
-    return counts_to_frames(key, T, H, W)
+    # key = ((frame * H + y) * 2 + p) * W + x, i.e. frames laid out [T, H, 2, W]: (2y + p) comes
+    # straight from the word, so no polarity/row split is needed; transposed once at the end.
+    word *= W
+    word += x
+    word += np.repeat(np.arange(0, T * 2 * H * W, 2 * H * W, dtype=np.int64), counts)  # frame offsets
+    c = np.bincount(word, minlength=T * 2 * H * W).reshape(T, H, 2, W)
+    return c.transpose(0, 2, 1, 3).astype(np.float32, order="C")  # [T, 2, H, W]
