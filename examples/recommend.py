@@ -46,6 +46,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data", default="synthetic", help="'synthetic' or a dataset folder name under --root")
     p.add_argument("--root", default=os.environ.get("GRAPHSPIKE_DATA", "data"),
                    help="folder with one subfolder per dataset (default: $GRAPHSPIKE_DATA or ./data)")
+    p.add_argument("--synthetic-users", type=int, default=2000, help="users of the synthetic dataset")
+    p.add_argument("--synthetic-items", type=int, default=1500, help="items of the synthetic dataset")
     p.add_argument("--download", action="store_true", help="download the dataset into --root if missing")
     p.add_argument("--preset", default="auto",
                    help="'auto' (the dataset's preset when one exists), 'none', or a preset name")
@@ -117,7 +119,8 @@ def main(argv=None) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     config, preset = resolve_config(args)
-    data = load_dataset(args.data, args.root, download=args.download, seed=args.seed)
+    data = load_dataset(args.data, args.root, download=args.download, seed=args.seed,
+                        synthetic={"num_users": args.synthetic_users, "num_items": args.synthetic_items})
     print(data.summary())
     trainer = build_trainer(args.model, data, config, device=args.device, seed=args.seed)
     print(f"model: {args.model} (preset: {preset or 'none'}); setup {trainer.setup_seconds:.2f}s")

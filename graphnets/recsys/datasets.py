@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Union
+from typing import Any, Optional, Union
 
 import torch
 
@@ -23,15 +23,16 @@ __all__ = ["load_dataset"]
 
 
 def load_dataset(name: str, root: Union[str, os.PathLike, None] = None, *, download: bool = False,
-                 seed: int = 0) -> InteractionData:
+                 seed: int = 0, synthetic: Optional[dict[str, Any]] = None) -> InteractionData:
     """Load dataset ``name`` from ``root`` (see the module docstring); ``seed`` drives synthetic
-    generation and RecBole random splits.
+    generation and RecBole random splits; ``synthetic`` holds keyword arguments of
+    :func:`graphnets.recsys.synthetic.make_synthetic`.
 
     Raises:
         FileNotFoundError: no data found under ``root/name`` (with a hint to ``download``).
     """
     if name == "synthetic":
-        return make_synthetic(generator=torch.Generator().manual_seed(seed))
+        return make_synthetic(**(synthetic or {}), generator=torch.Generator().manual_seed(seed))
     if root is None:
         raise ValueError(f"load_dataset: dataset {name!r} needs a root folder (got root=None)")
     folder = Path(root) / name
