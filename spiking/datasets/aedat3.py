@@ -26,7 +26,7 @@ import os
 
 import numpy as np
 
-from .events import EVENT_DTYPE, make_events, validate_events
+from .events import EVENT_DTYPE, validate_events
 
 DVS128_SENSOR = (128, 128)
 MAGIC = b"#!AER-DAT3.1"

@@ -17,7 +17,7 @@ import os
 import numpy as np
 
 from .events import EVENT_DTYPE, validate_events
-from .integrate import counts_to_frames, frame_cuts
+from .integrate import frame_cuts
 
 NMNIST_SENSOR = (34, 34)  # (W, H)
 NCALTECH101_SENSOR = (240, 180)  # (W, H)

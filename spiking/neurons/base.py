@@ -20,6 +20,10 @@ class SpikingNeuron(sj_base.MemoryModule):
     ``'m'`` takes time-major ``x_seq`` [T, B, ...]. One multi-step call equals T single steps.
 
     Subclasses define :meth:`tau_value` (a float, ``inf`` for IF, or a 0-dim tensor).
+
+    Differences from spikingjelly's ``BaseNode``: ``store_v_seq`` fills ``v_seq`` in multi-step
+    mode only (spikingjelly also appends single steps); feeding a batch whose shape differs from
+    the stored ``v`` raises a ``ValueError`` asking for ``reset_net`` instead of broadcasting.
     """
 
     is_spiking_neuron = True

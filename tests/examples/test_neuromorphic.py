@@ -4,7 +4,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -55,3 +54,31 @@ def test_bad_args(tmp_path):
         ex.main(["--data", "nmnist", "--out", str(tmp_path)])  # --root required
     with pytest.raises(SystemExit):
         ex.main(["--T", "0", "--out", str(tmp_path)])
+
+
+def test_audio_and_cifar10dvs_paths(tmp_path):
+    """--data shd (spiking MLP on [T, 700]) and --data cifar10dvs (9:1 split) on tiny files in the exact layouts."""
+    import numpy as np
+
+    from spiking.datasets.cifar10_dvs import CLASSES
+    from tests.spiking.formats import write_aedat2_cifar, write_spike_h5
+
+    ex = load_example()
+    rng = np.random.default_rng(0)
+    samples = [(np.sort(rng.uniform(0, 0.5, 30)), rng.integers(0, 700, 30)) for _ in range(8)]
+    for split in ("train", "test"):
+        write_spike_h5(tmp_path / f"shd_{split}.h5", samples, [i % 20 for i in range(8)])
+    m = ex.main(["--data", "shd", "--root", str(tmp_path), "--out", str(tmp_path / "a"), "--epochs", "1", "--T", "4",
+                 "--channels", "8", "--batch-size", "4"])
+    assert json.loads((tmp_path / "a" / "config.json").read_text())["input_shape"] == [4, 700]
+    assert 0.0 <= m["best"]["test_acc"] <= 1.0
+    croot = tmp_path / "c10"
+    for cls in CLASSES:
+        (croot / cls).mkdir(parents=True)
+        for i in range(10):
+            write_aedat2_cifar(croot / cls / f"cifar10_{cls}_{i}.aedat", t=np.arange(20), x=rng.integers(0, 128, 20),
+                               y=rng.integers(0, 128, 20), p=rng.integers(0, 2, 20))
+    m = ex.main(["--data", "cifar10dvs", "--root", str(croot), "--out", str(tmp_path / "b"), "--epochs", "1",
+                 "--T", "2", "--channels", "4", "--batch-size", "30"])
+    cfg = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert cfg["num_train"] == 90 and cfg["num_test"] == 10 and cfg["input_shape"] == [2, 2, 128, 128]

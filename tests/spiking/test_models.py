@@ -61,3 +61,10 @@ def test_synthetic_dataset():
     with pytest.raises(IndexError):
         ds[12]
     assert isinstance(SpikingConvNet().neurons[0], LIF)
+
+
+def test_dataset_transforms():
+    ds = SyntheticEvents(4, num_classes=2, T=3, transform=lambda x: (x > 0).float(), target_transform=lambda y: y + 10)
+    x, y = ds[1]
+    assert y == 11 and set(x.unique().tolist()) <= {0.0, 1.0}
+    assert ds.frames(1).max() >= 1  # the cache holds un-transformed counts
