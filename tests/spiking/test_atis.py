@@ -125,3 +125,17 @@ def test_bad_input(tmp_path):
         NMNIST(tmp_path / "nowhere")
     with pytest.raises(ValueError, match="T \\(frames per sample\\)"):
         NMNIST(tmp_path, T=0)
+
+
+def test_ncaltech101_layout(tmp_path):
+    from spiking.datasets import NCaltech101
+
+    for cls, n in (("accordion", 2), ("airplanes", 1)):
+        (tmp_path / cls).mkdir()
+        for i in range(n):
+            write_atis_bin(tmp_path / cls / f"image_{i + 1:04d}.bin", t=[0, 4, 8, 12], x=[0, 239, 100, 5],
+                           y=[0, 179, 50, 7], p=[1, 0, 1, 1])
+    ds = NCaltech101(tmp_path, T=2)
+    assert ds.classes == ["accordion", "airplanes"] and ds.labels == [0, 0, 1]
+    x, y = ds[2]
+    assert tuple(x.shape) == (2, 2, 180, 240) and y == 1 and x[0, 0, 179, 239] == 1 and x[1, 1, 7, 5] == 1
