@@ -10,6 +10,7 @@ seconds): the neuromorphic example's ``SpikingConvNet`` on synthetic N-MNIST-siz
     python examples/energy.py --model torchvision:resnet18 --input 1x3x224x224
     python examples/energy.py --model lightgcn              # per recommendation query
     python examples/energy.py --model spikinggcn --T 100
+    python examples/energy.py --model spikinggcn --data-root ../shared/data/planetoid --nodes 500
     python examples/energy.py --model mypkg.nets:build --input 4x2x8x8 --T 4
 
 ``--model`` is a graphspike model name (``snn``, ``snn-mlp``, ``lightgcn``, ``spikinggcn``), a
@@ -38,7 +39,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
-from spiking.energy import estimate_energy, plot_energy, preset_names  # noqa: E402
+from spiking.energy import estimate_ann_energy, estimate_energy, plot_energy, preset_names  # noqa: E402
 
 GRAPHSPIKE_MODELS = ("snn", "snn-mlp", "lightgcn", "spikinggcn")
 
@@ -67,9 +68,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--neuron-updates", action="store_true", help="one AC per neuron per step")
     p.add_argument("--memory", action="store_true", help="add the memory-access term (3.12 pJ/bit)")
     p.add_argument("--no-ann", action="store_true", help="skip the ANN twin")
-    p.add_argument("--data-root", default=None, help="snn: extracted N-MNIST folder; take real test samples")
+    p.add_argument("--data-root", default=None,
+                   help="snn: extracted N-MNIST folder (real test samples); spikinggcn: Planetoid folder (Cora)")
     p.add_argument("--checkpoint", default=None, help="state dict (or {'model': state_dict}) to load")
-    p.add_argument("--batch", type=int, default=1, help="batch size of the synthetic input")
+    p.add_argument("--batch", type=int, default=1, help="batch size of the synthetic input (queries for lightgcn)")
+    p.add_argument("--nodes", type=int, default=0, help="spikinggcn: count the first N nodes (0 = all)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="runs/energy", help="run directory")
     p.add_argument("--json", default=None, help="report JSON path (default <out>/report.json)")
@@ -225,23 +228,33 @@ class SpikingGCNFeatures(nn.Module):
 
 def build_spikinggcn(args, gen: torch.Generator) -> Target:
     from graphnets.node.spikinggcn import SpikingGCN
-    from graphnets.node.synthetic import make_sbm
 
-    data = make_sbm(gen)
+    if args.data_root:
+        from graphnets.node.planetoid import load_planetoid
+
+        data = load_planetoid(args.data_root, "cora")
+        source = "Cora (Planetoid)"
+    else:
+        from graphnets.node.synthetic import make_sbm
+
+        data = make_sbm(gen)
+        source = "synthetic SBM"
     T = args.T or 200
     model = SpikingGCN(data.x.shape[1], data.num_classes, T=T)
     _load_checkpoint(model, args.checkpoint)
-    n = data.x.shape[0]
     feats = SpikingGCNFeatures(data.graph)
     with torch.no_grad():
-        h = feats(data.x)
-        h = (h - h.min()) / (h.max() - h.min()).clamp_min(1e-12)  # firing probabilities in [0, 1]
-    uniform = torch.rand(T, n, data.x.shape[1], generator=gen)
-    target = Target("SpikingGCN", model, {"h": h, "uniform": uniform}, ann_model=model.fc, ann_example=h,
-                    per=("node", float(n)),
-                    notes=[f"SBM graph, {n} nodes, {data.graph.num_edges} edges, F={data.x.shape[1]}, T={T}",
-                           "features A^2 X precomputed once per graph (reported as propagation_once); "
-                           "the spiking classifier sees dense Bernoulli spikes [T, N, F]",
+        h = feats(data.x)  # [N, F]: firing probabilities of the Bernoulli encoder
+    n = data.x.shape[0] if args.nodes <= 0 else min(args.nodes, data.x.shape[0])
+    h = h[:n]
+    with torch.no_grad():
+        expected_in = float(h.clamp(0, 1).sum()) * T / n
+    target = Target("SpikingGCN", model, (h, gen), ann_model=model.fc, ann_example=h, per=("node", float(n)),
+                    notes=[f"{source}: {data.x.shape[0]} nodes ({n} counted), {data.graph.num_edges} edges, "
+                           f"F={data.x.shape[1]}, C={data.num_classes}, T={T}",
+                           "features A^2 X precomputed once per graph (propagation_once); the spiking layer "
+                           "takes sparse Bernoulli input spikes: synaptic current = scatter-add of weight rows "
+                           f"(one AC per spike and class); expected input spikes per node {expected_in:.1f}",
                            "ANN counterpart: SGC (the same linear layer on the real features)"])
     target.extra_reports = {"propagation_once": estimate_energy(feats, data.x, preset=_preset(args),
                                                                 memory=args.memory)}
@@ -318,7 +331,8 @@ def main(argv=None) -> dict:
                              ann=not args.no_ann and target.ann_model is None, **opts)
     steps.update(1)
     if not args.no_ann and target.ann_model is not None:
-        report.ann = estimate_energy(target.ann_model, target.ann_example, **opts)
+        report.ann = estimate_ann_energy(target.ann_model, target.ann_example, preset=opts["preset"], bn=args.bn,
+                                         memory=args.memory)
     report.notes.extend(target.notes)
     steps.update(1)
     steps.close()

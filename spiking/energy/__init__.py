@@ -6,14 +6,14 @@ with per-layer rows and totals; presets from Horowitz (ISSCC 2014, 45 nm); an AN
 """
 from .ann_twin import count_neurons, make_ann_twin
 from .counter import EnergyCounter, is_spiking_neuron
-from .estimate import count_ops, estimate_energy
+from .estimate import count_ops, estimate_ann_energy, estimate_energy
 from .plot import plot_energy
 from .presets import PRESETS, EnergyPreset, get_preset, preset_names
 from .report import EnergyOptions, EnergyReport, LayerEnergy, build_report
 from .stats import LayerStats
 
 __all__ = [
-    "estimate_energy", "count_ops", "EnergyReport", "LayerEnergy", "EnergyOptions", "build_report",
+    "estimate_energy", "estimate_ann_energy", "count_ops", "EnergyReport", "LayerEnergy", "EnergyOptions", "build_report",
     "EnergyCounter", "LayerStats", "is_spiking_neuron", "make_ann_twin", "count_neurons",
     "EnergyPreset", "PRESETS", "get_preset", "preset_names", "plot_energy",
 ]

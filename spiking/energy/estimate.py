@@ -31,7 +31,7 @@ from .counter import EnergyCounter
 from .presets import EnergyPreset, get_preset
 from .report import EnergyOptions, EnergyReport, build_report
 
-__all__ = ["estimate_energy", "count_ops"]
+__all__ = ["estimate_energy", "estimate_ann_energy", "count_ops"]
 
 
 def _describe(inputs: Any) -> str:
@@ -112,6 +112,30 @@ def count_ops(model: nn.Module, calls: list[Any]) -> EnergyCounter:
     return counter
 
 
+def _ann_report(model: nn.Module, calls: list[Any], unit: EnergyPreset, bn: str, memory: bool) -> EnergyReport:
+    opts = EnergyOptions(bn=bn, memory=memory, all_mac=True)
+    return build_report(count_ops(model, calls).stats, unit, opts)
+
+
+def estimate_ann_energy(
+    model: nn.Module,
+    example_input: Any,
+    *,
+    preset: Union[str, EnergyPreset, Mapping[str, float]] = "45nm-fp32",
+    bn: str = "fold",
+    memory: bool = False,
+) -> EnergyReport:
+    """Count ``model`` as an ANN: every synaptic op is a MAC whatever its input values.
+
+    For an explicit ANN counterpart (e.g. SGC for SpikingGCN); ``estimate_energy(..., ann=True)``
+    uses the same counting for its ReLU twin. Additions-only ops (pooling, unweighted ``spmm``,
+    scatter-adds) stay AC.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"estimate_ann_energy: model must be an nn.Module (got {type(model).__name__})")
+    return _ann_report(model, [example_input], get_preset(preset), bn, memory)
+
+
 def estimate_energy(
     model: nn.Module,
     example_input: Any,
@@ -182,8 +206,7 @@ def estimate_energy(
     elif ann:
         twin = make_ann_twin(model)
         twin_calls = _calls(example_input, 1 if T is not None else None, step_mode)
-        twin_opts = EnergyOptions(bn=bn, memory=memory, all_mac=True)
-        report.ann = build_report(count_ops(twin, twin_calls).stats, unit, twin_opts)
+        report.ann = _ann_report(twin, twin_calls, unit, bn, memory)
         if T is not None:
             report.notes.append("ANN twin counted for one step (T=1) on the static input")
     return report

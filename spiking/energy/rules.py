@@ -7,7 +7,8 @@ later, in :mod:`spiking.energy.report`, from the user's options; so a model is r
 
 FLOPs here are multiply-accumulates of the dense computation (the "FLOPs" of the SNN papers):
 
-* ``mm``/``addmm`` ``[m,k] x [k,n]``: ``m k n``; ``bmm``/``baddbmm``: ``b m k n``.
+* ``mm``/``addmm`` ``[m,k] x [k,n]``: ``m k n``; ``bmm``/``baddbmm``: ``b m k n``; ``mv``: ``m k``;
+  ``dot``: ``k``.
 * ``convolution``: ``B * prod(out_spatial) * C_out * (C_in/groups) * prod(kernel)``
   (transposed: ``B * prod(in_spatial) * C_in * (C_out/groups) * prod(kernel)``).
 * ``graphspike::spmm`` (CSR aggregation, ``x`` ``[C, F]``): ``nnz * F``.
@@ -23,6 +24,10 @@ Accumulates for a binary (spike) activation operand, two ways (``ac_count`` opti
   spike actually triggers, e.g. ``nnz(x) * n`` for ``x @ W``, the receptive-field occupancy
   ``sum(conv(1[x != 0], ones))`` for a conv (borders and padding make it differ from the rate
   formula), ``sum_e nnz(x[col_e])`` for ``spmm``.
+
+Not counted: max pooling (comparisons), elementwise ops (``mul``/``add`` outside the rules above,
+e.g. a residual add or a ``(u * i).sum(-1)`` score -- write it as a matmul to count it), softmax,
+normalisation layers other than batch norm.
 
 Spike x spike products (attention ``Q K^T`` with both binary): exact = the number of
 ``(i, j, k)`` with both factors 1 (``sum(x @ y)``); rate = ``r_x r_y FLOPs``.
@@ -97,6 +102,16 @@ def _rule_mm(args, kwargs, out, module):
 
 def _rule_addmm(args, kwargs, out, module):
     return _mm_like(args[1], args[2], out, 1, _matmul_kind(module))
+
+
+def _rule_mv(args, kwargs, out, module):
+    # [m, k] @ [k] -> [m]
+    return _mm_like(args[0], args[1].unsqueeze(1), out, 1, _matmul_kind(module))
+
+
+def _rule_dot(args, kwargs, out, module):
+    # [k] . [k] -> scalar
+    return _mm_like(args[0].unsqueeze(0), args[1].unsqueeze(1), out, 1, "matmul")
 
 
 def _rule_bmm(args, kwargs, out, module):
@@ -189,6 +204,8 @@ def default_rules() -> dict[Any, Rule]:
     rules: dict[Any, Rule] = {
         aten.mm.default: _rule_mm,
         aten.addmm.default: _rule_addmm,
+        aten.mv.default: _rule_mv,
+        aten.dot.default: _rule_dot,
         aten.bmm.default: _rule_bmm,
         aten.baddbmm.default: _rule_baddbmm,
         aten.convolution.default: _rule_convolution,

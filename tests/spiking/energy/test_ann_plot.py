@@ -55,3 +55,14 @@ def test_plot_energy_writes_png(tmp_path):
     assert path.endswith("e.png") and data[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(TypeError, match="plot_energy: expected an EnergyReport"):
         plot_energy({"total": 1}, tmp_path / "x.png")
+
+
+def test_estimate_ann_energy_counts_binary_inputs_as_mac():
+    from spiking.energy import estimate_ann_energy
+
+    x = torch.tensor([[1.0, 0, 0, 1]])
+    r = estimate_ann_energy(nn.Linear(4, 2), x)
+    assert (r.mac, r.ac) == (8, 0)
+    assert estimate_energy(nn.Linear(4, 2), x).mac == 0
+    with pytest.raises(TypeError, match="estimate_ann_energy: model must be an nn.Module"):
+        estimate_ann_energy(None, x)

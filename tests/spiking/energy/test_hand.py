@@ -235,3 +235,15 @@ def test_first_layer_is_one_op_kind_of_one_module():
 
     r = estimate_energy(TwoOps(), (torch.rand(2, 3) + 1, torch.rand(3, 3) + 1))
     assert sum(row.first_layer for row in r.layers) == 1
+
+
+def test_mv_and_dot():
+    class Vec2(nn.Module):
+        def forward(self, a, v):
+            y = a @ v  # [3]
+            return y @ y  # dot
+
+    r = estimate_energy(Vec2(), (torch.rand(3, 4) + 1, torch.tensor([1.0, 0, 0, 1])))
+    rows = [row for row in r.layers if row.op == "matmul"]
+    # mv with a spike vector on the right: 2 spikes x 3 outputs = 6 AC of 12 FLOPs; dot of reals: 3 MAC
+    assert rows[0].flops == 12 + 3 and rows[0].ac == pytest.approx(6) and rows[0].mac == 3
