@@ -4,8 +4,8 @@ Yang, Cohen & Salakhutdinov, "Revisiting Semi-Supervised Learning with Graph Emb
 (https://github.com/kimiyoung/planetoid). The result is node-for-node what PyG's
 ``torch_geometric.io.read_planetoid_data`` builds (a test checks it on Cora):
 
-* features ``x = [allx; tx]`` and one-hot labels ``[ally; ty]`` (argmax -> class ids); the test
-  rows are stored in sorted order in the files and moved to their ``test.index`` positions;
+* features ``x = [allx; tx]`` and one-hot labels ``[ally; ty]`` (argmax -> class ids); row ``i``
+  of ``tx``/``ty`` belongs to node ``test.index[i]`` and is moved there;
 * CiteSeer's 15 isolated test-index slots without features get zero rows and label 0, as in
   PyG and tkipf/gcn (the "citeseer fix"); they belong to no split;
 * edges from the dict-of-lists ``graph``: self loops removed, duplicates merged (PyG does the
@@ -141,7 +141,7 @@ def load_planetoid(root: Union[str, Path], name: str) -> NodeDataset:
     num_classes = int(ally.shape[1])
     split = Split(
         train=torch.arange(y.shape[0]),
-        val=torch.arange(y.shape[0], y.shape[0] + 500),
+        val=torch.arange(y.shape[0], min(y.shape[0] + 500, allx.shape[0])),  # clipped only for tiny files
         test=test_index.clone(),
     )
     check_split(split, n, "load_planetoid", labels, num_classes)

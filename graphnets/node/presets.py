@@ -39,7 +39,8 @@ class SpikingGCNConfig:
     hops: int = 2  # A^K X, official K = 2
     feature_offset: float = 0.0  # official adds 0.05 to A^2 X for citeseer and pubmed
     surrogate_alpha: float = 1.0  # spikingjelly 0.0.0.0.4 Sigmoid surrogate of the official code
-    eval_batch_size: int = 64
+    fixed_val_encoding: bool = True  # draw validation spikes once per run (ours; official: every epoch)
+    eval_batch_size: int = 500  # official 64; larger is equivalent (independent nodes) and faster
 
 
 _DAGNN = {
@@ -50,7 +51,10 @@ _DAGNN = {
 }
 
 _SGCN = {
-    "cora": SpikingGCNConfig(T=200, tau=80.0, v_threshold=0.2, lr=2e-3, epochs=200),
+    # +0.05 on Cora as in the official notebook (handcode/SpikingGCN.ipynb), whose output cell is the
+    # 0.808 run; its 17,683 input spikes per node = 3,355 (A^2 X) + 0.05 * 1433 features * 200 steps.
+    # run_snn.py omits the offset for Cora; the authors' log shows 0.70-0.77 for those runs.
+    "cora": SpikingGCNConfig(T=200, tau=80.0, v_threshold=0.2, lr=2e-3, epochs=200, feature_offset=0.05),
     "citeseer": SpikingGCNConfig(T=400, tau=30.0, v_threshold=0.6, lr=1e-2, epochs=80, feature_offset=0.05),
     "pubmed": SpikingGCNConfig(T=400, tau=32.0, v_threshold=0.1, lr=2e-2, epochs=120, feature_offset=0.05),
     "sbm": SpikingGCNConfig(T=40, tau=20.0, v_threshold=0.2, lr=2e-2, epochs=30, lr_drops=((20, 2e-3),)),

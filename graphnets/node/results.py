@@ -1,7 +1,7 @@
 """``RunResult``: what one training run of a node classifier reports."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["RunResult"]
@@ -19,6 +19,7 @@ class RunResult:
         seconds: wall time of the run (training + per-epoch evaluation).
         history: per-epoch dicts (``epoch``, ``train_loss``, ``val_loss``, ``val_acc``, ...).
         extra: model-specific figures (SpikingGCN: spike counts per node).
+        state: ``state_dict`` of the selected model (for checkpoints); not in :meth:`summary`.
     """
 
     test_acc: float
@@ -29,9 +30,9 @@ class RunResult:
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """Everything but the history (for metrics files)."""
-        d = asdict(self)
-        d.pop("history")
+        d = {k: v for k, v in self.__dict__.items() if k not in ("history", "state")}
         return d

@@ -81,6 +81,7 @@ def train_dagnn(
     best = {"val_loss": float("inf"), "val_acc": 0.0, "test_acc": 0.0, "epoch": 0}
     history: list[dict[str, float]] = []
     val_losses: list[float] = []
+    best_state: dict = {}
     start = time.perf_counter()
     epoch = 0
     for epoch in range(1, config.epochs + 1):
@@ -98,6 +99,7 @@ def train_dagnn(
             on_epoch(info)
         if info["val_loss"] < best["val_loss"]:
             best = {"val_loss": info["val_loss"], "val_acc": info["val_acc"], "test_acc": info["test_acc"], "epoch": epoch}
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         val_losses.append(info["val_loss"])
         if config.early_stopping > 0 and epoch > config.epochs // 2:
             previous = val_losses[-(config.early_stopping + 1):-1]
@@ -105,4 +107,5 @@ def train_dagnn(
                 break
     seconds = time.perf_counter() - start
     return RunResult(test_acc=best["test_acc"], val_acc=best["val_acc"], val_loss=best["val_loss"],
-                     best_epoch=best["epoch"], epochs_run=epoch, seconds=seconds, history=history)
+                     best_epoch=best["epoch"], epochs_run=epoch, seconds=seconds, history=history,
+                     state=best_state)

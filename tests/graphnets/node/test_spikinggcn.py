@@ -1,0 +1,150 @@
+"""SpikingGCN: features vs dense powers, encoder statistics, LIF multi-step == single steps (and
+the official spikingjelly-0.0.0.0.4 equations), sparse == dense current, equivariance, training, bad inputs."""
+import math
+
+import pytest
+import torch
+
+from cuda_ext.lif import lif_multistep
+from graphnets.node import make_sbm, spikinggcn_preset
+from graphnets.node.spike_encoding import bernoulli_spikes, sparse_bernoulli_spikes
+from graphnets.node.spikinggcn import SpikingGCN, symmetrize
+from graphnets.node.train_spikinggcn import train_spikinggcn
+from sampling import Graph
+from tests.equivariance import assert_node_equivariant
+
+
+def _graph(n=10, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    ei = torch.randint(0, n, (2, 25), generator=gen)
+    return Graph.from_edge_index(ei, num_nodes=n)  # directed on purpose: features() symmetrises
+
+
+def test_features_are_a_hat_squared_x_on_the_symmetrised_graph():
+    g = _graph()
+    x = torch.rand(10, 4, dtype=torch.float64)
+    a = g.to_dense().double()
+    a = ((a + a.T) > 0).double()
+    a.fill_diagonal_(0)
+    a = a + torch.eye(10, dtype=torch.float64)
+    d = a.sum(1).pow(-0.5)
+    a_hat = d[:, None] * a * d[None, :]
+    torch.testing.assert_close(SpikingGCN.features(g, x, hops=2, offset=0.05), a_hat @ a_hat @ x + 0.05)
+    assert symmetrize(g).is_symmetric()
+
+
+@pytest.mark.parametrize("encoder", ["dense", "sparse"])
+def test_encoder_rate_equals_probability(encoder):
+    gen = torch.Generator().manual_seed(0)
+    p = torch.rand(20, 30, generator=gen) * (torch.rand(20, 30, generator=gen) < 0.4) + 0.05  # floor 0.05
+    p[0, 0], p[0, 1] = 1.7, 1.0  # above 1 always fires
+    T = 4000
+    if encoder == "dense":
+        rate = bernoulli_spikes(p, T, gen).mean(0)
+    else:
+        rate = sparse_bernoulli_spikes(p, T, gen).to_dense().mean(0)
+    q = p.clamp(max=1.0)
+    # every entry within 5 standard errors of its probability; overall z-score near 0
+    se = (q * (1 - q) / T).sqrt().clamp(min=1e-6)
+    z = (rate - q) / se
+    assert float(z.abs().max()) < 5.0
+    assert abs(float(z[q < 1].mean())) * math.sqrt(int((q < 1).sum())) < 5.0
+    assert rate[0, 0] == 1.0 and rate[0, 1] == 1.0
+
+
+def test_sparse_encoder_never_fires_zero_probability_and_counts_per_node():
+    gen = torch.Generator().manual_seed(1)
+    p = torch.rand(8, 50, generator=gen) * (torch.rand(8, 50, generator=gen) < 0.3)
+    s = sparse_bernoulli_spikes(p, 300, gen)
+    dense = s.to_dense()
+    assert dense[:, p == 0].sum() == 0
+    assert torch.equal(s.per_node(), dense.sum((0, 2)).long())
+    w = torch.randn(50, 3, dtype=torch.float32)
+    torch.testing.assert_close(s.matmul(w), dense @ w)
+
+
+def _official_lif_loop(x_seq, tau, v_th):
+    """spikingjelly 0.0.0.0.4 LIFNode(v_reset=None) step by step: v += (x - v) / tau; fire; v -= s * v_th."""
+    v = torch.zeros_like(x_seq[0])
+    out = []
+    for x in x_seq:
+        v = v + (x - v) / tau
+        s = (v - v_th >= 0).to(x.dtype)
+        out.append(s)
+        v = v - s * v_th
+    return torch.stack(out)
+
+
+def test_multistep_neuron_equals_loop_of_single_steps_and_official_equations():
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(50, 6, 7, generator=gen, dtype=torch.float64) * 0.6
+    model = SpikingGCN(5, 7, T=50, tau=8.0, v_threshold=0.2).double()
+    multi = model.neurons(x)
+    v = None
+    steps = []
+    for t in range(50):
+        s, v_seq = lif_multistep(x[t:t + 1], v, tau=8.0, v_threshold=0.2, v_reset=None, surrogate="sigmoid",
+                                 alpha=1.0, return_v=True)
+        steps.append(s[0])
+        v = v_seq[-1]
+    assert torch.equal(multi, torch.stack(steps))
+    assert torch.equal(multi, _official_lif_loop(x, 8.0, 0.2))
+    assert 0 < float(multi.mean()) < 1  # the check is not vacuous
+
+
+def test_forward_sparse_equals_dense_with_the_same_spikes_and_shapes():
+    gen = torch.Generator().manual_seed(0)
+    model = SpikingGCN(30, 4, T=25, tau=5.0, v_threshold=0.1)
+    h = torch.rand(6, 30, generator=gen) * 0.5
+    spikes = sparse_bernoulli_spikes(h, 25, gen)
+    torch.testing.assert_close(model.current(spikes), model.current(spikes.to_dense()))
+    out, n_in = model(h, torch.Generator().manual_seed(3), return_input=True)
+    assert out.shape == (25, 6, 4) and n_in.shape == (6,)
+    assert set(out.unique().tolist()) <= {0.0, 1.0}
+    out2, n_in2 = model(h, torch.Generator().manual_seed(3), return_input=True)
+    assert torch.equal(out, out2) and torch.equal(n_in, n_in2)
+    assert "T=25" in repr(model) and "bias=False" in repr(model)
+
+
+def test_permutation_equivariance_with_common_random_numbers():
+    g = _graph(12)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(12, 8, generator=gen, dtype=torch.float64)
+    u = torch.rand(30, 12, 8, generator=gen, dtype=torch.float64)  # [T, N, F]: node dim 1
+    model = SpikingGCN(8, 3, T=30, tau=4.0, v_threshold=0.3).double()
+    with torch.no_grad():
+        model.fc.weight.abs_()  # make the neurons fire so the check is not vacuous
+
+    def fn(inputs, graph):
+        feats, noise = inputs
+        return model(SpikingGCN.features(graph, feats), uniform=noise)  # [T, N, C]
+
+    assert float(fn((x, u), g).detach().mean()) > 0
+    assert_node_equivariant(fn, (x, u), g, node_dims=(0, 1), out_node_dims=1, generator=gen)
+
+
+def test_bad_inputs():
+    model = SpikingGCN(8, 3, T=5)
+    with pytest.raises(ValueError, match=r"in_channels=8 features \(got 7\)"):
+        model(torch.rand(4, 7))
+    with pytest.raises(TypeError, match="2-D floating"):
+        model(torch.rand(4, 8, 2))
+    with pytest.raises(ValueError, match="T must be"):
+        SpikingGCN(8, 3, T=0)
+    with pytest.raises(ValueError, match="10 x 10"):
+        SpikingGCN.features(_graph(12), torch.rand(10, 4))
+    with pytest.raises(ValueError, match="uniform must have shape"):
+        bernoulli_spikes(torch.rand(4, 8), 5, uniform=torch.rand(4, 4, 8))
+
+
+def test_training_on_sbm_learns_and_reports_spikes():
+    data = make_sbm(torch.Generator().manual_seed(0))
+    cfg = spikinggcn_preset("sbm", epochs=12)
+    res = train_spikinggcn(data, data.split, cfg, torch.Generator().manual_seed(0))
+    assert res.test_acc > 0.4  # chance 0.25
+    assert len(res.extra["input_spikes"]) == data.split.test.numel()
+    assert res.extra["input_spikes_per_node"] > 0 and res.extra["output_spikes_per_node"] > 0
+    assert res.best_epoch >= 1 and len(res.history) == 12
+    bad = data.__class__(**{**data.__dict__, "y": data.y - 1})
+    with pytest.raises(ValueError, match="labels must lie in"):
+        train_spikinggcn(bad, data.split, cfg, torch.Generator())
