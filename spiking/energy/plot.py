@@ -26,11 +26,12 @@ def plot_energy(report: EnergyReport, path: "str | os.PathLike", title: Optional
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    keys = [(r.name, r.op) for r in report.layers if r.op != "neuron" or r.energy_pJ > 0]
+    # rows that cost nothing by construction (folded BN, neurons without update counting) are left out
+    keys = [(r.name, r.op) for r in report.layers if r.op not in ("neuron", "bn") or r.energy_pJ > 0]
     ann = {}
     if report.ann is not None:
         ann = {(r.name, r.op): r.energy_pJ for r in report.ann.layers}
-        keys += [k for k in ann if k not in keys and k[1] != "neuron"]
+        keys += [k for k, e in ann.items() if k not in keys and (k[1] not in ("neuron", "bn") or e > 0)]
     snn = {(r.name, r.op): r.energy_pJ for r in report.layers}
     labels = [f"{n} ({op})" for n, op in keys]
     xs = range(len(keys))
@@ -43,7 +44,7 @@ def plot_energy(report: EnergyReport, path: "str | os.PathLike", title: Optional
                label=f"ANN twin {report.ann.energy_mJ:.4g} mJ")
     ax.set_xticks(list(xs))
     ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
-    ax.set_ylabel("energy per inference (uJ)")
+    ax.set_ylabel("energy for the example input (uJ)")
     ax.set_title(title or f"energy per layer ({report.preset.name})")
     ax.legend()
     fig.tight_layout()

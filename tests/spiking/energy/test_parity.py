@@ -77,3 +77,18 @@ def test_spikingjelly_batch_norm_macs_match_bn_count():
     xs = x.unsqueeze(0).repeat(2, 1, 1, 1, 1)
     sj_mac, _, _ = _sj_counts(net, xs)
     assert estimate_energy(net, x, T=2, bn="count").mac == sj_mac
+
+
+def test_spikingjelly_spiking_self_attention_parity():
+    """spikingjelly's own SpikingSelfAttention: spike x spike bmm products and the conv/BN stem."""
+    from spikingjelly.activation_based import layer
+
+    att = layer.SpikingSelfAttention(16, num_heads=2, spiking_neuron=neuron.LIFNode, v_threshold=0.3,
+                                     step_mode="m").eval()  # estimate_energy counts in eval mode
+    x = (torch.rand(4, 2, 16, 10) < 0.3).float()  # [T, B, C, N] spikes
+    sj_mac, sj_synop, _ = _sj_counts(att, x)
+    ours = estimate_energy(att, x, ac_count="exact", bn="count")
+    matmul = [r for r in ours.layers if r.op == "matmul"]
+    assert matmul and matmul[0].ac > 0  # Q K^T / attn V products between spikes were counted
+    assert ours.mac == sj_mac  # batch-norm MACs (one per element, affine)
+    assert ours.ac == sj_synop  # conv + spike-spike bmm
