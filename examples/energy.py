@@ -9,6 +9,7 @@ seconds): the neuromorphic example's ``SpikingConvNet`` on synthetic N-MNIST-siz
     python examples/energy.py --model snn --checkpoint runs/nmnist/best.pt    # trained weights
     python examples/energy.py --model torchvision:resnet18 --input 1x3x224x224
     python examples/energy.py --model lightgcn              # per recommendation query
+    python examples/energy.py --model lightgcn --data-root ../shared/data/gowalla
     python examples/energy.py --model spikinggcn --T 100
     python examples/energy.py --model spikinggcn --data-root ../shared/data/planetoid --nodes 500
     python examples/energy.py --model mypkg.nets:build --input 4x2x8x8 --T 4
@@ -69,7 +70,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--memory", action="store_true", help="add the memory-access term (3.12 pJ/bit)")
     p.add_argument("--no-ann", action="store_true", help="skip the ANN twin")
     p.add_argument("--data-root", default=None,
-                   help="snn: extracted N-MNIST folder (real test samples); spikinggcn: Planetoid folder (Cora)")
+                   help="snn: extracted N-MNIST folder (real test samples); spikinggcn: Planetoid folder (Cora); "
+                        "lightgcn: a LightGCN split folder (train.txt), e.g. <data>/gowalla")
     p.add_argument("--checkpoint", default=None, help="state dict (or {'model': state_dict}) to load")
     p.add_argument("--batch", type=int, default=1, help="batch size of the synthetic input (queries for lightgcn)")
     p.add_argument("--nodes", type=int, default=0, help="spikinggcn: count the first N nodes (0 = all)")
@@ -190,13 +192,21 @@ def build_lightgcn(args, gen: torch.Generator) -> Target:
     from graphnets.recsys import LightGCN
     from graphnets.recsys.synthetic import make_synthetic
 
-    data = make_synthetic(600, 400, generator=gen)
+    if args.data_root:
+        from graphnets.recsys.datasets import load_dataset
+
+        root = Path(args.data_root)
+        data = load_dataset(root.name, root.parent)  # a LightGCN text split: <root>/train.txt
+        source = f"{root.name}"
+    else:
+        data = make_synthetic(600, 400, generator=gen)
+        source = "synthetic"
     graph = data.bipartite_graph()
     model = LightGCN(data.num_users, data.num_items, 64, 3, generator=gen)
     _load_checkpoint(model, args.checkpoint)
     users = torch.arange(min(args.batch, data.num_users))
     target = Target("LightGCN", LightGCNRecommend(model, graph), users, per=("query", float(users.numel())),
-                    notes=[f"synthetic {data.num_users} users x {data.num_items} items, "
+                    notes=[f"{source}: {data.num_users} users x {data.num_items} items, "
                            f"{graph.num_edges} graph entries, D=64, K=3",
                            "a query = one user scored against every item; the propagation is shared by "
                            "all users, so its amortised share per query is propagation / num_users"])
