@@ -35,8 +35,7 @@ from tqdm import tqdm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
 from graphnets.recsys import (PAPER, build_trainer, full_ranking_metrics, get_preset, has_preset,  # noqa: E402
-                              popularity_embeddings)
-from graphnets.recsys.datasets import load_dataset  # noqa: E402
+                              load_dataset, popularity_embeddings)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
