@@ -91,6 +91,7 @@ class Target:
     model: nn.Module
     example: Any
     T: Optional[int] = None
+    weight_reads: Optional[int] = None  # memory term: steps inside one call when the input carries time
     ann_model: Optional[nn.Module] = None  # an explicit ANN counterpart (else neurons -> ReLU)
     ann_example: Any = None
     per: Optional[tuple[str, float]] = None  # (unit, divisor) for a per-unit figure
@@ -137,7 +138,8 @@ def build_snn(args, gen: torch.Generator) -> Target:
         _load_checkpoint(model, args.checkpoint)
         kind = args.input_kind or "spikes"
         x = _random_input((T, *shape), kind, args.rate, gen)
-        return Target("SpikingMLP", model, x, notes=[f"input [T={T}, {', '.join(map(str, shape))}] {kind}"])
+        return Target("SpikingMLP", model, x, weight_reads=T,
+                      notes=[f"input [T={T}, {', '.join(map(str, shape))}] {kind}"])
     model = SpikingConvNet(2, 10, (16, 32), dropout=0.0)
     _load_checkpoint(model, args.checkpoint)
     if args.data_root:
@@ -155,7 +157,7 @@ def build_snn(args, gen: torch.Generator) -> Target:
     from spiking.energy import make_ann_twin
 
     # the ANN counterpart sees all events integrated into one frame: [1, B, 2, H, W]
-    return Target("SpikingConvNet", model, frames, ann_model=make_ann_twin(model),
+    return Target("SpikingConvNet", model, frames, weight_reads=T, ann_model=make_ann_twin(model),
                   ann_example=frames.sum(0, keepdim=True), per=("sample", float(frames.shape[1])),
                   notes=[source, f"weights: {weights}",
                          "ANN twin: neurons -> ReLU, one step on the events integrated into one frame"])
@@ -259,7 +261,7 @@ def build_spikinggcn(args, gen: torch.Generator) -> Target:
     h = h[:n]
     with torch.no_grad():
         expected_in = float(h.clamp(0, 1).sum()) * T / n
-    target = Target("SpikingGCN", model, (h, gen), ann_model=model.fc, ann_example=h, per=("node", float(n)),
+    target = Target("SpikingGCN", model, (h, gen), weight_reads=T, ann_model=model.fc, ann_example=h, per=("node", float(n)),
                     notes=[f"{source}: {data.x.shape[0]} nodes ({n} counted), {data.graph.num_edges} edges, "
                            f"F={data.x.shape[1]}, C={data.num_classes}, T={T}",
                            "features A^2 X precomputed once per graph (propagation_once); the spiking layer "
@@ -337,6 +339,7 @@ def main(argv=None) -> dict:
     opts = dict(preset=_preset(args), first_layer=args.first_layer, ac_count=args.ac_count, bn=args.bn,
                 neuron_updates=args.neuron_updates, memory=args.memory)
     report = estimate_energy(target.model, target.example, T=target.T, step_mode=args.step_mode,
+                             weight_reads=target.weight_reads,
                              static_input=args.static_input if target.T else "per_step",
                              ann=not args.no_ann and target.ann_model is None, **opts)
     steps.update(1)

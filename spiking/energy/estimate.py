@@ -159,6 +159,7 @@ def estimate_energy(
     static_input: str = "per_step",
     neuron_updates: bool = False,
     memory: bool = False,
+    weight_reads: Optional[int] = None,
     ann: bool = False,
 ) -> EnergyReport:
     r"""Per-layer operation counts and energy of one inference of ``model``.
@@ -180,6 +181,9 @@ def estimate_energy(
             needs ``T``).
         neuron_updates: add one AC per neuron per step for the state update.
         memory: add the memory-access term (reported separately).
+        weight_reads: memory term: how often one forward call reads each weight (default ``T`` when
+            ``T`` is given with ``step_mode="m"``, else 1; pass the number of steps when the input
+            already carries time, since hardware reads the weights at every step).
         ann: also count the ANN twin (neurons -> ReLU, all MAC, one step) and store it in ``report.ann``
             (skipped, with a note, when the model has no neuron modules).
 
@@ -202,8 +206,10 @@ def estimate_energy(
     if step_mode not in ("m", "s"):
         raise ValueError(f"estimate_energy: step_mode must be 'm' or 's' (got {step_mode!r})")
     unit = get_preset(preset)
+    if weight_reads is None:
+        weight_reads = T if (T is not None and step_mode == "m") else 1
     opts = EnergyOptions(first_layer=first_layer, ac_count=ac_count, bn=bn, static_input=static_input,
-                         neuron_updates=neuron_updates, memory=memory, T=T)
+                         neuron_updates=neuron_updates, memory=memory, T=T, weight_reads=weight_reads)
     if static_input == "once" and T is None:
         raise ValueError("estimate_energy: static_input='once' needs T (the number of repeats) (got T=None)")
     if not isinstance(ann, bool):

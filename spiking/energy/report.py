@@ -18,8 +18,9 @@ Energy model (Horowitz 45 nm, the SNN literature's convention):
 * ``static_input="once"``: a static input repeated over ``T`` steps drives the first layer once,
   so its counts are divided by ``T`` (``"per_step"`` keeps all ``T``);
 * ``neuron_updates=True`` adds one AC per neuron per step (syops-counter's convention);
-* memory (``memory=True``, reported separately): parameter bits read per call, graph structure
-  read by ``spmm``, and one read + one write of each neuron's state per step.
+* memory (``memory=True``, reported separately): parameter bits read per step (per call times
+  ``weight_reads``, which is ``T`` for one multi-step call), graph structure read by ``spmm``
+  (likewise), and one read + one write of each neuron's state per step.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ class EnergyOptions:
     neuron_updates: bool = False
     memory: bool = False
     T: Optional[int] = None
+    weight_reads: int = 1  # memory: parameter / graph reads per forward call (T for a multi-step call)
     all_mac: bool = False  # ANN counting: every synaptic op is a MAC
 
     def __post_init__(self) -> None:
@@ -58,6 +60,8 @@ class EnergyOptions:
             value = getattr(self, field_name)
             if value not in valid:
                 raise ValueError(f"estimate_energy: {field_name} must be one of {list(valid)} (got {value!r})")
+        if isinstance(self.weight_reads, bool) or not isinstance(self.weight_reads, int) or self.weight_reads < 1:
+            raise ValueError(f"estimate_energy: weight_reads must be a positive int (got {self.weight_reads!r})")
         for field_name in ("neuron_updates", "memory", "all_mac"):
             if not isinstance(getattr(self, field_name), bool):
                 raise TypeError(f"estimate_energy: {field_name} must be a bool "
@@ -228,7 +232,7 @@ def build_report(stats: list[LayerStats], preset: EnergyPreset, opts: EnergyOpti
         outputs = None
         spikes = None
         out_rate = None
-        mem_bits = row.param_bits + row.extra_bits
+        mem_bits = (row.param_bits + row.extra_bits) * opts.weight_reads
         if row.op == "neuron":
             mac, ac = 0.0, (row.updates if opts.neuron_updates else 0.0)
             if opts.all_mac:

@@ -88,7 +88,12 @@ def test_neuron_updates_and_memory_terms():
     lif_row = next(r for r in mem.layers if r.op == "neuron")
     assert lif_row.memory_bits == 2 * (2 * 3 * 64) * 32  # read + write of v per neuron-step, fp32
     lin_row = next(r for r in mem.layers if r.name == "1")
-    assert lin_row.memory_bits == (128 * 64 + 64) * 32  # the layer's weights + bias, read once (one call)
+    # the layer's weights + bias, read at each of the T=2 steps of the one multi-step call
+    assert lin_row.memory_bits == (128 * 64 + 64) * 32 * 2
+    once = estimate_energy(net, x, T=2, memory=True, weight_reads=1)
+    assert next(r for r in once.layers if r.name == "1").memory_bits == (128 * 64 + 64) * 32
+    with pytest.raises(ValueError, match="weight_reads must be a positive int"):
+        estimate_energy(net, x, memory=True, weight_reads=0)
     assert mem.totals()["memory_mJ"] > 0 and mem.energy_mJ == pytest.approx(base.energy_mJ)
 
 
