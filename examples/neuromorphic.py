@@ -215,6 +215,10 @@ def main(argv=None) -> dict:
     train_set, test_set, kind, num_classes = build_data(cfg)
     train_set = subset(train_set, cfg.train_samples if cfg.data != "synthetic" else 0, cfg.seed)
     test_set = subset(test_set, cfg.test_samples if cfg.data != "synthetic" else 0, cfg.seed + 1)
+    for name, ds in (("train", train_set), ("test", test_set)):
+        base, idx = (ds.dataset, ds.indices) if isinstance(ds, torch.utils.data.Subset) else (ds, None)
+        if base.cache_dir is not None or base.in_memory:  # integrate each recording once, in file order
+            base.warm(idx, lambda r, name=name: tqdm(r, desc=f"frames ({name})", leave=False, dynamic_ncols=True))
     widths = tuple(int(c) for c in cfg.channels.split(","))
     x0, _ = train_set[0]
     if kind == "frames":

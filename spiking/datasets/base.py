@@ -64,6 +64,18 @@ class FrameDataset(torch.utils.data.Dataset):
             self._ram[index] = out
         return out
 
+    def warm(self, indices=None, progress: Callable | None = None) -> None:
+        """Build the frames of ``indices`` (default: all samples) once, in sorted order (fills the
+        disk/RAM cache).
+
+        Index order matters for datasets that cut several samples out of one recording
+        (DVS128 Gesture): each recording is then parsed once instead of once per sample.
+        ``progress`` wraps the index range (e.g. ``tqdm``).
+        """
+        indices = range(len(self)) if indices is None else sorted(indices)
+        for i in (progress(indices) if progress is not None else indices):
+            self.frames(i)
+
     def __getitem__(self, index: int):
         if not -len(self) <= index < len(self):
             raise IndexError(f"{type(self).__name__}: index {index} out of range for {len(self)} samples")

@@ -69,3 +69,14 @@ def test_frame_cache(tmp_path):
     assert len(calls) == 2  # a different parameter never reuses stale frames
     assert cache_key({"T": 2}) != cache_key({"T": 3})
     assert (c.dir / "params.json").is_file() and not list(tmp_path.glob("**/*.tmp*"))
+
+
+def test_warm_fills_cache(tmp_path):
+    from spiking.datasets import SyntheticEvents
+
+    ds = SyntheticEvents(5, T=2, cache_dir=tmp_path, in_memory=False)
+    seen = []
+    ds.warm([3, 1], lambda r: (seen.append(list(r)), r)[1])
+    assert seen == [[1, 3]] and len(list(tmp_path.glob("synthetic-*/*.npy"))) == 2
+    ds.warm()
+    assert len(list(tmp_path.glob("synthetic-*/*.npy"))) == 5
