@@ -146,10 +146,9 @@ class EnergyCounter:
         rule = self.rules.get(func)
         if rule is None:
             return
-        call = rule(args, kwargs, out, module)
-        if call is None:
-            return
-        self._row(name, module, call.op).add(call)
+        calls = rule(args, kwargs, out, module)
+        for call in calls if isinstance(calls, list) else ([calls] if calls is not None else []):
+            self._row(name, module, call.op).add(call)
 
     # context ---------------------------------------------------------------------------
     def __enter__(self) -> "EnergyCounter":

@@ -8,7 +8,9 @@ later, in :mod:`spiking.energy.report`, from the user's options; so a model is r
 FLOPs here are multiply-accumulates of the dense computation (the "FLOPs" of the SNN papers):
 
 * ``mm``/``addmm`` ``[m,k] x [k,n]``: ``m k n``; ``bmm``/``baddbmm``: ``b m k n``; ``mv``: ``m k``;
-  ``dot``: ``k``.
+  ``dot``: ``k``; fused attention (``scaled_dot_product_attention`` kernels) ``Q K^T`` + ``P V``;
+  ``nn.MultiheadAttention``'s fused inference op: the three input projections, both products and
+  the output projection.
 * ``convolution``: ``B * prod(out_spatial) * C_out * (C_in/groups) * prod(kernel)``
   (transposed: ``B * prod(in_spatial) * C_in * (C_out/groups) * prod(kernel)``).
 * ``graphspike::spmm`` (CSR aggregation, ``x`` ``[C, F]``): ``nnz * F``.
@@ -36,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import torch
 from torch import Tensor
@@ -196,7 +198,36 @@ def _rule_index_add(args, kwargs, out, module):
     return OpCall("scatter", float(source.numel()), False, 0, 0, 0.0, 0.0, additive=True)
 
 
-Rule = Callable[[tuple, dict, Any, Optional[torch.nn.Module]], Optional[OpCall]]
+def _real_by(x_left_rows: int, y: Tensor, flops: float, op: str) -> OpCall:
+    """``A @ y`` with ``A`` real and dense (e.g. softmax weights): AC if ``y`` is binary."""
+    by, nnz_y, numel_y = nonzero_stats(y)
+    return OpCall(op, flops, by, nnz_y, numel_y, float(nnz_y * x_left_rows), nnz_y / max(numel_y, 1) * flops)
+
+
+def _rule_sdpa(args, kwargs, out, module):
+    # query [*, L, E], key [*, S, E], value [*, S, Ev]: softmax(q k^T) v, fused
+    q, k, v = args[:3]
+    batch = prod(q.shape[:-2])
+    L, S, E, Ev = q.shape[-2], k.shape[-2], q.shape[-1], v.shape[-1]
+    qk = _mm_like(q.reshape(batch, L, E), k.reshape(batch, S, E).transpose(1, 2), None, batch, "matmul")
+    # the softmax weights [*, L, S] are real: each value element is used by L rows
+    av = _real_by(L, v, float(batch * L * S * Ev), "matmul")
+    return [qk, av]
+
+
+def _rule_native_mha(args, kwargs, out, module):
+    # nn.MultiheadAttention's inference fast path: qkv projections, attention, output projection
+    query, key, value, embed_dim, num_heads, qkv_weight = args[:6]
+    B, L, S, E = query.shape[0], query.shape[1], key.shape[1], int(embed_dim)
+    w = qkv_weight.t()  # [E, 3E]
+    calls = [_mm_like(t.reshape(-1, E), w[:, i * E:(i + 1) * E], None, 1, "linear")
+             for i, t in enumerate((query, key, value))]
+    calls.append(OpCall("matmul", float(2 * B * L * S * E), False, 0, 0, 0.0, 0.0))  # q k^T and a v: real
+    calls.append(OpCall("linear", float(B * L * E * E), False, 0, 0, 0.0, 0.0))  # output projection
+    return calls
+
+
+Rule = Callable[[tuple, dict, Any, Optional[torch.nn.Module]], Union[None, OpCall, list[OpCall]]]
 
 
 def default_rules() -> dict[Any, Rule]:
@@ -219,8 +250,14 @@ def default_rules() -> dict[Any, Rule]:
         aten._adaptive_avg_pool3d.default: _rule_adaptive_avg_pool,
         aten.mean.dim: _rule_mean_in_pool,
         aten.index_add.default: _rule_index_add,
+        aten._native_multi_head_attention.default: _rule_native_mha,
         aten.index_add_.default: _rule_index_add,
     }
+    for name in ("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
+                 "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention"):
+        packet = getattr(aten, name, None)
+        if packet is not None:
+            rules[packet.default] = _rule_sdpa
     spmm_ns = getattr(torch.ops, "graphspike", None)
     if spmm_ns is not None and hasattr(spmm_ns, "spmm"):
         rules[spmm_ns.spmm.default] = _rule_spmm

@@ -247,3 +247,22 @@ def test_mv_and_dot():
     rows = [row for row in r.layers if row.op == "matmul"]
     # mv with a spike vector on the right: 2 spikes x 3 outputs = 6 AC of 12 FLOPs; dot of reals: 3 MAC
     assert rows[0].flops == 12 + 3 and rows[0].ac == pytest.approx(6) and rows[0].mac == 3
+
+
+def test_fused_attention_kernels():
+    class SDPA(nn.Module):
+        def forward(self, q, k, v):
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+    q = torch.rand(1, 2, 3, 4) + 1  # [B, H, L, E]
+    r = estimate_energy(SDPA(), (q, q, q))
+    assert (r.mac, r.ac) == (2 * 3 * 3 * 4 * 2, 0)  # Q K^T and P V, 72 MACs each
+    v = torch.zeros(1, 2, 3, 4)
+    v[0, 0, 0, 0] = v[0, 1, 2, 3] = 1.0  # 2 value spikes, each used by L = 3 rows
+    r = estimate_energy(SDPA(), (q, q, v))
+    assert (r.mac, r.ac) == (72, 2 * 3)
+    mha = nn.MultiheadAttention(8, 2, batch_first=True)
+    x = torch.rand(2, 5, 8)
+    r = estimate_energy(mha, (x, x, x))
+    # projections q, k, v, out: 4 x (2 * 5) x 8 x 8; products: 2 x B x L x S x E
+    assert _row(r, "linear").mac == 4 * 10 * 64 and _row(r, "matmul").mac == 2 * 2 * 5 * 5 * 8

@@ -92,3 +92,12 @@ def test_spikingjelly_spiking_self_attention_parity():
     assert matmul and matmul[0].ac > 0  # Q K^T / attn V products between spikes were counted
     assert ours.mac == sj_mac  # batch-norm MACs (one per element, affine)
     assert ours.ac == sj_synop  # conv + spike-spike bmm
+
+
+@pytest.mark.slow
+def test_vit_b16_matches_published_17_56_gmac():
+    torchvision = pytest.importorskip("torchvision")
+    torch.set_num_threads(1)
+    r = estimate_energy(torchvision.models.vit_b_16(), torch.randn(1, 3, 224, 224))
+    # fvcore / the ViT literature: 17.56 G multiply-accumulates for ViT-B/16 at 224 x 224
+    assert r.mac == pytest.approx(17.56e9, rel=0.005)
