@@ -136,7 +136,7 @@ def build_data(cfg: Config):
 
 
 def subset(ds, n: int, seed: int):
-    """A class-stratified-by-order random subset of ``n`` samples (all when n <= 0 or n >= len)."""
+    """A seeded uniformly random subset of ``n`` samples, in index order (all when n <= 0 or n >= len)."""
     if n <= 0 or n >= len(ds):
         return ds
     idx = torch.randperm(len(ds), generator=torch.Generator().manual_seed(seed))[:n].tolist()
