@@ -21,6 +21,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import cuda_ext  # noqa: F401  (registers torch.ops.graphspike.spmm so its rule can be installed)
+import cuda_ext.lif  # noqa: F401  (registers torch.ops.graphspike.lif_multistep)
 
 from .rules import default_rules, nonzero_stats
 from .stats import LayerStats
@@ -86,6 +87,7 @@ class EnergyCounter:
         self._handles: list[Any] = []
         self._mode: Optional[_Mode] = None
         self._neuron_depth = 0
+        self._param_bits: dict[str, float] = {}
         ns = torch.ops.graphspike
         self._lif_op = ns.lif_multistep.default if hasattr(ns, "lif_multistep") else None
 
@@ -154,7 +156,7 @@ class EnergyCounter:
     def __enter__(self) -> "EnergyCounter":
         self._rows.clear()
         self._stack.clear()
-        self._param_bits: dict[str, float] = {}
+        self._param_bits = {}
         self._neuron_depth = 0
         for module in self.model.modules():
             self._handles.append(module.register_forward_pre_hook(self._pre_hook))
