@@ -153,6 +153,7 @@ def gather_rows_reference(table: Tensor, index: Tensor) -> Tensor:
 
 
 def _gather_torch(table: Tensor, index: Tensor) -> Tensor:
+    _check_bounds(table, index)
     return gather_rows_reference(table, index)
 
 
@@ -165,6 +166,7 @@ def _gather_op(table: Tensor, index: Tensor, max_threads: int, backend: str) -> 
 def _gather_cuda(table: Tensor, index: Tensor, max_threads: int, backend: str) -> Tensor:
     if backend != "cuda":
         return _gather_torch(table, index)
+    _check_bounds(table, index)
     flat = table.reshape(table.shape[0], -1)  # [R, D] view of a contiguous table
     sorted_index, perm = torch.sort(index)
     out = torch.empty((index.numel(), flat.shape[1]), dtype=table.dtype, device=index.device)
@@ -203,15 +205,19 @@ def _validate(table: Any, index: Any, max_threads: Any) -> Tensor:
         raise TypeError(f"gather_rows: index must be a 1-D int64/int32 tensor (got {got})")
     if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 256:
         raise ValueError(f"gather_rows: max_threads must be an int >= 256 (got {max_threads!r})")
-    index = index.long()
+    return index.long()
+
+
+def _check_bounds(table: Tensor, index: Tensor) -> None:
+    """Raise before any row is read. Runs inside the op (so also under ``torch.compile``);
+    costs one host synchronisation to read the index's min and max."""
     if index.numel():
         lo, hi = torch.aminmax(index)
-        lo, hi = int(lo), int(hi)  # one host synchronisation: never read outside the table
+        lo, hi = int(lo), int(hi)
         if lo < 0 or hi >= table.shape[0]:
             raise ValueError(
                 f"gather_rows: index out of range for a table of {table.shape[0]} rows (got min {lo}, max {hi})"
             )
-    return index
 
 
 def _use_kernel(table: Tensor, index: Tensor) -> bool:

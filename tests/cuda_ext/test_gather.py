@@ -82,3 +82,14 @@ def test_bad_arguments():
 def test_pinning_without_gpu_says_why():
     with pytest.raises(RuntimeError, match="needs a CUDA driver"):
         pin_memory_inplace(torch.zeros(4, 4))
+
+
+def test_torch_compile_fullgraph_keeps_bounds_check():
+    from cuda_ext._backend import extension_status
+
+    extension_status()  # resolve the (cached) extension load outside the compiled region
+    fn = torch.compile(lambda t, i: gather_rows(t, i) * 2, fullgraph=True, backend="eager")
+    table = torch.randn(5, 3)
+    torch.testing.assert_close(fn(table, torch.tensor([4, 0])), table[[4, 0]] * 2)
+    with pytest.raises(ValueError, match="out of range"):
+        fn(table, torch.tensor([5, 0]))

@@ -272,3 +272,21 @@ def test_bad_tensors():
         lif_multistep(torch.zeros(2, 3), torch.zeros(4))
     with pytest.raises(TypeError, match="v_init"):
         lif_multistep(torch.zeros(2, 3), torch.zeros(3, dtype=torch.float64))
+
+
+def test_torch_compile_fullgraph_forward_and_backward():
+    from cuda_ext._backend import extension_status
+
+    extension_status()  # resolve the (cached) extension load outside the compiled region
+
+    def f(x, tau):
+        s, v = lif_multistep(x, tau=tau, v_reset=None, return_v=True)
+        return (s * 2).sum() + v.sum()
+
+    x = _inputs(4, 10).requires_grad_()
+    tau = torch.tensor(2.0, requires_grad=True)
+    compiled = torch.compile(f, fullgraph=True, backend="aot_eager")
+    got = torch.autograd.grad(compiled(x, tau), (x, tau))
+    want = torch.autograd.grad(f(x, tau), (x, tau))
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b)
