@@ -29,7 +29,6 @@ import json
 import os
 import statistics
 import sys
-import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Optional
@@ -49,8 +48,8 @@ from graphnets.node import (  # noqa: E402
     random_planetoid_split,
     spikinggcn_preset,
     train_dagnn,
+    train_spikinggcn,
 )
-from graphnets.node.train_spikinggcn import train_spikinggcn  # noqa: E402
 
 DAGNN_FLAGS = ("K", "dropout", "weight_decay", "lr", "hidden", "epochs", "early_stopping")
 SGCN_FLAGS = ("T", "tau", "v_threshold", "lr", "epochs", "batch_size", "weight_decay")

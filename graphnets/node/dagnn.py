@@ -41,7 +41,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -121,7 +121,7 @@ class DAGNN(nn.Module):
         """Retention scores ``sigmoid(s^T H_k + b)`` ``[N, K+1]`` for a ``[N, K+1, C]`` stack."""
         return torch.sigmoid(self.proj(hops).squeeze(-1))
 
-    def forward(self, x: Union[Tensor], graph: Graph, generator: Optional[torch.Generator] = None) -> Tensor:
+    def forward(self, x: Tensor, graph: Graph, generator: Optional[torch.Generator] = None) -> Tensor:
         hops = self.hops(x, graph, generator)  # [N, K+1, C]
         if not self.adaptive:
             return F.log_softmax(hops[:, -1], dim=-1)

@@ -38,7 +38,6 @@ from typing import Optional, Union
 import torch
 from torch import Tensor, nn
 
-import cuda_ext
 from cuda_ext.lif import lif_multistep
 from graphnets.node.layers import reset_linear
 from graphnets.node.propagation import check_graph, gcn_norm, propagate
