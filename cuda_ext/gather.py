@@ -37,6 +37,7 @@ implementation (``torch.compile``) and a gradient to the table (``index_add_``).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -65,6 +66,27 @@ _CUDA_HOST_REGISTER_MAPPED = 2
 # ---------------------------------------------------------------------------------------------
 # In-place pinning
 # ---------------------------------------------------------------------------------------------
+def _page_size() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):  # non-POSIX platforms
+        return 4096
+
+
+def register_ranges(base: int, nbytes: int, chunk_bytes: int, page: int) -> list[tuple[int, int]]:
+    """Split ``[base, base + nbytes)`` into ``(start, size)`` chunks of at most ``chunk_bytes``
+    whose inner boundaries fall on page boundaries (two registrations sharing a page fail)."""
+    ranges = []
+    start, stop = base, base + nbytes
+    while start < stop:
+        end = min(stop, start + chunk_bytes)
+        if end < stop and end % page and end - end % page > start:
+            end -= end % page
+        ranges.append((start, end - start))
+        start = end
+    return ranges
+
+
 @dataclass
 class PinnedMemory:
     """Page-locks ``tensor``'s storage in place until :meth:`unpin` (or ``with`` exit).
@@ -86,22 +108,21 @@ class PinnedMemory:
             raise RuntimeError("pin_memory_inplace: page-locking needs a CUDA driver and device (none visible)")
         if self.tensor.is_pinned():
             raise ValueError("pin_memory_inplace: the tensor is already pinned")
-        if self.chunk_bytes <= 0:
-            raise ValueError(f"pin_memory_inplace: chunk_bytes must be positive (got {self.chunk_bytes})")
+        page = _page_size()
+        if self.chunk_bytes < page:
+            raise ValueError(f"pin_memory_inplace: chunk_bytes must be at least the page size {page} "
+                             f"(got {self.chunk_bytes})")
         cudart = torch.cuda.cudart()
         base = self.tensor.data_ptr()
-        total = self.tensor.numel() * self.tensor.element_size()
-        offset = 0
+        nbytes = self.tensor.numel() * self.tensor.element_size()
         try:
-            while offset < total:
-                size = min(self.chunk_bytes, total - offset)
-                err = int(cudart.cudaHostRegister(base + offset, size,
+            for start, size in register_ranges(base, nbytes, self.chunk_bytes, page):
+                err = int(cudart.cudaHostRegister(start, size,
                                                   _CUDA_HOST_REGISTER_PORTABLE | _CUDA_HOST_REGISTER_MAPPED))
                 if err != 0:
                     raise RuntimeError(f"pin_memory_inplace: cudaHostRegister failed with cudaError {err} "
-                                       f"at byte {offset} of {total}")
-                self._chunks.append(base + offset)
-                offset += size
+                                       f"at byte {start - base} of {nbytes}")
+                self._chunks.append(start)
         except RuntimeError:
             self.unpin()
             raise

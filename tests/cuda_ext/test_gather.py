@@ -93,3 +93,17 @@ def test_torch_compile_fullgraph_keeps_bounds_check():
     torch.testing.assert_close(fn(table, torch.tensor([4, 0])), table[[4, 0]] * 2)
     with pytest.raises(ValueError, match="out of range"):
         fn(table, torch.tensor([5, 0]))
+
+
+def test_register_ranges_cover_once_and_end_on_pages():
+    from cuda_ext.gather import register_ranges
+
+    base, nbytes, page = 100, 50_000, 4096
+    ranges = register_ranges(base, nbytes, chunk_bytes=16384, page=page)
+    assert ranges[0][0] == base
+    assert all(a + n == b for (a, n), (b, _) in zip(ranges, ranges[1:]))  # contiguous, no overlap
+    assert ranges[-1][0] + ranges[-1][1] == base + nbytes
+    assert all(n <= 16384 for _, n in ranges)
+    assert all((a + n) % page == 0 for a, n in ranges[:-1])  # inner boundaries on pages
+    assert register_ranges(0, 0, 16384, page) == []
+    assert register_ranges(4096, 8192, 1 << 30, page) == [(4096, 8192)]
