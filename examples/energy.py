@@ -327,6 +327,8 @@ def _preset(args):
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    if args.T is not None and args.T <= 0:
+        raise SystemExit(f"--T must be a positive number of time steps (got {args.T})")
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     out = Path(args.out)

@@ -87,5 +87,7 @@ def test_bad_arguments(tmp_path):
         ex.main(["--model", "no_such_module_xyz:f", "--input", "2", "--out", str(tmp_path / "b")])
     with pytest.raises(SystemExit, match="--input must look like"):
         ex.main(["--model", "torch.nn:Identity", "--input", "2xq", "--out", str(tmp_path / "c")])
+    with pytest.raises(SystemExit, match=r"--T must be a positive number of time steps \(got 0\)"):
+        ex.main(["--T", "0", "--out", str(tmp_path / "e")])
     with pytest.raises(ValueError, match="unknown preset"):
         ex.main(["--model", "torch.nn:Identity", "--input", "2", "--preset", "7nm", "--out", str(tmp_path / "d")])
