@@ -7,16 +7,17 @@ spikes costs ``AC = rate x FLOPs`` and one fed real values costs ``MAC = FLOPs``
 Parity (tests/spiking/energy/test_parity.py): with ``ac_count="exact"`` our MAC equals
 spikingjelly's ``MACCounter`` and our synaptic AC its ``SynOpCounter`` exactly, on a conv/LIF/
 linear network and on spikingjelly's ``SpikingSelfAttention`` (spike x spike ``bmm``); torchvision
-ResNet-18 at 1x3x224x224 gives 1,814,073,344 MACs = 8.345 mJ (published: 1.82 G, 8.372 mJ).
+ResNet-18 at 1x3x224x224 gives 1,814,073,344 MACs = 8.345 mJ (published: 1.82 G, 8.372 mJ);
+ViT-B/16 17.56 GMAC (fused attention kernels counted).
 
 How this differs from spikingjelly 2.0's ``op_counter`` (``estimate_simple_energy``):
 
 * spikingjelly's ``ACCounter`` also counts the additions inside batch norm, residual ``add``/
   ``sub``, reductions, and the neuron dynamics' elementwise ops (6 per spikingjelly LIF neuron and
-  step: its ``sub``/``add``/``rsub`` ops; graphspike's fused LIF op is invisible to it);
-  its ``SimpleEnergyProfiler`` even charges an ``aten.sum`` that its own memory counter issues; we count synaptic ops
-  (conv/linear/matmul/spmm), pooling, batch norm only with ``bn="count"``, and neuron updates only
-  with ``neuron_updates=True`` (one AC per neuron per step). Its ``SynOpCounter`` equals our
+  step: its ``sub``/``add``/``rsub`` ops; graphspike's fused LIF op is invisible to it); its
+  ``SimpleEnergyProfiler`` even charges an ``aten.sum`` that its own memory counter issues. We
+  count synaptic ops (conv/linear/matmul/spmm), pooling, batch norm only with ``bn="count"``, and
+  neuron updates only with ``neuron_updates=True`` (one AC per neuron per step). Its ``SynOpCounter`` equals our
   ``ac_count="exact"`` AC on synaptic ops, and its ``MACCounter`` equals our MAC on
   conv/linear/matmul (its BN MAC: one per element when affine, as our ``bn="count"``).
 * spikingjelly counts a conv's exact receptive-field occupancy; our default ``ac_count="rate"``
