@@ -193,3 +193,26 @@ def test_bad_inputs_raise_clear_errors():
     # the model is left usable after a failure (hooks removed, state reset)
     assert all(not m._forward_hooks for m in net.modules())
     estimate_energy(net, x, T=2)
+
+
+def test_graphspike_spiking_convnet_end_to_end():
+    models = pytest.importorskip("spiking.models")
+    net = models.SpikingConvNet(2, 10, (4, 8), dropout=0.0)
+    frames = torch.poisson(torch.full((3, 2, 2, 16, 16), 0.3)).clamp(max=3.0)  # [T, B, 2, H, W] event counts
+    seen = {}
+
+    def hook(mod, inp, out):
+        seen[mod] = seen.get(mod, 0) + int(out.sum())
+
+    handles = [m.register_forward_hook(hook) for m in net.modules() if is_spiking_neuron(m)]
+    r = estimate_energy(net, frames, ann=True)
+    for h in handles:
+        h.remove()
+    neurons = _rows(r, "neuron")
+    assert len(neurons) == 2 and sum(n.spikes for n in neurons) == sum(seen.values())
+    first = next(row for row in r.layers if row.first_layer)
+    assert first.name == "convs.0" and first.mac == first.flops  # event counts are not binary: MAC
+    r_ac = estimate_energy(net, frames, first_layer="ac")
+    f_ac = next(row for row in r_ac.layers if row.first_layer)
+    assert f_ac.mac == 0 and f_ac.input_rate == pytest.approx(float(frames.ne(0).float().mean()))
+    assert r.ann is not None and r.ann.ac == pytest.approx(sum(x.ac for x in r.ann.layers if x.op == "pool"))
