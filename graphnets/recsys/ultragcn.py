@@ -19,7 +19,8 @@ coded: every step updates every row) and :math:`\lambda` the item-item weight.
 
 How we differ from the official code: identical loss; the negative scores are computed by
 whichever of two exact forms is cheaper (gathering ``[B, N, D]`` negative rows, or one
-``[B, D] x [D, I]`` product followed by a gather of ``[B, N]`` scores, chosen by cost); the
+``[B, D] x [D, I]`` product followed by a gather of ``[B, N]`` scores with a sparse backward,
+:mod:`graphnets.recsys.sampled_scores`); the
 constraint matrices are built sparsely; ``log sigmoid`` is computed stably.
 
 Shapes:
@@ -33,6 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from graphnets.recsys.losses import l2_table_reg, ultragcn_constraint_loss, ultragcn_item_item_loss
+from graphnets.recsys.sampled_scores import sampled_scores
 
 __all__ = ["UltraGCN"]
 
@@ -99,14 +101,13 @@ class UltraGCN(nn.Module):
 
     def _negative_scores(self, user_rows: Tensor, neg_items: Tensor) -> Tensor:
         b, n = neg_items.shape
-        d, num_items = self.embedding_dim, self.num_items
-        # Dense product: 6*B*I*D flops at matmul speed, backward is two more matmuls. Gather: B*N*D
-        # floats moved forward and scattered (index_add) backward, ~80x slower per element on CPU
-        # (measured on amazon-electronics, B=2048, N=75, I=1522: dense 17 ms, gather 72 ms fwd+bwd).
-        if num_items <= 64 * n:
-            all_scores = user_rows @ self.item_embedding.T  # [B, I]
-            return all_scores.gather(1, neg_items)  # [B, N]
-        neg_rows = self.item_embedding.index_select(0, neg_items.reshape(-1)).view(b, n, d)  # [B, N, D]
+        # Dense forward + sparse backward (sampled_scores): one [B, D] x [D, I] product, then CSR
+        # products for the gradient. Gather: B*N*D floats moved forward and scattered (index_add)
+        # backward; it wins only when I is much larger than N (measured on amazon-electronics,
+        # B=2048, N=75, I=1522: dense 17 ms vs gather 72 ms forward + backward).
+        if self.num_items <= 64 * n:
+            return sampled_scores(user_rows, self.item_embedding, neg_items)  # [B, N]
+        neg_rows = self.item_embedding.index_select(0, neg_items.reshape(-1)).view(b, n, self.embedding_dim)  # [B, N, D]
         return torch.bmm(neg_rows, user_rows.unsqueeze(2)).squeeze(2)  # [B, N]
 
     def forward(self, users: Tensor, pos_items: Tensor, neg_items: Tensor) -> Tensor:

@@ -58,7 +58,7 @@ def test_item_item_pads_short_rows_with_self_at_zero():
         item_item_topk(data, 0)
 
 
-@pytest.mark.parametrize("num_negatives", [2, 40])  # 40 negatives of 5 items: dense path; 2: gather path
+@pytest.mark.parametrize("num_negatives", [2, 40])
 def test_loss_matches_hand_computation(num_negatives):
     torch.manual_seed(0)
     data = tiny_split()
@@ -93,8 +93,10 @@ def test_dense_and_gather_negative_paths_agree():
     neg = torch.randint(0, 300, (2, 50))
     dense = (u @ m.item_embedding.T).gather(1, neg)
     gather = torch.bmm(m.item_embedding[neg.reshape(-1)].view(2, 50, 8), u.unsqueeze(2)).squeeze(2)
-    torch.testing.assert_close(m._negative_scores(u, neg), dense)
+    torch.testing.assert_close(m._negative_scores(u, neg), dense)  # 300 <= 64 * 50: dense path
     torch.testing.assert_close(dense, gather)
+    few = neg[:, :2]  # 300 > 64 * 2: the gather path
+    torch.testing.assert_close(m._negative_scores(u, few), (u @ m.item_embedding.T).gather(1, few))
 
 
 def test_trainer_improves_and_schedule_is_official():
@@ -125,3 +127,22 @@ def test_presets_and_unknown_names():
         get_preset("ngcf", "gowalla")
     with pytest.raises(ValueError, match=r"unknown lightgcn option\(s\) \['negative_num'\]"):
         get_preset("lightgcn", "gowalla", negative_num=3)
+
+
+def test_sampled_scores_sparse_backward_matches_dense_autograd():
+    from graphnets.recsys.sampled_scores import sampled_scores
+    g = torch.Generator().manual_seed(4)
+    u = torch.randn(9, 3, dtype=torch.float64, generator=g).requires_grad_()
+    v = torch.randn(13, 3, dtype=torch.float64, generator=g).requires_grad_()
+    items = torch.randint(0, 13, (9, 6), generator=g)
+    items[0, :4] = 5  # repeated negatives accumulate
+    torch.autograd.gradcheck(lambda a, b: sampled_scores(a, b, items), (u, v))
+    w = torch.randn(9, 6, dtype=torch.float64, generator=g)
+    (sampled_scores(u, v, items) * w).sum().backward()
+    gu, gv = u.grad.clone(), v.grad.clone()
+    u.grad = v.grad = None
+    ((u @ v.T).gather(1, items) * w).sum().backward()
+    torch.testing.assert_close(gu, u.grad)
+    torch.testing.assert_close(gv, v.grad)
+    with pytest.raises(ValueError, match=r"items must be \[B, N\] with B = 9"):
+        sampled_scores(u, v, items[:3])
