@@ -74,20 +74,24 @@ __global__ void spmm_csr_kernel(const int64_t* __restrict__ indptr, const int64_
 
 }  // namespace
 
-at::Tensor spmm_csr(const at::Tensor& indptr, const at::Tensor& indices, const std::optional<at::Tensor>& weight,
-                    const at::Tensor& x) {
-  TORCH_CHECK(x.is_cuda() && x.dim() == 2 && x.is_contiguous(), "spmm_csr: x must be a contiguous 2-D CUDA tensor");
-  TORCH_CHECK(indptr.device() == x.device() && indptr.scalar_type() == at::kLong && indptr.dim() == 1 &&
-                  indptr.is_contiguous() && indptr.numel() >= 1,
-              "spmm_csr: indptr must be a contiguous 1-D int64 tensor on the device of x");
-  TORCH_CHECK(indices.device() == x.device() && indices.scalar_type() == at::kLong && indices.dim() == 1 &&
-                  indices.is_contiguous(),
-              "spmm_csr: indices must be a contiguous 1-D int64 tensor on the device of x");
-  if (weight.has_value()) {
-    TORCH_CHECK(weight->device() == x.device() && weight->scalar_type() == x.scalar_type() &&
-                    weight->numel() == indices.numel() && weight->is_contiguous(),
-                "spmm_csr: weight must be a contiguous [nnz] tensor with the dtype and device of x");
+at::Tensor spmm_csr(const at::Tensor& indptr_in, const at::Tensor& indices_in,
+                    const std::optional<at::Tensor>& weight_in, const at::Tensor& x_in) {
+  TORCH_CHECK(x_in.is_cuda() && x_in.dim() == 2, "spmm_csr: x must be a 2-D CUDA tensor");
+  TORCH_CHECK(indptr_in.device() == x_in.device() && indptr_in.scalar_type() == at::kLong && indptr_in.dim() == 1 &&
+                  indptr_in.numel() >= 1,
+              "spmm_csr: indptr must be a 1-D int64 tensor on the device of x");
+  TORCH_CHECK(indices_in.device() == x_in.device() && indices_in.scalar_type() == at::kLong && indices_in.dim() == 1,
+              "spmm_csr: indices must be a 1-D int64 tensor on the device of x");
+  if (weight_in.has_value()) {
+    TORCH_CHECK(weight_in->device() == x_in.device() && weight_in->scalar_type() == x_in.scalar_type() &&
+                    weight_in->numel() == indices_in.numel(),
+                "spmm_csr: weight must be an [nnz] tensor with the dtype and device of x");
   }
+  const at::Tensor x = x_in.contiguous();
+  const at::Tensor indptr = indptr_in.contiguous();
+  const at::Tensor indices = indices_in.contiguous();
+  const std::optional<at::Tensor> weight =
+      weight_in.has_value() ? std::optional<at::Tensor>(weight_in->contiguous()) : std::nullopt;
   const c10::cuda::CUDAGuard guard(x.device());
   const int64_t num_rows = indptr.numel() - 1;
   const int64_t F = x.size(1);
