@@ -12,6 +12,12 @@ Real data (``--root`` is the extracted dataset folder):
     python examples/neuromorphic.py --out runs/snn_synth
     python examples/neuromorphic.py --data nmnist --root ../shared/data/nmnist --T 8 --epochs 20 --out runs/nmnist
 
+Measured (real N-MNIST subset, 1,000 train / 100 test, this command, CPU, 1 thread, shared
+2-core AMD EPYC under load): test accuracy 0.88 at epoch 15 (best 0.90 at epoch 10) in 6.7-9.7
+min with seed 0; 0.95 (best 0.95) in 9.8 min with ``--seed 1``:
+
+    python examples/neuromorphic.py --data nmnist --root ../shared/data/nmnist --T 8 --epochs 15 --lr 5e-3
+
 Writes ``<out>/config.json``, ``metrics.csv`` and ``metrics.json``
 (``{"best": {"test_acc", "epoch"}, "final": {...}, "history": [...]}``, accuracies as fractions),
 TensorBoard events in ``<out>/tb``, and ``last.pt`` / ``best.pt`` checkpoints (written atomically).

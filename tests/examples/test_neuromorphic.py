@@ -82,3 +82,4 @@ def test_audio_and_cifar10dvs_paths(tmp_path):
                  "--T", "2", "--channels", "4", "--batch-size", "30"])
     cfg = json.loads((tmp_path / "b" / "config.json").read_text())
     assert cfg["num_train"] == 90 and cfg["num_test"] == 10 and cfg["input_shape"] == [2, 2, 128, 128]
+

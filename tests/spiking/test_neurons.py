@@ -211,3 +211,16 @@ def test_unfused_spikingjelly_surrogate_parity():
     a.v.sum().backward()
     b.v.sum().backward()
     torch.testing.assert_close(xa.grad, xb.grad)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("make", [lambda: LIF(tau=2.0), lambda: ParametricLIF(init_tau=3.0, v_reset=None), lambda: IF()])
+def test_cuda_matches_cpu(make):
+    x = torch.randn(16, 8, 113) * 2
+    a, b = make(), make().cuda()
+    xa, xb = x.clone().requires_grad_(), x.cuda().requires_grad_()
+    sa, sb = run_m(a, xa), run_m(b, xb)
+    torch.testing.assert_close(sb.cpu(), sa)
+    (sa * x).sum().backward()
+    (sb * x.cuda()).sum().backward()
+    torch.testing.assert_close(xb.grad.cpu(), xa.grad, rtol=1e-4, atol=1e-5)
