@@ -15,9 +15,9 @@ Policies (explicit, because every PDB reader differs here):
   ``keep_hydrogens=True``. The official pipeline strips them before Voronota as well.
 * **Alternate locations.** Per residue, records with a blank altloc are always kept; among
   non-blank altlocs the *first one met in the file* is kept and the others are dropped, so
-  every atom name appears once. (Biopython keeps the highest-occupancy altloc instead; the
-  official featurizer takes the first record. Ours is the latter, per residue so a residue
-  never mixes conformers.)
+  every atom name appears once. (Biopython keeps the highest-occupancy altloc instead; we
+  keep the first one met, chosen per residue so a residue never mixes conformers. How the
+  official binaries treat altlocs was not checked.)
 * **Insertion codes.** A residue is keyed by ``(chain, resSeq, iCode)``, so insertion residues
   (``60A``, ``60B``...) are separate residues: ``insertion_codes="keep"`` (the default).
   ``"skip"`` drops them, reproducing the official ``sh-featurizer`` binary (which ignores
