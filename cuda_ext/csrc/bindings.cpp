@@ -1,6 +1,10 @@
 // Python bindings of the graphspike CUDA extension (one module, built by cuda_ext/_build.py).
 // Each function is called from the CUDA registration of its torch.library op in cuda_ext/*.py.
-#include <torch/extension.h>
+// torch/python.h (Tensor <-> Python casters) instead of torch/extension.h, which also pulls in
+// the whole C++ frontend (torch/all.h) that these bindings do not use.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <torch/python.h>
 
 #include <optional>
 #include <vector>
