@@ -20,6 +20,8 @@ The LIF layer is graphspike's fused :func:`cuda_ext.lif_multistep` with the sigm
 Args:
     in_channels: ``F``. out_channels: ``C``. T: time steps. tau: membrane time constant.
     v_threshold: firing threshold. surrogate_alpha: sigmoid-surrogate sharpness.
+    dropout: dropout on the synaptic current in training, a fresh mask every step (the official
+        ``model_lif_fc_with_val.py`` used for the Cora notebook run has 0.6; ``model_lif_fc.py`` none).
 
 Shapes:
     forward: features ``[B, F]`` (propagated, from :meth:`SpikingGCN.features`) -> output spikes
@@ -39,6 +41,7 @@ import torch
 from torch import Tensor, nn
 
 from cuda_ext.lif import lif_multistep
+from graphnets.node.layers import dropout as _dropout
 from graphnets.node.layers import reset_linear
 from graphnets.node.propagation import check_graph, gcn_norm, propagate
 from graphnets.node.spike_encoding import CSRSpikes, SparseSpikes, bernoulli_spikes, sparse_bernoulli_spikes
@@ -60,7 +63,7 @@ def symmetrize(graph: Graph) -> Graph:
 
 class SpikingGCN(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, T: int = 200, tau: float = 80.0,
-                 v_threshold: float = 0.2, surrogate_alpha: float = 1.0) -> None:
+                 v_threshold: float = 0.2, surrogate_alpha: float = 1.0, dropout: float = 0.0) -> None:
         super().__init__()
         for name, v in (("in_channels", in_channels), ("out_channels", out_channels), ("T", T)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -69,12 +72,15 @@ class SpikingGCN(nn.Module):
             raise ValueError(f"SpikingGCN: tau must be >= 1 (got {tau})")
         if not v_threshold > 0:
             raise ValueError(f"SpikingGCN: v_threshold must be > 0 (got {v_threshold})")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"SpikingGCN: dropout must be in [0, 1) (got {dropout})")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.T = T
         self.tau = float(tau)
         self.v_threshold = float(v_threshold)
         self.surrogate_alpha = float(surrogate_alpha)
+        self.dropout = float(dropout)
         self.fc = nn.Linear(in_channels, out_channels, bias=False)
         self.reset_parameters()
 
@@ -83,7 +89,7 @@ class SpikingGCN(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"in_channels={self.in_channels}, out_channels={self.out_channels}, T={self.T}, tau={self.tau}, "
-                f"v_threshold={self.v_threshold}, surrogate_alpha={self.surrogate_alpha}")
+                f"v_threshold={self.v_threshold}, surrogate_alpha={self.surrogate_alpha}, dropout={self.dropout}")
 
     @staticmethod
     def features(graph: Graph, x: Tensor, hops: int = 2, offset: float = 0.0) -> Tensor:
@@ -111,9 +117,11 @@ class SpikingGCN(nn.Module):
         self._check(h)
         return sparse_bernoulli_spikes(h, self.T, generator)
 
-    def run(self, spikes: Union[Tensor, SparseSpikes, CSRSpikes]) -> Tensor:
+    def run(self, spikes: Union[Tensor, SparseSpikes, CSRSpikes],
+            generator: Optional[torch.Generator] = None) -> Tensor:
         """Output spikes ``[T, B, C]`` for given input spikes (dense ``[T, B, F]`` or sparse)."""
-        return self.neurons(self.current(spikes))
+        current = _dropout(self.current(spikes), self.dropout, self.training, generator)  # [T, B, C]
+        return self.neurons(current)
 
     def _check(self, h: Tensor) -> None:
         if not isinstance(h, Tensor) or h.dim() != 2 or not h.is_floating_point():
@@ -127,5 +135,5 @@ class SpikingGCN(nn.Module):
         self._check(h)
         spikes_in = bernoulli_spikes(h, self.T, generator, uniform)  # [T, B, F]
         n_in = spikes_in.sum(dim=(0, 2))  # [B]
-        out = self.neurons(self.fc(spikes_in))  # [T, B, C]
+        out = self.run(spikes_in, generator)  # [T, B, C]
         return (out, n_in) if return_input else out

@@ -2,9 +2,10 @@
 
 Features :math:`\\hat A^2 X` (+ offset) are computed once from the raw features. Each epoch:
 shuffled mini-batches of ``batch_size`` training nodes, T steps of Bernoulli encoding + LIF,
-``MSE(counts / T, onehot(y))``, Adam(lr, weight_decay 0.01); the learning rate is *set* to 1e-3
-at epoch 50 and 1e-4 at epoch 80 (``lr_drops``; the official ``StepLR`` is re-created inside the
-batch loop and never takes effect). After each epoch the validation accuracy (argmax of output
+``MSE(counts / T, onehot(y))``, Adam(lr, weight_decay); the learning rate is *set* at the epochs
+of ``lr_drops`` (``model_lif_fc.py``: 1e-3 at 50 and 1e-4 at 80, its ``StepLR`` being re-created
+inside the batch loop and never taking effect; the Cora notebook's ``model_lif_fc_with_val.py``
+sequence is in :mod:`graphnets.node.presets`). After each epoch the validation accuracy (argmax of output
 spike counts) is measured; the weights with the best validation accuracy (strictly better
 replaces) are kept and evaluated once on the test nodes, counting spikes per node: input spikes
 (encoder output, the official ``num_s1``) and output spikes (``num_s2``).
@@ -94,7 +95,7 @@ def train_spikinggcn(
         raise ValueError(f"{fn}: batch sizes must be positive (got {config.batch_size}, {config.eval_batch_size})")
     h = SpikingGCN.features(data.graph, data.x, config.hops, config.feature_offset)  # [N, F], once
     model = SpikingGCN(data.num_features, data.num_classes, config.T, config.tau, config.v_threshold,
-                       config.surrogate_alpha).to(data.x.device)
+                       config.surrogate_alpha, config.dropout).to(data.x.device)
     model.reset_parameters(generator)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     drops = dict(config.lr_drops)

@@ -148,3 +148,25 @@ def test_training_on_sbm_learns_and_reports_spikes():
     bad = data.__class__(**{**data.__dict__, "y": data.y - 1})
     with pytest.raises(ValueError, match="labels must lie in"):
         train_spikinggcn(bad, data.split, cfg, torch.Generator())
+
+
+def test_current_dropout_only_in_training_and_drawn_from_the_generator():
+    model = SpikingGCN(6, 3, T=30, tau=4.0, v_threshold=0.3, dropout=0.6)
+    spikes = torch.ones(30, 5, 6)
+    with torch.no_grad():
+        model.fc.weight.fill_(0.1)
+    model.eval()
+    assert torch.equal(model.run(spikes), model.neurons(model.current(spikes)))
+    model.train()
+    a = model.run(spikes, torch.Generator().manual_seed(0))
+    b = model.run(spikes, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b) and not torch.equal(a, model.neurons(model.current(spikes)))
+    with pytest.raises(ValueError, match="dropout"):
+        SpikingGCN(6, 3, dropout=1.0)
+
+
+def test_cora_preset_is_the_official_notebook_run():
+    cfg = spikinggcn_preset("cora")
+    assert (cfg.T, cfg.tau, cfg.v_threshold, cfg.lr, cfg.epochs, cfg.batch_size) == (200, 80.0, 0.2, 2e-3, 200, 64)
+    assert cfg.feature_offset == 0.05 and cfg.dropout == 0.6 and cfg.weight_decay == 0.0
+    assert spikinggcn_preset("citeseer").weight_decay == 0.01
