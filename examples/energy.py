@@ -228,14 +228,14 @@ def build_lightgcn(args, gen: torch.Generator) -> Target:
 class SpikingGCNFeatures(nn.Module):
     """SpikingGCN's preprocessing: propagated features, computed once per graph."""
 
-    def __init__(self, graph, hops: int = 2) -> None:
+    def __init__(self, graph, hops: int = 2, offset: float = 0.0) -> None:
         super().__init__()
-        self.graph, self.hops = graph, hops
+        self.graph, self.hops, self.offset = graph, hops, offset
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         from graphnets.node.spikinggcn import SpikingGCN
 
-        return SpikingGCN.features(self.graph, x, self.hops)  # [N, F]
+        return SpikingGCN.features(self.graph, x, self.hops, self.offset)  # [N, F]
 
 
 def build_spikinggcn(args, gen: torch.Generator) -> Target:
@@ -244,17 +244,21 @@ def build_spikinggcn(args, gen: torch.Generator) -> Target:
     if args.data_root:
         from graphnets.node.planetoid import load_planetoid
 
+        from graphnets.node.presets import spikinggcn_preset
+
         data = load_planetoid(args.data_root, "cora")
-        source = "Cora (Planetoid)"
+        offset = spikinggcn_preset("cora").feature_offset  # the official notebook adds 0.05 to A^2 X
+        source = f"Cora (Planetoid), feature offset {offset}"
     else:
         from graphnets.node.synthetic import make_sbm
 
         data = make_sbm(gen)
+        offset = 0.0
         source = "synthetic SBM"
     T = args.T or 200
     model = SpikingGCN(data.x.shape[1], data.num_classes, T=T)
     _load_checkpoint(model, args.checkpoint)
-    feats = SpikingGCNFeatures(data.graph)
+    feats = SpikingGCNFeatures(data.graph, offset=offset)
     with torch.no_grad():
         h = feats(data.x)  # [N, F]: firing probabilities of the Bernoulli encoder
     n = data.x.shape[0] if args.nodes <= 0 else min(args.nodes, data.x.shape[0])
@@ -264,9 +268,10 @@ def build_spikinggcn(args, gen: torch.Generator) -> Target:
     target = Target("SpikingGCN", model, (h, gen), weight_reads=T, ann_model=model.fc, ann_example=h, per=("node", float(n)),
                     notes=[f"{source}: {data.x.shape[0]} nodes ({n} counted), {data.graph.num_edges} edges, "
                            f"F={data.x.shape[1]}, C={data.num_classes}, T={T}",
-                           "features A^2 X precomputed once per graph (propagation_once); the spiking layer "
-                           "takes sparse Bernoulli input spikes: synaptic current = scatter-add of weight rows "
-                           f"(one AC per spike and class); expected input spikes per node {expected_in:.1f}",
+                           "features A^2 X (+ offset) precomputed once per graph (propagation_once); the spiking "
+                           "layer takes the model's Bernoulli input spikes (dense: linear on spikes; sparse: "
+                           "scatter-add of weight rows), one AC per input spike and class; expected input "
+                           f"spikes per node {expected_in:.1f}; output spikes drive no synapse (no energy)",
                            "ANN counterpart: SGC (the same linear layer on the real features)"])
     target.extra_reports = {"propagation_once": estimate_energy(feats, data.x, preset=_preset(args),
                                                                 memory=args.memory)}
