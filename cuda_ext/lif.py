@@ -138,6 +138,9 @@ def _lif_forward_torch(
     v = v_init.to(om)
     spikes = torch.empty(x_seq.shape, dtype=x_seq.dtype, device=x_seq.device)  # [T, *N]
     h_seq = x_seq.new_empty(x_seq.shape if store_h else (0,), dtype=om)
+    if not isinstance(tau_v, Tensor):
+        _lif_forward_fast(x_seq, v, tau_v, v_threshold, v_reset, decay_input, spikes, h_seq if store_h else None)
+        return spikes, h_seq
     for t in range(x_seq.shape[0]):
         h = lif_charge(x_seq[t].to(om), v, tau_v, decay_input, v_reset)
         spike = (h >= v_threshold).to(om)
@@ -146,6 +149,39 @@ def _lif_forward_torch(
             h_seq[t] = h
         v = lif_reset(h, spike, v_threshold, v_reset)
     return spikes, h_seq
+
+
+def _lif_forward_fast(
+    x_seq: Tensor, v: Tensor, tau: float, v_threshold: float, v_reset: Optional[float], decay_input: bool,
+    spikes: Tensor, h_seq: Optional[Tensor],
+) -> None:
+    """:func:`_lif_forward_torch` for a Python-float tau (CPU): the same floating-point operations
+    in the same order (so bitwise the same results), written in place into preallocated
+    buffers, with the reset as one select: ``S V_r + (1 - S) H`` equals ``where(S, V_r, H)``
+    and ``H - S V_th`` equals ``where(S, H - V_th, H)`` for finite ``H``."""
+    vr = 0.0 if v_reset is None else v_reset
+    is_if = math.isinf(tau)
+    scratch = torch.empty_like(v)
+    for t in range(x_seq.shape[0]):
+        x = x_seq[t].to(v.dtype)
+        h = h_seq[t] if h_seq is not None else torch.empty_like(v)
+        if is_if:
+            torch.add(v, x, out=h)
+        elif decay_input:
+            torch.sub(v, vr, out=scratch)  # V - V_r
+            torch.sub(x, scratch, out=h)  # X - (V - V_r)
+            h.div_(tau).add_(v)  # V + (X - (V - V_r)) / tau
+        else:
+            torch.sub(v, vr, out=scratch)
+            scratch.div_(tau)  # (V - V_r) / tau
+            torch.sub(v, scratch, out=h)
+            h.add_(x)  # V - (V - V_r) / tau + X
+        fire = h >= v_threshold
+        spikes[t].copy_(fire)
+        if v_reset is None:
+            v = torch.where(fire, h - v_threshold, h)
+        else:
+            v = torch.where(fire, torch.full_like(h, v_reset), h) if h_seq is not None else h.masked_fill_(fire, v_reset)
 
 
 def _lif_backward_torch(
