@@ -1,19 +1,40 @@
 """graphspike custom ops: each a CUDA kernel beside its pure-PyTorch reference.
 
-Ops are registered in the ``torch.ops.graphspike`` namespace. The compiled CUDA extension is
-optional and built explicitly with ``python -m cuda_ext build``; without it every op runs its
-PyTorch implementation (see :mod:`cuda_ext._backend`).
+Ops are registered in the ``torch.ops.graphspike`` namespace:
+
+* :func:`spmm` -- CSR sum aggregation (graphs);
+* :func:`lif_multistep` -- fused multi-step leaky integrate-and-fire with surrogate gradient;
+* :func:`gather_rows` -- row gather, zero-copy from pinned host memory on GPUs.
+
+The compiled CUDA extension is optional and built explicitly with ``python -m cuda_ext build``
+(``python -m cuda_ext info`` says which backend each op uses and why); without it every op
+runs its PyTorch implementation (see :mod:`cuda_ext._backend`).
 """
 from cuda_ext._backend import BACKENDS, extension_available, extension_status, resolve_backend
 from cuda_ext.csr import csr_rows, csr_transpose
+from cuda_ext.gather import (GatherHandle, PinnedMemory, gather_rows, gather_rows_async, gather_rows_reference,
+                             pin_memory_inplace)
+from cuda_ext.lif import lif_charge, lif_multistep, lif_multistep_reference, lif_reset
 from cuda_ext.spmm import spmm, spmm_reference
+from cuda_ext.surrogate import SURROGATES
 
 __all__ = [
     "BACKENDS",
+    "GatherHandle",
+    "PinnedMemory",
+    "SURROGATES",
     "csr_rows",
     "csr_transpose",
     "extension_available",
     "extension_status",
+    "gather_rows",
+    "gather_rows_async",
+    "gather_rows_reference",
+    "lif_charge",
+    "lif_multistep",
+    "lif_multistep_reference",
+    "lif_reset",
+    "pin_memory_inplace",
     "resolve_backend",
     "spmm",
     "spmm_reference",

@@ -76,6 +76,10 @@ def resolve_backend(op: str, requested: str, device: torch.device) -> str:
         raise ValueError(f"{op}: backend must be one of {BACKENDS} (got {requested!r})")
     if requested == "torch":
         return "torch"
+    if requested == "auto" and device.type != "cuda":
+        # Decided without touching the extension: keeps CPU calls free of file-system probes
+        # (which torch.compile(fullgraph=True) cannot trace).
+        return "torch"
     available, reason = extension_status()
     if requested == "cuda":
         if device.type != "cuda":
@@ -86,8 +90,6 @@ def resolve_backend(op: str, requested: str, device: torch.device) -> str:
                 f"({reason}); build it with `python -m cuda_ext build` or pass backend='torch'"
             )
         return "cuda"
-    if device.type != "cuda":
-        return "torch"
     if available:
         return "cuda"
     if op not in _warned:
