@@ -15,8 +15,9 @@ import torch
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def device_name(device: str = "cpu") -> str:
+def device_name(device: "str | torch.device" = "cpu") -> str:
     """A short human name of the machine the numbers come from."""
+    device = str(device)
     if device.startswith("cuda") and torch.cuda.is_available():
         return torch.cuda.get_device_name(torch.device(device))
     model = platform.processor() or "cpu"
@@ -30,15 +31,19 @@ def device_name(device: str = "cpu") -> str:
     return f"{model} ({torch.get_num_threads()} threads)"
 
 
+def git_commit() -> str:
+    """The checked-out commit of this repository, or ``"unknown"``."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=RESULTS.parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def stamp(device: str = "cpu") -> dict[str, Any]:
     """Device, software versions, commit and date for a results file."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=RESULTS.parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
     return {"device": device_name(device), "torch": torch.__version__, "python": platform.python_version(),
-            "commit": commit, "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+            "commit": git_commit(), "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
 
 
 def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, sync: Callable[[], None] = lambda: None) -> tuple[float, list[float]]:

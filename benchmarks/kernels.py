@@ -27,9 +27,7 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,6 +42,7 @@ if str(REPO) not in sys.path:
 import cuda_ext  # noqa: E402
 from cuda_ext.lif import lif_multistep  # noqa: E402
 from sampling import Graph  # noqa: E402
+from benchmarks._common import device_name, git_commit  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- timing
@@ -65,28 +64,6 @@ def time_fn(fn: Callable[[], object], device: torch.device, repeats: int, warmup
         _sync(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
-
-
-def device_name(device: torch.device) -> str:
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return model
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 # ----------------------------------------------------------------------------- LIF
