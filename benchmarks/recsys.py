@@ -122,6 +122,8 @@ def main() -> None:
                      "speedup_epoch": ratio(official and official["epoch_s"], ours["epoch_s"]),
                      "speedup_eval": ratio(official and official.get("eval_s"), ours["eval_s"]),
                      "memory_ratio": ratio(ours["peak_rss_gb"], official and official["peak_rss_gb"])})
+        # Written after every model, so a long later model never costs the earlier results.
+        path = write_result(f"recsys-{args.dataset}", {"dataset": args.dataset, "rows": rows}, args.device)
 
     print(f"\n{'model':9} {'impl':10} {'prepare s':>10} {'epoch s':>9} {'eval s':>8} {'peak GB':>8}")
     for row in rows:
@@ -136,7 +138,6 @@ def main() -> None:
         if row["official"]:
             print(f"{row['model']:9} ratios: epoch {row['speedup_epoch']:.2f}x faster, evaluation "
                   f"{row['speedup_eval']:.2f}x faster, peak memory {row['memory_ratio']:.2f} of official")
-    path = write_result(f"recsys-{args.dataset}", {"dataset": args.dataset, "rows": rows}, args.device)
     print(f"wrote {path}")
 
 
