@@ -25,3 +25,18 @@ def data_path(name: str) -> Path:
 
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (none visible)")
+
+
+def load_example(name: str):
+    """Import ``examples/<name>.py`` as the module ``<name>_example``.
+
+    It is registered in ``sys.modules`` because dataclasses resolve their module through it.
+    """
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(f"{name}_example", REPO / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -2,21 +2,12 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
-import sys
 
 import pytest
 
-from tests.helpers import REPO, data_path
+from tests.helpers import data_path, load_example
 
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("energy_example", REPO / "examples" / "energy.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _check_run(out, metrics):
@@ -32,7 +23,7 @@ def _check_run(out, metrics):
 
 
 def test_default_snn_with_ann_twin(tmp_path, capsys):
-    ex = load_example()
+    ex = load_example("energy")
     out = tmp_path / "snn"
     metrics = ex.main(["--out", str(out), "--T", "2"])
     report = _check_run(out, metrics)
@@ -44,7 +35,7 @@ def test_default_snn_with_ann_twin(tmp_path, capsys):
 
 
 def test_torchvision_and_json_flag(tmp_path):
-    ex = load_example()
+    ex = load_example("energy")
     out = tmp_path / "tv"
     path = tmp_path / "custom.json"
     metrics = ex.main(["--model", "torchvision:resnet18", "--input", "1x3x64x64", "--out", str(out),
@@ -56,7 +47,7 @@ def test_torchvision_and_json_flag(tmp_path):
 
 
 def test_lightgcn_per_query_and_callable(tmp_path):
-    ex = load_example()
+    ex = load_example("energy")
     m = ex.main(["--model", "lightgcn", "--out", str(tmp_path / "lg")])
     assert m["propagation_once_mJ"] > m["scoring_one_query_mJ"] > 0
     assert m["amortised_per_query_mJ"] < m["energy_mJ_per_query"]
@@ -65,7 +56,7 @@ def test_lightgcn_per_query_and_callable(tmp_path):
 
 
 def test_spikinggcn_short(tmp_path):
-    ex = load_example()
+    ex = load_example("energy")
     m = ex.main(["--model", "spikinggcn", "--T", "5", "--out", str(tmp_path / "sg")])
     assert m["ac"] > 0 and m["mac"] == 0 and m["ann_mac"] > 0 and m["propagation_once_mJ"] > 0
 
@@ -73,14 +64,14 @@ def test_spikinggcn_short(tmp_path):
 @pytest.mark.data
 def test_real_nmnist_sample(tmp_path):
     root = data_path("nmnist")
-    ex = load_example()
+    ex = load_example("energy")
     m = ex.main(["--model", "snn", "--data-root", str(root), "--T", "4", "--out", str(tmp_path / "nm"),
                  "--no-ann"])
     assert m["mac"] > 0 and "snn_over_ann_energy" not in m
 
 
 def test_bad_arguments(tmp_path):
-    ex = load_example()
+    ex = load_example("energy")
     with pytest.raises(SystemExit, match="--model must be one of"):
         ex.main(["--model", "nonsense", "--out", str(tmp_path / "a")])
     with pytest.raises(SystemExit, match="cannot import"):

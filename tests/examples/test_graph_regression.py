@@ -1,23 +1,14 @@
 """examples/graph_regression.py runs end to end (synthetic default; tiny real-ZINC slice)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, data_path
+from tests.helpers import data_path, load_example
 
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("graph_regression", REPO / "examples" / "graph_regression.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses resolve their module through sys.modules
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def check_outputs(out: Path, metrics: dict) -> None:
@@ -33,7 +24,7 @@ def check_outputs(out: Path, metrics: dict) -> None:
 
 
 def test_synthetic_default(tmp_path):
-    mod = load_example()
+    mod = load_example("graph_regression")
     out = tmp_path / "run"
     metrics = mod.main(["--out", str(out), "--epochs", "3"])
     check_outputs(out, metrics)
@@ -43,7 +34,7 @@ def test_synthetic_default(tmp_path):
 @pytest.mark.data
 def test_real_zinc_slice(tmp_path):
     root = data_path("zinc_subset")
-    mod = load_example()
+    mod = load_example("graph_regression")
     out = tmp_path / "zinc"
     metrics = mod.main(["--root", str(root), "--out", str(out), "--epochs", "2", "--max-train", "64", "--max-test",
                         "32", "--K", "8", "--layers", "2", "--dim", "16"])
@@ -52,7 +43,7 @@ def test_real_zinc_slice(tmp_path):
 
 
 def test_bad_arguments(tmp_path):
-    mod = load_example()
+    mod = load_example("graph_regression")
     with pytest.raises(SystemExit):
         mod.main(["--out", str(tmp_path), "--models", "gat"])
     with pytest.raises(SystemExit):

@@ -1,26 +1,17 @@
 """examples/neuromorphic.py runs end to end on its default synthetic data and writes its run folder."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
 import torch
 
-from tests.helpers import REPO
+from tests.helpers import load_example
 
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("neuromorphic_example", REPO / "examples" / "neuromorphic.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_synthetic_run(tmp_path):
-    ex = load_example()
+    ex = load_example("neuromorphic")
     out = tmp_path / "run"
     metrics = ex.main(["--out", str(out), "--epochs", "2", "--T", "4", "--train-samples", "40",
                        "--test-samples", "20", "--batch-size", "20", "--channels", "4,8"])
@@ -42,14 +33,14 @@ def test_synthetic_run(tmp_path):
 def test_nmnist_smoke(tmp_path):
     from tests.helpers import data_path
 
-    ex = load_example()
+    ex = load_example("neuromorphic")
     m = ex.main(["--data", "nmnist", "--root", str(data_path("nmnist")), "--out", str(tmp_path / "n"), "--epochs", "1",
                  "--T", "3", "--train-samples", "40", "--test-samples", "20", "--channels", "4"])
     assert 0.0 <= m["best"]["test_acc"] <= 1.0
 
 
 def test_bad_args(tmp_path):
-    ex = load_example()
+    ex = load_example("neuromorphic")
     with pytest.raises(SystemExit):
         ex.main(["--data", "nmnist", "--out", str(tmp_path)])  # --root required
     with pytest.raises(SystemExit):
@@ -63,7 +54,7 @@ def test_audio_and_cifar10dvs_paths(tmp_path):
     from spiking.datasets.cifar10_dvs import CLASSES
     from tests.spiking.formats import write_aedat2_cifar, write_spike_h5
 
-    ex = load_example()
+    ex = load_example("neuromorphic")
     rng = np.random.default_rng(0)
     samples = [(np.sort(rng.uniform(0, 0.5, 30)), rng.integers(0, 700, 30)) for _ in range(8)]
     for split in ("train", "test"):

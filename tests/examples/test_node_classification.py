@@ -1,17 +1,10 @@
 """examples/node_classification.py runs end to end (synthetic default and, when present, real Cora)."""
-import importlib.util
 import json
 
 import pytest
 
-from tests.helpers import REPO, data_path
+from tests.helpers import data_path, load_example
 
-
-def _example():
-    spec = importlib.util.spec_from_file_location("node_classification", REPO / "examples" / "node_classification.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def _check_outputs(out, runs):
@@ -28,7 +21,7 @@ def _check_outputs(out, runs):
 
 
 def test_dagnn_default_synthetic(tmp_path, capsys):
-    mod = _example()
+    mod = load_example("node_classification")
     mod.main(["--out", str(tmp_path), "--runs", "2", "--epochs", "40", "--split", "random"])
     metrics = _check_outputs(tmp_path, 2)
     assert metrics["test_acc"]["mean"] > 0.5  # 4 classes
@@ -36,7 +29,7 @@ def test_dagnn_default_synthetic(tmp_path, capsys):
 
 
 def test_spikinggcn_default_synthetic_reports_spikes(tmp_path):
-    mod = _example()
+    mod = load_example("node_classification")
     metrics = mod.main(["--model", "spikinggcn", "--out", str(tmp_path), "--runs", "1", "--epochs", "4", "--T", "20"])
     _check_outputs(tmp_path, 1)
     spikes = metrics["spikes_per_node"]
@@ -44,7 +37,7 @@ def test_spikinggcn_default_synthetic_reports_spikes(tmp_path):
 
 
 def test_bad_arguments():
-    mod = _example()
+    mod = load_example("node_classification")
     with pytest.raises(SystemExit):
         mod.parse_args(["--data", "cora"])  # needs --root
     with pytest.raises(SystemExit):
@@ -54,7 +47,7 @@ def test_bad_arguments():
 @pytest.mark.data
 def test_dagnn_on_real_cora_few_epochs(tmp_path, capsys):
     root = data_path("planetoid")
-    mod = _example()
+    mod = load_example("node_classification")
     metrics = mod.main(["--data", "cora", "--root", str(root), "--runs", "1", "--epochs", "30", "--out", str(tmp_path)])
     _check_outputs(tmp_path, 1)
     assert metrics["paper"]["mean"] == pytest.approx(0.844)

@@ -1,22 +1,13 @@
 """examples/protein_quality.py runs end to end (synthetic default; the real decoy set, tiny budget)."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, data_path
+from tests.helpers import data_path, load_example
 
-
-def load_example():
-    spec = importlib.util.spec_from_file_location("protein_quality", REPO / "examples" / "protein_quality.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses resolve their module through sys.modules
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def check_outputs(out: Path, metrics: dict, models: list[str], folds: int) -> None:
@@ -40,7 +31,7 @@ def check_outputs(out: Path, metrics: dict, models: list[str], folds: int) -> No
 
 
 def test_synthetic_default(tmp_path):
-    mod = load_example()
+    mod = load_example("protein_quality")
     out = tmp_path / "run"
     metrics = mod.main(["--out", str(out), "--epochs", "2", "--synthetic-targets", "3", "--synthetic-decoys", "3",
                         "--synthetic-length", "16"])
@@ -52,7 +43,7 @@ def test_synthetic_default(tmp_path):
 
 
 def test_bad_model_name_is_rejected(tmp_path, capsys):
-    mod = load_example()
+    mod = load_example("protein_quality")
     with pytest.raises(SystemExit):
         mod.main(["--out", str(tmp_path), "--models", "sgcn,transformer"])
     assert "expected a comma list" in capsys.readouterr().err
@@ -61,7 +52,7 @@ def test_bad_model_name_is_rejected(tmp_path, capsys):
 @pytest.mark.data
 def test_real_decoys_tiny_budget(tmp_path):
     root = data_path("proteins") / "proteingcn_decoys"
-    mod = load_example()
+    mod = load_example("protein_quality")
     out = tmp_path / "real"
     metrics = mod.main(["--root", str(root), "--out", str(out), "--epochs", "1", "--models", "sgcn_s",
                         "--augment", "1"])

@@ -1,15 +1,12 @@
 """examples/recommend.py end to end on a small synthetic split: outputs, learning, exact resume."""
 import csv
-import importlib.util
 import json
 
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import load_example
 
-spec = importlib.util.spec_from_file_location("recommend_example", REPO / "examples" / "recommend.py")
-recommend = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(recommend)
+recommend = load_example("recommend")
 
 SMALL = ["--synthetic-users", "300", "--synthetic-items", "200", "--threads", "1", "--seed", "3"]
 
