@@ -9,7 +9,6 @@ import pytest
 from tests.helpers import data_path, load_example
 
 
-
 def _check_run(out, metrics):
     report = json.loads((out / "report.json").read_text())
     assert set(report["total"]) >= {"mac", "ac", "energy_mJ"} and report["layers"]

@@ -10,7 +10,6 @@ import pytest
 from tests.helpers import data_path, load_example
 
 
-
 def check_outputs(out: Path, metrics: dict) -> None:
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["models"].keys() == {"ckgconv", "gcn"}

@@ -9,7 +9,6 @@ import torch
 from tests.helpers import load_example
 
 
-
 def test_synthetic_run(tmp_path):
     ex = load_example("neuromorphic")
     out = tmp_path / "run"

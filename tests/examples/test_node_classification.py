@@ -6,7 +6,6 @@ import pytest
 from tests.helpers import data_path, load_example
 
 
-
 def _check_outputs(out, runs):
     metrics = json.loads((out / "metrics.json").read_text())
     acc = metrics["test_acc"]

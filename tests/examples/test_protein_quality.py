@@ -9,7 +9,6 @@ import pytest
 from tests.helpers import data_path, load_example
 
 
-
 def check_outputs(out: Path, metrics: dict, models: list[str], folds: int) -> None:
     saved = json.loads((out / "metrics.json").read_text())
     assert saved == json.loads(json.dumps(metrics))
