@@ -73,6 +73,22 @@ class RecommenderTrainer:
     def embeddings(self) -> tuple[Tensor, Tensor]:
         raise NotImplementedError
 
+    # --- shared by the training loops -----------------------------------------------------------
+    def _step(self, loss: Tensor, progress: Progress) -> Tensor:
+        """One Adam step on ``loss``; returns the detached loss for the epoch total."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        if progress is not None:
+            progress(1)
+        return loss.detach()
+
+    def _finish_epoch(self, t0: float, total: Tensor, samples: int) -> dict[str, float]:
+        """Count the epoch and return its mean batch loss, seconds and throughput."""
+        self.epoch += 1
+        seconds = time.perf_counter() - t0
+        return {"loss": float(total) / self.num_batches(), "seconds": seconds, "samples_per_s": samples / seconds}
+
     def num_batches(self) -> int:
         return -(-self.data.num_train // self.config.batch_size)
 
@@ -171,15 +187,8 @@ class LightGCNTrainer(RecommenderTrainer):
             reg = l2_batch_reg(model.user_embedding.index_select(0, u), model.item_embedding.index_select(0, p),
                                model.item_embedding.index_select(0, q))
             loss = loss + cfg.decay * reg
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            total += loss.detach()
-            if progress is not None:
-                progress(1)
-        self.epoch += 1
-        seconds = time.perf_counter() - t0
-        return {"loss": float(total) / self.num_batches(), "seconds": seconds, "samples_per_s": n / seconds}
+            total += self._step(loss, progress)
+        return self._finish_epoch(t0, total, n)
 
 
 class UltraGCNTrainer(RecommenderTrainer):
@@ -220,15 +229,8 @@ class UltraGCNTrainer(RecommenderTrainer):
                                  generator=self.generator)
             u, p, q = u.to(self.device), p.to(self.device), q.to(self.device)
             loss = self.model(u, p, q)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            self.optimizer.step()
-            total += loss.detach()
-            if progress is not None:
-                progress(1)
-        self.epoch += 1
-        seconds = time.perf_counter() - t0
-        return {"loss": float(total) / self.num_batches(), "seconds": seconds, "samples_per_s": n / seconds}
+            total += self._step(loss, progress)
+        return self._finish_epoch(t0, total, n)
 
 
 def build_trainer(model: str, data: InteractionData, config=None, *, device: Union[str, torch.device] = "cpu",
