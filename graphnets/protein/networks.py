@@ -103,6 +103,14 @@ class _Trunk(nn.Module):
         return x
 
 
+
+def _reset_submodules(module: nn.Module) -> None:
+    """Re-initialise every submodule that has ``reset_parameters`` (the networks share this)."""
+    for m in module.modules():
+        if m is not module and hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+
+
 class SGCN(nn.Module):
     """S-GCN (``S5AndDropout``): five spherical convolutions, sigmoid per-residue score.
 
@@ -127,9 +135,7 @@ class SGCN(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        for m in self.modules():
-            if m is not self and hasattr(m, "reset_parameters"):
-                m.reset_parameters()
+        _reset_submodules(self)
 
     def forward(self, data: ResidueGraph) -> Tensor:
         _check_input("SGCN", data, self.in_channels)
@@ -164,9 +170,7 @@ class SGCNScoring(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        for m in self.modules():
-            if m is not self and hasattr(m, "reset_parameters"):
-                m.reset_parameters()
+        _reset_submodules(self)
 
     def forward(self, data: ResidueGraph) -> Tensor:
         _check_input("SGCNScoring", data, self.in_channels)
@@ -197,9 +201,7 @@ class ResidueGCN(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        for m in self.modules():
-            if m is not self and hasattr(m, "reset_parameters"):
-                m.reset_parameters()
+        _reset_submodules(self)
 
     def forward(self, data: ResidueGraph) -> Tensor:
         _check_input("ResidueGCN", data, self.in_channels)
