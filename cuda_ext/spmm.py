@@ -30,6 +30,7 @@ Shapes:
 from __future__ import annotations
 
 import warnings
+import weakref
 from typing import Any, Optional
 
 import torch
@@ -94,6 +95,40 @@ def _spmm_fake(indptr, indices, weight, x, t_indptr, t_indices, t_perm, backend)
     return x.new_empty((indptr.shape[0] - 1, x.shape[1]))
 
 
+# (id(weight), id(t_perm)) -> (weight ref, t_perm ref, versions, weight[t_perm], inverse of t_perm)
+_TRANSPOSED: dict[tuple[int, int], tuple] = {}
+
+
+def _is_plain(t: Tensor) -> bool:
+    """A real, eager tensor (not fake/functional/traced), whose values can be cached."""
+    return type(t) is Tensor or type(t) is torch.nn.Parameter
+
+
+def _transposed_weight(weight: Tensor, t_perm: Tensor) -> tuple[Tensor, Tensor]:
+    """``(weight[t_perm], t_perm^-1)``: the transpose's weights and its own transpose permutation.
+
+    Every backward needs both. For a fixed graph (LightGCN's normalised adjacency) they are
+    the same at every step, so they are cached per ``(weight, t_perm)`` pair while both
+    tensors live and are unmodified (``_version``); a weight that requires grad (learnable
+    edge weights, double backward) or a traced tensor is never cached.
+    """
+    cacheable = (not weight.requires_grad and _is_plain(weight) and _is_plain(t_perm)
+                 and not torch.compiler.is_compiling())
+    if not cacheable:
+        return weight.index_select(0, t_perm), invert_permutation(t_perm)
+    key = (id(weight), id(t_perm))
+    hit = _TRANSPOSED.get(key)
+    if hit is not None:
+        w_ref, p_ref, versions, t_weight, inv = hit
+        if w_ref() is weight and p_ref() is t_perm and versions == (weight._version, t_perm._version):
+            return t_weight, inv
+    t_weight, inv = weight.index_select(0, t_perm), invert_permutation(t_perm)
+    drop = lambda k=key: _TRANSPOSED.pop(k, None)  # noqa: E731 -- forget the entry with either tensor
+    _TRANSPOSED[key] = (weakref.ref(weight, lambda _: drop()), weakref.ref(t_perm, lambda _: drop()),
+                        (weight._version, t_perm._version), t_weight, inv)
+    return t_weight, inv
+
+
 def _setup_context(ctx: Any, inputs: tuple, output: Tensor) -> None:
     indptr, indices, weight, x, t_indptr, t_indices, t_perm, backend = inputs
     ctx.backend = backend
@@ -108,8 +143,8 @@ def _backward(ctx: Any, grad: Tensor):
     if ctx.needs_input_grad[3]:
         if ctx.has_weight:
             # The transpose's own transpose is the original graph; its permutation is the inverse.
-            grad_x = _spmm_op(t_indptr, t_indices, weight.index_select(0, t_perm), grad,
-                              indptr, indices, invert_permutation(t_perm), ctx.backend)
+            t_weight, inv_perm = _transposed_weight(weight, t_perm)
+            grad_x = _spmm_op(t_indptr, t_indices, t_weight, grad, indptr, indices, inv_perm, ctx.backend)
         else:
             grad_x = _spmm_op(t_indptr, t_indices, None, grad, indptr, indices, t_perm, ctx.backend)
     if ctx.has_weight and ctx.needs_input_grad[2]:

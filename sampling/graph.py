@@ -243,6 +243,34 @@ class Graph:
             vals = vals * d.index_select(0, g.indices)
         return Graph(g.indptr, g.indices, vals, g.num_cols, validate=False)
 
+    def select_rows(self, rows: Tensor) -> "Graph":
+        """The rows ``rows`` of ``A`` as a ``[len(rows), num_cols]`` graph (repeats allowed).
+
+        ``spmm(g.select_rows(r), x) == spmm(g, x)[r]`` at the cost of only the selected rows'
+        edges: LightGCN's last layer is needed only at the batch's nodes.
+
+        Raises:
+            TypeError: ``rows`` is not a 1-D int64 tensor.
+            IndexError: a row id lies outside ``[0, num_rows)``.
+        """
+        if not isinstance(rows, Tensor) or rows.dtype != torch.int64 or rows.dim() != 1:
+            raise TypeError(f"Graph.select_rows: rows must be a 1-D int64 tensor (got {_describe(rows)})")
+        if rows.device != self.device:
+            raise ValueError(f"Graph.select_rows: rows must be on {self.device} (got {rows.device})")
+        if rows.numel() and (int(rows.min()) < 0 or int(rows.max()) >= self.num_rows):
+            bad = int(rows.min()) if int(rows.min()) < 0 else int(rows.max())
+            raise IndexError(f"Graph.select_rows: row ids must lie in [0, {self.num_rows}) (got {bad})")
+        starts = self._indptr.index_select(0, rows)
+        counts = self._indptr.index_select(0, rows + 1) - starts  # [R]
+        indptr = torch.zeros(rows.numel() + 1, dtype=torch.int64, device=self.device)
+        torch.cumsum(counts, 0, out=indptr[1:])
+        total = int(indptr[-1])
+        # position of every selected edge in the original edge list: row start + rank within the row
+        owner = torch.repeat_interleave(torch.arange(rows.numel(), device=self.device), counts, output_size=total)
+        pos = (starts - indptr[:-1]).index_select(0, owner) + torch.arange(total, device=self.device)
+        w = None if self._weight is None else self._weight.index_select(0, pos)
+        return Graph(indptr, self._indices.index_select(0, pos), w, self.num_cols, validate=False)
+
     def add_self_loops(self, fill: float = 1.0) -> "Graph":
         """``A + fill * I``: adds one self loop to every node (existing loops are kept too)."""
         self._require_square("add_self_loops")

@@ -23,7 +23,9 @@ from graphnets.recsys.metrics import METRIC_NAMES, ranking_metrics_per_user, sum
 
 __all__ = ["full_ranking_metrics", "popularity_embeddings", "mask_train_items"]
 
-_SCORE_BUDGET = 1 << 24  # float32 scores alive per chunk (64 MB)
+# float32 scores alive per chunk (16 MB). Measured on Gowalla (1 thread): 2^22 ran no slower
+# than 2^24 (4.7-6.0 s vs 6.3-6.4 s per full evaluation) and lowered the peak RSS by ~80 MB.
+_SCORE_BUDGET = 1 << 22
 
 
 def mask_train_items(scores: Tensor, users: Tensor, indptr: Tensor, indices: Tensor) -> Tensor:
@@ -61,7 +63,7 @@ def full_ranking_metrics(
         data: the split; its train items are masked, its test items are the targets.
         ks: cut-offs (default ``(20,)``).
         users: which users to evaluate; default every user with at least one test item.
-        chunk_size: users per chunk; default keeps ``chunk_size * I`` scores under 16 M.
+        chunk_size: users per chunk; default keeps ``chunk_size * I`` scores under 4 M.
 
     Returns:
         ``{"recall@20": .., "ndcg@20": .., "precision@20": .., "hr@20": .., "f1@20": ..}``

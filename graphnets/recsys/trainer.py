@@ -180,9 +180,9 @@ class LightGCNTrainer(RecommenderTrainer):
         n = users.numel()
         for start in range(0, n, cfg.batch_size):
             u, p, q = users[start:start + cfg.batch_size], pos[start:start + cfg.batch_size], neg[start:start + cfg.batch_size]
-            out = model.propagate(self.graph)  # [U + I, D]
-            u_e = out.index_select(0, u)
-            p_e, q_e = out.index_select(0, p + num_users), out.index_select(0, q + num_users)
+            # final embeddings of just the batch's users, positives and negatives: [3B, D]
+            rows = torch.cat([u, p + num_users, q + num_users])
+            u_e, p_e, q_e = model.propagate_rows(self.graph, rows).split(u.numel())
             loss = bpr_loss((u_e * p_e).sum(-1), (u_e * q_e).sum(-1))
             reg = l2_batch_reg(model.user_embedding.index_select(0, u), model.item_embedding.index_select(0, p),
                                model.item_embedding.index_select(0, q))

@@ -141,3 +141,17 @@ def test_explicit_cuda_backend_is_never_replaced():
     g = random_graph(5, 5, 10)
     with pytest.raises(ValueError, match="needs CUDA tensors"):
         cuda_ext.spmm(g, torch.randn(5, 2), backend="cuda")
+
+
+def test_backward_transposed_weight_cache_follows_in_place_changes():
+    # the backward caches weight[t_perm] for a fixed graph; changing the weight in place
+    # (a new _version) must not reuse the stale transposed weights
+    g = random_graph(30, 20, 150)
+    w = g.weight.clone()
+    upstream = torch.randn(30, 5)
+    for scale in (1.0, 1.0, 3.0):
+        w.mul_(scale)
+        x = torch.randn(20, 5, requires_grad=True)
+        (cuda_ext.spmm(g, x, w) * upstream).sum().backward()
+        dense = torch.zeros(30, 20).index_put((g.row, g.indices), w, accumulate=True)
+        torch.testing.assert_close(x.grad, dense.T @ upstream, rtol=1e-5, atol=1e-5)

@@ -160,3 +160,23 @@ def test_dgl_interop_or_clear_error():
         return
     g = small()
     torch.testing.assert_close(Graph.from_dgl(g.to_dgl()).to_dense(), g.to_dense())
+
+
+def test_select_rows_is_spmm_of_those_rows():
+    import cuda_ext
+    gen = torch.Generator().manual_seed(3)
+    src, dst = torch.randint(0, 40, (300,), generator=gen), torch.randint(0, 25, (300,), generator=gen)
+    g = Graph.from_edge_index(torch.stack([src, dst]), 25, torch.rand(300, generator=gen), num_cols=40)
+    rows = torch.tensor([3, 0, 24, 3, 7])  # repeats allowed
+    sub = g.select_rows(rows)
+    assert sub.shape == (5, 40)
+    x = torch.randn(40, 6, generator=gen)
+    torch.testing.assert_close(cuda_ext.spmm(sub, x), cuda_ext.spmm(g, x)[rows])
+    torch.testing.assert_close(sub.to_dense(), g.to_dense()[rows])
+    assert g.select_rows(torch.zeros(0, dtype=torch.int64)).num_edges == 0
+    with pytest.raises(IndexError, match=r"\[0, 25\) \(got 25\)"):
+        g.select_rows(torch.tensor([25]))
+    with pytest.raises(IndexError, match=r"got -1"):
+        g.select_rows(torch.tensor([-1]))
+    with pytest.raises(TypeError, match="1-D int64"):
+        g.select_rows(torch.tensor([1.0]))

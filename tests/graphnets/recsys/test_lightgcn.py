@@ -47,6 +47,23 @@ def test_propagation_matches_dense_mean_of_layers():
     torch.testing.assert_close(torch.cat([model.user_embedding.grad, model.item_embedding.grad]), e0r.grad)
 
 
+def test_propagate_rows_equals_rows_of_the_full_propagation():
+    data = tiny_split()
+    graph = data.bipartite_graph()
+    rows = torch.tensor([0, 4, 4, 2, 7, 1])
+    for layers in (0, 1, 3):
+        model = LightGCN(data.num_users, data.num_items, 5, layers, generator=torch.Generator().manual_seed(1))
+        upstream = torch.randn(rows.numel(), 5)
+        full = model.propagate(graph)[rows]
+        torch.testing.assert_close(model.propagate_rows(graph, rows), full)
+        with torch.no_grad():  # the in-place evaluation path gives the same embeddings
+            torch.testing.assert_close(model.propagate(graph)[rows], full)
+        g_full = torch.autograd.grad((full * upstream).sum(), list(model.parameters()))
+        g_rows = torch.autograd.grad((model.propagate_rows(graph, rows) * upstream).sum(), list(model.parameters()))
+        for a, b in zip(g_full, g_rows):
+            torch.testing.assert_close(a, b)
+
+
 def test_repr_and_bad_args():
     model = LightGCN(3, 4, embedding_dim=8, num_layers=2)
     assert "num_layers=2" in repr(model) and model.user_embedding.shape == (3, 8)
