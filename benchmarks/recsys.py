@@ -123,7 +123,9 @@ def main() -> None:
                      "speedup_eval": ratio(official and official.get("eval_s"), ours["eval_s"]),
                      "memory_ratio": ratio(ours["peak_rss_gb"], official and official["peak_rss_gb"])})
         # Written after every model, so a long later model never costs the earlier results.
-        path = write_result(f"recsys-{args.dataset}", {"dataset": args.dataset, "rows": rows}, args.device)
+        # one file per dataset and model list, so a LightGCN run never overwrites an UltraGCN one
+        path = write_result(f"recsys-{args.dataset}-{args.models.replace(',', '-')}",
+                            {"dataset": args.dataset, "rows": rows}, args.device)
 
     print(f"\n{'model':9} {'impl':10} {'prepare s':>10} {'epoch s':>9} {'eval s':>8} {'peak GB':>8}")
     for row in rows:
