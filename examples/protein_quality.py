@@ -49,6 +49,7 @@ from graphnets.protein import (  # noqa: E402
     collate_residue_graphs,
     global_scores,
     load_decoy_set,
+    near_native_decoy,
     per_target_correlation,
     read_pdb,
     residue_graph,
@@ -72,9 +73,12 @@ class Config:
     batch_size: int = 4  # graphs per optimiser step
     order: int = 5
     cutoff: float = 10.0
+    contacts: str = "ca"  # "ca" (CA distance < cutoff) or "voronoi" (atom Voronoi faces, as the official)
     seed: int = 0
     augment: int = 0  # torsion-perturbed decoys of each training target's native (real data only)
     augment_max_amplitude: float = 6.0  # degrees of phi/psi noise
+    near_native: int = 0  # near-native decoys per training target (official S-GCN training: 50)
+    near_native_rmsd: float = 0.9  # their CA RMSD to the native, Å (official NOLB decoys: ~0.9)
     include_native: bool = False  # natives as training models (label 1)
     synthetic_targets: int = 4
     synthetic_decoys: int = 6
@@ -94,11 +98,16 @@ def parse_args(argv: Optional[list[str]] = None) -> Config:
     p.add_argument("--dropout", type=float, default=d.dropout)
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--order", type=int, default=d.order)
-    p.add_argument("--cutoff", type=float, default=d.cutoff)
+    p.add_argument("--cutoff", type=float, default=d.cutoff, help="CA-CA contact distance for --contacts ca")
+    p.add_argument("--contacts", choices=("ca", "voronoi"), default=d.contacts,
+                   help="residue contacts: CA distance, or heavy-atom Voronoi faces (the official S-GCN graph)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--augment", type=int, default=d.augment,
                    help="torsion-perturbed decoys of each training target's native added to training (real data only)")
     p.add_argument("--augment-max-amplitude", type=float, default=d.augment_max_amplitude)
+    p.add_argument("--near-native", type=int, default=d.near_native,
+                   help="near-native decoys per training target at --near-native-rmsd (the official training adds 50)")
+    p.add_argument("--near-native-rmsd", type=float, default=d.near_native_rmsd)
     p.add_argument("--include-native", action="store_true", help="train on natives too (label 1.0)")
     p.add_argument("--synthetic-targets", type=int, default=d.synthetic_targets)
     p.add_argument("--synthetic-decoys", type=int, default=d.synthetic_decoys)
@@ -109,9 +118,13 @@ def parse_args(argv: Optional[list[str]] = None) -> Config:
     bad = [m for m in models if m not in MODELS]
     if bad or not models:
         p.error(f"--models: expected a comma list of {sorted(MODELS)} (got {a.models!r})")
+    if a.contacts == "voronoi" and (a.augment or a.near_native):
+        p.error("--contacts voronoi needs side-chain atoms; the generated decoys of --augment/--near-native have "
+                "backbone atoms only (use --contacts ca with them)")
     return Config(root=a.root, out=a.out, models=models, epochs=a.epochs, lr=a.lr, weight_decay=a.weight_decay,
-                  dropout=a.dropout, batch_size=a.batch_size, order=a.order, cutoff=a.cutoff, seed=a.seed,
-                  augment=a.augment, augment_max_amplitude=a.augment_max_amplitude, include_native=a.include_native,
+                  dropout=a.dropout, batch_size=a.batch_size, order=a.order, cutoff=a.cutoff, contacts=a.contacts, seed=a.seed,
+                  augment=a.augment, augment_max_amplitude=a.augment_max_amplitude, near_native=a.near_native,
+                  near_native_rmsd=a.near_native_rmsd, include_native=a.include_native,
                   synthetic_targets=a.synthetic_targets, synthetic_decoys=a.synthetic_decoys,
                   synthetic_length=a.synthetic_length, threads=a.threads)
 
@@ -128,17 +141,25 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def augmentation(cfg: Config, targets: list[str], gen: torch.Generator) -> list:
-    """Torsion-perturbed training decoys of the targets' natives (labels: our lDDT-CA vs the native)."""
+def augmentation(cfg: Config, target: str, gen: torch.Generator) -> list:
+    """Extra training models of one target made from its native (labels: our lDDT-CA vs the native).
+
+    ``cfg.near_native`` decoys at ``cfg.near_native_rmsd`` Å (the official near-native set), then
+    ``cfg.augment`` torsion decoys of random amplitude up to ``cfg.augment_max_amplitude`` degrees
+    (1.5-14 Å RMSD on these natives: far from native, an exploratory setting).
+    """
+    native = read_pdb(Path(cfg.root) / target / "native.pdb")
+    made = []
+    for k in range(cfg.near_native):
+        made.append((f"{target}/near{k:03d}", *near_native_decoy(native, cfg.near_native_rmsd, gen)))
+    for k in range(cfg.augment):
+        amp = cfg.augment_max_amplitude * (0.05 + 0.95 * float(torch.rand(1, generator=gen)))
+        made.append((f"{target}/aug{k:03d}", *torsion_decoy(native, amp, gen)))
     out = []
-    for t in targets:
-        native = read_pdb(Path(cfg.root) / t / "native.pdb")
-        for k in range(cfg.augment):
-            amp = cfg.augment_max_amplitude * (0.05 + 0.95 * float(torch.rand(1, generator=gen)))
-            decoy, y = torsion_decoy(native, amp, gen, name=f"{t}/aug{k:03d}")
-            g = residue_graph(decoy, order=cfg.order, cutoff=cfg.cutoff, name=f"{t}/aug{k:03d}", target=t)
-            y = y.to(torch.float32)
-            out.append(g.with_labels(y, y.mean().reshape(1)))
+    for name, decoy, y in made:
+        g = residue_graph(decoy, order=cfg.order, cutoff=cfg.cutoff, name=name, target=target)
+        y = y.to(torch.float32)
+        out.append(g.with_labels(y, y.mean().reshape(1)))
     return out
 
 
@@ -237,7 +258,8 @@ def main(argv: Optional[list[str]] = None) -> dict:
     gen = torch.Generator().manual_seed(cfg.seed)
     t0 = time.perf_counter()
     if cfg.root:
-        data = load_decoy_set(cfg.root, order=cfg.order, cutoff=cfg.cutoff, include_native=cfg.include_native)
+        data = load_decoy_set(cfg.root, order=cfg.order, cutoff=cfg.cutoff, contacts=cfg.contacts,
+                              include_native=cfg.include_native)
         source = str(cfg.root)
     else:
         data = synthetic_decoy_set(cfg.synthetic_targets, cfg.synthetic_decoys, cfg.synthetic_length,
@@ -254,10 +276,12 @@ def main(argv: Optional[list[str]] = None) -> dict:
     rows: list[dict] = []
     folds = [[t] for t in targets]  # leave-one-target-out
     aug_pool: dict[str, list] = {}
-    if cfg.root and cfg.augment > 0:
+    if cfg.root and (cfg.augment > 0 or cfg.near_native > 0):
         aug_gen = torch.Generator().manual_seed(cfg.seed + 1)
         for t in targets:
-            aug_pool[t] = augmentation(cfg, [t], aug_gen)
+            aug_pool[t] = augmentation(cfg, t, aug_gen)
+        print(f"augmentation: {sum(len(v) for v in aug_pool.values())} models from the natives "
+              f"load_s: {time.perf_counter() - t0:.2f}")
     results: dict = {}
     for name in cfg.models:
         res_all, glob_all, test_graphs, seconds = [], [], [], 0.0

@@ -3,7 +3,8 @@ spherical-harmonic edge features in local residue frames, spherical convolutions
 decoy sets and model-quality-assessment metrics."""
 from graphnets.protein.decoys import DecoySet, load_decoy_set, read_error_file, split_by_target, synthetic_decoy_set
 from graphnets.protein.frames import local_directions, local_frames
-from graphnets.protein.metrics import lddt_ca, pearson, per_target_correlation, spearman, top1_zscore
+from graphnets.protein.metrics import ca_rmsd, lddt_ca, pearson, per_target_correlation, spearman, top1_zscore
+from graphnets.protein.near_native import near_native_decoy
 from graphnets.protein.networks import SGCN, GCNLayer, ResidueGCN, SGCNScoring, global_scores
 from graphnets.protein.pdb import RESIDUE_TYPES, PDBFormatError, ProteinStructure, parse_pdb, read_pdb
 from graphnets.protein.residue_graph import (
@@ -24,7 +25,7 @@ from graphnets.protein.synthetic import (
 )
 
 __all__ = [
-    "DecoySet", "GCNLayer", "NUM_NODE_FEATURES", "PDBFormatError", "ProteinStructure", "RESIDUE_TYPES",
+    "DecoySet", "GCNLayer", "ca_rmsd", "near_native_decoy", "NUM_NODE_FEATURES", "PDBFormatError", "ProteinStructure", "RESIDUE_TYPES",
     "ResidueGCN", "ResidueGraph", "SGCN", "SGCNScoring", "SphericalConvolution", "backbone_from_ca",
     "collate_residue_graphs", "edge_incidence", "global_scores", "lddt_ca", "load_decoy_set", "local_directions",
     "local_frames", "node_features", "parse_pdb", "pearson", "per_target_correlation", "read_error_file",

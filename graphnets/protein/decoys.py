@@ -83,9 +83,11 @@ def _read_tm(path: Path) -> dict[str, float]:
     return out
 
 
-def load_decoy_set(root: Union[str, os.PathLike], *, order: int = 5, cutoff: float = 10.0,
+def load_decoy_set(root: Union[str, os.PathLike], *, order: int = 5, cutoff: float = 10.0, contacts: str = "ca",
                    targets: Optional[Sequence[str]] = None, include_native: bool = False) -> DecoySet:
     """Read every ``<root>/<target>/*.pdb`` with a ``.error`` label file into a :class:`DecoySet`.
+
+    ``order``, ``cutoff`` and ``contacts`` are passed to :func:`residue_graph`.
 
     Raises:
         FileNotFoundError: ``root`` is not a directory or holds no labelled model.
@@ -120,7 +122,7 @@ def load_decoy_set(root: Union[str, os.PathLike], *, order: int = 5, cutoff: flo
                     )
                 if pdb.name in tm:
                     gdt[name] = tm[pdb.name]
-            g = residue_graph(structure, order=order, cutoff=cutoff, name=name, target=tdir.name)
+            g = residue_graph(structure, order=order, cutoff=cutoff, contacts=contacts, name=name, target=tdir.name)
             graphs.append(g.with_labels(y, y.mean().reshape(1)))
     if not graphs:
         raise FileNotFoundError(f"load_decoy_set: no labelled models (*.pdb with *.pdb.error) under {str(root)!r}")

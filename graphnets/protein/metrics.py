@@ -5,6 +5,10 @@ r"""Model-quality-assessment metrics: lDDT-CA and the per-target evaluation of S
   :math:`d^0_{ij} < R_0` (15 Å); the score is the fraction of them with
   :math:`|d_{ij} - d^0_{ij}| < t`, averaged over :math:`t \in \{0.5, 1, 2, 4\}` Å. (No
   stereochemistry checks, no sequence-separation filter: the lDDT_CA of the ProteinGCN labels.)
+* :func:`ca_rmsd` — CA RMSD after optimal superposition (Kabsch 1976):
+  :math:`\sqrt{(\lVert A\rVert^2 + \lVert B\rVert^2 - 2\sum_i \sigma_i') / R}` of the centred
+  coordinates, :math:`\sigma'` the singular values of :math:`A^\top B` with the last one's sign
+  flipped when the optimal map would be a reflection.
 * :func:`per_target_correlation` — Pearson and Spearman correlation computed within every target
   (over its models' global scores, or over its residues) and averaged over targets through the
   Fisher z-transform, as the official S-GCN ``evaluation.py``.
@@ -21,7 +25,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["lddt_ca", "pearson", "spearman", "per_target_correlation", "top1_zscore"]
+__all__ = ["ca_rmsd", "lddt_ca", "pearson", "spearman", "per_target_correlation", "top1_zscore"]
 
 
 def lddt_ca(model_ca: Tensor, native_ca: Tensor, inclusion_radius: float = 15.0,
@@ -43,6 +47,21 @@ def lddt_ca(model_ca: Tensor, native_ca: Tensor, inclusion_radius: float = 15.0,
     count = mask.sum(1).to(model_ca.dtype)
     score = kept.sum(1) / count.clamp_min(1.0)
     return torch.where(count > 0, score, torch.ones_like(score))
+
+
+def ca_rmsd(model_ca: Tensor, native_ca: Tensor) -> float:
+    """CA RMSD (Å) of ``model_ca`` ``[R, 3]`` to ``native_ca`` ``[R, 3]`` after optimal rigid superposition."""
+    if model_ca.shape != native_ca.shape or model_ca.dim() != 2 or model_ca.shape[1] != 3 or model_ca.shape[0] < 1:
+        raise ValueError(
+            f"ca_rmsd: model and native CA must both be [R >= 1, 3] (got {tuple(model_ca.shape)} and {tuple(native_ca.shape)})"
+        )
+    a = model_ca.double() - model_ca.double().mean(0)
+    b = native_ca.double() - native_ca.double().mean(0)
+    u, s, vt = torch.linalg.svd(a.T @ b)
+    if float(torch.det(u @ vt)) < 0:  # a reflection would fit better: use the best proper rotation
+        s = torch.cat([s[:-1], -s[-1:]])
+    msd = (float((a * a).sum() + (b * b).sum()) - 2 * float(s.sum())) / a.shape[0]
+    return max(msd, 0.0) ** 0.5
 
 
 def pearson(a: Tensor, b: Tensor) -> float:

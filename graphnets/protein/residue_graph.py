@@ -37,6 +37,7 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
+from graphnets.protein.contacts import ca_contacts, voronoi_contacts
 from graphnets.protein.frames import local_directions, local_frames
 from graphnets.protein.pdb import RESIDUE_TYPES, ProteinStructure
 from graphnets.protein.spherical_harmonics import spherical_harmonics
@@ -121,6 +122,7 @@ def residue_graph(
     *,
     order: int = 5,
     cutoff: float = 10.0,
+    contacts: str = "ca",
     edge_coefficient: Optional[Tensor] = None,
     edge_norm: str = "mean",
     dtype: torch.dtype = torch.float32,
@@ -132,7 +134,10 @@ def residue_graph(
     Args:
         structure: a parsed model (:func:`graphnets.protein.read_pdb`).
         order: SH expansion order ``P`` (features ``P**2``); 5 and 10 are the paper's.
-        cutoff: CA-CA contact distance in Å (the Voronoi-contact substitute).
+        cutoff: CA-CA contact distance in Å for ``contacts="ca"``.
+        contacts: ``"ca"`` (CA distance < ``cutoff``; works on backbone-only models) or
+            ``"voronoi"`` (residues whose heavy atoms share a Voronoi face, the official
+            S-GCN contacts; :func:`graphnets.protein.contacts.voronoi_contacts`).
         edge_coefficient: optional ``[E]`` :math:`c_{ij}` in CSR edge order (S-GCN_r's areas).
         edge_norm: ``"mean"`` (default) divides the coefficients of row ``i`` by their sum
             (by the degree when ``edge_coefficient`` is None), i.e. :math:`\sum_j c_{ij} = 1` as
@@ -149,10 +154,11 @@ def residue_graph(
         raise TypeError(f"residue_graph: expected a ProteinStructure (got {type(structure).__name__})")
     if not (isinstance(cutoff, (int, float)) and cutoff > 0):
         raise ValueError(f"residue_graph: cutoff must be a positive number of Å (got {cutoff!r})")
+    if contacts not in ("ca", "voronoi"):
+        raise ValueError(f"residue_graph: contacts must be 'ca' or 'voronoi' (got {contacts!r})")
     ca = structure.ca  # [R, 3] float64
     r = ca.shape[0]
-    dist = torch.cdist(ca, ca)  # [R, R]
-    adj = (dist < cutoff) & ~torch.eye(r, dtype=torch.bool)
+    adj = ca_contacts(structure, cutoff) if contacts == "ca" else voronoi_contacts(structure)  # [R, R]
     dst, src = adj.nonzero(as_tuple=True)  # row-major: sorted by (dst, src)
     indptr = torch.zeros(r + 1, dtype=torch.int64)
     indptr[1:] = torch.cumsum(adj.sum(1), 0)

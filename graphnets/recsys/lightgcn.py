@@ -87,7 +87,7 @@ class LightGCN(nn.Module):
         return out / (self.num_layers + 1)
 
     def propagate_rows(self, graph, rows: Tensor) -> Tensor:
-        """``propagate(graph)[rows]`` (``[R, D]``) without the last layer's other rows.
+        r"""``propagate(graph)[rows]`` (``[R, D]``) without the last layer's other rows.
 
         Layers ``1..K-1`` are propagated over all nodes (their rows feed the next layer); the
         last layer is needed only at ``rows``: :math:`E^{(K)}_r = \hat A_{r,:} E^{(K-1)}`, one

@@ -54,8 +54,27 @@ def test_real_decoys_tiny_budget(tmp_path):
     mod = load_example("protein_quality")
     out = tmp_path / "real"
     metrics = mod.main(["--root", str(root), "--out", str(out), "--epochs", "1", "--models", "sgcn_s",
-                        "--augment", "1"])
+                        "--augment", "1", "--near-native", "1"])
     check_outputs(out, metrics, ["sgcn_s"], folds=4)
     m = metrics["models"]["sgcn_s"]
     assert set(m["residue"]["per_target"]) == {"1ew0A", "1eyvA", "1ez3A", "1ezgA"}
-    assert "global_gdt_ts" in m and len(m["names"]) == 20 and not any("aug" in n for n in m["names"])
+    assert "global_gdt_ts" in m and len(m["names"]) == 20
+    assert not any("aug" in n or "near" in n for n in m["names"])  # generated models only ever train
+
+
+@pytest.mark.data
+def test_real_decoys_voronoi_contacts(tmp_path):
+    root = data_path("proteins") / "proteingcn_decoys"
+    mod = load_example("protein_quality")
+    out = tmp_path / "vor"
+    metrics = mod.main(["--root", str(root), "--out", str(out), "--epochs", "1", "--models", "gcn",
+                        "--contacts", "voronoi"])
+    check_outputs(out, metrics, ["gcn"], folds=4)
+    assert metrics["config"]["contacts"] == "voronoi"
+
+
+def test_voronoi_with_generated_decoys_is_rejected(tmp_path, capsys):
+    mod = load_example("protein_quality")
+    with pytest.raises(SystemExit):
+        mod.main(["--out", str(tmp_path), "--contacts", "voronoi", "--near-native", "5"])
+    assert "backbone atoms only" in capsys.readouterr().err
