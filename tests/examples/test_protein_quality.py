@@ -48,14 +48,19 @@ def test_bad_model_name_is_rejected(tmp_path, capsys):
     assert "expected a comma list" in capsys.readouterr().err
 
 
+def run_real(tmp_path: Path, model: str, *extra: str) -> dict:
+    """One epoch on the real decoy set (skipped without the data); checks the outputs."""
+    root = data_path("proteins") / "proteingcn_decoys"
+    out = tmp_path / "real"
+    metrics = load_example("protein_quality").main(
+        ["--root", str(root), "--out", str(out), "--epochs", "1", "--models", model, *extra])
+    check_outputs(out, metrics, [model], folds=4)
+    return metrics
+
+
 @pytest.mark.data
 def test_real_decoys_tiny_budget(tmp_path):
-    root = data_path("proteins") / "proteingcn_decoys"
-    mod = load_example("protein_quality")
-    out = tmp_path / "real"
-    metrics = mod.main(["--root", str(root), "--out", str(out), "--epochs", "1", "--models", "sgcn_s",
-                        "--augment", "1", "--near-native", "1"])
-    check_outputs(out, metrics, ["sgcn_s"], folds=4)
+    metrics = run_real(tmp_path, "sgcn_s", "--augment", "1", "--near-native", "1")
     m = metrics["models"]["sgcn_s"]
     assert set(m["residue"]["per_target"]) == {"1ew0A", "1eyvA", "1ez3A", "1ezgA"}
     assert "global_gdt_ts" in m and len(m["names"]) == 20
@@ -64,13 +69,7 @@ def test_real_decoys_tiny_budget(tmp_path):
 
 @pytest.mark.data
 def test_real_decoys_voronoi_contacts(tmp_path):
-    root = data_path("proteins") / "proteingcn_decoys"
-    mod = load_example("protein_quality")
-    out = tmp_path / "vor"
-    metrics = mod.main(["--root", str(root), "--out", str(out), "--epochs", "1", "--models", "gcn",
-                        "--contacts", "voronoi"])
-    check_outputs(out, metrics, ["gcn"], folds=4)
-    assert metrics["config"]["contacts"] == "voronoi"
+    assert run_real(tmp_path, "gcn", "--contacts", "voronoi")["config"]["contacts"] == "voronoi"
 
 
 def test_voronoi_with_generated_decoys_is_rejected(tmp_path, capsys):
