@@ -24,7 +24,6 @@ Writes ``<out>/config.json``, ``metrics.csv`` (per model, fold, epoch), ``metric
 from __future__ import annotations
 
 import argparse
-import copy
 import csv
 import json
 import math
@@ -43,7 +42,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graphnets.protein import (  # noqa: E402
     SGCN,
-    DecoySet,
     ResidueGCN,
     SGCNScoring,
     collate_residue_graphs,
@@ -122,7 +120,8 @@ def parse_args(argv: Optional[list[str]] = None) -> Config:
         p.error("--contacts voronoi needs side-chain atoms; the generated decoys of --augment/--near-native have "
                 "backbone atoms only (use --contacts ca with them)")
     return Config(root=a.root, out=a.out, models=models, epochs=a.epochs, lr=a.lr, weight_decay=a.weight_decay,
-                  dropout=a.dropout, batch_size=a.batch_size, order=a.order, cutoff=a.cutoff, contacts=a.contacts, seed=a.seed,
+                  dropout=a.dropout, batch_size=a.batch_size, order=a.order, cutoff=a.cutoff,
+                  contacts=a.contacts, seed=a.seed,
                   augment=a.augment, augment_max_amplitude=a.augment_max_amplitude, near_native=a.near_native,
                   near_native_rmsd=a.near_native_rmsd, include_native=a.include_native,
                   synthetic_targets=a.synthetic_targets, synthetic_decoys=a.synthetic_decoys,

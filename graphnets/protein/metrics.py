@@ -53,7 +53,8 @@ def ca_rmsd(model_ca: Tensor, native_ca: Tensor) -> float:
     """CA RMSD (Å) of ``model_ca`` ``[R, 3]`` to ``native_ca`` ``[R, 3]`` after optimal rigid superposition."""
     if model_ca.shape != native_ca.shape or model_ca.dim() != 2 or model_ca.shape[1] != 3 or model_ca.shape[0] < 1:
         raise ValueError(
-            f"ca_rmsd: model and native CA must both be [R >= 1, 3] (got {tuple(model_ca.shape)} and {tuple(native_ca.shape)})"
+            f"ca_rmsd: model and native CA must both be [R >= 1, 3] "
+            f"(got {tuple(model_ca.shape)} and {tuple(native_ca.shape)})"
         )
     a = model_ca.double() - model_ca.double().mean(0)
     b = native_ca.double() - native_ca.double().mean(0)

@@ -17,7 +17,6 @@ Labels are the per-residue lDDT-CA against the native.
 """
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch

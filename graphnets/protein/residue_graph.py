@@ -1,11 +1,12 @@
-r"""Residue graphs of protein models: CA-distance contacts, SH edge features, node features.
+r"""Residue graphs of protein models: contacts, SH edge features, node features.
 
-**Contacts (differs from the official code).** S-GCN (Igashov et al. 2021) links residues whose
-atoms share a face of the Voronoi tessellation computed by the external Voronota binary. That
-binary is not available offline, so here residues ``i != j`` are adjacent when their CA atoms
-are closer than ``cutoff`` (default 10 Å, which gives a mean degree of ~15-20 on globular
-proteins, in the range of residue-level Voronoi contacts; covalent neighbours are always
-inside it). Both directions of every contact are edges, as in the official ``sh.npy``.
+**Contacts (:mod:`.contacts`).** S-GCN (Igashov et al. 2021) links residues whose atoms share a
+face of the Voronoi tessellation computed by the external Voronota binary. That binary is not
+available offline. By default (``contacts="ca"``) residues ``i != j`` are adjacent when their
+CA atoms are closer than ``cutoff`` (10 Å: 11-18 neighbours on the decoy set; covalent
+neighbours are always inside it); ``contacts="voronoi"`` rebuilds the Voronoi contacts from a
+Delaunay triangulation of the heavy atoms (8-11 neighbours on the decoy set). Both directions
+of every contact are edges, as in the official ``sh.npy``.
 
 **Edge features (same as the official code).** For the edge ``j -> i`` (CSR row ``i``, column
 ``j``), the :math:`P^2` spherical harmonics of the direction of :math:`C_\alpha^j` in the local

@@ -13,7 +13,8 @@ def _proper_rotation(g: torch.Generator) -> torch.Tensor:
 def test_ca_rmsd_superposes_and_rejects_reflections():
     g = torch.Generator().manual_seed(0)
     native = torch.randn(25, 3, generator=g, dtype=torch.float64) * 5
-    assert ca_rmsd(native @ _proper_rotation(g).T + 7.0, native) == pytest.approx(0.0, abs=1e-6)  # sqrt of a cancelled difference
+    moved = native @ _proper_rotation(g).T + 7.0
+    assert ca_rmsd(moved, native) == pytest.approx(0.0, abs=1e-6)  # sqrt of a cancelled difference
     shifted = native.clone()
     shifted[0, 0] += 5.0  # one atom off: superposition spreads it, so the RMSD is below the raw 1 Å
     assert 0.0 < ca_rmsd(shifted, native) < (25.0 / 25) ** 0.5
