@@ -82,6 +82,7 @@ class Config:
     synthetic_decoys: int = 6
     synthetic_length: int = 32
     threads: int = 1
+    targets: Optional[list[str]] = None  # restrict to these targets (e.g. an inner cross-validation)
 
 
 def parse_args(argv: Optional[list[str]] = None) -> Config:
@@ -111,6 +112,7 @@ def parse_args(argv: Optional[list[str]] = None) -> Config:
     p.add_argument("--synthetic-decoys", type=int, default=d.synthetic_decoys)
     p.add_argument("--synthetic-length", type=int, default=d.synthetic_length)
     p.add_argument("--threads", type=int, default=d.threads)
+    p.add_argument("--targets", default=None, help="comma list: use only these targets (default: all)")
     a = p.parse_args(argv)
     models = [m for m in a.models.split(",") if m]
     bad = [m for m in models if m not in MODELS]
@@ -125,7 +127,8 @@ def parse_args(argv: Optional[list[str]] = None) -> Config:
                   augment=a.augment, augment_max_amplitude=a.augment_max_amplitude, near_native=a.near_native,
                   near_native_rmsd=a.near_native_rmsd, include_native=a.include_native,
                   synthetic_targets=a.synthetic_targets, synthetic_decoys=a.synthetic_decoys,
-                  synthetic_length=a.synthetic_length, threads=a.threads)
+                  synthetic_length=a.synthetic_length, threads=a.threads,
+                  targets=[t for t in a.targets.split(",") if t] if a.targets else None)
 
 
 def atomic_save(obj, path: Path) -> None:
@@ -265,6 +268,11 @@ def main(argv: Optional[list[str]] = None) -> dict:
                                    generator=gen, order=cfg.order, cutoff=cfg.cutoff)
         source = "synthetic"
     print(f"data: {source} models: {len(data)} targets: {len(data.targets)} load_s: {time.perf_counter() - t0:.2f}")
+    if cfg.targets is not None:
+        unknown = sorted(set(cfg.targets) - set(data.targets))
+        if unknown:
+            raise SystemExit(f"protein_quality: --targets {unknown} not in the data (targets: {data.targets})")
+        data = data.subset(cfg.targets)
     resolved = asdict(cfg) | {"data_source": source, "targets": data.targets, "split": "leave-one-target-out"}
     atomic_write_text(out / "config.json", json.dumps(resolved, indent=2))
 

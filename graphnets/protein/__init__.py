@@ -3,7 +3,15 @@ spherical-harmonic edge features in local residue frames, spherical convolutions
 decoy sets and model-quality-assessment metrics."""
 from graphnets.protein.decoys import DecoySet, load_decoy_set, read_error_file, split_by_target, synthetic_decoy_set
 from graphnets.protein.frames import local_directions, local_frames
-from graphnets.protein.metrics import ca_rmsd, lddt_ca, pearson, per_target_correlation, spearman, top1_zscore
+from graphnets.protein.metrics import (
+    ca_rmsd,
+    fisher_mean,
+    lddt_ca,
+    pearson,
+    per_target_correlation,
+    spearman,
+    top1_zscore,
+)
 from graphnets.protein.near_native import near_native_decoy
 from graphnets.protein.networks import SGCN, GCNLayer, ResidueGCN, SGCNScoring, global_scores
 from graphnets.protein.pdb import RESIDUE_TYPES, PDBFormatError, ProteinStructure, parse_pdb, read_pdb
@@ -25,10 +33,11 @@ from graphnets.protein.synthetic import (
 )
 
 __all__ = [
-    "DecoySet", "GCNLayer", "ca_rmsd", "near_native_decoy", "NUM_NODE_FEATURES", "PDBFormatError", "ProteinStructure", "RESIDUE_TYPES",
-    "ResidueGCN", "ResidueGraph", "SGCN", "SGCNScoring", "SphericalConvolution", "backbone_from_ca",
-    "collate_residue_graphs", "edge_incidence", "global_scores", "lddt_ca", "load_decoy_set", "local_directions",
-    "local_frames", "node_features", "parse_pdb", "pearson", "per_target_correlation", "read_error_file",
-    "read_pdb", "residue_graph", "sh_index", "spearman", "spherical_harmonics", "split_by_target",
-    "structure_from_ca", "synthetic_decoy", "synthetic_decoy_set", "synthetic_native", "top1_zscore", "torsion_decoy",
+    "backbone_from_ca", "ca_rmsd", "collate_residue_graphs", "DecoySet", "edge_incidence", "fisher_mean",
+    "GCNLayer", "global_scores", "lddt_ca", "load_decoy_set", "local_directions", "local_frames",
+    "near_native_decoy", "node_features", "NUM_NODE_FEATURES", "parse_pdb", "PDBFormatError", "pearson",
+    "per_target_correlation", "ProteinStructure", "read_error_file", "read_pdb", "residue_graph",
+    "RESIDUE_TYPES", "ResidueGCN", "ResidueGraph", "SGCN", "SGCNScoring", "sh_index", "spearman",
+    "spherical_harmonics", "SphericalConvolution", "split_by_target", "structure_from_ca", "synthetic_decoy",
+    "synthetic_decoy_set", "synthetic_native", "top1_zscore", "torsion_decoy",
 ]

@@ -25,7 +25,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
-__all__ = ["ca_rmsd", "lddt_ca", "pearson", "spearman", "per_target_correlation", "top1_zscore"]
+__all__ = ["ca_rmsd", "fisher_mean", "lddt_ca", "pearson", "spearman", "per_target_correlation", "top1_zscore"]
 
 
 def lddt_ca(model_ca: Tensor, native_ca: Tensor, inclusion_radius: float = 15.0,
@@ -96,7 +96,8 @@ def spearman(a: Tensor, b: Tensor) -> float:
     return pearson(_rank(a), _rank(b))
 
 
-def _fisher_mean(values: Sequence[float]) -> float:
+def fisher_mean(values: Sequence[float]) -> float:
+    """Mean of correlations through the Fisher z-transform, tanh(mean(atanh r)); NaNs are skipped."""
     vals = [v for v in values if not math.isnan(v)]
     if not vals:
         return float("nan")
@@ -128,8 +129,8 @@ def per_target_correlation(pred: Tensor, true: Tensor, targets: Sequence[str]) -
         ix = torch.tensor(idx)
         per[t] = {"pearson": pearson(pred[ix], true[ix]), "spearman": spearman(pred[ix], true[ix]), "n": len(idx)}
     return {
-        "pearson": _fisher_mean([v["pearson"] for v in per.values()]),
-        "spearman": _fisher_mean([v["spearman"] for v in per.values()]),
+        "pearson": fisher_mean([v["pearson"] for v in per.values()]),
+        "spearman": fisher_mean([v["spearman"] for v in per.values()]),
         "per_target": per,
     }
 

@@ -77,3 +77,10 @@ def test_voronoi_with_generated_decoys_is_rejected(tmp_path, capsys):
     with pytest.raises(SystemExit):
         mod.main(["--out", str(tmp_path), "--contacts", "voronoi", "--near-native", "5"])
     assert "backbone atoms only" in capsys.readouterr().err
+
+
+def test_unknown_target_is_rejected(tmp_path):
+    mod = load_example("protein_quality")
+    with pytest.raises(SystemExit, match=r"--targets \['nope'\] not in the data"):
+        mod.main(["--out", str(tmp_path), "--epochs", "1", "--synthetic-targets", "3", "--synthetic-length", "16",
+                  "--targets", "syn000,nope"])
