@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import itertools
 import json
 import math
@@ -32,16 +31,10 @@ from typing import Optional
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling example, also when loaded by path
 
+import protein_quality  # noqa: E402
 from graphnets.protein import fisher_mean, load_decoy_set  # noqa: E402
-
-
-def _protein_quality():
-    spec = importlib.util.spec_from_file_location("protein_quality", Path(__file__).with_name("protein_quality.py"))
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("protein_quality", mod)  # its dataclass resolves annotations through sys.modules
-    spec.loader.exec_module(sys.modules["protein_quality"])
-    return sys.modules["protein_quality"]
 
 
 def _floats(text: str) -> list[float]:
@@ -80,7 +73,7 @@ def _name(model: str, setting: dict) -> str:
     return model + "".join(f"_{k}{v}" for k, v in setting.items())
 
 
-def run_one(pq, args, model: str, setting: dict, seed: int, targets: list[str], out: Path) -> dict:
+def run_one(args, model: str, setting: dict, seed: int, targets: list[str], out: Path) -> dict:
     """One protein_quality LOTO run over ``targets``: per-target residue Pearson."""
     argv = ["--root", args.root, "--out", str(out), "--models", model, "--epochs", str(args.epochs),
             "--seed", str(seed), "--threads", str(args.threads), "--targets", ",".join(targets),
@@ -89,7 +82,7 @@ def run_one(pq, args, model: str, setting: dict, seed: int, targets: list[str], 
         argv += ["--order", str(setting["order"])]
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "log.txt", "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        metrics = pq.main(argv)
+        metrics = protein_quality.main(argv)
     per_target = metrics["models"][model]["residue"]["per_target"]
     return {t: math.nan if v["pearson"] is None else v["pearson"] for t, v in per_target.items()}  # None: constant
 
@@ -112,7 +105,6 @@ def main(argv: Optional[list[str]] = None) -> dict:
     targets = load_decoy_set(args.root, order=1).targets
     if len(targets) < 3:
         raise SystemExit(f"protein_nested_loto: need >= 3 targets for an inner split (got {len(targets)})")
-    pq = _protein_quality()
     grid = settings(args)
     jobs = [(seed, model, s) for seed in args.seeds for model, ss in grid.items() for s in ss]
     results: dict = {}
@@ -121,11 +113,11 @@ def main(argv: Optional[list[str]] = None) -> dict:
         name = _name(model, setting)
         run_dir = out / "runs" / f"s{seed}" / name
         entry = results.setdefault(str(seed), {}).setdefault(model, {"outer": {}, "inner": {}})
-        entry["outer"][name] = run_one(pq, args, model, setting, seed, targets, run_dir / "outer")
+        entry["outer"][name] = run_one(args, model, setting, seed, targets, run_dir / "outer")
         entry["inner"][name] = {}
         for t in targets:
             rest = [u for u in targets if u != t]
-            scores = run_one(pq, args, model, setting, seed, rest, run_dir / f"inner_without_{t}")
+            scores = run_one(args, model, setting, seed, rest, run_dir / f"inner_without_{t}")
             entry["inner"][name][t] = fisher_mean(list(scores.values()))
         print(f"seed: {seed} {name} outer_residue_pearson: {fisher_mean(list(entry['outer'][name].values())):.4f} "
               f"inner: {' '.join(f'{t}={v:.3f}' for t, v in entry['inner'][name].items())}")
