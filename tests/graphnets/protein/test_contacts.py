@@ -3,6 +3,7 @@ import torch
 
 from graphnets.protein import ProteinStructure, read_pdb, residue_graph, synthetic_native
 from graphnets.protein.contacts import ca_contacts, voronoi_contacts
+from tests.graphnets.protein._geometry import random_rotation
 from tests.helpers import data_path
 
 
@@ -36,8 +37,7 @@ def test_voronoi_contacts_symmetric_chain_connected_and_rigid_invariant():
     assert torch.equal(adj, adj.T) and not bool(adj.diagonal().any())
     # C_i's nearest atom is N_{i+1} (the 1.3 Å peptide bond), and nearest neighbours are Delaunay neighbours
     assert bool(adj.diagonal(1).all())
-    q, _ = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64))
-    q = q * torch.sign(torch.det(q))
+    q = random_rotation(2)
     assert torch.equal(voronoi_contacts(s.transformed(q, torch.tensor([5.0, -3.0, 40.0], dtype=torch.float64))), adj)
     rg = residue_graph(s, order=2, contacts="voronoi")
     assert torch.equal(rg.graph.to_dense().bool(), adj)

@@ -2,12 +2,7 @@ import pytest
 import torch
 
 from graphnets.protein import local_directions, local_frames, synthetic_native
-
-
-def _rotation(seed: int) -> torch.Tensor:
-    q, r = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
-    q = q * torch.sign(torch.diagonal(r))
-    return q if torch.det(q) > 0 else -q
+from tests.graphnets.protein._geometry import random_rotation
 
 
 def test_frames_are_right_handed_orthonormal_and_follow_convention():
@@ -24,7 +19,7 @@ def test_local_directions_invariant_to_rigid_motion():
     s = synthetic_native(15, torch.Generator().manual_seed(1))
     dst, src = (~torch.eye(15, dtype=torch.bool)).nonzero(as_tuple=True)
     d0 = local_directions(local_frames(s.backbone), s.ca, dst, src)
-    t = s.transformed(_rotation(3), torch.tensor([5.0, -7.0, 2.0]))
+    t = s.transformed(random_rotation(3), torch.tensor([5.0, -7.0, 2.0]))
     d1 = local_directions(local_frames(t.backbone), t.ca, dst, src)
     torch.testing.assert_close(d0, d1, atol=1e-12, rtol=0)
     torch.testing.assert_close(d0.norm(dim=1), torch.ones(d0.shape[0], dtype=torch.float64))

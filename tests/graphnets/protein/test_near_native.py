@@ -2,18 +2,14 @@ import pytest
 import torch
 
 from graphnets.protein import ca_rmsd, lddt_ca, near_native_decoy, read_pdb, synthetic_native
+from tests.graphnets.protein._geometry import random_rotation
 from tests.helpers import data_path
-
-
-def _proper_rotation(g: torch.Generator) -> torch.Tensor:
-    q, _ = torch.linalg.qr(torch.randn(3, 3, generator=g, dtype=torch.float64))
-    return q * torch.sign(torch.det(q))
 
 
 def test_ca_rmsd_superposes_and_rejects_reflections():
     g = torch.Generator().manual_seed(0)
     native = torch.randn(25, 3, generator=g, dtype=torch.float64) * 5
-    moved = native @ _proper_rotation(g).T + 7.0
+    moved = native @ random_rotation(1).T + 7.0
     assert ca_rmsd(moved, native) == pytest.approx(0.0, abs=1e-6)  # sqrt of a cancelled difference
     shifted = native.clone()
     shifted[0, 0] += 5.0  # one atom off: superposition spreads it, so the RMSD is below the raw 1 Å

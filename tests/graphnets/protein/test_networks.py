@@ -14,14 +14,9 @@ from graphnets.protein import (
     synthetic_native,
 )
 from tests.helpers import data_path
+from tests.graphnets.protein._geometry import random_rotation
 
 MODELS = [lambda: SGCN(order=3), lambda: SGCNScoring(order=3), lambda: ResidueGCN()]
-
-
-def _rotation(seed: int) -> torch.Tensor:
-    q, r = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
-    q = q * torch.sign(torch.diagonal(r))
-    return q if torch.det(q) > 0 else -q
 
 
 @pytest.mark.parametrize("make", MODELS)
@@ -57,7 +52,7 @@ def test_invariant_to_rotation_and_translation_synthetic(make):
     model = make().double().eval()
     ref = model(residue_graph(s, order=3, dtype=torch.float64))
     for seed in range(3):
-        t = s.transformed(_rotation(seed), torch.randn(3, dtype=torch.float64) * 50)
+        t = s.transformed(random_rotation(seed), torch.randn(3, dtype=torch.float64) * 50)
         out = model(residue_graph(t, order=3, dtype=torch.float64))
         torch.testing.assert_close(out, ref, atol=1e-9, rtol=0)
 
@@ -68,7 +63,7 @@ def test_invariant_to_rigid_motion_real_structure_float32():
     model = SGCN(order=5).eval()
     ref = model(residue_graph(s, order=5))
     for seed in range(3):
-        t = s.transformed(_rotation(seed), torch.randn(3, dtype=torch.float64) * 30)
+        t = s.transformed(random_rotation(seed), torch.randn(3, dtype=torch.float64) * 30)
         out = model(residue_graph(t, order=5))
         # float32 features; stated tolerance 1e-5 absolute on scores in [0, 1]
         torch.testing.assert_close(out, ref, atol=1e-5, rtol=0)
