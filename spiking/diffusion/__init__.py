@@ -20,10 +20,13 @@ from .guidance import spiking_neurons, threshold_shift
 from .inception import inception_fid
 from .layers import MembraneOutputLayer, SeqBatchNorm2d, SeqConv2d, TemporalOutputLayer, make_activation
 from .samplers import SAMPLERS, ddim_sample, ddpm_sample, timestep_sequence
+from .train import DiffusionTrainer, TrainConfig
 from .schedule import NoiseSchedule
 from .unet import SpikingUNet, UNet
 
 __all__ = [
+    "DiffusionTrainer",
+    "TrainConfig",
     "CPU_CONFIGS",
     "EMA",
     "PAPER_CONFIGS",
