@@ -28,7 +28,9 @@ from spiking.diffusion import (
     CPU_CONFIGS,
     EMA,
     ClassifierFID,
+    DiffusionTrainer,
     GaussianDiffusion,
+    TrainConfig,
     sampling_energy,
     save_image_grid,
     threshold_shift,
@@ -44,23 +46,15 @@ def build(kind: str, seed: int) -> GaussianDiffusion:
 
 
 def train(ddpm: GaussianDiffusion, data, steps: int, seed: int) -> tuple[EMA, float, float]:
-    g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(ddpm.model.parameters(), lr=CFG.lr)
-    ema = EMA(ddpm.model, CFG.ema_decay)
-    ddpm.model.train()
+    tc = TrainConfig(CFG.lr, CFG.grad_clip, CFG.batch_size, CFG.ema_decay, True, False)
+    trainer = DiffusionTrainer(ddpm, data, tc, torch.Generator().manual_seed(seed))
     t0, loss = time.perf_counter(), float("nan")
     for step in range(steps):
-        idx = torch.randint(len(data), (CFG.batch_size,), generator=g)
-        loss_t = ddpm.loss(data.batch(idx), generator=g)
-        opt.zero_grad()
-        loss_t.backward()
-        torch.nn.utils.clip_grad_norm_(ddpm.model.parameters(), CFG.grad_clip)
-        opt.step()
-        ema.update(ddpm.model)
-        loss = 0.98 * loss + 0.02 * loss_t.item() if step else loss_t.item()
+        loss_t = trainer.step()
+        loss = 0.98 * loss + 0.02 * loss_t if step else loss_t
         if step % 200 == 0:
             print(f"  step {step} loss {loss:.4f} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    return ema, loss, time.perf_counter() - t0
+    return trainer.ema, loss, time.perf_counter() - t0
 
 
 def sample(ddpm_ema: GaussianDiffusion, n: int, seed: int, steps: int, batch: int = 128) -> torch.Tensor:
