@@ -126,6 +126,7 @@ def main(argv=None) -> None:
             print(f"seed {seed} {kind}: training {args.steps} steps", flush=True)
             ddpm = build(kind, seed)
             ema, loss, secs = train(ddpm, train_set, args.steps, seed)
+            torch.save(ema.module.state_dict(), args.out_dir / f"{kind}_seed{seed}_ema.pt")
             ema_ddpm = GaussianDiffusion(ema.module, CFG.num_steps, CFG.beta_1, CFG.beta_T, CFG.var_type)
             run = {"seed": seed, "model": kind, "final_loss": loss, "train_seconds": secs,
                    "steps_per_s": args.steps / secs}
