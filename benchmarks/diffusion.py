@@ -95,6 +95,8 @@ def main(argv=None) -> None:
     p.add_argument("--shifts", type=float, nargs="+", default=[-0.2, -0.1, 0.0, 0.1, 0.2])
     p.add_argument("--energy-steps", type=int, default=1000, help="DDPM steps of the energy count (one sample)")
     p.add_argument("--models", nargs="+", default=["spiking", "ann"])
+    p.add_argument("--tg-from", type=Path, default=None,
+                   help="skip training: load spiking_seed<S>_ema.pt from this folder and sweep --shifts only")
     p.add_argument("--speed", action="store_true")
     p.add_argument("--speed-repeats", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
@@ -123,17 +125,24 @@ def main(argv=None) -> None:
     save_image_grid(real[:64], args.out_dir / "real.png", nrow=8)
     for seed in args.seeds:
         for kind in args.models:
+            if args.tg_from is not None and kind != "spiking":
+                continue
             print(f"seed {seed} {kind}: training {args.steps} steps", flush=True)
             ddpm = build(kind, seed)
-            ema, loss, secs = train(ddpm, train_set, args.steps, seed)
-            torch.save(ema.module.state_dict(), args.out_dir / f"{kind}_seed{seed}_ema.pt")
+            if args.tg_from is not None:  # reuse trained weights: threshold-guidance sweep only
+                ddpm.model.load_state_dict(torch.load(args.tg_from / f"spiking_seed{seed}_ema.pt", weights_only=True))
+                ema, run = EMA(ddpm.model, 0.0), {"seed": seed, "model": kind, "weights": str(args.tg_from)}
+                args.energy_steps = 0
+            else:
+                ema, loss, secs = train(ddpm, train_set, args.steps, seed)
+                torch.save(ema.module.state_dict(), args.out_dir / f"{kind}_seed{seed}_ema.pt")
+                run = {"seed": seed, "model": kind, "final_loss": loss, "train_seconds": secs,
+                       "steps_per_s": args.steps / secs}
             ema_ddpm = GaussianDiffusion(ema.module, CFG.num_steps, CFG.beta_1, CFG.beta_T, CFG.var_type)
-            run = {"seed": seed, "model": kind, "final_loss": loss, "train_seconds": secs,
-                   "steps_per_s": args.steps / secs}
             x = sample(ema_ddpm, args.samples, 1000 + seed, args.sample_steps)
             run["fid"] = fid.score(x)
             save_image_grid(x[:64], args.out_dir / f"{kind}_seed{seed}.png", nrow=8)
-            print(f"  fid {run['fid']:.3f} ({secs:.0f} s training)", flush=True)
+            print(f"  fid {run['fid']:.3f}", flush=True)
             if kind == "spiking":
                 tg = []
                 for shift in args.shifts:
