@@ -20,18 +20,17 @@ from .guidance import spiking_neurons, threshold_shift
 from .inception import inception_fid
 from .layers import MembraneOutputLayer, SeqBatchNorm2d, SeqConv2d, TemporalOutputLayer, make_activation
 from .samplers import SAMPLERS, ddim_sample, ddpm_sample, timestep_sequence
-from .train import DiffusionTrainer, TrainConfig
 from .schedule import NoiseSchedule
+from .train import DiffusionTrainer, TrainConfig
 from .unet import SpikingUNet, UNet
 
 __all__ = [
-    "DiffusionTrainer",
-    "TrainConfig",
     "CPU_CONFIGS",
     "EMA",
     "PAPER_CONFIGS",
     "SAMPLERS",
     "ClassifierFID",
+    "DiffusionTrainer",
     "DownSample",
     "FIDClassifier",
     "FeatureStatistics",
@@ -46,6 +45,7 @@ __all__ = [
     "SpikingUNet",
     "TemporalOutputLayer",
     "TimeEmbedding",
+    "TrainConfig",
     "UNet",
     "UpSample",
     "ddim_sample",
