@@ -65,22 +65,23 @@ def sample(ddpm_ema: GaussianDiffusion, n: int, seed: int, steps: int, batch: in
 
 
 def speed(args) -> dict:
+    """Median time of one training step of each model; the two models alternate step by step so that
+    any load left on the machine affects both alike."""
     data = load_image_set("digits")
-    out = {}
+    steps, out = {}, {}
     for kind in ("spiking", "ann"):
-        ddpm = build(kind, 0)
-        opt = torch.optim.Adam(ddpm.model.parameters(), lr=CFG.lr)
-        g = torch.Generator().manual_seed(0)
-
-        def step(ddpm=ddpm, opt=opt, g=g):
-            loss = ddpm.loss(data.batch(torch.randint(len(data), (CFG.batch_size,), generator=g)), generator=g)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-
-        med, _ = median_time(step, repeats=args.speed_repeats, warmup=3)
+        tc = TrainConfig(CFG.lr, CFG.grad_clip, CFG.batch_size, CFG.ema_decay, True, False)
+        steps[kind] = DiffusionTrainer(build(kind, 0), data, tc, torch.Generator().manual_seed(0))
+        for _ in range(3):  # warm-up
+            steps[kind].step()
+    times = {kind: [] for kind in steps}
+    for _ in range(args.speed_repeats):
+        for kind, trainer in steps.items():
+            times[kind].append(median_time(trainer.step, repeats=1, warmup=0)[0])
+    for kind, trainer in steps.items():
+        med = sorted(times[kind])[len(times[kind]) // 2]
         out[kind] = {"s_per_step": med, "steps_per_s": 1 / med, "images_per_s": CFG.batch_size / med,
-                     "params": sum(p.numel() for p in ddpm.model.parameters())}
+                     "repeats": args.speed_repeats, "params": sum(p.numel() for p in trainer.diffusion.model.parameters())}
         print(kind, out[kind], flush=True)
     out["ann_over_spiking_speed"] = out["ann"]["steps_per_s"] / out["spiking"]["steps_per_s"]
     return out
