@@ -132,6 +132,11 @@ TRANSFORMER_CONFIGS: dict[str, SpikingTransformerConfig] = {
     "dvs128-gesture-t16": SpikingTransformerConfig(
         "dvs128-gesture", 11, T=16, chunk_size=4, img_size=None, pooling="0111", dvs_pool=False, lr=3e-4, min_lr=1e-5,
         weight_decay=6e-2, source=_GESTURE.format(16, 4, 16)),
+    "nmnist": SpikingTransformerConfig(
+        "nmnist", 10, T=8, chunk_size=4, img_size=None, embed_dim=64, num_heads=4, depth=1, pooling="0011",
+        dvs_pool=True, scale="event", lr=5e-3, min_lr=1e-4, warmup_epochs=1, weight_decay=1e-4, batch_size=32,
+        epochs=10, label_smoothing=0.1,
+        source="graphspike's CPU-sized N-MNIST setup (34 x 34 frames, 9 x 9 tokens; not from a paper)"),
 }
 
 
