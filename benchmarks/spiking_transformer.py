@@ -18,7 +18,8 @@ run when its imports fail here (spikingjelly 0.0.0.0.12 ``clock_driven``, cupy, 
 Diagnostic: the same pair with every neuron (spikingjelly's ``LIFNode`` and our ``LIF``) replaced by
 one stand-in threshold, which times everything except the neuron op.
 
-Reported per shape: forward+backward seconds per batch (median of ``--repeats`` after a warm-up),
+Reported per shape: forward+backward seconds per batch (median of ``--repeats``, all variants taking
+turns in each repeat, after a warm-up),
 peak memory of that step (``torch.distributed._tools.mem_tracker.MemTracker``: parameters,
 gradients, activations and temporaries; CUDA: ``max_memory_allocated``), and the ratios
 spikingjelly / ours. Writes ``benchmarks/results/spiking_transformer-<cpu|cuda>.json``.
@@ -32,7 +33,9 @@ import argparse
 import copy
 import importlib
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -43,7 +46,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from benchmarks._common import median_time, write_result
+from benchmarks._common import write_result
 from spiking.attention import SpikeDrivenSelfAttention, SpikingSelfAttention
 
 # (T, B, D, H, W, heads): CIFAR-like 8 x 8 tokens at T=4, and the CIFAR10-DVS setting (16 x 16 tokens, T=10)
@@ -123,6 +126,23 @@ def without_neurons(module: torch.nn.Module) -> torch.nn.Module:
     return twin
 
 
+def interleaved_medians(fns: dict, repeats: int, sync, warmup: int = 2) -> dict:
+    """Median seconds of each function, the functions taking turns in every repeat (so a change of
+    machine load during the run hits all of them alike)."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            sync()
+            t0 = time.perf_counter()
+            fn()
+            sync()
+            times[k].append(time.perf_counter() - t0)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def step(module, x, hw=None):
     y = module(x) if hw is None else module(x, hw)
     y.sum().backward()
@@ -180,19 +200,22 @@ def main(argv=None) -> dict:
             xs, xo = to_sj(x).clone().requires_grad_(), to_ours(x).contiguous().requires_grad_()
             sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
             row = {"layer": name, "T": T, "B": B, "D": D, "H": H, "W": W, "heads": heads, "max_abs_diff_f64": diff}
-            variants = [("spikingjelly", sj, xs, None), ("ours", ours, xo, (H, W))]
+            variants = {"spikingjelly": (sj, xs, None), "ours": (ours, xo, (H, W))}
             if name == "SpikeDrivenSelfAttention":
                 statten = SpikeDrivenSelfAttention(D, heads, "statten", chunk_size=2, scale="event").to(device)
                 randomise_bn(statten)
-                variants.append(("ours_statten_c2", statten, xo, (H, W)))
-            for label, module, inp, hw in variants:  # interleaved per repeat would mix caches; each one in turn
-                row[f"{label}_s"] = median_time(lambda m=module, i=inp, hw=hw: step(m, i, hw), a.repeats, 2, sync)[0]
-                row[f"{label}_peak_MB"] = peak_bytes(module, inp, hw, device) / 2**20
-            row["sj_over_ours_time"] = row["spikingjelly_s"] / row["ours_s"]
+                variants["ours_statten_c2"] = (statten, xo, (H, W))
             # diagnostic: the same pair with every neuron replaced by one stand-in, i.e. all but the neuron op
-            for label, module, inp, hw in variants[:2]:
-                row[f"{label}_no_neurons_s"] = median_time(
-                    lambda m=without_neurons(module), i=inp, hw=hw: step(m, i, hw), a.repeats, 2, sync)[0]
+            for label in ("spikingjelly", "ours"):
+                module, inp, hw = variants[label]
+                variants[f"{label}_no_neurons"] = (without_neurons(module), inp, hw)
+            fns = {label: (lambda m=m, i=i, hw=hw: step(m, i, hw)) for label, (m, i, hw) in variants.items()}
+            for label, seconds in interleaved_medians(fns, a.repeats, sync).items():
+                row[f"{label}_s"] = seconds
+            for label, (module, inp, hw) in variants.items():
+                if not label.endswith("_no_neurons"):
+                    row[f"{label}_peak_MB"] = peak_bytes(module, inp, hw, device) / 2**20
+            row["sj_over_ours_time"] = row["spikingjelly_s"] / row["ours_s"]
             row["sj_over_ours_time_no_neurons"] = row["spikingjelly_no_neurons_s"] / row["ours_no_neurons_s"]
             row["sj_over_ours_peak_mem"] = row["spikingjelly_peak_MB"] / row["ours_peak_MB"]
             rows.append(row)
