@@ -14,7 +14,7 @@ from .functional import (
     resolve_scale,
     token_sum,
 )
-from .pool import token_max_pool
+from .pool import check_hw, token_max_pool
 from .qkv import SpikingQKV
 
 __all__ = ["SpikingAttention"]
@@ -108,7 +108,7 @@ class SpikingAttention(nn.Module):
         check_chunk("SpikingAttention", T, c)
         scale = self.scale_value(N, hw)
         if self.dvs_pool:
-            token_max_pool(x[:1, :1, :, :1], hw)  # check hw before any work
+            check_hw("SpikingAttention", hw, N)
         q, k, v = self.qkv(x)  # 3 x [T, B, N, D]
         if self.dvs_pool:
             q, k, v = (token_max_pool(t, hw) for t in (q, k, v))
