@@ -22,7 +22,8 @@ def test_synthetic_run(tmp_path, attention):
     assert len(saved["history"]) == 2 and "rate/blocks.0.attn.attn.qkv.lif" in saved["history"][0]
     e = saved["energy"]
     assert e["ann"]["mac"] > e["snn"]["mac"] > 0 and e["snn_over_ann"] > 0
-    assert set(e["attention"]) == {"mac", "ac", "energy_mJ"} and "blocks.0.attn.attn.attn_lif" in e["rates"]
+    assert set(e["attention"]) == {"qkv_mac", "qkv_ac", "products_mac", "products_ac", "energy_mJ"}
+    assert e["attention"]["products_mac"] == 0 and "blocks.0.attn.attn.attn_lif" in e["rates"]
     assert json.loads((out / "energy.json").read_text())["ann"]["total"]["mac"] == e["ann"]["mac"]
     cfg = json.loads((out / "config.json").read_text())["config"]
     assert cfg["transformer"]["chunk_size"] == 2 and cfg["transformer"]["attention"] == attention
