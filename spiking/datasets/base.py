@@ -3,7 +3,9 @@ optional disk cache, transforms."""
 from __future__ import annotations
 
 import os
-from typing import Callable
+import warnings
+from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -17,6 +19,41 @@ def check_frames_args(fn: str, T: int, split_by: str) -> None:
         raise ValueError(f"{fn}: T (frames per sample) must be a positive int (got {T!r})")
     if split_by not in SPLIT_BY:
         raise ValueError(f"{fn}: split_by must be one of {SPLIT_BY} (got {split_by!r})")
+
+
+def class_folders(fn: str, split_dir: Path, classes: Sequence[str]) -> list[tuple[int, Path]]:
+    """``(label, folder)`` for each folder of ``split_dir`` named after a class of the fixed list ``classes``.
+
+    Labels come from the folder **name** (its index in ``classes``), never from its position among
+    the folders present, so a split lacking a class keeps every other label. Hidden folders
+    (``.name``) are ignored.
+
+    Raises:
+        FileNotFoundError: ``split_dir`` holds none of the class folders.
+        ValueError: a folder whose name is not a class (the layout is not the official one).
+
+    Warns (``UserWarning``) when some class folders are missing: those classes get no samples.
+    """
+    present = {d.name: d for d in split_dir.iterdir() if d.is_dir() and not d.name.startswith(".")}
+    unknown = sorted(set(present) - set(classes))
+    if unknown:
+        raise ValueError(
+            f"{fn}: unknown class folder(s) {unknown} in {os.fspath(split_dir)!r}; the class folders must be named "
+            f"after the dataset's fixed class list {list(classes)} (got folders {sorted(present)})"
+        )
+    missing = [c for c in classes if c not in present]
+    if len(missing) == len(classes):
+        raise FileNotFoundError(
+            f"{fn}: expected class folders named {list(classes)} in {os.fspath(split_dir)!r} (got no class folder); "
+            "see spiking.datasets.download"
+        )
+    if missing:
+        warnings.warn(
+            f"{fn}: class folder(s) {missing} missing in {os.fspath(split_dir)!r}; labels still follow the fixed class "
+            f"list (by folder name), those classes just have no samples",
+            stacklevel=3,
+        )
+    return [(c, present[name]) for c, name in enumerate(classes) if name in present]
 
 
 class FrameDataset(torch.utils.data.Dataset):

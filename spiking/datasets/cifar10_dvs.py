@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 from .aedat2 import CIFAR10DVS_SENSOR, read_cifar10dvs
-from .base import FrameDataset, check_frames_args
+from .base import FrameDataset, check_frames_args, class_folders
 from .integrate import integrate_events
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -31,11 +31,14 @@ class CIFAR10DVS(FrameDataset):
       warns that it yields much higher accuracy than the 9:1 split; do not compare across splits.
 
     ``root`` holds ``<class>/cifar10_<class>_<i>.aedat`` (the extracted per-class zips).
-    Items: ``(frames [T, 2, 128, 128] float32, class index)``.
+    Items: ``(frames [T, 2, 128, 128] float32, class index)``. The class index is the folder
+    name's position in the fixed list :attr:`classes` (CIFAR-10's order); a missing class folder
+    warns, a folder that is not a class raises ``ValueError``.
     """
 
     name = "cifar10dvs"
     sensor_size = CIFAR10DVS_SENSOR
+    classes = CLASSES
     num_classes = 10
 
     def __init__(self, root: str | os.PathLike, train: bool = True, split: str = "9:1", T: int = 10,
@@ -46,14 +49,11 @@ class CIFAR10DVS(FrameDataset):
         if split not in SPLITS:
             raise ValueError(f"CIFAR10DVS: split must be one of {SPLITS} (got {split!r})")
         self.root, self.train, self.split, self.T, self.split_by = Path(root), bool(train), split, T, split_by
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"CIFAR10DVS: expected the folder holding the class folders (got root={os.fspath(root)!r})")
+        self.class_to_idx = {name: c for c, name in enumerate(self.classes)}
         self.files: list[Path] = []
-        for c, cls in enumerate(CLASSES):
-            folder = self.root / cls
-            if not folder.is_dir():
-                raise FileNotFoundError(
-                    f"CIFAR10DVS: expected the class folder {folder} (got root={os.fspath(root)!r}); "
-                    "see spiking.datasets.download"
-                )
+        for c, folder in class_folders("CIFAR10DVS", self.root, self.classes):
             files = sorted(folder.glob("*.aedat"))  # file-name order, as DatasetFolder
             if not files:
                 raise ValueError(f"CIFAR10DVS: no .aedat recordings in {folder}")

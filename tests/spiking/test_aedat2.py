@@ -73,3 +73,19 @@ def test_splits_9_1_and_tebn(tmp_path):
         CIFAR10DVS(tmp_path, split="8:2")
     with pytest.raises(FileNotFoundError, match="class folder"):
         CIFAR10DVS(tmp_path / "airplane")
+
+
+def test_labels_by_class_name_with_a_missing_or_unknown_folder(tmp_path):
+    make_tree(tmp_path, [0, 1])
+    for f in (tmp_path / "cat").iterdir():
+        f.unlink()
+    (tmp_path / "cat").rmdir()
+    with pytest.warns(UserWarning, match=r"\['cat'\] missing"):
+        ds = CIFAR10DVS(tmp_path, train=False, split="tebn", T=2)
+    # without 'cat' (index 3), deer..truck keep 4..9: labels follow names, not positions
+    labels = {f.parent.name: y for f, y in zip(ds.files, ds.labels)}
+    assert labels == {c: i for i, c in enumerate(CLASSES) if c != "cat"}
+    assert ds.classes == CLASSES and ds.class_to_idx["truck"] == 9
+    (tmp_path / "kitten").mkdir()
+    with pytest.raises(ValueError, match=r"unknown class folder\(s\) \['kitten'\]"):
+        CIFAR10DVS(tmp_path, train=False, split="tebn", T=2)

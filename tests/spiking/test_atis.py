@@ -129,13 +129,57 @@ def test_bad_input(tmp_path):
 
 def test_ncaltech101_layout(tmp_path):
     from spiking.datasets import NCaltech101
+    from spiking.datasets.nmnist import NCALTECH101_CLASSES
 
     for cls, n in (("accordion", 2), ("airplanes", 1)):
         (tmp_path / cls).mkdir()
         for i in range(n):
             write_atis_bin(tmp_path / cls / f"image_{i + 1:04d}.bin", t=[0, 4, 8, 12], x=[0, 239, 100, 5],
                            y=[0, 179, 50, 7], p=[1, 0, 1, 1])
-    ds = NCaltech101(tmp_path, T=2)
-    assert ds.classes == ["accordion", "airplanes"] and ds.labels == [0, 0, 1]
+    with pytest.warns(UserWarning, match="missing"):  # 99 of the 101 class folders are absent
+        ds = NCaltech101(tmp_path, T=2)
+    # labels index the fixed, sorted class list (upper case first, as spikingjelly's DatasetFolder)
+    assert len(ds.classes) == 101 and ds.classes[:6] == ("BACKGROUND_Google", "Faces_easy", "Leopards", "Motorbikes",
+                                                         "accordion", "airplanes")
+    assert ds.classes == NCALTECH101_CLASSES and "Faces" not in ds.classes
+    assert ds.labels == [4, 4, 5]
     x, y = ds[2]
-    assert tuple(x.shape) == (2, 2, 180, 240) and y == 1 and x[0, 0, 179, 239] == 1 and x[1, 1, 7, 5] == 1
+    assert tuple(x.shape) == (2, 2, 180, 240) and y == 5 and x[0, 0, 179, 239] == 1 and x[1, 1, 7, 5] == 1
+
+
+def _nmnist_tree(root, split, digits, per_class=1):
+    for d in digits:
+        (root / split / str(d)).mkdir(parents=True)
+        for i in range(per_class):
+            write_atis_bin(root / split / str(d) / f"{i:05d}.bin", t=[0, 5, 9], x=[d, 1, 2], y=[0, 1, 2], p=[1, 0, 1])
+
+
+def test_nmnist_labels_by_folder_name_when_a_digit_is_missing(tmp_path):
+    # issue 19, case 3: Test/ lacks digit 3; folders 4..9 must keep labels 4..9 (they were 3..8)
+    _nmnist_tree(tmp_path, "Train", range(10))
+    _nmnist_tree(tmp_path, "Test", [0, 1, 2, 4, 5, 6, 7, 8, 9])
+    assert NMNIST(tmp_path, train=True, T=2).labels == list(range(10))
+    with pytest.warns(UserWarning, match=r"\['3'\] missing"):
+        test = NMNIST(tmp_path, train=False, T=2)
+    assert test.labels == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert [f.parent.name for f in test.files] == ["0", "1", "2", "4", "5", "6", "7", "8", "9"]
+    for i, digit in enumerate(test.labels):  # the label is the digit the recording was written with (x[0])
+        x, y = test[i]
+        assert y == digit and x[:, 1, 0, digit].sum() == 1
+    assert test.classes == tuple("0123456789") and test.class_to_idx["7"] == 7
+
+
+def test_nmnist_unknown_or_absent_class_folders(tmp_path):
+    _nmnist_tree(tmp_path, "Test", range(10))
+    (tmp_path / "Test" / "10").mkdir()
+    with pytest.raises(ValueError, match=r"unknown class folder\(s\) \['10'\]"):
+        NMNIST(tmp_path, train=False)
+    (tmp_path / "Test" / "10").rmdir()
+    (tmp_path / "Test" / ".cache").mkdir()  # hidden folders are not classes
+    assert len(NMNIST(tmp_path, train=False, T=2)) == 10
+    (tmp_path / "Train" / "Train").mkdir(parents=True)  # extracted one level too deep
+    with pytest.raises(ValueError, match="unknown class folder"):
+        NMNIST(tmp_path, train=True)
+    (tmp_path / "Train" / "Train").rmdir()
+    with pytest.raises(FileNotFoundError, match="expected class folders named"):
+        NMNIST(tmp_path, train=True)
