@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,11 @@ RESIDUE_TYPES: tuple[str, ...] = (
 )
 _TYPE_INDEX = {name: i for i, name in enumerate(RESIDUE_TYPES)}
 _BACKBONE = ("N", "CA", "C")
+# Fixed-column numbers as the format writes them (Real(8.3), Integer(4)); Python's float()/int()
+# would also take '1_0.5' or non-ASCII digits, which no PDB writer produces. nan/inf pass here
+# and are refused as non-finite.
+_REAL = re.compile(r"[ ]*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?[ ]*|[ ]*[-+]?(?i:nan|inf|infinity)[ ]*")
+_INT = re.compile(r"[ ]*[-+]?[0-9]+[ ]*")
 
 
 class PDBFormatError(ValueError):
@@ -127,13 +133,12 @@ def _is_hydrogen(line: str, name: str) -> bool:
 
 def _coordinate(line: str, start: int, stop: int, axis: str, lineno: int, source: str) -> float:
     text = line[start:stop]
-    try:
-        value = float(text)
-    except ValueError:
+    if not _REAL.fullmatch(text):
         raise PDBFormatError(
             f"read_pdb: non-numeric {axis} coordinate in {source}, line {lineno}, columns {start + 1}-{stop} "
             f"(got {text!r})"
-        ) from None
+        )
+    value = float(text)
     if not math.isfinite(value):
         raise PDBFormatError(f"read_pdb: non-finite {axis} coordinate in {source}, line {lineno} (got {text!r})")
     return value
@@ -177,8 +182,9 @@ def parse_pdb(
     res_names: dict[tuple[str, int, str], str] = {}
     res_atoms: dict[tuple[str, int, str], dict[str, tuple[float, float, float]]] = {}
     res_altloc: dict[tuple[str, int, str], str] = {}
-    for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\n\r")
+    # Universal newlines ('\n', '\r\n', '\r', as open() reads text); str.splitlines() would also cut
+    # at form feeds, '\x1c'..'\x1e' or U+2028 and shift every later line number and record.
+    for lineno, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         if line.startswith("ENDMDL"):
             break
         if not line[:6].ljust(6).startswith(records):
@@ -195,12 +201,11 @@ def parse_pdb(
         res_name = line[17:20].strip()
         chain = line[21].strip()
         seq_text = line[22:26]
-        try:
-            res_seq = int(seq_text)
-        except ValueError:
+        if not _INT.fullmatch(seq_text):
             raise PDBFormatError(
                 f"read_pdb: non-numeric residue number in {source}, line {lineno}, columns 23-26 (got {seq_text!r})"
-            ) from None
+            )
+        res_seq = int(seq_text)
         icode = line[26].strip()
         key = (chain, res_seq, icode)
         if icode and insertion_codes == "error":
