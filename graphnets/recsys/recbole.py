@@ -36,7 +36,8 @@ __all__ = ["read_inter", "load_recbole"]
 PathLike = Union[str, os.PathLike]
 
 
-def read_inter(path: PathLike, *, user_field: str = "user_id", item_field: str = "item_id") -> tuple[list[str], list[str]]:
+def read_inter(path: PathLike, *, user_field: str = "user_id",
+               item_field: str = "item_id") -> tuple[list[str], list[str]]:
     """``(user_tokens, item_tokens)`` of one ``.inter`` file.
 
     Raises:

@@ -50,7 +50,8 @@ class CIFAR10DVS(FrameDataset):
             raise ValueError(f"CIFAR10DVS: split must be one of {SPLITS} (got {split!r})")
         self.root, self.train, self.split, self.T, self.split_by = Path(root), bool(train), split, T, split_by
         if not self.root.is_dir():
-            raise FileNotFoundError(f"CIFAR10DVS: expected the folder holding the class folders (got root={os.fspath(root)!r})")
+            raise FileNotFoundError(
+                f"CIFAR10DVS: expected the folder holding the class folders (got root={os.fspath(root)!r})")
         self.class_to_idx = {name: c for c, name in enumerate(self.classes)}
         self.files: list[Path] = []
         for c, folder in class_folders("CIFAR10DVS", self.root, self.classes):

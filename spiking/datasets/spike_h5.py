@@ -55,7 +55,8 @@ class SpikeH5File:
     def _open_datasets(self, h5py) -> None:
         for key in ("spikes/times", "spikes/units", "labels"):
             if key not in self._f or not isinstance(self._f[key], h5py.Dataset):
-                raise ValueError(f"SpikeH5File: {self.path!r} lacks the dataset {key!r} (got keys {list(self._f.keys())})")
+                raise ValueError(
+                    f"SpikeH5File: {self.path!r} lacks the dataset {key!r} (got keys {list(self._f.keys())})")
         self._times, self._units = self._f["spikes/times"], self._f["spikes/units"]
         labels = self._f["labels"]
         for key, ds in (("spikes/times", self._times), ("spikes/units", self._units), ("labels", labels)):
