@@ -53,8 +53,9 @@ __all__ = [
 
 CHECKPOINT_FORMAT = "graphspike.examples.run/1"
 MARKER = ".graphspike-run"  # written into every folder a run claims
-# flags that may differ between a run and its --resume (everything else must match)
-RESUMABLE = ("out", "resume", "overwrite", "threads", "device", "epochs", "download")
+# flags that may differ between a run and its --resume (everything else must match; an example whose
+# schedule does not depend on it adds "epochs" through ``Run(resumable=...)``)
+RESUMABLE = ("out", "resume", "overwrite", "threads", "device", "download")
 
 
 def _prog() -> str:
