@@ -47,8 +47,8 @@ import torch
 
 __all__ = [
     "CHECKPOINT_FORMAT", "ExampleParser", "Run", "atomic_write", "choice_list", "example_parser", "fail",
-    "float_list", "fraction", "int_list", "load_checkpoint", "nonnegative_float", "nonnegative_int", "positive_float",
-    "positive_int", "progress", "resolve_device", "save_checkpoint", "strict_json",
+    "float_list", "fraction", "int_list", "load_checkpoint", "load_weights", "nonnegative_float", "nonnegative_int", "positive_float",
+    "positive_int", "progress", "resolve_device", "save_checkpoint", "shape", "strict_json",
 ]
 
 CHECKPOINT_FORMAT = "graphspike.examples.run/1"
@@ -102,6 +102,17 @@ def _list(item: Callable[[str], Any], name: str) -> Callable[[str], list]:
 
 int_list = _list(positive_int, "int_list")  # "2,5" -> [2, 5]; every item >= 1
 float_list = _list(nonnegative_float, "float_list")  # "3e-3,0.1" -> [0.003, 0.1]; every item >= 0
+
+
+def shape(text: str) -> tuple[int, ...]:
+    """``"1x3x224x224"`` (or ``"1,3,224,224"``) -> ``(1, 3, 224, 224)``, every dimension >= 1."""
+    try:
+        dims = tuple(int(d) for d in text.lower().replace(",", "x").split("x") if d.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a shape like 1x3x224x224 (got {text!r})") from None
+    if not dims or any(d < 1 for d in dims):
+        raise argparse.ArgumentTypeError(f"expected positive dimensions like 1x3x224x224 (got {text!r})")
+    return dims
 
 
 def choice_list(choices: Sequence[str]) -> Callable[[str], list]:
@@ -274,6 +285,30 @@ def load_checkpoint(path: os.PathLike, *, example: str | None = None) -> dict:
     return payload
 
 
+def load_weights(path: os.PathLike) -> dict:
+    """A model ``state_dict`` from ``path``: a run's checkpoint (its state's ``model``, or
+    ``trainer.model``) or a plain state dict, read weights-only; anything else is a :func:`fail`."""
+    path = Path(path)
+    if not path.is_file():
+        fail(f"no such checkpoint file {path}")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - see load_checkpoint
+        obj = None
+        if "weights_only" in str(err) or "Unsupported global" in str(err):
+            fail(f"{path} holds Python objects that loading would have to execute (refused: weights only)")
+        fail(f"{path} cannot be read: {str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__}")
+    if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
+        obj = obj["state"]
+        obj = obj.get("trainer", obj) if isinstance(obj.get("trainer"), dict) else obj
+        obj = obj.get("model", obj) if isinstance(obj.get("model"), dict) else obj
+    elif isinstance(obj, dict) and isinstance(obj.get("model"), dict):
+        obj = obj["model"]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        fail(f"{path} holds no model state dict (expected a run checkpoint or a dict of tensors)")
+    return obj
+
+
 def progress(iterable: Iterable | None = None, **kwargs: Any):
     """A tqdm bar on stderr, shown only when stderr is a terminal (logs stay clean)."""
     from tqdm import tqdm
@@ -384,14 +419,18 @@ class Run:
         """``<out>/<name>`` as strict JSON (NaN -> null), atomically."""
         return atomic_write(self.path(name), _json_text(obj))
 
-    def log(self, row: dict, *, step: int, tag: str = "", echo: bool = True) -> None:
-        """Append ``row`` to ``metrics.csv``, add its numbers to TensorBoard (``<tag>/<key>`` at ``step``)
-        and, with ``echo``, print it as one ``key: value`` line."""
+    def log(self, row: dict, *, step: int, tag: str = "", echo: bool = True, csv: bool = True,
+            tb: bool = True) -> None:
+        """Append ``row`` to ``metrics.csv`` (``csv``), add its numbers to TensorBoard as ``<tag>/<key>``
+        at ``step`` (``tb``; ``epoch``/``step`` columns are not plotted) and print it as one
+        ``key: value`` line (``echo``)."""
         row = dict(row)
-        self.rows.append(row)
-        self._tb_rows.append((tag, row, int(step)))
-        self._add_scalars(tag, row, int(step))
-        self._write_csv()
+        if csv:
+            self.rows.append(row)
+            self._write_csv()
+        if tb:
+            self._tb_rows.append((tag, row, int(step)))
+            self._add_scalars(tag, row, int(step))
         if echo:
             print("  ".join(f"{k}: {_fmt(v)}" for k, v in row.items()), flush=True)
 

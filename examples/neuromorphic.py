@@ -32,13 +32,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _run import (Run, example_parser, fail, fraction, int_list, nonnegative_float, nonnegative_int,  # noqa: E402
+from _run import (Run, example_parser, fail, fraction, int_list, nonnegative_float, nonnegative_int,
                   positive_float, positive_int)
 
-from spiking.datasets import SyntheticEvents, prepare  # noqa: E402
-from spiking.datasets.catalog import EVENT_DATASETS, event_dataset_pair, how_to_obtain  # noqa: E402
-from spiking.models import SpikingConvNet, SpikingMLP  # noqa: E402
-from spiking.training import SNNClassifierTrainer, SNNTrainConfig, random_subset  # noqa: E402
+from spiking.datasets import SyntheticEvents, prepare
+from spiking.datasets.catalog import EVENT_DATASETS, event_dataset_pair, how_to_obtain
+from spiking.models import SpikingConvNet, SpikingMLP
+from spiking.training import SNNClassifierTrainer, SNNTrainConfig, random_subset
 
 DEFAULTS = {"T": 8, "epochs": 3, "lr": 2e-3}
 RECIPES = {"nmnist": {"T": 8, "epochs": 15, "lr": 5e-3}}  # reaches the README's 0.89-0.90 on the real subset
