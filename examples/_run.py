@@ -46,7 +46,7 @@ from typing import Any, NoReturn
 import torch
 
 __all__ = [
-    "CHECKPOINT_FORMAT", "ExampleParser", "Run", "atomic_write", "choice_list", "example_parser", "fail",
+    "CHECKPOINT_FORMAT", "ExampleParser", "Run", "atomic_write", "choice_list", "comma_list", "example_parser", "fail",
     "float_list", "fraction", "int_list", "load_checkpoint", "load_weights", "nonnegative_float", "nonnegative_int", "positive_float",
     "positive_int", "progress", "resolve_device", "save_checkpoint", "shape", "strict_json",
 ]
@@ -90,7 +90,8 @@ nonnegative_float = _number(float, "nonnegative_float", lambda v: v >= 0, "a fin
 fraction = _number(float, "fraction", lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
-def _list(item: Callable[[str], Any], name: str) -> Callable[[str], list]:
+def comma_list(item: Callable[[str], Any], name: str = "comma_list") -> Callable[[str], list]:
+    """An argument type: ``"a,b"`` -> ``[item("a"), item("b")]`` (at least one item)."""
     def parse(text: str) -> list:
         parts = [p.strip() for p in text.split(",") if p.strip()]
         if not parts:
@@ -100,8 +101,8 @@ def _list(item: Callable[[str], Any], name: str) -> Callable[[str], list]:
     return parse
 
 
-int_list = _list(positive_int, "int_list")  # "2,5" -> [2, 5]; every item >= 1
-float_list = _list(nonnegative_float, "float_list")  # "3e-3,0.1" -> [0.003, 0.1]; every item >= 0
+int_list = comma_list(positive_int, "int_list")  # "2,5" -> [2, 5]; every item >= 1
+float_list = comma_list(nonnegative_float, "float_list")  # "3e-3,0.1" -> [0.003, 0.1]; every item >= 0
 
 
 def shape(text: str) -> tuple[int, ...]:
@@ -121,7 +122,7 @@ def choice_list(choices: Sequence[str]) -> Callable[[str], list]:
         if text not in choices:
             raise argparse.ArgumentTypeError(f"expected a comma list of {list(choices)} (got {text!r})")
         return text
-    parse_list = _list(item, "choice_list")
+    parse_list = comma_list(item, "choice_list")
 
     def parse(text: str) -> list:
         values = parse_list(text)
