@@ -435,6 +435,16 @@ class Run:
         if echo:
             print("  ".join(f"{k}: {_fmt(v)}" for k, v in row.items()), flush=True)
 
+    def amend(self, values: dict, *, step: int, tag: str = "") -> None:
+        """Add ``values`` to the last ``metrics.csv`` row (e.g. an evaluation after the epoch's row) and to
+        TensorBoard at ``step``."""
+        if not self.rows:
+            raise ValueError("Run.amend: no row logged yet (got an empty metrics table)")
+        self.rows[-1].update(values)
+        self._write_csv()
+        self._tb_rows.append((tag, dict(values), int(step)))
+        self._add_scalars(tag, values, int(step))
+
     def _add_scalars(self, tag: str, row: dict, step: int) -> None:
         writer = self._tb()
         for k, v in row.items():
