@@ -47,7 +47,8 @@ import torch
 
 __all__ = [
     "CHECKPOINT_FORMAT", "ExampleParser", "Run", "atomic_write", "choice_list", "comma_list", "example_parser", "fail",
-    "float_list", "fraction", "int_list", "load_checkpoint", "load_weights", "nonnegative_float", "nonnegative_int", "positive_float",
+    "float_list", "fraction", "int_list", "load_checkpoint", "load_weights", "nonnegative_float", "nonnegative_int",
+    "positive_float",
     "positive_int", "progress", "resolve_device", "save_checkpoint", "shape", "strict_json",
 ]
 
@@ -183,7 +184,7 @@ def example_parser(doc: str | None, *, out: str, seed: int = 0, threads: int | N
     mode.add_argument("--overwrite", action="store_true", help="delete the run in --out and start afresh")
     g.add_argument("--seed", type=nonnegative_int, default=seed, help="seed of every random choice")
     if device:
-        g.add_argument("--device", type=resolve_device, default="auto", help="auto (cuda when available), cpu, cuda[:N]")
+        g.add_argument("--device", type=resolve_device, default="auto", help="auto (cuda if available), cpu, cuda[:N]")
     g.add_argument("--threads", type=positive_int, default=threads, help="torch CPU threads (default: torch's choice)")
     return p
 
@@ -433,7 +434,14 @@ class Run:
             self._tb_rows.append((tag, row, int(step)))
             self._add_scalars(tag, row, int(step))
         if echo:
-            print("  ".join(f"{k}: {_fmt(v)}" for k, v in row.items()), flush=True)
+            self.print("  ".join(f"{k}: {_fmt(v)}" for k, v in row.items()))
+
+    def print(self, text: str) -> None:
+        """Print a line on stdout without breaking a progress bar that is showing on the terminal."""
+        from tqdm import tqdm
+
+        tqdm.write(text, file=sys.stdout)
+        sys.stdout.flush()
 
     def amend(self, values: dict, *, step: int, tag: str = "") -> None:
         """Add ``values`` to the last ``metrics.csv`` row (e.g. an evaluation after the epoch's row) and to
@@ -488,7 +496,7 @@ class Run:
             self._writer.close()
             self._writer = None
 
-    def __enter__(self) -> Run:  # noqa: PYI034
+    def __enter__(self) -> Run:
         return self
 
     def __exit__(self, *exc) -> None:

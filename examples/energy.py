@@ -10,17 +10,16 @@ seconds): the neuromorphic example's ``SpikingConvNet`` on synthetic N-MNIST-siz
     python examples/energy.py --model torchvision:resnet18 --input 1x3x224x224
     python examples/energy.py --model lightgcn --root ../shared/data/gowalla    # per recommendation query
     python examples/energy.py --model spikinggcn --root ../shared/data/planetoid --nodes 500
-    python examples/energy.py --model mypkg.nets:build --input 4x2x8x8 --T 4
 
 ``--model`` is a graphspike model name (``snn``, ``snn-mlp``, ``lightgcn``, ``spikinggcn``), a
-``torchvision:NAME`` (random weights) or ``module:callable`` returning an ``nn.Module``. Writes
+``torchvision:NAME`` (random weights) or ``module:callable`` returning an ``nn.Module`` (``--input`` gives
+its input shape). Writes
 the run folder of ``examples/_run.py``: ``config.json``, ``report.json`` (``--json``; ``{"total",
 "layers", "ann"}``), ``metrics.json`` (totals), ``metrics.csv`` (one row per layer), ``tb/`` and
 ``energy.png`` (``--plot``; the model beside its ANN counterpart, per layer).
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import json
 import sys
@@ -41,9 +40,9 @@ from spiking.energy.targets import INPUT_KINDS, EnergyTarget, measure_energy, ra
 GRAPHSPIKE_MODELS = ("snn", "snn-mlp", "lightgcn", "spikinggcn")
 
 
-def parse_args(argv=None) -> argparse.Namespace:
+def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/energy", threads=1)
-    p.add_argument("--model", default="snn", help=f"one of {list(GRAPHSPIKE_MODELS)}, torchvision:NAME, module:callable")
+    p.add_argument("--model", default="snn", help=f"{', '.join(GRAPHSPIKE_MODELS)}, torchvision:NAME, module:callable")
     p.add_argument("--input", type=shape, help="input shape, e.g. 1x3x224x224 (model default; snn: B x C x H x W)")
     p.add_argument("--input-kind", choices=INPUT_KINDS, help="default: real (torchvision, callables), events (snn)")
     p.add_argument("--rate", type=fraction, default=0.1, help="spike probability for --input-kind spikes/events")
@@ -71,7 +70,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     if (a.mac_pj is None) != (a.ac_pj is None):
         p.error("--mac-pj and --ac-pj go together")
     if a.model not in GRAPHSPIKE_MODELS and ":" not in a.model:
-        p.error(f"--model must be one of {list(GRAPHSPIKE_MODELS)}, torchvision:NAME or module:callable (got {a.model!r})")
+        p.error(f"--model must be one of {list(GRAPHSPIKE_MODELS)}, torchvision:NAME or module:callable "
+                f"(got {a.model!r})")
     return a
 
 
@@ -112,13 +112,14 @@ def build_target(a, gen: torch.Generator) -> EnergyTarget:
             frames = random_input((T, *dims), kind, a.rate, gen)
             source = f"synthetic {kind} frames [T={T}, {', '.join(map(str, dims))}] at rate {a.rate}"
         return spiking_frames_target("SpikingConvNet", model, frames, [source, f"weights: {source_w}"])
-    common = dict(preset=preset(a), memory=a.memory, device=a.device)
+    common = {"preset": preset(a), "memory": a.memory, "device": a.device}
     if a.model == "lightgcn":
         from graphnets.recsys import LightGCN, load_dataset, make_synthetic
         from graphnets.recsys.energy import lightgcn_energy_target
 
         try:
-            data = load_dataset(Path(a.root).name, Path(a.root).parent) if a.root else make_synthetic(600, 400, generator=gen)
+            root = Path(a.root) if a.root else None
+            data = load_dataset(root.name, root.parent) if root else make_synthetic(600, 400, generator=gen)
         except FileNotFoundError as err:
             fail(f"{err}; --root must be a LightGCN split folder (examples/recommend.py --download fetches some)")
         model = LightGCN(data.num_users, data.num_items, 64, 3, generator=gen)
@@ -148,18 +149,20 @@ def build_target(a, gen: torch.Generator) -> EnergyTarget:
         except ValueError as err:
             fail(f"--model {a.model}: {err}")
         x = random_input(a.input or (1, 3, 224, 224), a.input_kind or "real", a.rate, gen)
-        return EnergyTarget(f"torchvision.{a.model.split(':', 1)[1]}", model, x, T=a.T, per=("sample", float(x.shape[0])))
+        name = a.model.split(":", 1)[1]
+        return EnergyTarget(f"torchvision.{name}", model, x, T=a.T, per=("sample", float(x.shape[0])))
     module_name, _, attr = a.model.partition(":")
     try:
         model = getattr(importlib.import_module(module_name), attr)()
     except (ImportError, AttributeError) as err:
         fail(f"--model {a.model}: cannot import {attr!r} from {module_name!r} ({err})")
     if not isinstance(model, nn.Module) or a.input is None:
-        fail(f"--model {a.model}: needs --input SHAPE and a callable returning an nn.Module (got {type(model).__name__})")
+        fail(f"--model {a.model}: needs --input SHAPE and a callable returning an nn.Module "
+             f"(got {type(model).__name__})")
     return EnergyTarget(a.model, model, random_input(a.input, a.input_kind or "real", a.rate, gen), T=a.T)
 
 
-def preset(a):
+def preset(a):  # a named preset, or the user's MAC/AC energies
     return {"name": "user", "mac_pj": a.mac_pj, "ac_pj": a.ac_pj} if a.mac_pj is not None else a.preset
 
 
@@ -174,9 +177,7 @@ def main(argv=None) -> dict:
                             neuron_updates=a.neuron_updates, memory=a.memory)
     report, metrics = result.report, {**result.metrics, "wall_s": time.perf_counter() - t0}
     run.write_config({"model": target.name, "notes": target.notes})
-    print(f"model: {target.name}")
-    for note in target.notes:
-        print(f"note: {note}")
+    print("\n".join([f"model: {target.name}", *(f"note: {n}" for n in target.notes)]))
     print(report.table())
     for key, value in metrics.items():
         if key not in ("model", "flops", "spikes", "wall_s") and isinstance(value, float):

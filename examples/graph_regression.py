@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _run import Run, choice_list, example_parser, fail, nonnegative_int, positive_float, positive_int
 
-from graphnets.ckgconv.train import GraphRegressionTrainer, RegressionTrainConfig  # first: imports PyG quietly
-from graphnets.ckgconv import (CKGCN, ZINC_NUM_ATOM_TYPES, ZINC_NUM_BOND_TYPES, AddRRWP, CKGCNConfig,  # noqa: I001
-                               GCNRegressor, load_zinc, synthetic_molecules)
+from graphnets.ckgconv import (CKGCN, ZINC_NUM_ATOM_TYPES, ZINC_NUM_BOND_TYPES, AddRRWP, CKGCNConfig, GCNRegressor,
+                               load_zinc, synthetic_molecules)
+from graphnets.ckgconv.train import GraphRegressionTrainer, RegressionTrainConfig  # imports PyG without its warning
 
 MODELS = {"ckgconv": CKGCN, "gcn": GCNRegressor}
 PROTOCOL = {
@@ -120,7 +120,8 @@ def main(argv=None) -> dict:
             test_mae, train_mae, seconds = state["test_mae"], state["train_mae"], state["seconds"]
         print(f"model: {name} params: {n_params}")
         while trainer.epoch < config.epochs:
-            with run.bar(total=len(trainer.train_loader), desc=f"{name} epoch {trainer.epoch + 1}/{config.epochs}") as bar:
+            desc = f"{name} epoch {trainer.epoch + 1}/{config.epochs}"
+            with run.bar(total=len(trainer.train_loader), desc=desc) as bar:
                 stats = trainer.train_epoch(bar.update)
             train_mae = stats["train_mae"]
             row = {"model": name, "epoch": trainer.epoch, "train_mae": train_mae, "test_mae": ""}

@@ -32,8 +32,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _run import (Run, example_parser, fail, fraction, int_list, nonnegative_float, nonnegative_int,
-                  positive_float, positive_int)
+from _run import (Run, example_parser, fail, fraction, int_list, nonnegative_float, nonnegative_int, positive_float,
+                  positive_int)
 
 from spiking.datasets import SyntheticEvents, prepare
 from spiking.datasets.catalog import EVENT_DATASETS, event_dataset_pair, how_to_obtain

@@ -11,7 +11,7 @@ Default (no ``--root``): 3 tiny synthetic targets, 3 epochs, a 2 x 2 grid (a min
 Real data (the grid below is the default there, 60 epochs):
 
     python examples/protein_nested_loto.py
-    python examples/protein_nested_loto.py --root ../shared/data/proteins/proteingcn_decoys --seeds 0,1 --out runs/nested
+    python examples/protein_nested_loto.py --root ../shared/data/proteins/proteingcn_decoys --seeds 0,1
 
 Writes the run folder of ``examples/_run.py``: ``metrics.json`` (per seed and model the nested
 per-target Pearson, the chosen settings, every setting's inner and outer scores, and the paired

@@ -89,7 +89,7 @@ def scatter_plot(path: Path, results: dict) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(results), figsize=(4 * len(results), 4), squeeze=False)
-    for ax, (name, r) in zip(axes[0], results.items()):
+    for ax, (name, r) in zip(axes[0], results.items(), strict=True):
         ax.scatter(r["true_global"], r["pred_global"], s=12)
         ax.set(xlabel="true mean lDDT-CA", ylabel="predicted global score", title=name)
     fig.tight_layout()
@@ -118,7 +118,9 @@ def main(argv=None) -> dict:
                                         max_amplitude=a.augment_max_amplitude, order=a.order, cutoff=a.cutoff)
                  for t in data.targets}
         print(f"augmentation: {sum(len(v) for v in extra.values())} models from the natives")
-    resolved = {**asdict(config), "data_source": source, "targets": data.targets, "split": "leave-one-target-out"}
+    resolved = {**asdict(config), **{k: getattr(a, k) for k in ("cutoff", "contacts", "augment", "near_native",
+                                                                  "include_native", "seed")},
+                "data_source": source, "targets": data.targets, "split": "leave-one-target-out"}
     run.write_config(resolved)
     results = (run.resume() or {"results": {}})["results"]
     for name in a.models:

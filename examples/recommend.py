@@ -51,7 +51,7 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=positive_int, help="training epochs (preset default)")
     p.add_argument("--eval-every", type=nonnegative_int,
                    help="evaluate every N epochs (default: the official schedule; 0: only UltraGCN's own and the last)")
-    p.add_argument("--early-stop", type=nonnegative_int, help="stop after N evaluations without a better recall@20 (0: never)")
+    p.add_argument("--early-stop", type=nonnegative_int, help="stop after N evaluations without a better recall@20")
     p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=positive_float)
     p.add_argument("--dim", type=positive_int, help="embedding dimension")
@@ -108,8 +108,9 @@ def main(argv=None) -> dict:
     def evaluate(row: dict) -> dict:
         metrics = trainer.evaluate()
         improved = trainer.record(metrics)
-        print(f"eval epoch {trainer.epoch}: {short(metrics)}  ({metrics['seconds']:.2f}s)" + ("  *" if improved else ""))
-        row.update({k: v for k, v in metrics.items() if k not in ("num_users", "seconds")}, eval_seconds=metrics["seconds"])
+        print(f"eval epoch {trainer.epoch}: {short(metrics)}  ({metrics['seconds']:.2f}s){'  *' if improved else ''}")
+        row.update({k: v for k, v in metrics.items() if k not in ("num_users", "seconds")})
+        row["eval_seconds"] = metrics["seconds"]
         return metrics
 
     def log(row: dict) -> None:

@@ -93,7 +93,8 @@ class GraphRegressionTrainer:
             raise TypeError(f"GraphRegressionTrainer: config must be a RegressionTrainConfig "
                             f"(got {type(config).__name__})")
         if not len(train) or not len(test):
-            raise ValueError(f"GraphRegressionTrainer: need training and test graphs (got {len(train)} and {len(test)})")
+            raise ValueError(f"GraphRegressionTrainer: need training and test graphs "
+                             f"(got {len(train)} and {len(test)})")
         self.model, self.config, self.generator, self.device = model, config, generator, torch.device(device)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.scheduler = cosine_with_warmup(self.optimizer, config.epochs, config.warmup, min_lr=config.min_lr)

@@ -14,7 +14,8 @@ def _check_run(out, metrics):
     assert set(report["total"]) >= {"mac", "ac", "energy_mJ"} and report["layers"]
     assert (out / "energy.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((out / "config.json").read_text())["args"]["out"] == str(out)
-    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    with open(out / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
     assert len(rows) == len(report["layers"])
     assert list((out / "tb").iterdir())
     assert json.loads((out / "metrics.json").read_text())["energy_mJ"] == pytest.approx(metrics["energy_mJ"])
@@ -96,7 +97,10 @@ def test_resnet_plot_is_not_labelled_snn(tmp_path, monkeypatch):
 
     labels = []
     real = matplotlib.axes.Axes.bar
-    monkeypatch.setattr(matplotlib.axes.Axes, "bar", lambda self, *a, **k: labels.append(k.get("label")) or real(self, *a, **k))
+    def bar(self, *a, **k):
+        labels.append(k.get("label"))
+        return real(self, *a, **k)
+    monkeypatch.setattr(matplotlib.axes.Axes, "bar", bar)
     ex = load_example("energy")
     ex.main(["--model", "torchvision:resnet18", "--input", "1x3x32x32", "--out", str(tmp_path / "r")])
     assert len(labels) == 1 and labels[0].startswith("ANN ")

@@ -16,7 +16,8 @@ def check(summary: dict, out, targets: list[str], settings: int) -> None:
     seed = summary["seeds"]["0"]
     for model in ("sgcn", "gcn"):
         assert set(seed[model]["chosen"]) == set(targets)
-        assert len(seed[model]["outer"]) == settings and all(len(v) == len(targets) for v in seed[model]["inner"].values())
+        assert len(seed[model]["outer"]) == settings
+        assert all(len(v) == len(targets) for v in seed[model]["inner"].values())
         for t, name in seed[model]["chosen"].items():  # the nested score is the chosen setting's outer score
             assert seed[model]["per_target"][t] == seed[model]["outer"][name][t]
     assert summary["sgcn_minus_gcn"]["seeds"] == 1 and summary["wall_seconds"] > 0

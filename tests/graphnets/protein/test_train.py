@@ -26,7 +26,8 @@ def test_folds_hold_out_their_target():
     epochs, folds = [], []
     r = leave_one_target_out(data, "gcn", QualityTrainConfig(epochs=2, order=1), on_epoch=epochs.append,
                              on_fold=lambda fold, model: folds.append(fold))
-    assert folds == [0, 1, 2] and [(e["fold"], e["epoch"]) for e in epochs] == [(f, e) for f in range(3) for e in (1, 2)]
+    assert folds == [0, 1, 2]
+    assert [(e["fold"], e["epoch"]) for e in epochs] == [(f, e) for f in range(3) for e in (1, 2)]
     assert r["names"] == [g.names[0] for t in data.targets for g in data.graphs if g.targets[0] == t]
     assert set(r["residue"]["per_target"]) == set(data.targets) and r["num_parameters"] > 0
     again = leave_one_target_out(data, "gcn", QualityTrainConfig(epochs=2, order=1))

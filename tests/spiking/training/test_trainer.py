@@ -8,8 +8,7 @@ import torch
 
 from spiking.datasets import SyntheticEvents
 from spiking.models import SpikingConvNet
-from spiking.training import (FiringRateMonitor, SNNClassifierTrainer, SNNTrainConfig, random_subset,
-                              time_major_collate)
+from spiking.training import FiringRateMonitor, SNNClassifierTrainer, SNNTrainConfig, random_subset, time_major_collate
 
 
 def test_time_major_collate_and_subset():
