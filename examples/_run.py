@@ -7,10 +7,11 @@ An example uses it like this::
     p = example_parser(__doc__, out="runs/my_example")   # --out --resume --overwrite --seed --device --threads
     p.add_argument("--epochs", type=positive_int, default=3)   # bad values: one-line error, exit 2
     args = p.parse_args(argv)
-    run = Run(args)                                  # claims --out (refuses another run's folder), prints it
+    run = Run(args, name="my_example")               # claims --out (refuses another run's folder), prints it
     ...load data (missing files: fail("... how to obtain them")), build model...
     run.write_config({...})                          # config.json: the resolved settings
     state = run.resume()                             # None, or the last checkpoint (weights only, RNG restored)
+    start = 1 if state is None else state["epoch"] + 1   # (and load model/optimizer state from it)
     for epoch in range(start, args.epochs + 1):
         for batch in run.bar(loader, desc=f"epoch {epoch}"): ...   # tqdm on stderr, only on a terminal
         run.log({"epoch": epoch, "loss": loss}, step=epoch)      # metrics.csv, TensorBoard, a key: value line

@@ -66,6 +66,8 @@ def parse_args(argv=None):
     p.add_argument("--cache-dir", help="disk cache of integrated frames (default <out>/frames)")
     p.add_argument("--workers", type=nonnegative_int, default=0, help="DataLoader workers")
     args = p.parse_args(argv)
+    if args.download and args.data == "synthetic":
+        p.error("--download needs a real --data (the synthetic events are generated, not downloaded)")
     for key, value in RECIPES.get(args.data, DEFAULTS).items():
         if getattr(args, key) is None:
             setattr(args, key, value)

@@ -69,6 +69,8 @@ def parse_args(argv=None):
     g.add_argument("--batch-size", type=positive_int)
     a = p.parse_args(argv)
     a.data = a.data or ("cora" if a.root else "sbm")
+    if a.download and a.data == "sbm":
+        p.error("--download needs --data cora|citeseer|pubmed and --root DIR (the SBM graph is generated)")
     if a.data in PLANETOID_NAMES and a.root is None:
         p.error(f"--data {a.data} needs --root DIR holding ind.{a.data}.* (--download fetches them), or use --data sbm")
     return a

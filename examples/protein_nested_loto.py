@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import statistics
 import sys
+import urllib.error
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
@@ -34,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _run import Run, comma_list, example_parser, fail, float_list, int_list, nonnegative_int, positive_int
 
 from graphnets.protein import fisher_mean, load_decoy_set, synthetic_decoy_set
+from graphnets.protein.download import download_decoys
 from graphnets.protein.selection import nested_loto
 from graphnets.protein.train import QualityTrainConfig
 
@@ -44,6 +46,7 @@ SYNTHETIC = {"epochs": 3, "orders": [2], "weight_decays": [3e-3, 1e-1], "dropout
 def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/protein_nested", threads=1)
     p.add_argument("--root", help="proteingcn_decoys-style folder (>= 3 targets); default: synthetic targets")
+    p.add_argument("--download", action="store_true", help="fetch ProteinGCN's decoy set into --root first")
     p.add_argument("--seeds", type=comma_list(nonnegative_int), default=[0], help="comma list")
     p.add_argument("--epochs", type=positive_int, help="default 60 (real), 3 (synthetic)")
     p.add_argument("--orders", type=int_list, help="S-GCN SH orders to select from (default 2,5; synthetic 2)")
@@ -54,6 +57,8 @@ def parse_args(argv=None):
     for key, value in (REAL if a.root else SYNTHETIC).items():
         if getattr(a, key) is None:
             setattr(a, key, value)
+    if a.download and not a.root:
+        p.error("--download needs --root DIR (where the decoys go)")
     if any(d >= 1 for d in a.dropouts):
         p.error(f"argument --dropouts: expected values in [0, 1) (got {a.dropouts})")
     return a
@@ -75,10 +80,14 @@ def main(argv=None) -> dict:
             return synthetic_decoy_set(a.synthetic_targets, 4, 16, generator=torch.Generator().manual_seed(a.seed),
                                        order=order)
         try:
+            if a.download:
+                download_decoys(a.root)
             return load_decoy_set(a.root, order=order)
         except FileNotFoundError as err:
-            fail(f"{err}; --root must hold one folder per target with <decoy>.pdb and <decoy>.pdb.error files, "
-                 f"as ../shared/data/proteins/proteingcn_decoys")
+            fail(f"{err}; --root must hold one folder per target with <decoy>.pdb and <decoy>.pdb.error files; "
+                 f"--download fetches ProteinGCN's 4-target set")
+        except (urllib.error.URLError, OSError) as err:
+            fail(f"--download failed ({err})")
     targets = data(5).targets
     if len(targets) < 3:
         fail(f"need >= 3 targets for an inner split (got {len(targets)})")

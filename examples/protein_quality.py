@@ -21,6 +21,7 @@ continues after the last finished model), the model of every fold in ``checkpoin
 from __future__ import annotations
 
 import sys
+import urllib.error
 from dataclasses import asdict
 from pathlib import Path
 
@@ -31,16 +32,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _run import Run, choice_list, example_parser, fail, fraction, nonnegative_int, positive_float, positive_int
 
 from graphnets.protein import load_decoy_set, synthetic_decoy_set
+from graphnets.protein.download import download_decoys
 from graphnets.protein.train import QUALITY_MODELS, QualityTrainConfig, augmentation_graphs, leave_one_target_out
 
 HOW_TO_GET = ("--root must hold one folder per target with native.pdb, <decoy>.pdb and <decoy>.pdb.error "
-              "(per-residue lDDT), as ../shared/data/proteins/proteingcn_decoys (from the ProteinGCN repository, "
-              "see its SOURCE.md)")
+              "(per-residue lDDT); --download fetches ProteinGCN's 4-target set (github.com/malllabiisc/ProteinGCN)")
 
 
 def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/protein_quality", threads=1)
     p.add_argument("--root", help="proteingcn_decoys-style folder; synthetic data when absent")
+    p.add_argument("--download", action="store_true", help="fetch ProteinGCN's decoy set into --root first")
     p.add_argument("--models", type=choice_list(tuple(QUALITY_MODELS)), default=["sgcn", "gcn"], help="comma list")
     p.add_argument("--epochs", type=positive_int, default=15)
     p.add_argument("--lr", type=positive_float, default=1e-3)
@@ -66,6 +68,8 @@ def parse_args(argv=None):
     if a.contacts == "voronoi" and (a.augment or a.near_native):
         p.error("--contacts voronoi needs side-chain atoms; the generated decoys of --augment/--near-native have "
                 "backbone atoms only (use --contacts ca with them)")
+    if a.download and not a.root:
+        p.error("--download needs --root DIR (where the decoys go)")
     a.targets = [t for t in a.targets.split(",") if t] if a.targets else None
     return a
 
@@ -75,10 +79,14 @@ def load_data(a, gen: torch.Generator):
         return synthetic_decoy_set(a.synthetic_targets, a.synthetic_decoys, a.synthetic_length, generator=gen,
                                    order=a.order, cutoff=a.cutoff), "synthetic"
     try:
+        if a.download:
+            download_decoys(a.root)
         data = load_decoy_set(a.root, order=a.order, cutoff=a.cutoff, contacts=a.contacts,
                               include_native=a.include_native)
     except FileNotFoundError as err:
         fail(f"{err}; {HOW_TO_GET}")
+    except (urllib.error.URLError, OSError) as err:
+        fail(f"--download failed ({err})")
     return data, str(a.root)
 
 

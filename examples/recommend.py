@@ -58,6 +58,8 @@ def parse_args(argv=None):
     p.add_argument("--layers", type=positive_int, help="LightGCN propagation layers")
     p.add_argument("--max-minutes", type=positive_float, help="stop after this much training time")
     a = p.parse_args(argv)
+    if a.download and a.data == "synthetic":
+        p.error("--download needs a real --data (the synthetic split is generated, not downloaded)")
     if a.layers is not None and a.model != "lightgcn":
         p.error("--layers applies to lightgcn only (got --model ultragcn)")
     return a

@@ -36,6 +36,7 @@ BAD = [
     ("graph_regression", ["--epochs", "3", "--warmup", "3"], "expected fewer warmup epochs than --epochs 3"),
     ("graph_regression", ["--models", "gat"], "argument --models: expected a comma list of ['ckgconv', 'gcn']"),
     ("graph_regression", ["--root", MISSING], "--root must hold zinc_subset_val.npz and zinc_subset_test.npz"),
+    ("protein_quality", ["--root", MISSING], "--download fetches ProteinGCN's 4-target set"),
     ("neuromorphic", ["--epochs", "-1"], "argument --epochs: expected an integer >= 1 (got '-1')"),
     ("neuromorphic", ["--T", "0"], "argument --T: expected an integer >= 1 (got '0')"),
     ("neuromorphic", ["--channels", "4,x"], "argument --channels: expected an integer >= 1 (got 'x')"),
@@ -56,6 +57,12 @@ BAD = [
     ("protein_nested_loto", ["--seeds", "a"], "argument --seeds: expected an integer >= 0 (got 'a')"),
     ("protein_nested_loto", ["--synthetic-targets", "2"], "need >= 3 targets for an inner split (got 2)"),
     ("protein_nested_loto", ["--root", MISSING], "--root must hold one folder per target"),
+    ("recommend", ["--download"], "--download needs a real --data"),
+    ("node_classification", ["--download"], "--download needs --data cora|citeseer|pubmed and --root DIR"),
+    ("graph_regression", ["--download"], "--download needs --root DIR"),
+    ("neuromorphic", ["--download"], "--download needs a real --data"),
+    ("protein_quality", ["--download"], "--download needs --root DIR"),
+    ("protein_nested_loto", ["--download"], "--download needs --root DIR"),
 ]
 SHARED = [
     (["--seed", "-1"], "argument --seed: expected an integer >= 0 (got '-1')"),

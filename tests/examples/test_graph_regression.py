@@ -79,9 +79,28 @@ def test_real_zinc_slice(tmp_path):
     assert "NOT the paper protocol" in metrics["protocol"]
 
 
+def test_download_trains_on_the_training_split(tmp_path, monkeypatch):
+    import torch
+
+    from graphnets.ckgconv import synthetic_molecules
+
+    mod = load_example("graph_regression")
+    calls = []
+
+    def fake_download(root, split):
+        calls.append((root, split))
+        return synthetic_molecules(24 if split == "train" else 12, torch.Generator().manual_seed(len(calls)))
+    monkeypatch.setattr(mod, "download_zinc", fake_download)
+    m = mod.main(["--root", str(tmp_path / "zinc"), "--download", "--out", str(tmp_path / "o"), "--epochs", "2",
+                  "--K", "4", "--dim", "8", "--layers", "1", "--models", "gcn"])
+    assert calls == [(str(tmp_path / "zinc"), "train"), (str(tmp_path / "zinc"), "test")]
+    assert "the paper's split" in m["protocol"] and m["models"]["gcn"]["test_mae"] > 0
+
+
 def test_missing_zinc_says_what_to_place(tmp_path, capsys):
     mod = load_example("graph_regression")
     with pytest.raises(SystemExit) as exc:
         mod.main(["--root", str(tmp_path), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2 and "\n" not in err and "zinc_subset_val.npz and zinc_subset_test.npz" in err
+    assert "--download fetches ZINC-12k" in err

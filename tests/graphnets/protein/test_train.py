@@ -34,3 +34,14 @@ def test_folds_hold_out_their_target():
     assert again["pred_global"] == r["pred_global"]  # seeded: the same run twice
     with pytest.raises(ValueError, match=">= 2 targets"):
         leave_one_target_out(data.subset(["syn000"]), "gcn", QualityTrainConfig(epochs=1))
+
+
+@pytest.mark.data
+def test_decoy_download_table_matches_the_shared_files():
+    from graphnets.protein.download import PROTEINGCN_DECOYS, download_decoys
+    from tests.helpers import data_path
+
+    root = data_path("proteins") / "proteingcn_decoys"
+    assert sorted(PROTEINGCN_DECOYS) == ["1ew0A", "1eyvA", "1ez3A", "1ezgA"]
+    assert all(len(files) == 12 for files in PROTEINGCN_DECOYS.values())
+    assert download_decoys(root, opener=None) == root  # every file present and verified: no network
