@@ -107,7 +107,7 @@ def main(argv=None) -> dict:
                          **{f"inner_without_{t}": v for t, v in scores["inner"].items()}}, step=len(run.rows))
                 run.checkpoint({"done": done}, step=len(run.rows))
             result = nested_loto(lambda c: data(c.order), model, grid, base, seed=seed, done=done.get(key),
-                                 on_setting=on_setting)
+                                 on_setting=on_setting, device=run.device)
             summary["seeds"].setdefault(str(seed), {})[model] = result
         line = " ".join(f"{m}: {v['pearson']:.4f}" for m, v in summary["seeds"][str(seed)].items())
         print(f"seed: {seed} nested_residue_pearson {line}")

@@ -142,7 +142,7 @@ def main(argv=None) -> dict:
             run.checkpoint({"model": model.state_dict(), "name": name, "fold": fold}, step=fold,
                            name=f"checkpoints/{name}_fold{fold}.pt")
         results[name] = ev = leave_one_target_out(data, name, config, seed=a.seed, extra_train=extra,
-                                                  on_epoch=on_epoch, on_fold=on_fold)
+                                                  on_epoch=on_epoch, on_fold=on_fold, device=run.device)
         run.checkpoint({"results": results}, step=len(results))
         print(f"model: {name} residue_pearson: {ev['residue']['pearson']:.4f} residue_spearman: "
               f"{ev['residue']['spearman']:.4f} global_pearson: {ev['global_lddt']['pearson']:.4f} "

@@ -54,7 +54,7 @@ def nested_selection(outer: dict[str, dict[str, float]], inner: dict[str, dict[s
 
 def nested_loto(data: Callable[[QualityTrainConfig], DecoySet], model: str, settings: Sequence[dict],
                 base: QualityTrainConfig, *, seed: int = 0, done: dict | None = None,
-                on_setting: Callable[[str, dict], Any] | None = None) -> dict:
+                on_setting: Callable[[str, dict], Any] | None = None, device: Any = "cpu") -> dict:
     """Outer and inner scores of every setting of ``model``, then :func:`nested_selection`.
 
     Args:
@@ -65,6 +65,7 @@ def nested_loto(data: Callable[[QualityTrainConfig], DecoySet], model: str, sett
         seed: seed of every run (:func:`leave_one_target_out`).
         done: ``{"outer": .., "inner": ..}`` of settings already scored (a resumed run): skipped.
         on_setting: called with ``(name, {"outer": per-target, "inner": per-target})`` after each setting.
+        device: where the models train.
 
     Returns ``{"outer", "inner", "pearson", "per_target", "chosen"}``.
 
@@ -83,12 +84,12 @@ def nested_loto(data: Callable[[QualityTrainConfig], DecoySet], model: str, sett
             raise ValueError(f"nested_loto: need >= 3 targets for an inner split (got {len(targets)})")
         if name in outer and name in inner:
             continue
-        outer[name] = per_target_pearson(leave_one_target_out(full, model, config, seed=seed))
+        outer[name] = per_target_pearson(leave_one_target_out(full, model, config, seed=seed, device=device))
         inner[name] = {}
         for t in targets:
             rest = full.subset([u for u in targets if u != t])
-            inner[name][t] = fisher_mean(list(per_target_pearson(leave_one_target_out(rest, model, config,
-                                                                                      seed=seed)).values()))
+            scores = per_target_pearson(leave_one_target_out(rest, model, config, seed=seed, device=device))
+            inner[name][t] = fisher_mean(list(scores.values()))
         if on_setting is not None:
             on_setting(name, {"outer": outer[name], "inner": inner[name]})
     if targets is None:

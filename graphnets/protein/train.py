@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,13 +71,25 @@ def build_quality_model(name: str, config: QualityTrainConfig) -> nn.Module:
     return QUALITY_MODELS[name](dropout=config.dropout, **kwargs)
 
 
+def _to(g: ResidueGraph, device: torch.device) -> ResidueGraph:
+    """``g`` with its tensors on ``device`` (no copy when already there)."""
+    if g.x.device == device:
+        return g
+    def move(t: Tensor | None) -> Tensor | None:
+        return None if t is None else t.to(device)
+    return replace(g, graph=g.graph.to(device), sh=move(g.sh), x=move(g.x), batch=move(g.batch), y=move(g.y),
+                   y_global=move(g.y_global))
+
+
 @torch.no_grad()
-def predict_quality(model: nn.Module, graphs: Sequence[ResidueGraph]) -> tuple[Tensor, Tensor]:
-    """Per-residue predictions (concatenated, ``[R]``) and per-graph global scores (``[G]``), eval mode."""
+def predict_quality(model: nn.Module, graphs: Sequence[ResidueGraph], device: str | torch.device = "cpu"
+                    ) -> tuple[Tensor, Tensor]:
+    """Per-residue predictions (concatenated, ``[R]``) and per-graph global scores (``[G]``), eval mode,
+    computed on ``device`` and returned on the CPU."""
     model.eval()
-    batch = collate_residue_graphs(graphs)
+    batch = _to(collate_residue_graphs(graphs), torch.device(device))
     res = model(batch)
-    return res, global_scores(res, batch.batch, batch.num_graphs)
+    return res.cpu(), global_scores(res, batch.batch, batch.num_graphs).cpu()
 
 
 def evaluate_quality(graphs: Sequence[ResidueGraph], res_pred: Tensor, glob_pred: Tensor,
@@ -100,9 +112,9 @@ def evaluate_quality(graphs: Sequence[ResidueGraph], res_pred: Tensor, glob_pred
 
 
 def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence[ResidueGraph],
-                        config: QualityTrainConfig, generator: torch.Generator, *,
-                        on_epoch: OnEpoch = None) -> tuple[nn.Module, float]:
-    """Train one model on ``train``; returns ``(model, seconds)``.
+                        config: QualityTrainConfig, generator: torch.Generator, *, on_epoch: OnEpoch = None,
+                        device: str | torch.device = "cpu") -> tuple[nn.Module, float]:
+    """Train one model on ``train`` (on ``device``); returns ``(model, seconds)``.
 
     ``generator`` draws the seed of torch's global generator (parameter initialisation and
     dropout) and the order of the training graphs every epoch. After every epoch ``on_epoch``
@@ -113,7 +125,8 @@ def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence
     if not train or not test:
         raise ValueError(f"train_quality_model: need training and test graphs (got {len(train)} and {len(test)})")
     torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))  # init from the run seed
-    model = build_quality_model(name, config)
+    device = torch.device(device)
+    model = build_quality_model(name, config).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     test_batch = collate_residue_graphs(test)
     test_targets = [test_batch.targets[int(b)] for b in test_batch.batch]
@@ -124,7 +137,7 @@ def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence
         perm = torch.randperm(len(train), generator=generator).tolist()
         total, count = 0.0, 0
         for i in range(0, len(perm), config.batch_size):
-            batch = collate_residue_graphs([train[j] for j in perm[i:i + config.batch_size]])
+            batch = _to(collate_residue_graphs([train[j] for j in perm[i:i + config.batch_size]]), device)
             loss = torch.nn.functional.mse_loss(model(batch), batch.y)
             opt.zero_grad()
             loss.backward()
@@ -136,7 +149,7 @@ def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence
             total += value * batch.num_nodes
             count += batch.num_nodes
         seconds = time.perf_counter() - t0
-        res, _ = predict_quality(model, test)
+        res, _ = predict_quality(model, test, device)
         if on_epoch is not None:
             on_epoch({"epoch": epoch, "train_mse": total / max(count, 1),
                       "test_residue_mse": float(((res - test_batch.y) ** 2).mean()),
@@ -171,14 +184,15 @@ def augmentation_graphs(native_pdb: str | Path, target: str, generator: torch.Ge
 
 def leave_one_target_out(data: DecoySet, name: str, config: QualityTrainConfig, *, seed: int = 0,
                          extra_train: dict[str, list[ResidueGraph]] | None = None, on_epoch: OnEpoch = None,
-                         on_fold: Callable[[int, nn.Module], Any] | None = None) -> dict:
+                         on_fold: Callable[[int, nn.Module], Any] | None = None,
+                         device: str | torch.device = "cpu") -> dict:
     """Train and test model ``name`` once per target of ``data``, the target held out each time.
 
     Fold ``k`` tests target ``k`` (sorted; its native, when present, is never tested) with a model
     trained on every other target's models plus their ``extra_train`` graphs (augmentation). One
     ``torch.Generator`` seeded ``seed + 1000`` serves all folds, so every model name sees the same
     stream. ``on_epoch`` gets the per-epoch dicts with ``fold`` added; ``on_fold(fold, model)``
-    is called after each fold.
+    is called after each fold. Models train on ``device``.
 
     Returns :func:`evaluate_quality`'s figures over all test models plus ``train_seconds``,
     ``num_parameters``, ``pred_global``, ``true_global`` and ``names``.
@@ -199,9 +213,9 @@ def leave_one_target_out(data: DecoySet, name: str, config: QualityTrainConfig, 
             if t != held_out:
                 train += extra_train.get(t, [])
         fold_cb = None if on_epoch is None else (lambda info, fold=fold: on_epoch({"fold": fold, **info}))
-        model, s = train_quality_model(name, train, test, config, generator, on_epoch=fold_cb)
+        model, s = train_quality_model(name, train, test, config, generator, on_epoch=fold_cb, device=device)
         seconds += s
-        res, glob = predict_quality(model, test)
+        res, glob = predict_quality(model, test, device)
         res_all.append(res)
         glob_all.append(glob)
         test_graphs += test
