@@ -400,7 +400,7 @@ class Run:
                     entry.unlink()
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).write_text(self.name + "\n")
-        for stale in out.glob("*.part"):  # left by a run killed while writing
+        for stale in out.rglob("*.part"):  # left by a run killed while writing
             stale.unlink()
 
     def path(self, name: str) -> Path:
