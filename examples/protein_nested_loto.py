@@ -7,7 +7,7 @@ only (Fisher-z mean of per-target residue Pearson); the best-scoring setting is 
 all other targets and scored on ``t`` (:func:`graphnets.protein.selection.nested_loto`). Both
 models get the same grid (weight decay x dropout), epochs and folds; S-GCN also selects its SH order.
 
-Default (no ``--root``): 3 tiny synthetic targets, 3 epochs, a 2 x 2 grid (a minute or two).
+Default (no ``--root``): 3 small synthetic targets, 6 epochs, a 2 x 2 grid (well under a minute).
 Real data (the grid below is the default there, 60 epochs):
 
     python examples/protein_nested_loto.py
@@ -40,7 +40,7 @@ from graphnets.protein.selection import nested_loto
 from graphnets.protein.train import QualityTrainConfig
 
 REAL = {"epochs": 60, "orders": [2, 5], "weight_decays": [3e-3, 3e-2, 1e-1], "dropouts": [0.02, 0.2, 0.5]}
-SYNTHETIC = {"epochs": 3, "orders": [2], "weight_decays": [3e-3, 1e-1], "dropouts": [0.02, 0.5]}
+SYNTHETIC = {"epochs": 6, "orders": [2], "weight_decays": [3e-3, 1e-1], "dropouts": [0.02, 0.5]}
 
 
 def parse_args(argv=None):
@@ -77,7 +77,7 @@ def main(argv=None) -> dict:
     @cache
     def data(order: int):
         if a.root is None:
-            return synthetic_decoy_set(a.synthetic_targets, 4, 16, generator=torch.Generator().manual_seed(a.seed),
+            return synthetic_decoy_set(a.synthetic_targets, 6, 32, generator=torch.Generator().manual_seed(a.seed),
                                        order=order)
         try:
             if a.download:

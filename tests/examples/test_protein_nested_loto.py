@@ -57,7 +57,7 @@ def test_grid():
     args = mod.parse_args(["--root", "x", "--orders", "1,2", "--weight-decays", "0.1", "--dropouts", "0,0.5"])
     grid = mod.settings(args)
     assert len(grid["sgcn"]) == 4 and len(grid["gcn"]) == 2 and all("order" not in s for s in grid["gcn"])
-    assert args.epochs == 60 and mod.parse_args([]).epochs == 3  # real vs synthetic defaults
+    assert args.epochs == 60 and mod.parse_args([]).epochs == 6  # real vs synthetic defaults
 
 
 @pytest.mark.data
