@@ -47,6 +47,10 @@ def parse_args(argv=None):
     p.add_argument("--synthetic-users", type=positive_int, default=2000, help="users of the synthetic dataset")
     p.add_argument("--synthetic-items", type=positive_int, default=1500, help="items of the synthetic dataset")
     p.add_argument("--download", action="store_true", help="download the dataset into --root if missing")
+    p.add_argument("--cold-users", choices=["error", "drop"], default="error",
+                   help="test users without a train interaction: refuse the data (default) or drop their test rows")
+    p.add_argument("--drop-duplicates", action="store_true",
+                   help="RecBole files: keep the first of repeated (user, item) rows instead of refusing the data")
     p.add_argument("--preset", default="auto", help="'auto' (the dataset's preset when one exists), 'none', or a name")
     p.add_argument("--epochs", type=positive_int, help="training epochs (preset default)")
     p.add_argument("--eval-every", type=nonnegative_int,
@@ -91,10 +95,14 @@ def main(argv=None) -> dict:
     config, preset = resolve_config(a)
     run = Run(a, name="recommend", resumable=("epochs", "max_minutes"))
     try:
-        data = load_dataset(a.data, a.root, download=a.download, seed=a.seed,
+        data = load_dataset(a.data, a.root, download=a.download, seed=a.seed, cold_users=a.cold_users,
+                            drop_duplicates=a.drop_duplicates,
                             synthetic={"num_users": a.synthetic_users, "num_items": a.synthetic_items})
     except FileNotFoundError as err:
         fail(f"{err}. {how_to_obtain(a.data, a.root)}")
+    except ValueError as err:  # malformed files: the reader names file and line; library advice -> CLI flag
+        fail(str(err).replace("pass cold_users='drop'", "pass --cold-users drop")
+             .replace("pass drop_duplicates=True", "pass --drop-duplicates"))
     print(data.summary())
     trainer = build_trainer(a.model, data, config, device=run.device, seed=a.seed)
     print(f"model: {a.model} (preset: {preset or 'none'}); setup {trainer.setup_seconds:.2f}s")

@@ -23,10 +23,13 @@ __all__ = ["load_dataset"]
 
 
 def load_dataset(name: str, root: Union[str, os.PathLike, None] = None, *, download: bool = False,
-                 seed: int = 0, synthetic: Optional[dict[str, Any]] = None) -> InteractionData:
+                 seed: int = 0, synthetic: Optional[dict[str, Any]] = None,
+                 cold_users: str = "error", drop_duplicates: bool = False) -> InteractionData:
     """Load dataset ``name`` from ``root`` (see the module docstring); ``seed`` drives synthetic
     generation and RecBole random splits; ``synthetic`` holds keyword arguments of
-    :func:`graphnets.recsys.synthetic.make_synthetic`.
+    :func:`graphnets.recsys.synthetic.make_synthetic`; ``cold_users`` (``"error"`` or ``"drop"``)
+    is what to do with test users that have no train interaction (see :class:`InteractionData`);
+    ``drop_duplicates`` keeps the first of repeated (user, item) rows of RecBole files instead of raising.
 
     Raises:
         FileNotFoundError: no data found under ``root/name`` (with a hint to ``download``).
@@ -39,8 +42,9 @@ def load_dataset(name: str, root: Union[str, os.PathLike, None] = None, *, downl
     if not (folder / "train.txt").is_file() and download:
         download_dataset(name, root)
     if (folder / "train.txt").is_file():
-        return load_lightgcn_split(folder, name=name)
+        return load_lightgcn_split(folder, name=name, cold_users=cold_users)
     if folder.is_dir() and any(folder.glob("*.inter")):
-        return load_recbole(folder, name, generator=torch.Generator().manual_seed(seed))
-    hint = f"; pass download=True (--download) to fetch it" if name in DOWNLOADS and not download else ""
+        return load_recbole(folder, name, cold_users=cold_users, drop_duplicates=drop_duplicates,
+                            generator=torch.Generator().manual_seed(seed))
+    hint = "; pass download=True (--download) to fetch it" if name in DOWNLOADS and not download else ""
     raise FileNotFoundError(f"load_dataset: no train.txt/test.txt or .inter files in {str(folder)!r}{hint}")

@@ -58,3 +58,24 @@ def test_missing_data_says_how_to_obtain_it(tmp_path, capsys):
             recommend.main(["--data", name, "--root", str(tmp_path), "--out", str(tmp_path / name), *SMALL])
         err = capsys.readouterr().err.strip()
         assert exc.value.code == 2 and "\n" not in err and expected in err, err
+
+
+def test_recbole_data_errors_give_advice_the_cli_can_follow(tmp_path, capsys):
+    folder = tmp_path / "data" / "ml"
+    folder.mkdir(parents=True)
+    header = "user_id:token\titem_id:token\n"
+    rows = "".join(f"u{u}\ti{i}\n" for u in range(6) for i in range(u, u + 25))
+    (folder / "ml.train.inter").write_text(header + rows)
+    (folder / "ml.test.inter").write_text(header + "u1\ti0\nnew\ti1\n")  # 'new' has no train row
+    args = ["--data", "ml", "--root", str(tmp_path / "data"), "--epochs", "1", "--preset", "none", "--threads", "1"]
+    with pytest.raises(SystemExit) as err:
+        recommend.main([*args, "--out", str(tmp_path / "a")])
+    msg = capsys.readouterr().err
+    assert err.value.code == 2 and "user 'new'" in msg and "pass --cold-users drop" in msg
+    result = recommend.main([*args, "--out", str(tmp_path / "b"), "--cold-users", "drop"])  # the advice works
+    assert result["final"]["epoch"] == 1
+    (folder / "ml.train.inter").write_text(header + rows + "u1\ti1\n")  # a repeated row
+    with pytest.raises(SystemExit):
+        recommend.main([*args, "--out", str(tmp_path / "c"), "--cold-users", "drop"])
+    assert "pass --drop-duplicates" in capsys.readouterr().err
+    recommend.main([*args, "--out", str(tmp_path / "d"), "--cold-users", "drop", "--drop-duplicates"])

@@ -55,3 +55,22 @@ def test_valid_file_is_not_silently_ignored(tmp_path):
     with pytest.warns(UserWarning, match="ml.valid.inter is not read"):
         d = load_recbole(folder)
     assert d.item_tokens == ["a", "b"]
+
+
+def test_load_dataset_accepts_the_advice_of_both_readers(tmp_path):
+    from graphnets.recsys import load_dataset
+
+    _write(tmp_path / "ml", "u1\ta\t5\nu1\ta\t5\n", "u1\tb\t1\nu9\ta\t2\n")
+    with pytest.raises(ValueError, match="pass drop_duplicates=True"):
+        load_dataset("ml", tmp_path, cold_users="drop")
+    with pytest.raises(ValueError, match="pass cold_users='drop'"):
+        load_dataset("ml", tmp_path, drop_duplicates=True)
+    d = load_dataset("ml", tmp_path, cold_users="drop", drop_duplicates=True)
+    assert (d.num_train, d.num_test) == (1, 1)
+    lg = tmp_path / "lg"
+    lg.mkdir()
+    (lg / "train.txt").write_text("0 1\n1\n")
+    (lg / "test.txt").write_text("0 2\n1 0\n")
+    with pytest.raises(ValueError, match="pass cold_users='drop'"):
+        load_dataset("lg", tmp_path)
+    assert load_dataset("lg", tmp_path, cold_users="drop").num_test == 1
