@@ -51,7 +51,8 @@ class CIFAR10DVS(FrameDataset):
         self.root, self.train, self.split, self.T, self.split_by = Path(root), bool(train), split, T, split_by
         if not self.root.is_dir():
             raise FileNotFoundError(
-                f"CIFAR10DVS: expected the folder holding the class folders (got root={os.fspath(root)!r})")
+                f"CIFAR10DVS: expected the folder holding the class folders (got root={os.fspath(root)!r}); "
+                "see spiking.datasets.download")
         self.class_to_idx = {name: c for c, name in enumerate(self.classes)}
         self.files: list[Path] = []
         for c, folder in class_folders("CIFAR10DVS", self.root, self.classes):

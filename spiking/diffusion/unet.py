@@ -218,7 +218,8 @@ class UNet(_UNetBase):
                  num_res_blocks: int = 2, attn: tuple[int, ...] = (), activation: str = "silu",
                  num_steps: int = 1000, temporal_kernel: int = 1, heads: int = 1) -> None:
         if activation in SPIKING_ACTIVATIONS:
-            raise ValueError(f"UNet: activation must be 'relu' or 'silu' (got {activation!r}); use SpikingUNet")
+            raise ValueError(f"UNet: activation must be 'relu' or 'silu' (got {activation!r}); "
+                             f"use SpikingUNet(neuron={activation!r})")
         super().__init__(image_channels, ch, ch_mult, num_res_blocks, attn, activation, 1, num_steps, False, 0.8,
                          temporal_kernel, heads, {})
 
