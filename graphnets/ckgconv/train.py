@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from graphnets.ckgconv.schedule import cosine_with_warmup
+from sampling.finite import check_loss
 
 with warnings.catch_warnings():  # PyG 2.8 calls torch.jit.script at import, which torch 2.14 deprecates
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
@@ -105,7 +106,8 @@ class GraphRegressionTrainer:
     def train_epoch(self, progress: Progress = None) -> dict:
         """One epoch; returns ``train_mae`` (mean L1 over graphs), ``lr`` (used in this epoch),
         ``seconds``, ``graphs``, ``graphs_per_s``; ``progress(1)`` after every batch. A non-finite
-        loss raises ``FloatingPointError`` naming the epoch and batch."""
+        loss or gradient norm raises :class:`~sampling.finite.NonFiniteError` (a ``FloatingPointError``)
+        naming the epoch and batch, before that batch's update."""
         model, opt, cfg = self.model, self.optimizer, self.config
         model.train()
         loss_sum, n_graphs, t0 = 0.0, 0, time.perf_counter()
@@ -113,13 +115,11 @@ class GraphRegressionTrainer:
             b = b.to(self.device)
             opt.zero_grad(set_to_none=True)
             loss = (model(b) - b.y).abs().mean()
+            value = check_loss(loss, "GraphRegressionTrainer", epoch=self.epoch + 1, batch=i)  # before the update
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            check_loss(norm, "GraphRegressionTrainer", "gradient norm", epoch=self.epoch + 1, batch=i)
             opt.step()
-            value = loss.item()
-            if not math.isfinite(value):
-                raise FloatingPointError(f"GraphRegressionTrainer: non-finite loss {value} at epoch "
-                                         f"{self.epoch + 1} batch {i}")
             loss_sum += value * b.num_graphs
             n_graphs += b.num_graphs
             if progress is not None:

@@ -30,6 +30,7 @@ from graphnets.protein.networks import SGCN, ResidueGCN, SGCNScoring, global_sco
 from graphnets.protein.pdb import read_pdb
 from graphnets.protein.residue_graph import ResidueGraph, collate_residue_graphs, residue_graph
 from graphnets.protein.synthetic import torsion_decoy
+from sampling.finite import check_loss
 
 __all__ = ["QUALITY_MODELS", "QualityTrainConfig", "augmentation_graphs", "build_quality_model",
            "evaluate_quality", "leave_one_target_out", "predict_quality", "train_quality_model"]
@@ -120,7 +121,8 @@ def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence
     dropout) and the order of the training graphs every epoch. After every epoch ``on_epoch``
     gets ``epoch``, ``train_mse`` (per residue), ``test_residue_mse``, ``test_residue_pearson``
     and ``residues_per_s``: monitoring only, nothing is selected on ``test``. A non-finite loss
-    raises ``FloatingPointError`` naming the epoch and batch.
+    raises :class:`~sampling.finite.NonFiniteError` (a ``FloatingPointError``) naming the epoch and
+    batch, before that batch's update.
     """
     if not train or not test:
         raise ValueError(f"train_quality_model: need training and test graphs (got {len(train)} and {len(test)})")
@@ -139,13 +141,10 @@ def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence
         for i in range(0, len(perm), config.batch_size):
             batch = _to(collate_residue_graphs([train[j] for j in perm[i:i + config.batch_size]]), device)
             loss = torch.nn.functional.mse_loss(model(batch), batch.y)
+            value = check_loss(loss, "train_quality_model", epoch=epoch, batch=i // config.batch_size)  # pre-update
             opt.zero_grad()
             loss.backward()
             opt.step()
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                raise FloatingPointError(f"train_quality_model: non-finite loss {value} at epoch {epoch} "
-                                         f"batch {i // config.batch_size}")
             total += value * batch.num_nodes
             count += batch.num_nodes
         seconds = time.perf_counter() - t0

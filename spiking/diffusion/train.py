@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
+from sampling.finite import check_loss
 from spiking.datasets.images import random_hflip
 
 from .ema import EMA
@@ -39,7 +40,8 @@ class TrainConfig:
 class DiffusionTrainer:
     """Trains ``diffusion.model`` on ``data`` (an image dataset with ``batch(index)`` and ``len``).
 
-    ``step()`` runs one optimisation step and returns the loss; ``ema.module`` is the averaged
+    ``step()`` runs one optimisation step and returns the loss (a NaN/inf loss or gradient norm raises
+    :class:`~sampling.finite.NonFiniteError` naming the step, before the update); ``ema.module`` is the averaged
     model to sample from (:meth:`ema_diffusion`). All randomness (batches, flips, diffusion steps,
     noise) comes from ``generator``. ``state_dict``/``load_state_dict`` cover model, optimiser,
     EMA and step count for resuming.
@@ -66,13 +68,15 @@ class DiffusionTrainer:
             x0 = random_hflip(x0, g)
         device = next(model.parameters()).device
         loss = self.diffusion.loss(x0.to(device), generator=g if device.type == "cpu" else None)
+        value = check_loss(loss, "DiffusionTrainer.step", step=self.steps + 1)
         self.optimizer.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        check_loss(norm, "DiffusionTrainer.step", "gradient norm", step=self.steps + 1)
         self.optimizer.step()
         self.ema.update(model)
         self.steps += 1
-        return loss.item()
+        return value
 
     def ema_diffusion(self) -> GaussianDiffusion:
         """A :class:`GaussianDiffusion` with the same schedule around the EMA model."""

@@ -12,6 +12,7 @@ from spikingjelly.activation_based import functional
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from sampling.finite import check_finite, check_loss
 from spiking.training.data import time_major_collate
 from spiking.training.monitor import FiringRateMonitor
 
@@ -65,7 +66,8 @@ class SNNClassifierTrainer:
 
     Every epoch returns ``loss`` (mean cross-entropy), ``acc`` (fraction), ``samples``,
     ``seconds`` and ``rates`` (mean firing rate per neuron layer, :class:`FiringRateMonitor`).
-    A non-finite loss raises ``FloatingPointError`` naming the epoch and batch.
+    A non-finite loss raises :class:`~sampling.finite.NonFiniteError` (a ``FloatingPointError``)
+    naming the epoch and batch, before that batch's update.
     """
 
     def __init__(self, model: nn.Module, train_set: Dataset, test_set: Dataset, config: SNNTrainConfig,
@@ -95,17 +97,17 @@ class SNNClassifierTrainer:
         with torch.set_grad_enabled(train):
             for i, (x, y) in enumerate(loader):
                 x, y = x.to(self.device), y.to(self.device)
+                check_finite(x, f"SNNClassifierTrainer (epoch {self.epoch + int(train)}, batch {i})", "the input batch",
+                             ("time", "sample"))  # a spiking neuron would turn NaN into silence
                 logits = model(x)
                 loss = nn.functional.cross_entropy(logits, y)
+                value = check_loss(loss, f"SNNClassifierTrainer ({'train' if train else 'test'})",
+                                   epoch=self.epoch + int(train), batch=i)  # before the update
                 if train:
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
                     self.optimizer.step()
                 functional.reset_net(model)
-                value = loss.item()
-                if not math.isfinite(value):
-                    raise FloatingPointError(f"SNNClassifierTrainer: non-finite loss {value} at epoch "
-                                             f"{self.epoch + int(train)} batch {i} ({'train' if train else 'test'})")
                 total += value * y.numel()
                 correct += int((logits.argmax(1) == y).sum())
                 n += y.numel()

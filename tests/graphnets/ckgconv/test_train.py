@@ -45,5 +45,15 @@ def test_non_finite_loss_names_epoch_and_batch():
     t = _setup()
     with torch.no_grad():
         next(iter(t.model.parameters())).fill_(float("nan"))
-    with pytest.raises(FloatingPointError, match="non-finite loss nan at epoch 1 batch 0"):
+    with pytest.raises(FloatingPointError, match="non-finite loss nan at epoch 1, batch 0"):
         t.train_epoch()
+
+
+def test_non_finite_target_stops_before_the_update():
+    t = _setup()
+    for b in t.train_loader.dataset:
+        b.y = b.y * float("nan")  # every batch has a NaN target
+    before = copy.deepcopy(dict(t.model.named_parameters()))
+    with pytest.raises(ValueError, match="GraphRegressionTrainer: non-finite loss nan at epoch 1, batch 0"):
+        t.train_epoch()
+    assert all(torch.equal(v, before[k]) for k, v in t.model.named_parameters())  # no optimiser step taken

@@ -45,3 +45,14 @@ def test_decoy_download_table_matches_the_shared_files():
     assert sorted(PROTEINGCN_DECOYS) == ["1ew0A", "1eyvA", "1ez3A", "1ezgA"]
     assert all(len(files) == 12 for files in PROTEINGCN_DECOYS.values())
     assert download_decoys(root, opener=None) == root  # every file present and verified: no network
+
+
+def test_non_finite_loss_names_epoch_and_batch():
+    from graphnets.protein.train import train_quality_model
+
+    data = synthetic_decoy_set(2, 2, 12, generator=torch.Generator().manual_seed(0), order=1)
+    graphs = list(data.graphs)
+    graphs[0] = graphs[0].with_labels(graphs[0].y * float("nan"), graphs[0].y_global)  # a corrupt .error file
+    with pytest.raises(FloatingPointError, match=r"train_quality_model: non-finite loss nan at epoch 1, batch \d"):
+        train_quality_model("gcn", graphs, graphs[1:], QualityTrainConfig(epochs=1, order=1, batch_size=1),
+                            torch.Generator().manual_seed(0))

@@ -38,3 +38,15 @@ def test_trainer_and_config_errors():
         TrainConfig(lr=0.0)
     with pytest.raises(TypeError, match="GaussianDiffusion"):
         DiffusionTrainer(torch.nn.Linear(1, 1), data())
+
+
+def test_non_finite_loss_names_the_step_before_the_update():
+    t = trainer()
+    t.step()
+    with torch.no_grad():  # a diverged model (uint8 images cannot carry NaN in)
+        next(iter(t.diffusion.model.parameters())).fill_(float("inf"))
+    ema_before = {k: v.clone() for k, v in t.ema.module.state_dict().items()}
+    with pytest.raises(FloatingPointError, match="DiffusionTrainer.step: non-finite (loss|gradient norm) .* at step 2"):
+        t.step()
+    assert t.steps == 1  # no update counted, and the EMA model never saw the diverged weights
+    assert all(torch.equal(v, ema_before[k]) for k, v in t.ema.module.state_dict().items())

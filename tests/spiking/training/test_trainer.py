@@ -62,5 +62,32 @@ def test_config_validation_and_non_finite_loss():
     with torch.no_grad():
         for p in t.model.parameters():
             p.fill_(float("nan"))
-    with pytest.raises(FloatingPointError, match="non-finite loss nan at epoch 1 batch 0"):
+    with pytest.raises(FloatingPointError, match="non-finite loss nan at epoch 1, batch 0"):
         t.train_epoch()
+
+
+class _Poisoned(torch.utils.data.Dataset):
+    """``base`` with sample ``bad`` made NaN (a corrupt recording / an overflowed encoder)."""
+
+    def __init__(self, base, bad):
+        self.base, self.bad = base, bad
+
+    def __len__(self):
+        return len(self.base)
+
+    def __getitem__(self, i):
+        x, y = self.base[i]
+        return (x * float("nan"), y) if i == self.bad else (x, y)
+
+
+def test_non_finite_loss_stops_before_the_update():
+    torch.manual_seed(0)
+    train = _Poisoned(SyntheticEvents(24, T=3, seed=1), bad=5)
+    t = SNNClassifierTrainer(SpikingConvNet(2, 10, (4,), dropout=0.0), train, SyntheticEvents(8, T=3, seed=2),
+                             SNNTrainConfig(epochs=1, batch_size=24), torch.Generator().manual_seed(0))
+    before = copy.deepcopy(dict(t.model.named_parameters()))
+    # a spiking neuron turns NaN input into silence (NaN >= threshold is False), so the loss would stay
+    # finite: the trainer checks the input batch itself
+    with pytest.raises(FloatingPointError, match=r"input batch must be finite .* first at time 0, sample \d+, index"):
+        t.train_epoch()
+    assert all(torch.equal(v, before[k]) for k, v in t.model.named_parameters())  # no optimiser step taken
