@@ -63,7 +63,10 @@ class GaussianDiffusion(nn.Module):
             sj_functional.reset_net(self.model)
 
     def loss(self, x0: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Algorithm 1 on a batch ``x0`` [B, C, H, W] in [-1, 1]; returns the mean squared error (a scalar)."""
+        """Algorithm 1 on a batch ``x0`` [B, C, H, W] in [-1, 1]; returns the mean squared error (a scalar).
+
+        A non-finite ``x0`` or model output gives a non-finite loss (nothing is masked);
+        :class:`~spiking.diffusion.train.DiffusionTrainer` refuses it before the update."""
         if not isinstance(x0, torch.Tensor) or not x0.is_floating_point() or x0.dim() != 4:
             raise ValueError("GaussianDiffusion.loss: x0 must be a floating-point batch [B, C, H, W] (got "
                              f"{tuple(x0.shape) if isinstance(x0, torch.Tensor) else type(x0).__name__})")

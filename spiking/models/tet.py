@@ -26,7 +26,8 @@ def tet_loss(logits_seq: Tensor, target: Tensor, means: float = 1.0, lamb: float
         label_smoothing: of the cross-entropy (the official recipes use 0.1).
 
     Returns:
-        a scalar in ``logits_seq``'s dtype.
+        a scalar in ``logits_seq``'s dtype. Non-finite logits give a non-finite loss (nothing is
+        masked), which the trainers refuse before the update (:func:`sampling.finite.check_loss`).
     """
     if not isinstance(logits_seq, Tensor) or logits_seq.dim() != 3:
         got = tuple(logits_seq.shape) if isinstance(logits_seq, Tensor) else type(logits_seq).__name__

@@ -33,3 +33,14 @@ def test_bad_input():
         tet_loss(torch.zeros(2, 4, 3), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match="lamb"):
         tet_loss(torch.zeros(2, 4, 3), torch.zeros(4, dtype=torch.long), lamb=2.0)
+
+
+def test_non_finite_logits_give_a_non_finite_loss():
+    import torch
+
+    from spiking.models.tet import tet_loss
+
+    z = torch.zeros(2, 3, 4)
+    z[1, 0, 2] = float("nan")
+    for lamb in (0.0, 0.001):
+        assert torch.isnan(tet_loss(z, torch.tensor([0, 1, 2]), lamb=lamb))  # propagated, never masked
