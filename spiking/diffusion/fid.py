@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from scipy import linalg
 
+from sampling.finite import check_finite
+
 __all__ = ["FeatureStatistics", "feature_statistics", "frechet_distance"]
 
 
@@ -33,8 +35,7 @@ def feature_statistics(features: torch.Tensor | np.ndarray) -> FeatureStatistics
     f = features.detach().cpu().double().numpy() if isinstance(features, torch.Tensor) else np.asarray(features, np.float64)
     if f.ndim != 2 or f.shape[0] < 2:
         raise ValueError(f"feature_statistics: expected features [N >= 2, D] (got shape {f.shape})")
-    if not np.isfinite(f).all():
-        raise ValueError("feature_statistics: features contain NaN or inf")
+    check_finite(torch.from_numpy(f), "feature_statistics", "features", ("sample", "feature"))
     return FeatureStatistics(f.mean(0), np.cov(f, rowvar=False).reshape(f.shape[1], f.shape[1]), f.shape[0])
 
 
@@ -42,6 +43,10 @@ def frechet_distance(a: FeatureStatistics, b: FeatureStatistics, eps: float = 1e
     """Fréchet distance between the Gaussians of ``a`` and ``b`` (same feature width)."""
     if a.mu.shape != b.mu.shape:
         raise ValueError(f"frechet_distance: feature widths differ (got {a.mu.shape} and {b.mu.shape})")
+    for name, s in (("a", a), ("b", b)):
+        check_finite(torch.from_numpy(np.asarray(s.mu, np.float64)), "frechet_distance", f"{name}.mu", ("feature",))
+        check_finite(torch.from_numpy(np.asarray(s.sigma, np.float64)), "frechet_distance", f"{name}.sigma",
+                     ("row", "col"))
     diff = a.mu - b.mu
     with warnings.catch_warnings():  # a singular product is handled below, as pytorch-fid does
         warnings.simplefilter("ignore", linalg.LinAlgWarning)

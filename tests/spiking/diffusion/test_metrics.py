@@ -102,3 +102,14 @@ def test_image_grid_layout_and_values():
     assert grid[1, 1, 0] == 0 and grid[1, 4, 0] == 255 and grid[4, 1, 0] == 128 and grid[0, 0, 0] == 128
     with pytest.raises(ValueError, match="image_grid"):
         image_grid(torch.zeros(2, 2, 4, 4))
+
+
+def test_non_finite_features_and_statistics_are_refused():
+    f = np.zeros((4, 3))
+    f[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"feature_statistics: features must be finite .* at sample 2, feature 1"):
+        feature_statistics(f)
+    good = feature_statistics(np.random.default_rng(0).normal(size=(5, 3)))
+    bad = FeatureStatistics(np.array([0.0, np.inf, 0.0]), good.sigma, 5)
+    with pytest.raises(FloatingPointError, match=r"frechet_distance: b.mu must be finite .* first at feature 1"):
+        frechet_distance(good, bad)
