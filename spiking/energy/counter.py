@@ -14,6 +14,7 @@ calling module.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any, Optional
 
 import torch
@@ -22,6 +23,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 import cuda_ext  # noqa: F401  (registers torch.ops.graphspike.spmm so its rule can be installed)
 import cuda_ext.lif  # noqa: F401  (registers torch.ops.graphspike.lif_multistep)
+from sampling.finite import NonFiniteError
 
 from .rules import default_rules, nonzero_stats
 from .stats import LayerStats
@@ -29,6 +31,16 @@ from .stats import LayerStats
 __all__ = ["EnergyCounter", "is_spiking_neuron"]
 
 ROOT = "(root)"
+
+
+@contextmanager
+def _naming(layer: str, func: Any = None):
+    """Re-raise a non-finite operand with the layer (and op) it appeared in."""
+    try:
+        yield
+    except NonFiniteError as err:
+        op = f", op {getattr(func, '__name__', func)}" if func is not None else ""
+        raise NonFiniteError(f"{err} (in layer {layer!r}{op}); the model's activations diverged") from None
 
 
 def is_spiking_neuron(module: nn.Module) -> bool:
@@ -121,7 +133,7 @@ class EnergyCounter:
             x = _first_tensor(args)
             spikes = _first_tensor(output)
             if x is not None and spikes is not None:
-                with torch.no_grad():
+                with torch.no_grad(), _naming(name):
                     _, nnz, numel = nonzero_stats(spikes.detach())
                 # one read and one write of the membrane state per neuron and step
                 state_bits = 2.0 * x.numel() * x.element_size() * 8
@@ -140,7 +152,7 @@ class EnergyCounter:
         if func is self._lif_op:
             # the fused LIF op called functionally (no neuron module): a neuron row of the caller
             x, spikes = args[0], out[0]
-            with torch.no_grad():
+            with torch.no_grad(), _naming(name):
                 _, nnz, numel = nonzero_stats(spikes)
             state_bits = 2.0 * x.numel() * x.element_size() * 8
             self._row(name, module, "neuron").add_neuron_call(x.numel(), nnz, numel, state_bits)
@@ -148,7 +160,8 @@ class EnergyCounter:
         rule = self.rules.get(func)
         if rule is None:
             return
-        calls = rule(args, kwargs, out, module)
+        with _naming(name, func):
+            calls = rule(args, kwargs, out, module)
         for call in calls if isinstance(calls, list) else ([calls] if calls is not None else []):
             self._row(name, module, call.op).add(call)
 

@@ -37,6 +37,8 @@ import torch
 from spikingjelly.activation_based import functional as sj_functional
 from torch import nn
 
+from sampling.finite import NonFiniteError
+
 from .ann_twin import count_neurons, make_ann_twin
 from .counter import EnergyCounter
 from .presets import EnergyPreset, get_preset
@@ -111,6 +113,8 @@ def count_ops(model: nn.Module, calls: list[Any]) -> EnergyCounter:
             for inputs in calls:
                 try:
                     out = _call(model, inputs)
+                except NonFiniteError:  # raised by the counter, naming the layer: not the model's failure
+                    raise
                 except Exception as err:  # the user's model failed: say so with the input that broke it
                     raise ValueError(f"estimate_energy: the model raised {type(err).__name__} on the example "
                                      f"input {_describe(inputs)}: {err}") from err

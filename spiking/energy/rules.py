@@ -43,6 +43,8 @@ from typing import Any, Callable, Optional, Union
 import torch
 from torch import Tensor
 
+from sampling.finite import check_finite
+
 __all__ = ["OpCall", "nonzero_stats", "default_rules", "SYNAPTIC_OPS"]
 
 aten = torch.ops.aten
@@ -68,9 +70,14 @@ class OpCall:
 
 
 def nonzero_stats(x: Tensor) -> tuple[bool, int, int]:
-    """``(is_binary, nnz, numel)`` of ``x``; binary means bool dtype or every value in {0, 1}."""
+    """``(is_binary, nnz, numel)`` of ``x``; binary means bool dtype or every value in {0, 1}.
+
+    Raises :class:`~sampling.finite.NonFiniteError` when ``x`` holds NaN/inf: NaN compares unequal to
+    0, so it would count as a dense non-zero operand and give a plausible but meaningless MAC/AC split.
+    """
     if x.dtype == torch.bool:
         return True, int(x.count_nonzero()), x.numel()
+    check_finite(x, "estimate_energy", "every operand")
     nz = x.ne(0)
     binary = bool(torch.logical_or(~nz, x.eq(1)).all()) if x.numel() else True
     return binary, int(nz.sum()), x.numel()

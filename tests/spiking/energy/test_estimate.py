@@ -216,3 +216,16 @@ def test_graphspike_spiking_convnet_end_to_end():
     f_ac = next(row for row in r_ac.layers if row.first_layer)
     assert f_ac.mac == 0 and f_ac.input_rate == pytest.approx(float(frames.ne(0).float().mean()))
     assert r.ann is not None and r.ann.ac == pytest.approx(sum(x.ac for x in r.ann.layers if x.op == "pool"))
+
+
+def test_non_finite_activation_is_refused_naming_the_layer():
+    import pytest
+    import torch
+
+    from spiking.energy import estimate_energy
+
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    with torch.no_grad():
+        net[0].bias[1] = float("nan")  # NaN != 0 would count as a dense operand of layer 2
+    with pytest.raises(ValueError, match=r"estimate_energy: every operand must be finite .*in layer '2'"):
+        estimate_energy(net, torch.ones(1, 4))
