@@ -11,7 +11,7 @@ The compiled CUDA extension is optional and built explicitly with ``python -m cu
 runs its PyTorch implementation (see :mod:`cuda_ext._backend`).
 """
 from cuda_ext._backend import BACKENDS, extension_available, extension_status, resolve_backend
-from cuda_ext.csr import csr_rows, csr_transpose
+from cuda_ext.csr import CSR, csr_rows, csr_transpose
 from cuda_ext.gather import (GatherHandle, PinnedMemory, gather_rows, gather_rows_async, gather_rows_reference,
                              pin_memory_inplace)
 from cuda_ext.lif import lif_charge, lif_multistep, lif_multistep_reference, lif_reset
@@ -20,6 +20,7 @@ from cuda_ext.surrogate import SURROGATES
 
 __all__ = [
     "BACKENDS",
+    "CSR",
     "GatherHandle",
     "PinnedMemory",
     "SURROGATES",
