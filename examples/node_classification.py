@@ -45,11 +45,11 @@ from graphnets.node import (  # noqa: E402
     dagnn_preset,
     load_planetoid,
     make_sbm,
-    random_planetoid_split,
     spikinggcn_preset,
     train_dagnn,
     train_spikinggcn,
 )
+from sampling import random_planetoid_split  # noqa: E402
 
 DAGNN_FLAGS = ("K", "dropout", "weight_decay", "lr", "hidden", "epochs", "early_stopping")
 SGCN_FLAGS = ("T", "tau", "v_threshold", "lr", "epochs", "batch_size", "weight_decay")

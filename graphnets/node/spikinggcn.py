@@ -41,10 +41,12 @@ import torch
 from torch import Tensor, nn
 
 from cuda_ext.lif import lif_multistep
-from graphnets.node.layers import dropout as _dropout
-from graphnets.node.layers import reset_linear
-from graphnets.node.propagation import check_graph, gcn_norm, propagate
+from graphnets.conv import gcn_norm, propagate
+from graphnets.conv._inputs import as_graph
+from graphnets.conv.propagate import check_square
 from graphnets.node.spike_encoding import CSRSpikes, SparseSpikes, bernoulli_spikes, sparse_bernoulli_spikes
+from graphnets.seeded import dropout as _dropout
+from graphnets.seeded import reset_linear
 from sampling import Graph
 
 __all__ = ["SpikingGCN", "symmetrize"]
@@ -97,7 +99,7 @@ class SpikingGCN(nn.Module):
         if not isinstance(x, Tensor) or x.dim() != 2 or not x.is_floating_point():
             got = f"{x.dtype} tensor of shape {tuple(x.shape)}" if isinstance(x, Tensor) else type(x).__name__
             raise TypeError(f"SpikingGCN.features: x must be a 2-D floating tensor [N, F] (got {got})")
-        check_graph(graph, x.shape[0], "SpikingGCN.features")
+        check_square(as_graph("SpikingGCN.features", graph), x.shape[0], "SpikingGCN.features")
         return propagate(gcn_norm(symmetrize(graph)), x, hops)[:, -1] + offset  # [N, F]
 
     def neurons(self, current: Tensor) -> Tensor:

@@ -30,11 +30,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphnets.node.dataset import NodeDataset, Split, check_split
+from graphnets.node.dataset import NodeDataset, check_split
 from graphnets.node.presets import SpikingGCNConfig
 from graphnets.node.results import RunResult
 from graphnets.node.spike_encoding import CSRSpikes
 from graphnets.node.spikinggcn import SpikingGCN
+from sampling import Split
 
 __all__ = ["train_spikinggcn", "evaluate_spikinggcn"]
 
