@@ -166,23 +166,22 @@ def build_snn(args, gen: torch.Generator) -> Target:
 class LightGCNRecommend(nn.Module):
     """One recommendation request batch: propagate embeddings, score ``users`` against every item."""
 
-    def __init__(self, model: nn.Module, graph) -> None:
+    def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
-        self.graph = graph
 
     def forward(self, users: torch.Tensor) -> torch.Tensor:
-        u, i = self.model.embeddings(self.graph)  # [U, D], [I, D]
+        u, i = self.model()  # [U, D], [I, D]
         return u.index_select(0, users) @ i.t()  # [B, I] scores
 
 
 class _Propagate(nn.Module):
-    def __init__(self, model: nn.Module, graph) -> None:
+    def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.model, self.graph = model, graph
+        self.model = model
 
     def forward(self, dummy: torch.Tensor) -> torch.Tensor:
-        return self.model.propagate(self.graph)
+        return self.model.propagate()
 
 
 class _Score(nn.Module):
@@ -205,17 +204,18 @@ def build_lightgcn(args, gen: torch.Generator) -> Target:
         source = "synthetic"
     graph = data.bipartite_graph()
     model = LightGCN(data.num_users, data.num_items, 64, 3, generator=gen)
+    model.set_graph(graph)
     _load_checkpoint(model, args.checkpoint)
     users = torch.arange(min(args.batch, data.num_users))
-    target = Target("LightGCN", LightGCNRecommend(model, graph), users, per=("query", float(users.numel())),
+    target = Target("LightGCN", LightGCNRecommend(model), users, per=("query", float(users.numel())),
                     notes=[f"{source}: {data.num_users} users x {data.num_items} items, "
                            f"{graph.num_edges} graph entries, D=64, K=3",
                            "a query = one user scored against every item; the propagation is shared by "
                            "all users, so its amortised share per query is propagation / num_users"])
     with torch.no_grad():
-        u, i = model.embeddings(graph)
+        u, i = model()
     common = dict(preset=_preset(args), memory=args.memory)
-    prop = estimate_energy(_Propagate(model, graph), torch.zeros(1), **common)
+    prop = estimate_energy(_Propagate(model), torch.zeros(1), **common)
     score = estimate_energy(_Score(), (u[:1], i), **common)
     target.extra_reports = {
         "propagation_once": prop,

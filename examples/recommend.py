@@ -81,10 +81,10 @@ def resolve_config(args: argparse.Namespace):
     elif args.layers is not None:
         raise SystemExit("recommend.py: --layers applies to lightgcn only (got --model ultragcn)")
     config = get_preset(args.model, preset, **overrides)
-    if args.eval_every is not None:
-        config.eval_every = args.eval_every if args.eval_every > 0 else None
+    if args.eval_every is not None:  # configs are frozen: 0 turns the schedule off (None)
+        config = dataclasses.replace(config, eval_every=args.eval_every if args.eval_every > 0 else None)
     if args.early_stop is not None:
-        config.early_stop = args.early_stop if args.early_stop > 0 else None
+        config = dataclasses.replace(config, early_stop=args.early_stop if args.early_stop > 0 else None)
     return config, preset
 
 
