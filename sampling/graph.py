@@ -431,7 +431,8 @@ class Graph(CSR):
         if self._weight is not None:
             vals = torch.cat([self._weight, self._weight.new_full((n,), fill)])
         elif fill != 1.0:
-            vals = torch.cat([torch.ones(self.num_edges, device=self.device), torch.full((n,), float(fill), device=self.device)])
+            vals = torch.cat([torch.ones(self.num_edges, device=self.device),
+                              torch.full((n,), float(fill), device=self.device)])
         return Graph.from_coo(rows, cols, vals, self.num_rows, self.num_cols, validate=False)
 
     def remove_self_loops(self) -> "Graph":

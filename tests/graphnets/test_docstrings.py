@@ -17,8 +17,8 @@ def public_classes():
             obj = getattr(module, name)
             if inspect.isclass(obj):
                 key = f"{pkg}.{name}"
-                marks = [pytest.mark.xfail(strict=True, reason="docstring still on the module")] if key in PENDING else []
-                yield pytest.param(obj, id=key, marks=marks)
+                pending = pytest.mark.xfail(strict=True, reason="docstring still on the module")
+                yield pytest.param(obj, id=key, marks=[pending] if key in PENDING else [])
 
 
 @pytest.mark.parametrize("cls", list(public_classes()))
