@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
 
+from cuda_ext import LIFParams
+
 from .base import SpikingNeuron
-from .functional import check_neuron_args
+
+__all__ = ["ParametricLIF"]
 
 
 class ParametricLIF(SpikingNeuron):
@@ -18,7 +22,7 @@ class ParametricLIF(SpikingNeuron):
     :math:`\tau = \tau_0` at start. The gradient reaches ``w`` through the kernel's tau gradient.
 
     Args:
-        init_tau: initial time constant :math:`\tau_0` > 1 (2.0). Others as :class:`LIF`.
+        init_tau: initial time constant :math:`\tau_0`, a finite float > 1 (2.0). Others as :class:`LIF`.
 
     Shapes:
         's': [B, *] -> [B, *]; 'm': [T, B, *] -> [T, B, *].
@@ -30,12 +34,12 @@ class ParametricLIF(SpikingNeuron):
     def __init__(self, init_tau: float = 2.0, v_threshold: float = 1.0, v_reset: float | None = 0.0,
                  surrogate: str | torch.nn.Module = "sigmoid", alpha: float | None = None,
                  detach_reset: bool = False, decay_input: bool = True, step_mode: str = "s",
-                 store_v_seq: bool = False) -> None:
-        check_neuron_args("ParametricLIF", float(init_tau) if isinstance(init_tau, int) else init_tau,
-                          v_threshold, v_reset)
-        if isinstance(init_tau, torch.Tensor) or math.isinf(init_tau):
-            raise ValueError(f"ParametricLIF: init_tau must be a finite float > 1 (got {init_tau})")
-        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, decay_input, step_mode, store_v_seq)
+                 store_v_seq: bool = False, backend: str = "auto") -> None:
+        if isinstance(init_tau, bool) or not isinstance(init_tau, (int, float)) or not math.isfinite(init_tau):
+            raise ValueError(f"ParametricLIF: init_tau must be a finite float > 1 (got {init_tau!r})")
+        # the record's tau is the initial value; every call replaces it by tau_value()
+        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, decay_input, step_mode, store_v_seq,
+                         backend, tau=init_tau)
         self.init_tau = float(init_tau)
         self.w = torch.nn.Parameter(torch.empty(()))
         self.reset_parameters()
@@ -47,6 +51,9 @@ class ParametricLIF(SpikingNeuron):
     def tau_value(self) -> torch.Tensor:
         """:math:`\\tau = 1/\\sigma(w)`, a 0-dim tensor carrying the gradient to ``w``."""
         return 1.0 / self.w.sigmoid()
+
+    def lif_params(self) -> LIFParams:
+        return replace(self._params, tau=self.tau_value())
 
     def extra_repr(self) -> str:
         return f"init_tau={self.init_tau}, tau={self.tau_value().item():.4f}, " + super().extra_repr()
