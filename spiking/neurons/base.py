@@ -153,13 +153,15 @@ class SpikingNeuron(sj_base.MemoryModule):
         return self._surrogate.alpha
 
     def tau_value(self) -> float | torch.Tensor:
-        """The time constant of the next call: a float (``inf`` for IF) or a 0-dim tensor."""
+        """The time constant of the next call: a float (``inf`` for IF) or a 0-dim tensor (a subclass
+        with a learnable time constant overrides this)."""
         return self._params.tau
 
     def lif_params(self) -> LIFParams:
-        """The :class:`cuda_ext.LIFParams` of the next call (the fused op's surrogate name when the
-        kernel implements it, else the spikingjelly surrogate object)."""
-        return self._params
+        """The :class:`cuda_ext.LIFParams` of the next call: tau from :meth:`tau_value`, the fused op's
+        surrogate name when the kernel implements it, else the spikingjelly surrogate object."""
+        tau = self.tau_value()
+        return self._params if tau is self._params.tau else replace(self._params, tau=tau)
 
     # forward ----------------------------------------------------------------------------
     def _check_state(self, x: torch.Tensor, where: str) -> None:

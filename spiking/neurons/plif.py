@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import torch
-
-from cuda_ext import LIFParams
 
 from .base import SpikingNeuron
 
@@ -37,7 +34,7 @@ class ParametricLIF(SpikingNeuron):
                  store_v_seq: bool = False, backend: str = "auto") -> None:
         if isinstance(init_tau, bool) or not isinstance(init_tau, (int, float)) or not math.isfinite(init_tau):
             raise ValueError(f"ParametricLIF: init_tau must be a finite float > 1 (got {init_tau!r})")
-        # the record's tau is the initial value; every call replaces it by tau_value()
+        # the record's tau is the initial value; every call uses tau_value() (SpikingNeuron.lif_params)
         super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, decay_input, step_mode, store_v_seq,
                          backend, tau=init_tau)
         self.init_tau = float(init_tau)
@@ -51,9 +48,6 @@ class ParametricLIF(SpikingNeuron):
     def tau_value(self) -> torch.Tensor:
         """:math:`\\tau = 1/\\sigma(w)`, a 0-dim tensor carrying the gradient to ``w``."""
         return 1.0 / self.w.sigmoid()
-
-    def lif_params(self) -> LIFParams:
-        return replace(self._params, tau=self.tau_value())
 
     def extra_repr(self) -> str:
         return f"init_tau={self.init_tau}, tau={self.tau_value().item():.4f}, " + super().extra_repr()

@@ -27,6 +27,15 @@ def device(request) -> torch.device:
 
 
 @pytest.fixture
+def kernel() -> torch.device:
+    """The CUDA device for kernel-only tests (marked ``cuda``); fails when the extension is missing."""
+    available, reason = extension_status()
+    if not available:
+        pytest.fail(f"a CUDA GPU is visible but the compiled extension is unavailable: {reason}")
+    return torch.device("cuda")
+
+
+@pytest.fixture
 def sj():
     """spikingjelly's neuron and surrogate modules, for the parity tests only."""
     neuron = pytest.importorskip("spikingjelly.activation_based.neuron")
@@ -451,9 +460,8 @@ def test_torch_compile_fullgraph_forward_and_backward():
 @pytest.mark.cuda
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
 @pytest.mark.parametrize("T,N", [(1, 1), (1, 113), (4, 1023), (16, 4097), (16, 4096)])
-def test_kernel_against_pytorch_path_dtypes_and_sizes(device, dtype, T, N):
-    if device.type != "cuda":
-        pytest.skip("kernel-only test")
+def test_kernel_against_pytorch_path_dtypes_and_sizes(kernel, dtype, T, N):
+    device = kernel
     x = _inputs(T, N, dtype, seed=T * N, device=device).requires_grad_()
     grad = torch.randn(T, N, device=device, dtype=dtype)
     s, v = lif_multistep(x, backend="cuda")
@@ -471,9 +479,8 @@ def test_kernel_against_pytorch_path_dtypes_and_sizes(device, dtype, T, N):
 
 
 @pytest.mark.cuda
-def test_kernel_deterministic(device):
-    if device.type != "cuda":
-        pytest.skip("kernel-only test")
+def test_kernel_deterministic(kernel):
+    device = kernel
     for dtype in (torch.float32, torch.float16):
         x = _inputs(16, 100_000, dtype, device=device).requires_grad_()
         tau = torch.tensor(2.0, device=device, requires_grad=True)

@@ -87,6 +87,17 @@ def test_chunked_calls_equal_one_call_with_gradients():
     torch.testing.assert_close(xa.grad, xb.grad)
 
 
+def test_a_subclass_defines_its_time_constant_by_tau_value():
+    class TensorTau(SpikingNeuron):  # e.g. a neuron whose tau comes from elsewhere
+        def tau_value(self) -> torch.Tensor:
+            return torch.tensor(3.0)
+
+    x = torch.rand(6, 2, 5) * 2
+    node = TensorTau()
+    assert isinstance(node.lif_params().tau, torch.Tensor)
+    assert torch.equal(run_m(node, x), run_m(LIF(tau=3.0), x))
+
+
 def test_backend_choice():
     x = torch.rand(4, 2, 3)
     assert torch.equal(LIF(backend="torch", step_mode="m")(x), LIF(step_mode="m")(x))
