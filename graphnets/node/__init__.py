@@ -8,31 +8,26 @@ from graphnets.node.dataset import NodeDataset, row_normalize
 from graphnets.node.planetoid import PLANETOID_NAMES, load_planetoid
 from graphnets.node.presets import PAPER_ACCURACY, DAGNNConfig, SpikingGCNConfig, dagnn_preset, spikinggcn_preset
 from graphnets.node.results import RunResult
-from graphnets.node.spike_encoding import CSRSpikes, SparseSpikes, bernoulli_spikes, sparse_bernoulli_spikes
 from graphnets.node.spikinggcn import SpikingGCN
 from graphnets.node.synthetic import make_sbm
 from graphnets.node.train_dagnn import prepare_features, train_dagnn
 from graphnets.node.train_spikinggcn import evaluate_spikinggcn, train_spikinggcn
 
 __all__ = [
-    "CSRSpikes",
     "DAGNN",
     "DAGNNConfig",
     "NodeDataset",
     "PAPER_ACCURACY",
     "PLANETOID_NAMES",
     "RunResult",
-    "SparseSpikes",
     "SpikingGCN",
     "SpikingGCNConfig",
-    "bernoulli_spikes",
     "dagnn_preset",
     "evaluate_spikinggcn",
     "load_planetoid",
     "make_sbm",
     "prepare_features",
     "row_normalize",
-    "sparse_bernoulli_spikes",
     "spikinggcn_preset",
     "train_dagnn",
     "train_spikinggcn",
