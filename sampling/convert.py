@@ -109,7 +109,7 @@ def from_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None,
         if weight.shape != (src.numel(),):
             raise InvalidGraphError(f"{fn}: weight must have shape [{src.numel()}] (got {tuple(weight.shape)})")
         weight = _as_weight(fn, weight, edge_index.device)
-    return Graph._from_coo(dst, src, weight, num_nodes, num_cols)
+    return Graph.from_coo(dst, src, weight, num_nodes, num_cols, validate=False)
 
 
 def from_scipy(matrix: Any) -> Graph:
@@ -148,7 +148,7 @@ def from_torch_sparse(tensor: Tensor) -> Graph:
         tensor = tensor.coalesce()
         rows, cols = tensor.indices()
         vals = _as_weight(fn, tensor.values(), rows.device)
-        return Graph._from_coo(rows, cols, vals, *tensor.shape)
+        return Graph.from_coo(rows, cols, vals, *tensor.shape, validate=False)
     crow, col = tensor.crow_indices().long(), tensor.col_indices().long()
     return Graph(crow, col, _as_weight(fn, tensor.values(), crow.device), num_cols=tensor.shape[1])
 
@@ -245,4 +245,4 @@ def bipartite(users: Tensor, items: Tensor, num_users: int, num_items: int) -> G
     rows = torch.cat([users, item_nodes])
     cols = torch.cat([item_nodes, users])
     n = num_users + num_items
-    return Graph._from_coo(rows, cols, None, n, n)
+    return Graph.from_coo(rows, cols, None, n, n, validate=False)
