@@ -31,15 +31,15 @@ def test_backend_cuda_unavailable_pass_backend_torch(monkeypatch):
 
 
 def test_lif_op_without_store_h_call_cuda_ext_lif_multistep():
-    from cuda_ext import lif_multistep
+    from cuda_ext import LIFParams, lif_multistep
 
     x = torch.rand(4, 3, dtype=torch.float64, requires_grad=True)
     v0, tau = torch.zeros(3, dtype=torch.float64), torch.tensor(2.0, dtype=torch.float64)
-    spikes, _ = torch.ops.graphspike.lif_multistep(x, v0, tau, 0.5, 0.0, True, False, "sigmoid", 4.0, False, "torch")
+    spikes = torch.ops.graphspike.lif_multistep(x, v0, tau, 0.5, 0.0, True, False, "sigmoid", 4.0, False, "torch")[0]
     with pytest.raises(RuntimeError, match="call cuda_ext.lif_multistep"):
         spikes.sum().backward()
-    out = lif_multistep(x, v0, tau=2.0, v_threshold=0.5)
-    out[0].sum().backward()  # the advice: the public function stores what backward needs
+    spikes, _ = lif_multistep(x, v0, LIFParams(tau=2.0, v_threshold=0.5))
+    spikes.sum().backward()  # the advice: the public function stores what backward needs
     assert x.grad is not None and x.grad.shape == x.shape
 
 
