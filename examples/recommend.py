@@ -34,6 +34,7 @@ from _run import Run, example_parser, fail, nonnegative_int, positive_float, pos
 from graphnets.recsys import (PAPER, build_trainer, full_ranking_metrics, get_preset, has_preset, load_dataset,
                               popularity_embeddings)
 from graphnets.recsys.download import how_to_obtain
+from sampling.finite import NonFiniteError
 
 KEYS = ("recall@20", "ndcg@20", "precision@20", "hr@20", "f1@20")
 
@@ -137,8 +138,13 @@ def main(argv=None) -> dict:
         if a.max_minutes is not None and time.perf_counter() - start > 60 * a.max_minutes:
             stop_reason = "time limit"
             break
-        with run.bar(total=trainer.num_batches(), desc=f"epoch {trainer.epoch + 1}") as bar:
-            stats = trainer.train_epoch(progress=bar.update)
+        try:
+            with run.bar(total=trainer.num_batches(), desc=f"epoch {trainer.epoch + 1}") as bar:
+                stats = trainer.train_epoch(progress=bar.update)
+        except NonFiniteError as err:  # diverged: never evaluate, log or checkpoint the NaN state
+            print(f"{Path(sys.argv[0]).name}: error: {err}; {run.out} keeps the checkpoint of epoch "
+                  f"{trainer.epoch}", file=sys.stderr, flush=True)
+            raise SystemExit(1) from None
         print(f"epoch {trainer.epoch}: loss: {stats['loss']:.5f}  train_seconds: {stats['seconds']:.2f}  "
               f"samples/s: {stats['samples_per_s']:.0f}")
         row = {"epoch": trainer.epoch, "loss": stats["loss"], "train_seconds": stats["seconds"],

@@ -2,7 +2,7 @@
 trainer and metric of graphspike, so a diverged run or a bad input stops where it appears instead
 of flowing on as plausible numbers (a NaN score ranks first; a NaN weight poisons every layer).
 
-* :func:`check_loss` -- a training loss, *before* its backward pass and optimiser step (so the
+* :func:`check_loss` -- a training loss, best *before* its backward pass and optimiser step (so the
   parameters left behind are the last finite ones); the error names the epoch and batch.
 * :func:`check_finite` -- any tensor (inputs of a metric, outputs of a normalisation); the error
   names the first bad entry by its index (node, user, row, ...).
@@ -36,8 +36,8 @@ def check_loss(loss: Union[Tensor, float], fn: str, what: str = "loss", **at: Op
     if not math.isfinite(value):
         where = ", ".join(f"{k} {v}" for k, v in at.items() if v is not None)
         raise NonFiniteError(
-            f"{fn}: non-finite {what} {value}{' at ' + where if where else ''}; training diverged (or an input is "
-            "NaN/inf); the parameters are those before this step"
+            f"{fn}: non-finite {what} {value}{' at ' + where if where else ''}; training diverged (or an input "
+            "holds NaN/inf)"
         )
     return value
 

@@ -3,6 +3,12 @@ r"""Full-ranking evaluation: every test user against every item, on the embeddin
 The embeddings are a recommender's ``forward()`` (:class:`graphnets.recsys.Recommender`); the
 top-``k`` step is the one :meth:`~graphnets.recsys.Recommender.recommend` serves with.
 
+Non-finite values are refused (:class:`~sampling.finite.NonFiniteError`, naming the user or item):
+``topk`` ranks NaN first, so a diverged model's NaN scores would otherwise be scored as its
+"unseen items in index order" and report plausible metrics. Embeddings are checked before any
+scoring, and the top-``k`` scores of every user (NaN or ``+inf`` from an overflowing dot product)
+before they count.
+
 For a chunk of users :math:`B` the scores :math:`S = E_U[B] E_I^\top` (``[|B|, I]``) are
 computed, the chunk's *train* items are set to :math:`-\infty` by scattering into just those
 ``nnz`` positions (read from the train CSR -- no dense users x items mask ever exists), the
@@ -23,6 +29,7 @@ from torch import Tensor
 
 from graphnets.recsys.data import InteractionData
 from graphnets.recsys.metrics import METRIC_NAMES, ranking_metrics_per_user, summarize_metrics
+from sampling.finite import NonFiniteError, check_finite
 
 __all__ = ["full_ranking_metrics", "popularity_embeddings", "mask_train_items", "top_k_items"]
 
@@ -54,11 +61,25 @@ def top_k_items(user_emb: Tensor, item_emb: Tensor, users: Tensor, k: int,
 
     ``exclude`` = ``(indptr, indices)``: a CSR over all users of items set to ``-inf`` first
     (:func:`mask_train_items`). Shapes: user_emb ``[U, D]``, item_emb ``[I, D]``, users ``[B]``.
+
+    Raises:
+        NonFiniteError: a NaN or ``+inf`` score among a user's top ``k`` (names the user and item).
     """
+    return _top_k("top_k_items", user_emb, item_emb, users, k, exclude)[1]
+
+
+def _top_k(fn: str, user_emb: Tensor, item_emb: Tensor, users: Tensor, k: int,
+           exclude: Optional[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
     scores = user_emb.index_select(0, users) @ item_emb.T  # [B, I]
     if exclude is not None:
         mask_train_items(scores, users, *exclude)
-    return torch.topk(scores, k, dim=1).indices  # [B, k]
+    values, indices = torch.topk(scores, k, dim=1)  # [B, k]; topk ranks NaN above everything
+    bad = torch.isnan(values) | torch.isposinf(values)  # -inf: masked items of users with < k others
+    if bool(bad.any()):
+        b, j = (int(v) for v in bad.nonzero()[0])
+        raise NonFiniteError(f"{fn}: non-finite score {values[b, j].item()} for user {int(users[b])}, item "
+                             f"{int(indices[b, j])} (the embeddings overflow or diverged)")
+    return values, indices
 
 
 @torch.no_grad()
@@ -84,6 +105,10 @@ def full_ranking_metrics(
     Returns:
         ``{"recall@20": .., "ndcg@20": .., "precision@20": .., "hr@20": .., "f1@20": ..}``
         averaged over the evaluated users, plus ``"num_users"``.
+
+    Raises:
+        ValueError: shapes, ``ks`` or users without test items.
+        NonFiniteError: NaN/inf embeddings, or a NaN/``+inf`` top-k score (names the user and item).
     """
     fn = "full_ranking_metrics"
     if user_emb.dim() != 2 or item_emb.dim() != 2 or user_emb.shape[1] != item_emb.shape[1]:
@@ -95,6 +120,8 @@ def full_ranking_metrics(
     ks = tuple(int(k) for k in ks)
     if not ks or min(ks) < 1 or max(ks) > data.num_items:
         raise ValueError(f"{fn}: ks must lie in [1, {data.num_items}] (got {list(ks)})")
+    check_finite(user_emb, fn, "user embeddings", ("user", "dim"))
+    check_finite(item_emb, fn, "item embeddings", ("item", "dim"))
     device = user_emb.device
     num_items, k_max = data.num_items, max(ks)
     tr_indptr, tr_indices = (t.to(device) for t in data.train_csr())
@@ -113,7 +140,7 @@ def full_ranking_metrics(
     sums = {f"{m}@{k}": 0.0 for m in METRIC_NAMES for k in ks}
     for start in range(0, users.numel(), chunk_size):
         batch = users[start:start + chunk_size]  # [B]
-        top = top_k_items(user_emb, item_emb, batch, k_max, (tr_indptr, tr_indices))  # [B, k_max]
+        top = _top_k(fn, user_emb, item_emb, batch, k_max, (tr_indptr, tr_indices))[1]  # [B, k_max]
         query = batch.unsqueeze(1) * num_items + top  # [B, k_max]
         pos = torch.searchsorted(test_key, query.reshape(-1)).clamp_(max=test_key.numel() - 1)
         hits = (test_key.index_select(0, pos) == query.reshape(-1)).reshape(query.shape)

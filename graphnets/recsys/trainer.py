@@ -31,6 +31,7 @@ from graphnets.recsys.presets import LightGCNConfig, UltraGCNConfig
 from graphnets.recsys.recommender import PairBatch, Recommender
 from graphnets.recsys.ultragcn import UltraGCN
 from sampling.bpr import sample_bpr_triples
+from sampling.finite import check_loss
 from sampling.negatives import PositiveSets, sample_negatives
 
 __all__ = ["RecommenderTrainer", "LightGCNTrainer", "UltraGCNTrainer", "build_trainer"]
@@ -53,6 +54,7 @@ class RecommenderTrainer:
         self.generator = torch.Generator().manual_seed(seed)  # sampling runs on the CPU
         self.positives = PositiveSets(*data.train_csr(), data.num_items)
         self.epoch = 0
+        self._losses: list[Tensor] = []  # this epoch's batch losses, on the device (checked at its end)
         self.history: list[dict[str, Any]] = []
         self.best: Optional[dict[str, Any]] = None
         self.bad_evals = 0
@@ -79,13 +81,28 @@ class RecommenderTrainer:
         self.optimizer.step()
         if progress is not None:
             progress(1)
+        self._losses.append(loss.detach())
         return loss.detach()
 
     def _finish_epoch(self, t0: float, total: Tensor, samples: int) -> dict[str, float]:
-        """Count the epoch and return its mean batch loss, seconds and throughput."""
+        """Count the epoch and return its mean batch loss, seconds and throughput.
+
+        Raises :class:`~sampling.finite.NonFiniteError` naming the epoch and the first batch whose loss
+        was NaN/inf. The losses stay on the device during the epoch (no per-batch host sync), so the
+        check runs here: the parameters have been updated past that batch, and :attr:`epoch` is not
+        advanced (resume from the previous checkpoint).
+        """
+        losses, self._losses = self._losses, []
+        value = float(total)
+        if not torch.isfinite(torch.tensor(value)):
+            stacked = torch.stack(losses)
+            bad = (~torch.isfinite(stacked)).nonzero()
+            first = int(bad[0, 0]) if bad.numel() else None  # None: finite batches whose sum overflowed
+            check_loss(stacked[first] if first is not None else value, f"{type(self).__name__}.train_epoch",
+                       epoch=self.epoch + 1, batch=first)
         self.epoch += 1
         seconds = time.perf_counter() - t0
-        return {"loss": float(total) / self.num_batches(), "seconds": seconds, "samples_per_s": samples / seconds}
+        return {"loss": value / self.num_batches(), "seconds": seconds, "samples_per_s": samples / seconds}
 
     def num_batches(self) -> int:
         return -(-self.data.num_train // self.config.batch_size)

@@ -79,3 +79,17 @@ def test_recbole_data_errors_give_advice_the_cli_can_follow(tmp_path, capsys):
         recommend.main([*args, "--out", str(tmp_path / "c"), "--cold-users", "drop"])
     assert "pass --drop-duplicates" in capsys.readouterr().err
     recommend.main([*args, "--out", str(tmp_path / "d"), "--cold-users", "drop", "--drop-duplicates"])
+
+
+def test_a_diverged_run_stops_instead_of_keeping_a_nan_epoch_as_best(tmp_path, capsys):
+    # issue 19, case 2: NaN embeddings scored recall 0.49 and could become the "best" epoch
+    out = tmp_path / "div"
+    with pytest.raises(SystemExit) as err:
+        recommend.main(["--lr", "1e30", "--epochs", "3", "--out", str(out), *SMALL])
+    msg = capsys.readouterr().err
+    assert err.value.code == 1
+    assert "LightGCNTrainer.train_epoch: non-finite loss nan at epoch 1, batch" in msg
+    assert "keeps the checkpoint of epoch 0" in msg
+    assert not (out / "metrics.json").exists()  # no result is reported for the diverged run
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["0"]  # only the finite epoch-0 evaluation was logged
