@@ -24,6 +24,7 @@ from torch import Tensor
 
 from cuda_ext.csr import CSR, csr_rows, csr_transpose
 from cuda_ext.spmm import spmm
+from sampling.finite import check_finite
 
 __all__ = ["Graph", "InvalidGraphError"]
 
@@ -41,10 +42,24 @@ def _describe(t: Any) -> str:
     return type(t).__name__
 
 
+def _check_sign(d: Tensor, kind: str, which: str, looped: bool) -> Tensor:
+    """``d`` unchanged unless ``kind == "sym"`` meets a negative degree (whose ``d^-1/2`` is NaN)."""
+    if kind == "sym" and d.numel() and bool((d < 0).any()):
+        neg = (d < 0).nonzero().flatten()
+        node = int(neg[0])
+        raise ValueError(
+            f"Graph.normalize: kind='sym' scales by d^-1/2, which needs non-negative weighted degrees (got {which} "
+            f"degree {d[node].item():g}{' with the added self loop' if looped else ''} at node {node}; "
+            f"{neg.numel()} such nodes); use kind='row' or 'col', "
+            "or non-negative edge weights"
+        )
+    return d
+
+
 def _inv_pow(d: Tensor, p: float) -> Tensor:
-    """``d ** p`` with the infinities of zero degrees replaced by 0."""
-    d = d.pow(p)
-    return torch.where(torch.isinf(d), torch.zeros_like(d), d)
+    """``d ** p`` with zero degrees giving 0 (only exact zeros: a tiny positive degree whose power
+    overflows stays inf, and the caller's finiteness check refuses it instead of zeroing the row)."""
+    return torch.where(d == 0, torch.zeros_like(d), d.pow(p))
 
 
 def _row_sums(g: "Graph", values: Tensor) -> Tensor:
@@ -320,7 +335,10 @@ class Graph(CSR):
 
         ``kind``: ``"sym"`` :math:`D_r^{-1/2} A D_c^{-1/2}`, ``"row"`` :math:`D_r^{-1} A`, ``"col"``
         :math:`A D_c^{-1}`, with :math:`D_r`/:math:`D_c` the weighted row/column degrees (equal for
-        a symmetric graph). Nodes of degree zero get weight 0 rather than inf.
+        a symmetric graph). Nodes of degree zero get weight 0 rather than inf. ``"sym"`` needs
+        non-negative degrees (:math:`d^{-1/2}` of a negative degree is not real; PyG's ``gcn_norm``
+        returns NaN there): a negative weighted degree raises, naming the node. ``"row"``/``"col"``
+        are defined for negative degrees (the signs divide out).
 
         Args:
             add_self_loops: normalise :math:`A + \mathrm{fill} \cdot I` (GCN's renormalisation trick);
@@ -337,7 +355,8 @@ class Graph(CSR):
 
         Raises:
             ValueError: an unknown ``kind``/``degree``, ``degree="target"`` on a rectangular graph,
-                or self loops on a graph with more rows than columns.
+                self loops on a graph with more rows than columns, or a negative degree with ``"sym"``.
+            NonFiniteError: a normalised weight overflowed (names the edge).
         """
         if kind not in ("sym", "row", "col"):
             raise ValueError(f"Graph.normalize: kind must be 'sym', 'row' or 'col' (got {kind!r})")
@@ -351,15 +370,15 @@ class Graph(CSR):
             g = self
             if add_self_loops:
                 g = g.add_remaining_self_loops(fill_value) if remaining_self_loops else g.add_self_loops(fill_value)
-            vals = g.edge_values()
+            vals, p = g.edge_values(), (-0.5 if kind == "sym" else -1.0)
             if kind in ("sym", "row"):
-                d = _inv_pow(g.degree(), -0.5 if kind == "sym" else -1.0)
+                d = _inv_pow(_check_sign(g.degree(), kind, "row (target)", add_self_loops), p)
                 vals = vals * d.index_select(0, g.row)
             if kind in ("sym", "col"):
                 d_col = g.degree() if degree == "target" and kind == "sym" else g.in_degree()
-                d = _inv_pow(d_col, -0.5 if kind == "sym" else -1.0)
+                d = _inv_pow(_check_sign(d_col, kind, "column (source)", add_self_loops), p)
                 vals = vals * d.index_select(0, g.indices)
-            return g._with_values(vals)
+            return g._with_values(check_finite(vals, "Graph.normalize", "the normalised weights", ("edge",)))
 
         if self._weight is not None and self._weight.requires_grad:
             return compute()
