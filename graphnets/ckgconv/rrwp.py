@@ -84,6 +84,10 @@ def rrwp(graph: Graph, K: int, *, dtype: torch.dtype = torch.float32) -> tuple[T
             f"{fn}: graph too small for K={K}: random walks of length >= 1 need at least 2 nodes and one "
             f"edge (got num_nodes={n}, num_edges={graph.num_edges}); use K=0 or drop the graph"
         )
+    if graph.weight is not None and graph.num_edges and bool((graph.weight < 0).any()):
+        e = int((graph.weight < 0).nonzero()[0, 0])
+        raise ValueError(f"{fn}: random-walk probabilities need non-negative edge weights "
+                         f"(got {graph.weight[e].item():g} at edge {e}, row {int(graph.row[e])})")
     adj = graph.remove_self_loops().to_dense().to(dtype)  # [N, N], adj[i, j] = w(j -> i)
     deg = adj.sum(dim=1, keepdim=True)  # [N, 1]
     m = torch.where(deg > 0, adj / deg.clamp_min(torch.finfo(dtype).tiny), torch.zeros_like(adj))

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from sampling import Graph, Split
+from sampling.finite import check_finite
 
 __all__ = ["NodeDataset", "row_normalize", "check_split"]
 
@@ -63,6 +64,7 @@ def row_normalize(x: Tensor) -> Tensor:
     """
     if not isinstance(x, Tensor) or x.dim() != 2 or not x.is_floating_point():
         raise TypeError(f"row_normalize: x must be a 2-D floating tensor [N, F] (got {x!r:.60})")
+    check_finite(x, "row_normalize", "features", ("node", "feature"))
     if x.numel() and float(x.min()) < 0:
         raise ValueError(f"row_normalize: features must be non-negative (got min {float(x.min())})")
     return x / x.sum(dim=-1, keepdim=True).clamp(min=1.0)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from sampling.finite import check_finite
+
 __all__ = ["local_frames", "local_directions"]
 
 
@@ -37,6 +39,7 @@ def local_frames(backbone: Tensor, eps: float = 1e-6) -> Tensor:
         raise TypeError(f"local_frames: backbone must be a floating-point tensor (got {type(backbone).__name__})")
     if backbone.dim() != 3 or backbone.shape[1:] != (3, 3):
         raise ValueError(f"local_frames: backbone must have shape [R, 3, 3] (N, CA, C) (got {tuple(backbone.shape)})")
+    check_finite(backbone, "local_frames", "backbone coordinates", ("residue", "atom"))
     n, ca, c = backbone.unbind(1)  # each [R, 3]
     u = n - ca
     w = torch.linalg.cross(u, c - ca, dim=-1)

@@ -43,6 +43,7 @@ from graphnets.protein.frames import local_directions, local_frames
 from graphnets.protein.pdb import RESIDUE_TYPES, ProteinStructure
 from graphnets.protein.spherical_harmonics import spherical_harmonics
 from sampling import Graph, batch_graphs
+from sampling.finite import check_finite
 
 __all__ = ["ResidueGraph", "residue_graph", "node_features", "collate_residue_graphs", "NUM_NODE_FEATURES"]
 
@@ -174,7 +175,10 @@ def residue_graph(
             raise ValueError(
                 f"residue_graph: edge_coefficient must have shape [{src.numel()}] (got {tuple(edge_coefficient.shape)})"
             )
-        coeff = edge_coefficient.to(sh)
+        coeff = check_finite(edge_coefficient.to(sh), "residue_graph", "edge_coefficient", ("edge",))
+        if edge_norm == "mean" and bool((coeff < 0).any()):
+            raise ValueError("residue_graph: edge_norm='mean' divides by per-residue sums, so edge_coefficient "
+                             f"must be non-negative (got min {coeff.min().item():g})")
     if edge_norm == "mean":
         row_sum = torch.zeros(r, dtype=sh.dtype).index_add_(0, dst, coeff)
         coeff = coeff / row_sum.index_select(0, dst).clamp_min(1e-12)
