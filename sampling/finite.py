@@ -6,6 +6,9 @@ of flowing on as plausible numbers (a NaN score ranks first; a NaN weight poison
   parameters left behind are the last finite ones); the error names the epoch and batch.
 * :func:`check_finite` -- any tensor (inputs of a metric, outputs of a normalisation); the error
   names the first bad entry by its index (node, user, row, ...).
+* :func:`check_parameters` -- a model's parameters after an epoch. Spiking networks need it: a
+  neuron fed NaN never fires (``NaN >= threshold`` is false), so NaN weights before a spiking layer
+  give silence, a finite loss and plausible accuracies instead of NaN.
 
 Both raise :class:`NonFiniteError`, which is a ``FloatingPointError`` (arithmetic went wrong) and a
 ``ValueError`` (the value is unusable), so callers may catch either.
@@ -18,7 +21,7 @@ from typing import Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-__all__ = ["NonFiniteError", "check_finite", "check_loss"]
+__all__ = ["NonFiniteError", "check_finite", "check_loss", "check_parameters"]
 
 
 class NonFiniteError(FloatingPointError, ValueError):
@@ -59,3 +62,12 @@ def check_finite(t: Tensor, fn: str, what: str, dims: Sequence[str] = ()) -> Ten
         f"{fn}: {what} must be finite (got {int(bad.sum())} NaN/inf entries of {t.numel()}; first at {where}: "
         f"{t[tuple(first)].item()})"
     )
+
+
+def check_parameters(module: torch.nn.Module, fn: str, **at: Optional[int]) -> None:
+    """:class:`NonFiniteError` naming the first parameter of ``module`` holding NaN/inf (and ``at``)."""
+    for name, p in module.named_parameters():
+        if not bool(torch.isfinite(p).all()):
+            where = ", ".join(f"{k} {v}" for k, v in at.items() if v is not None)
+            raise NonFiniteError(f"{fn}: parameter {name!r} became non-finite{' at ' + where if where else ''} "
+                                 f"({int((~torch.isfinite(p)).sum())} of {p.numel()} entries); training diverged")

@@ -25,6 +25,7 @@ from graphnets.node.dataset import NodeDataset, check_split, row_normalize
 from graphnets.node.presets import DAGNNConfig
 from graphnets.node.results import RunResult
 from sampling import Split
+from sampling.finite import check_finite, check_loss
 
 __all__ = ["prepare_features", "train_dagnn"]
 
@@ -41,9 +42,10 @@ def prepare_features(x: Tensor, normalize: bool, sparse_below: float = 0.1) -> T
 
 
 @torch.no_grad()
-def _evaluate(model: DAGNN, x: Tensor, data: NodeDataset, split: Split) -> dict[str, float]:
+def _evaluate(model: DAGNN, x: Tensor, data: NodeDataset, split: Split, epoch: int) -> dict[str, float]:
     model.eval()
-    logp = model(x, data.graph)
+    logp = check_finite(model(x, data.graph), f"train_dagnn (evaluation after epoch {epoch})", "log-probabilities",
+                        ("node", "class"))  # argmax would pick a NaN class and report a plausible accuracy
     out = {}
     for name in ("train", "val", "test"):
         idx = getattr(split, name)
@@ -90,11 +92,12 @@ def train_dagnn(
         opt.zero_grad()
         logp = model(x, data.graph, generator)
         loss = F.nll_loss(logp[split.train], data.y[split.train])
+        value = check_loss(loss, fn, epoch=epoch)  # full batch: before the update
         loss.backward()
         opt.step()
-        info = _evaluate(model, x, data, split)
+        info = _evaluate(model, x, data, split, epoch)
         info["epoch"] = epoch
-        info["loss"] = float(loss.detach())
+        info["loss"] = value
         history.append(info)
         if on_epoch is not None:
             on_epoch(info)

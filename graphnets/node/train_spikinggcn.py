@@ -36,6 +36,7 @@ from graphnets.node.presets import SpikingGCNConfig
 from graphnets.node.results import RunResult
 from graphnets.node.spikinggcn import SpikingGCN
 from sampling import Split
+from sampling.finite import check_loss, check_parameters
 from spiking.sparse_spikes import CSRSpikes
 
 __all__ = ["train_spikinggcn", "evaluate_spikinggcn"]
@@ -123,10 +124,12 @@ def train_spikinggcn(
             opt.zero_grad()
             rate = model(h[idx], generator).sum(0) / config.T  # [B, C]
             loss = F.mse_loss(rate, F.one_hot(y[idx], data.num_classes).to(rate.dtype))
+            losses.append(check_loss(loss, fn, epoch=epoch + 1, batch=s // config.batch_size))  # before the update
             loss.backward()
             opt.step()
-            losses.append(float(loss.detach()))
             correct += int((rate.argmax(-1) == y[idx]).sum())
+        # NaN weights make the neurons silent, not NaN: the loss stays finite, so check the weights
+        check_parameters(model, fn, epoch=epoch + 1)
         val = evaluate_spikinggcn(model, h, y, split.val, config.eval_batch_size, generator, val_encoded)
         info = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train_loss": sum(losses) / len(losses),
                 "train_acc": correct / order.numel(), "val_loss": val["loss"], "val_acc": val["acc"]}

@@ -12,7 +12,7 @@ from spikingjelly.activation_based import functional
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from sampling.finite import check_finite, check_loss
+from sampling.finite import check_finite, check_loss, check_parameters
 from spiking.training.data import time_major_collate
 from spiking.training.monitor import FiringRateMonitor
 
@@ -120,7 +120,10 @@ class SNNClassifierTrainer:
     def train_epoch(self, progress: Progress = None) -> dict:
         """One pass over the training set (shuffled); ``progress`` gets running ``loss``/``acc`` per batch."""
         self.monitor.pop()
-        return self._epoch(self.train_loader, True, progress)
+        out = self._epoch(self.train_loader, True, progress)
+        # a spiking layer turns NaN weights into silence and a finite loss: check the weights themselves
+        check_parameters(self.model, "SNNClassifierTrainer", epoch=self.epoch + 1)
+        return out
 
     @torch.no_grad()
     def evaluate(self, progress: Progress = None) -> dict:

@@ -91,3 +91,13 @@ def test_non_finite_loss_stops_before_the_update():
     with pytest.raises(FloatingPointError, match=r"input batch must be finite .* first at time 0, sample \d+, index"):
         t.train_epoch()
     assert all(torch.equal(v, before[k]) for k, v in t.model.named_parameters())  # no optimiser step taken
+
+
+def test_nan_weights_before_a_spiking_layer_are_caught_although_the_loss_stays_finite():
+    t = _trainer()
+    name, first = next(iter(t.model.named_parameters()))
+    with torch.no_grad():
+        first.fill_(float("nan"))  # the neurons after it never fire: silence, not NaN
+    with pytest.raises(FloatingPointError, match=rf"SNNClassifierTrainer: parameter '{name}' became non-finite "
+                                                 r"at epoch 1"):
+        t.train_epoch()
