@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from graphnets.ckgconv.schedule import cosine_with_warmup
-from sampling.finite import check_loss
+from sampling.finite import check_finite, check_loss
 
 with warnings.catch_warnings():  # PyG 2.8 calls torch.jit.script at import, which torch 2.14 deprecates
     warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.* is deprecated", category=FutureWarning)
@@ -63,12 +63,19 @@ class RegressionTrainConfig:
 
 @torch.no_grad()
 def mean_absolute_error(model: nn.Module, loader: DataLoader, device: str | torch.device = "cpu") -> float:
-    """Mean over graphs of ``|model(batch) - batch.y|`` (eval mode; batches moved to ``device``)."""
+    """Mean over graphs of ``|model(batch) - batch.y|`` (eval mode; batches moved to ``device``).
+
+    Raises :class:`~sampling.finite.NonFiniteError` when a prediction or target is NaN/inf (naming the
+    graph's position in ``loader``'s order)."""
     model.eval()
     err, n = 0.0, 0
     for b in loader:
         b = b.to(device)
-        err += (model(b) - b.y).abs().sum().item()
+        diff = (model(b) - b.y).abs()
+        if not bool(torch.isfinite(diff).all()):
+            g = n + int((~torch.isfinite(diff)).nonzero()[0, 0])
+            check_finite(diff, "mean_absolute_error", f"|prediction - target| of graph {g}", ("graph in batch",))
+        err += diff.sum().item()
         n += b.num_graphs
     return err / n
 

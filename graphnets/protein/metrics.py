@@ -15,6 +15,12 @@ r"""Model-quality-assessment metrics: lDDT-CA and the per-target evaluation of S
 * :func:`top1_zscore` — per target, the z-score of the ground-truth score of the model ranked
   first by the prediction, :math:`z = (y_{\mathrm{top}} - \bar y) / \sigma_y` (population std),
   averaged over targets; also the loss :math:`\max y - y_{\mathrm{top}}`.
+
+Non-finite inputs (predictions or labels) raise :class:`~sampling.finite.NonFiniteError` naming
+the entry: ``argsort``/``argmax`` would rank NaN last/first and give finite, plausible Spearman and
+z-scores, and a NaN Pearson would be skipped by the Fisher mean, silently dropping its target. The
+NaN a *constant* input gives (correlation undefined) is documented per function and is skipped by
+the means.
 """
 from __future__ import annotations
 
@@ -24,6 +30,8 @@ from typing import Sequence
 
 import torch
 from torch import Tensor
+
+from sampling.finite import check_finite
 
 __all__ = ["ca_rmsd", "fisher_mean", "lddt_ca", "pearson", "spearman", "per_target_correlation", "top1_zscore"]
 
@@ -38,6 +46,8 @@ def lddt_ca(model_ca: Tensor, native_ca: Tensor, inclusion_radius: float = 15.0,
         raise ValueError(
             f"lddt_ca: model and native CA must both be [R, 3] (got {tuple(model_ca.shape)} and {tuple(native_ca.shape)})"
         )
+    check_finite(model_ca, "lddt_ca", "model_ca", ("residue", "axis"))
+    check_finite(native_ca, "lddt_ca", "native_ca", ("residue", "axis"))
     d_model = torch.cdist(model_ca, model_ca)
     d_native = torch.cdist(native_ca, native_ca)
     r = native_ca.shape[0]
@@ -56,6 +66,8 @@ def ca_rmsd(model_ca: Tensor, native_ca: Tensor) -> float:
             f"ca_rmsd: model and native CA must both be [R >= 1, 3] "
             f"(got {tuple(model_ca.shape)} and {tuple(native_ca.shape)})"
         )
+    check_finite(model_ca, "ca_rmsd", "model_ca", ("residue", "axis"))
+    check_finite(native_ca, "ca_rmsd", "native_ca", ("residue", "axis"))
     a = model_ca.double() - model_ca.double().mean(0)
     b = native_ca.double() - native_ca.double().mean(0)
     u, s, vt = torch.linalg.svd(a.T @ b)
@@ -66,9 +78,12 @@ def ca_rmsd(model_ca: Tensor, native_ca: Tensor) -> float:
 
 
 def pearson(a: Tensor, b: Tensor) -> float:
-    """Pearson r of two 1-D tensors; NaN when either is constant or shorter than 2."""
-    a = a.double().flatten()
-    b = b.double().flatten()
+    """Pearson r of two 1-D tensors; NaN when either is constant or shorter than 2 (undefined).
+
+    Raises ``ValueError`` for different lengths and :class:`~sampling.finite.NonFiniteError` for NaN/inf input.
+    """
+    a = check_finite(a.double().flatten(), "pearson", "a", ("index",))
+    b = check_finite(b.double().flatten(), "pearson", "b", ("index",))
     if a.numel() != b.numel():
         raise ValueError(f"pearson: inputs must have the same length (got {a.numel()} and {b.numel()})")
     if a.numel() < 2:
@@ -92,8 +107,9 @@ def _rank(x: Tensor) -> Tensor:
 
 
 def spearman(a: Tensor, b: Tensor) -> float:
-    """Spearman rho (Pearson of average ranks)."""
-    return pearson(_rank(a), _rank(b))
+    """Spearman rho (Pearson of average ranks); NaN/inf input raises (it would get a finite rank)."""
+    a = check_finite(a, "spearman", "a", ("index",))
+    return pearson(_rank(a), _rank(check_finite(b, "spearman", "b", ("index",))))
 
 
 def fisher_mean(values: Sequence[float]) -> float:
@@ -120,8 +136,8 @@ def per_target_correlation(pred: Tensor, true: Tensor, targets: Sequence[str]) -
     Returns:
         ``{"pearson": float, "spearman": float, "per_target": {target: {"pearson", "spearman", "n"}}}``.
     """
-    pred = pred.detach().flatten()
-    true = true.detach().flatten()
+    pred = check_finite(pred.detach().flatten(), "per_target_correlation", "pred", ("index",))
+    true = check_finite(true.detach().flatten(), "per_target_correlation", "true", ("index",))
     if pred.numel() != true.numel():
         raise ValueError(f"per_target_correlation: pred and true differ in length (got {pred.numel()} and {true.numel()})")
     per: dict[str, dict] = {}
@@ -137,8 +153,8 @@ def per_target_correlation(pred: Tensor, true: Tensor, targets: Sequence[str]) -
 
 def top1_zscore(pred: Tensor, true: Tensor, targets: Sequence[str]) -> dict:
     """z-score and loss of the top-predicted model per target, averaged over targets."""
-    pred = pred.detach().double().flatten()
-    true = true.detach().double().flatten()
+    pred = check_finite(pred.detach().double().flatten(), "top1_zscore", "pred", ("index",))
+    true = check_finite(true.detach().double().flatten(), "top1_zscore", "true", ("index",))
     per: dict[str, dict] = {}
     for t, idx in _group(targets, pred.numel(), "top1_zscore").items():
         ix = torch.tensor(idx)

@@ -57,3 +57,15 @@ def test_non_finite_target_stops_before_the_update():
     with pytest.raises(ValueError, match="GraphRegressionTrainer: non-finite loss nan at epoch 1, batch 0"):
         t.train_epoch()
     assert all(torch.equal(v, before[k]) for k, v in t.model.named_parameters())  # no optimiser step taken
+
+
+def test_mean_absolute_error_refuses_nan_predictions():
+    from graphnets.ckgconv.train import mean_absolute_error
+
+    t = _setup()
+    assert mean_absolute_error(t.model, t.test_loader) >= 0.0
+    with torch.no_grad():
+        for p in t.model.parameters():
+            p.fill_(float("nan"))
+    with pytest.raises(ValueError, match=r"mean_absolute_error: \|prediction - target\| of graph 0 must be finite"):
+        mean_absolute_error(t.model, t.test_loader)

@@ -55,3 +55,29 @@ def test_per_target_fisher_mean_and_top1():
     assert z["z"] == pytest.approx(zb / 2)
     with pytest.raises(ValueError, match="one target id per value"):
         per_target_correlation(pred, true, t[:3])
+
+
+def test_non_finite_inputs_are_refused_not_ranked():
+    import pytest
+    import torch
+
+    from graphnets.protein.metrics import lddt_ca, pearson, per_target_correlation, spearman, top1_zscore
+    from sampling.finite import NonFiniteError
+
+    pred = torch.tensor([0.1, float("nan"), 0.3, 0.2, 0.5, 0.4])
+    true = torch.tensor([0.1, 0.2, 0.3, 0.2, 0.5, 0.4])
+    targets = ["a", "a", "a", "b", "b", "b"]
+    # before: spearman ranked NaN last (a finite rho) and the Fisher mean skipped target a's NaN pearson
+    with pytest.raises(NonFiniteError, match=r"spearman: a must be finite .* at index 1"):
+        spearman(pred[:3], true[:3])
+    with pytest.raises(NonFiniteError, match=r"per_target_correlation: pred must be finite .* at index 1"):
+        per_target_correlation(pred, true, targets)
+    with pytest.raises(NonFiniteError, match=r"top1_zscore: pred must be finite"):
+        top1_zscore(pred, true, targets)
+    with pytest.raises(NonFiniteError, match=r"pearson: b must be finite"):
+        pearson(true, pred)
+    ca = torch.zeros(3, 3)
+    ca[2, 0] = float("inf")
+    with pytest.raises(NonFiniteError, match=r"lddt_ca: model_ca must be finite .* residue 2, axis 0"):
+        lddt_ca(ca, torch.zeros(3, 3))
+    assert pearson(torch.ones(3), true[:3]) != pearson(torch.ones(3), true[:3])  # constant: NaN, documented
