@@ -1,14 +1,15 @@
 r"""Recommender losses: BPR with LightGCN's layer-0 L2, and UltraGCN's constraint losses.
 
-All functions are pure: scores and weights in, scalar out.
+All functions are pure: scores and weights in, scalar out. Nothing is clamped or masked: a NaN or
+infinite score gives a non-finite loss, which :class:`~graphnets.recsys.RecommenderTrainer` refuses
+(naming the epoch and batch).
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["bpr_loss", "l2_batch_reg", "ultragcn_constraint_loss", "ultragcn_item_item_loss", "l2_table_reg"]
+__all__ = ["bpr_loss", "l2_batch_reg", "l2_table_reg", "ultragcn_constraint_loss", "ultragcn_item_item_loss"]
 
 
 def bpr_loss(pos_scores: Tensor, neg_scores: Tensor) -> Tensor:

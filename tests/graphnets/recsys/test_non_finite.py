@@ -57,3 +57,17 @@ def test_overflowing_scores_are_refused_naming_user_and_item():
         top_k_items(users, items, torch.tensor([0, 1]), 3)
     items[7] = 1.0
     assert top_k_items(users, items, torch.tensor([0]), 3).shape == (1, 3)
+
+
+def test_losses_propagate_non_finite_scores_never_hide_them():
+    from graphnets.recsys import bpr_loss, ultragcn_constraint_loss
+
+    s = torch.tensor([1.0, float("nan")])
+    assert torch.isnan(bpr_loss(s, torch.zeros(2)))
+    # +inf on a negative's score (or NaN anywhere) is non-finite; a positive at +inf is a perfect
+    # score (softplus(-inf) = 0) and rightly gives a finite loss.
+    pos, neg = torch.zeros(1), torch.tensor([[0.0, float("inf")]])
+    loss = ultragcn_constraint_loss(pos, neg, torch.ones(1), torch.ones(1, 2), 1.0)
+    assert torch.isinf(loss)
+    loss = ultragcn_constraint_loss(torch.tensor([float("nan")]), torch.zeros(1, 2), torch.ones(1), torch.ones(1, 2), 1.0)
+    assert torch.isnan(loss)
