@@ -34,10 +34,14 @@ def device_name(device: "str | torch.device" = "cpu") -> str:
 def git_commit() -> str:
     """The checked-out commit of this repository, or ``"unknown"``."""
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                               cwd=RESULTS.parent, check=True).stdout.strip()
+        # uncommitted edits to tracked files mean the figures are not those of ``head``
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=RESULTS.parent, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head}-dirty" if dirty else head
 
 
 def stamp(device: str = "cpu") -> dict[str, Any]:
