@@ -13,6 +13,13 @@ Yang, Cohen & Salakhutdinov, "Revisiting Semi-Supervised Learning with Graph Emb
 * public split: the first ``len(y)`` nodes train (20 per class), the next 500 validation, the
   ``test.index`` nodes test (1000).
 
+The files are Python 2 pickles. PyG unpickles them with ``pickle.load``, which runs any callable a
+tampered file names; here they are read with :func:`sampling.safe_pickle.restricted_load`, which
+resolves only what the format holds (numpy arrays, ``scipy.sparse.csr_matrix``, ``defaultdict`` of
+lists) and refuses anything else before calling it. What comes out is then checked: numeric arrays
+only, a sparse matrix whose indices lie inside its shape (scipy's ``toarray`` does not check them),
+an adjacency dict of integer lists.
+
 Differences from PyG: no ``processed/`` cache is written (the root may be read-only), a missing
 or unreadable file raises a ``FileNotFoundError``/``ValueError`` naming it, and PubMed without
 ``ind.pubmed.allx`` is refused with an explanation (PyG would crash on the missing file).
@@ -22,21 +29,29 @@ from __future__ import annotations
 import pickle
 import warnings
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
+from torch import Tensor
 
 from graphnets.node.dataset import NodeDataset, check_split
 from sampling import Graph, Split
+from sampling.safe_pickle import NUMPY_ARRAY_GLOBALS, PYTHON2_CONTAINER_GLOBALS, UnsafePickleError, restricted_load
 
 __all__ = ["PLANETOID_NAMES", "load_planetoid", "planetoid_files"]
 
 PLANETOID_NAMES = ("cora", "citeseer", "pubmed")
 _PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+# What the raw files name: numpy arrays, scipy's CSR matrix (module path before and after scipy 1.8),
+# Python 2's defaultdict of lists. Nothing else is resolved (see sampling.safe_pickle).
+_ALLOWED = {**NUMPY_ARRAY_GLOBALS, **PYTHON2_CONTAINER_GLOBALS,
+            ("scipy.sparse.csr", "csr_matrix"): sp.csr_matrix, ("scipy.sparse._csr", "csr_matrix"): sp.csr_matrix}
+_MAX_DENSE = 2**31  # entries of one dense feature/label matrix (8 GiB of float32); PubMed's allx has 9.4e6
 
 
-def planetoid_files(root: Union[str, Path], name: str) -> dict[str, Path]:
+def planetoid_files(root: str | Path, name: str) -> dict[str, Path]:
     """Paths of the eight raw files of ``name`` under ``root`` (``root/ind.<name>.<part>``)."""
     return {part: Path(root) / f"ind.{name}.{part}" for part in _PARTS}
 
@@ -45,19 +60,62 @@ def _load_pickle(path: Path) -> Any:
     try:
         with open(path, "rb") as f, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy/numpy deprecation notes for Python-2 pickles
-            return pickle.load(f, encoding="latin1")
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError) as err:
+            return restricted_load(f, _ALLOWED, "load_planetoid", path.name, encoding="latin1")
+    except UnsafePickleError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            MemoryError, OverflowError, RecursionError) as err:
         raise ValueError(f"load_planetoid: {path} is corrupt or not a Planetoid pickle (got {type(err).__name__}: {err})") from err
 
 
 def _dense(obj: Any, path: Path) -> np.ndarray:
-    arr = obj.toarray() if hasattr(obj, "toarray") else np.asarray(obj)
-    if arr.ndim != 2:
-        raise ValueError(f"load_planetoid: {path} must hold a 2-D matrix (got shape {arr.shape})")
-    return arr.astype(np.float32)
+    """The 2-D numeric matrix in ``obj`` (a CSR matrix or an ndarray) as float32, checked before densifying."""
+    if isinstance(obj, sp.spmatrix) and obj.format == "csr":
+        try:
+            obj.check_format(full_check=True)  # indices inside the shape: toarray() writes unchecked
+        except (ValueError, TypeError, AttributeError) as err:
+            raise ValueError(f"load_planetoid: {path} holds an inconsistent CSR matrix ({err})") from err
+        shape, dtype = obj.shape, obj.dtype
+    elif isinstance(obj, np.ndarray):
+        shape, dtype = obj.shape, obj.dtype
+    else:
+        raise ValueError(f"load_planetoid: {path} must hold a CSR matrix or a numpy array (got {type(obj).__name__})")
+    if len(shape) != 2:
+        raise ValueError(f"load_planetoid: {path} must hold a 2-D matrix (got shape {shape})")
+    if dtype.kind not in "biuf":
+        raise ValueError(f"load_planetoid: {path} must hold numbers (got dtype {dtype})")
+    if shape[0] * shape[1] > _MAX_DENSE:
+        raise ValueError(f"load_planetoid: {path} claims a {shape[0]} x {shape[1]} matrix, more than any "
+                         f"Planetoid data set (at most {_MAX_DENSE} entries)")
+    arr = obj.toarray() if isinstance(obj, sp.spmatrix) else obj
+    arr = arr.astype(np.float32)
+    if not np.isfinite(arr).all():
+        row = int(np.nonzero(~np.isfinite(arr).all(axis=1))[0][0])
+        raise ValueError(f"load_planetoid: {path} holds a non-finite value in row {row}")
+    return arr
 
 
-def load_planetoid(root: Union[str, Path], name: str) -> NodeDataset:
+def _edges(graph_dict: Any, path: Path, n: int) -> Tensor:
+    """``[2, E]`` edges (key -> neighbour) of the adjacency dict ``{node: [neighbours]}`` over ``n`` nodes.
+
+    A file holding anything else is corrupt: ``ValueError`` (file contents are values, not argument types).
+    """
+    ints = (int, np.integer)
+    ok = isinstance(graph_dict, dict) and all(
+        isinstance(k, ints) and isinstance(vs, (list, tuple)) and all(isinstance(v, ints) for v in vs)
+        for k, vs in graph_dict.items())
+    if not ok:
+        raise ValueError(f"load_planetoid: {path} must hold a dict of integer node ids to lists of integer "
+                         f"neighbour ids (got {type(graph_dict).__name__})")
+    src = [int(k) for k, vs in graph_dict.items() for _ in vs]
+    dst = [int(v) for vs in graph_dict.values() for v in vs]
+    for k, v in zip(src, dst):
+        if not (0 <= k < n and 0 <= v < n):
+            raise ValueError(f"load_planetoid: {path} has an edge {k} -> {v} to a node outside [0, {n})")
+    return torch.tensor([src, dst], dtype=torch.int64).reshape(2, -1)  # [2, E]
+
+
+def load_planetoid(root: str | Path, name: str) -> NodeDataset:
     """Read Cora, CiteSeer or PubMed from raw Planetoid files in ``root`` (no download).
 
     Args:
@@ -69,7 +127,8 @@ def load_planetoid(root: Union[str, Path], name: str) -> NodeDataset:
 
     Raises:
         ValueError: unknown name, corrupt file, inconsistent sizes, an edge to a node that does
-            not exist.
+            not exist, a non-finite feature; :class:`~sampling.safe_pickle.UnsafePickleError` (a
+            ``ValueError``) when a file names anything but arrays, CSR matrices and containers.
         FileNotFoundError: a file is missing (for PubMed without ``allx`` the message explains
             that the features of 18,657 nodes are unavailable offline).
     """
@@ -91,8 +150,6 @@ def load_planetoid(root: Union[str, Path], name: str) -> NodeDataset:
 
     x, tx, allx, y, ty, ally = (_dense(_load_pickle(files[p]), files[p]) for p in ("x", "tx", "allx", "y", "ty", "ally"))
     graph_dict = _load_pickle(files["graph"])
-    if not isinstance(graph_dict, dict):
-        raise ValueError(f"load_planetoid: {files['graph']} must hold a dict of adjacency lists (got {type(graph_dict).__name__})")
     try:
         test_index = torch.from_numpy(np.loadtxt(files["test.index"], dtype=np.int64, ndmin=1))
     except ValueError as err:
@@ -127,12 +184,7 @@ def load_planetoid(root: Union[str, Path], name: str) -> NodeDataset:
     feats[test_index] = feats[sorted_test]
     labels[test_index] = labels[sorted_test]
 
-    src = [int(k) for k, vs in graph_dict.items() for _ in vs]
-    dst = [int(v) for vs in graph_dict.values() for v in vs]
-    edges = torch.tensor([src, dst], dtype=torch.int64).reshape(2, -1)  # [2, E] (dict key -> neighbour)
-    if edges.numel() and (int(edges.min()) < 0 or int(edges.max()) >= n):
-        bad = int(edges.min()) if int(edges.min()) < 0 else int(edges.max())
-        raise ValueError(f"load_planetoid: {files['graph']} has an edge to node {bad}, outside [0, {n})")
+    edges = _edges(graph_dict, files["graph"], n)  # [2, E]
     edges = edges[:, edges[0] != edges[1]]  # no self loops
     edges = torch.unique(edges[0] * n + edges[1])  # merge duplicates
     edges = torch.stack([edges // n, edges % n])  # [2, E]

