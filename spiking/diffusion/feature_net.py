@@ -18,6 +18,8 @@ import os
 import torch
 from torch import nn
 
+from sampling.finite import check_finite, check_loss
+
 from .fid import FeatureStatistics, feature_statistics, frechet_distance
 
 __all__ = ["ClassifierFID", "FIDClassifier", "train_fid_classifier"]
@@ -73,11 +75,17 @@ def train_fid_classifier(train_images: torch.Tensor, train_labels: torch.Tensor,
     Returns ``(classifier in eval mode, accuracy on the test images)``. Initialisation and shuffling
     draw from ``generator`` (a fresh ``torch.Generator().manual_seed(0)`` when None); the global RNG
     is left untouched.
+
+    Raises:
+        ValueError: bad shapes; :class:`~sampling.finite.NonFiniteError` (a ``ValueError``) for a NaN/inf
+            image (naming it) or a non-finite loss (naming the epoch and batch, before its update), so a
+            diverged classifier never yields an accuracy and FID features.
     """
     for name, imgs, labels in (("train", train_images, train_labels), ("test", test_images, test_labels)):
         if imgs.dim() != 4 or labels.shape != (imgs.shape[0],) or imgs.shape[0] == 0:
             raise ValueError(f"train_fid_classifier: {name} images must be [N, C, H, W] with N labels "
                              f"(got {tuple(imgs.shape)} and {tuple(labels.shape)})")
+        check_finite(imgs, "train_fid_classifier", f"{name} images", ("image", "channel", "row", "col"))
     g = torch.Generator().manual_seed(0) if generator is None else generator
     num_classes = int(max(train_labels.max(), test_labels.max())) + 1
     with torch.random.fork_rng(devices=[]):
@@ -86,9 +94,10 @@ def train_fid_classifier(train_images: torch.Tensor, train_labels: torch.Tensor,
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     n = train_images.shape[0]
     model.train()
-    for _ in range(epochs):
-        for idx in torch.randperm(n, generator=g).split(batch_size):
+    for epoch in range(1, epochs + 1):
+        for batch, idx in enumerate(torch.randperm(n, generator=g).split(batch_size)):
             loss = nn.functional.cross_entropy(model(train_images[idx]), train_labels[idx])
+            check_loss(loss, "train_fid_classifier", epoch=epoch, batch=batch)  # before the update
             opt.zero_grad()
             loss.backward()
             opt.step()

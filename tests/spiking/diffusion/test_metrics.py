@@ -113,3 +113,18 @@ def test_non_finite_features_and_statistics_are_refused():
     bad = FeatureStatistics(np.array([0.0, np.inf, 0.0]), good.sigma, 5)
     with pytest.raises(FloatingPointError, match=r"frechet_distance: b.mu must be finite .* first at feature 1"):
         frechet_distance(good, bad)
+
+
+def test_fid_classifier_refuses_nan_images_and_a_diverged_loss():
+    from sampling.finite import NonFiniteError
+
+    g = torch.Generator().manual_seed(0)
+    xtr, ytr = _toy_classes(32, g)
+    xte, yte = _toy_classes(16, g)
+    bad = xte.clone()
+    bad[5, 0, 2, 3] = float("nan")
+    with pytest.raises(NonFiniteError, match=r"train_fid_classifier: test images must be finite .* image 5, channel 0"):
+        train_fid_classifier(xtr, ytr, bad, yte, epochs=1)
+    # an absurd learning rate: weights blow up, the loss turns NaN -- refused, not an accuracy of NaN logits
+    with pytest.raises(NonFiniteError, match=r"train_fid_classifier: non-finite loss .* at epoch \d+, batch \d+"):
+        train_fid_classifier(xtr, ytr, xte, yte, epochs=5, batch_size=8, lr=1e30)
