@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _run import Run, example_parser, fail, nonnegative_int, positive_float, positive_int
 
+from sampling.finite import check_finite, check_loss, check_parameters
 from spiking.attention import ATTENTION_MODES
 from spiking.datasets import CIFAR10DVS, NMNIST, DVS128Gesture, NCaltech101, SyntheticEvents
 from spiking.energy import estimate_energy
@@ -155,20 +156,24 @@ def run_epoch(model, loader, cfg, run, optimizer=None, desc=""):
     hooks = [m.register_forward_hook(record(n)) for n, m in model.named_modules() if isinstance(m, SpikingNeuron)]
     total, correct, n = 0.0, 0, 0
     with torch.set_grad_enabled(train), run.bar(loader, desc=desc) as bar:
-        for x, y in bar:
+        for i, (x, y) in enumerate(bar):
             x, y = x.to(run.device), y.to(run.device)
+            check_finite(x, f"spiking_transformer ({desc}, batch {i})", "the input batch", ("time", "sample"))
             logits_seq = model.forward_seq(x)  # [T, B, K]
             loss = cfg.loss(logits_seq, y) if train else torch.nn.functional.cross_entropy(logits_seq.mean(0), y)
+            value = check_loss(loss, f"spiking_transformer ({desc})", batch=i)  # before the update
             if train:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
             functional.reset_net(model)
-            total += loss.item() * y.numel()
+            total += value * y.numel()
             correct += int((logits_seq.mean(0).argmax(1) == y).sum())
             n += y.numel()
     for h in hooks:
         h.remove()
+    if train:  # a spiking neuron turns NaN weights into silence and a finite loss: check the weights
+        check_parameters(model, f"spiking_transformer ({desc})")
     return {"loss": total / n, "acc": correct / n, "samples": n, "rates": {k: sums[k] / calls[k] for k in sums}}
 
 

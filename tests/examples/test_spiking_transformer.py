@@ -68,3 +68,14 @@ def test_nmnist_smoke(tmp_path):
     m = ex.main(["--data", "nmnist", "--root", str(data_path("nmnist")), "--out", str(tmp_path / "n"), "--epochs", "1",
                  "--train-samples", "24", "--test-samples", "12", "--embed-dim", "16", "--heads", "2"])
     assert 0.0 <= m["best"]["test_acc"] <= 1.0 and m["chance"] == 0.1
+
+
+def test_a_diverged_run_stops_naming_the_epoch_and_keeps_no_nan_checkpoint(tmp_path):
+    from sampling.finite import NonFiniteError
+
+    ex = load_example("spiking_transformer")
+    out = tmp_path / "diverged"
+    # lr 1e30: the weights blow up in the first steps; the spiking layers would turn them into silence
+    with pytest.raises(NonFiniteError, match=r"spiking_transformer \(epoch 1 train"):
+        ex.main(["--out", str(out), "--epochs", "2", "--lr", "1e30", *SMALL])
+    assert not (out / "checkpoint.pt").exists() and not (out / "best.pt").exists()
