@@ -102,7 +102,9 @@ def train_fid_classifier(train_images: torch.Tensor, train_labels: torch.Tensor,
             loss.backward()
             opt.step()
     model.eval()
-    acc = float((_apply(model, test_images).argmax(1) == test_labels).float().mean())
+    logits = check_finite(_apply(model, test_images), "train_fid_classifier", "test logits (the last update diverged)",
+                          ("image", "class"))
+    acc = float((logits.argmax(1) == test_labels).float().mean())
     return model, acc
 
 
