@@ -8,12 +8,12 @@ Offline files (what ``torch_geometric.datasets.ZINC(subset=True)`` yields, see t
 
 - ``zinc_subset_<split>.npz`` (numpy only): ``x [N]``, ``edge_index [2, E]`` (local ids),
   ``edge_attr [E]``, ``y [G]``, ``node_ptr [G+1]``, ``edge_ptr [G+1]``;
-- ``<split>.pt``: a PyG "processed" ``(Data, slices)`` pickle written by PyG 1.x.
+- ``<split>.pt``: a PyG "processed" ``(Data, slices)`` pickle written by PyG 1.x (read weights-only).
 
 :func:`load_zinc` prefers the ``.npz`` and falls back to the ``.pt``. :func:`download_zinc`
-keeps the real download path for the full benchmark (10k/1k/1k subset or the 250k full set):
-it defers to ``torch_geometric.datasets.ZINC``, which fetches the official archive and split
-indices (network needed).
+is the real download path for the full benchmark (10k/1k/1k subset or the 250k full set): it
+fetches the official archive and split indices (network needed) and converts their pickles to
+the ``.npz`` layout without unpickling code (:mod:`graphnets.ckgconv.zinc_raw`).
 """
 from __future__ import annotations
 
@@ -123,24 +123,26 @@ def load_zinc(root: Union[str, Path], split: str) -> list:
 
 def download_zinc(root: Union[str, Path], split: str = "train", subset: bool = True,
                   pre_transform: Optional[Any] = None) -> list:
-    """Download (once) and return the real ZINC split through ``torch_geometric.datasets.ZINC``.
+    """Download (once) the official raw ZINC files and return the real ``split`` graphs.
 
     ``subset=True`` is ZINC-12k (10k/1k/1k, the CKGConv paper's "ZINC"); ``False`` the 250k set.
     The raw files come through :func:`graphnets.ckgconv.zinc_download.fetch_zinc_raw` (atomic,
-    resumable); PyG then unpickles the official ``<split>.pickle`` files once to process them.
+    resumable). Their pickles are converted once, without running code from them
+    (:func:`graphnets.ckgconv.zinc_raw.read_zinc_raw`), into ``root/zinc_{subset|full}_<split>.npz``,
+    which later calls -- and :func:`load_zinc` for the subset -- read directly. ``pre_transform``
+    (a callable on one ``Data``) is applied to each graph on every call.
+
+    The graphs are those of ``torch_geometric.datasets.ZINC(root, subset, split)`` (a test checks
+    it), which instead unpickles the raw files with ``pickle.load`` and caches under ``processed/``.
     """
     if split not in ZINC_SPLITS:
         raise ValueError(f"download_zinc: split must be one of {ZINC_SPLITS} (got {split!r})")
-    from torch_geometric.datasets import ZINC
-
     from graphnets.ckgconv.zinc_download import fetch_zinc_raw
+    from graphnets.ckgconv.zinc_raw import zinc_npz_from_raw
 
-    fetch_zinc_raw(root)
-
-    ds = ZINC(str(root), subset=subset, split=split, pre_transform=pre_transform)
-    out = []
-    for d in ds:
-        d.x = d.x.reshape(-1)
-        d.y = d.y.reshape(1).float()
-        out.append(d)
-    return out
+    root = Path(root)
+    npz = root / f"zinc_{'subset' if subset else 'full'}_{split}.npz"
+    if not npz.is_file():
+        zinc_npz_from_raw(fetch_zinc_raw(root), split, npz, subset=subset)
+    graphs = load_zinc_npz(npz)
+    return graphs if pre_transform is None else [pre_transform(g) for g in graphs]

@@ -1,9 +1,11 @@
 """The raw ZINC files (Dwivedi et al.'s ``molecules.zip`` and the ZINC-12k split indices) through
 :mod:`sampling.download`, laid out as ``torch_geometric.datasets.ZINC`` expects (``<root>/raw/``).
 
-The archive holds Python pickles (``<split>.pickle``) that PyG unpickles when it processes them:
-fetch them only from these official locations. No checksum of these files is known offline, so
-they are accepted with a warning; the download is still atomic and resumable.
+The archive holds Python pickles (``<split>.pickle``); :func:`graphnets.ckgconv.download_zinc` reads
+them with an allow-list unpickler (:mod:`graphnets.ckgconv.zinc_raw`) that runs no code from them,
+but ``torch_geometric.datasets.ZINC`` on the same folder would ``pickle.load`` them. No checksum of
+these files is known offline, so they are accepted with a warning; the download is still atomic and
+resumable.
 """
 from __future__ import annotations
 
