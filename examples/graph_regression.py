@@ -53,7 +53,7 @@ def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/graph_regression", threads=1)
     p.add_argument("--root", help="zinc_subset folder (zinc_subset_{val,test}.npz); default: synthetic graphs")
     p.add_argument("--download", action="store_true",
-                   help="fetch ZINC-12k into --root (PyG's ZINC) and train on its 10k training graphs")
+                   help="fetch ZINC-12k into --root (the official files) and train on its 10k training graphs")
     p.add_argument("--models", type=choice_list(tuple(MODELS)), default=["ckgconv", "gcn"], help="comma list")
     p.add_argument("--epochs", type=positive_int, help="default 10 synthetic, 30 ZINC (at least 2)")
     p.add_argument("--warmup", type=nonnegative_int, help="warmup epochs (default: ~5%% of epochs, >= 1)")
@@ -92,7 +92,7 @@ def load_data(a) -> tuple[list, list, str]:
     elif a.download:
         try:
             train, test = download_zinc(a.root, "train"), download_zinc(a.root, "test")
-        except OSError as err:
+        except (OSError, ValueError) as err:  # ValueError: a corrupt or tampered raw file, named
             fail(f"--download failed ({err})")
         data = f"ZINC-12k downloaded into {a.root}: train = train split, test = test split"
     else:

@@ -104,3 +104,18 @@ def test_missing_zinc_says_what_to_place(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2 and "\n" not in err and "zinc_subset_val.npz and zinc_subset_test.npz" in err
     assert "--download fetches ZINC-12k" in err
+
+
+def test_download_with_a_tampered_raw_file_is_a_cli_error(tmp_path, capsys):
+    import pickle
+
+    from tests.graphnets.ckgconv.test_zinc_raw import _RunsCode, write_raw
+
+    raw = write_raw(tmp_path / "zinc")
+    (raw / "train.pickle").write_bytes(pickle.dumps([{"atom_type": _RunsCode(tmp_path / "pwned")}]))
+    mod = load_example("graph_regression")
+    with pytest.raises(SystemExit) as exc:
+        mod.main(["--root", str(tmp_path / "zinc"), "--download", "--out", str(tmp_path / "o"), "--epochs", "2"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "--download failed (read_zinc_raw: refusing to load" in err
+    assert not (tmp_path / "pwned").exists()
