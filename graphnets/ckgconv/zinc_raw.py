@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,13 @@ def _storage_from_bytes(data: bytes) -> Any:
     """``torch.storage._load_from_bytes`` (what a pickled tensor's storage calls), weights-only."""
     if not isinstance(data, bytes):
         raise UnsafePickleError(f"{_FN}: a tensor storage must be bytes (got {type(data).__name__})")
-    return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's notes on odd protocols of damaged bytes: the error follows
+        try:
+            return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
+        except Exception as err:  # noqa: BLE001 - torch's loaders raise anything on damaged bytes (even AssertionError)
+            raise ValueError(f"{_FN}: a tensor storage is corrupt or not weights-only "
+                             f"(got {type(err).__name__}: {str(err).strip()[:200]})") from None
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):

@@ -88,7 +88,8 @@ def _dense(obj: Any, path: Path) -> np.ndarray:
         raise ValueError(f"load_planetoid: {path} claims a {shape[0]} x {shape[1]} matrix, more than any "
                          f"Planetoid data set (at most {_MAX_DENSE} entries)")
     arr = obj.toarray() if isinstance(obj, sp.spmatrix) else obj
-    arr = arr.astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 becomes inf: refused below
+        arr = arr.astype(np.float32)
     if not np.isfinite(arr).all():
         row = int(np.nonzero(~np.isfinite(arr).all(axis=1))[0][0])
         raise ValueError(f"load_planetoid: {path} holds a non-finite value in row {row}")

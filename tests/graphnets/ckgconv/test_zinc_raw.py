@@ -99,3 +99,20 @@ def test_bad_molecules_and_files_are_named(tmp_path):
     with pytest.raises(ValueError, match="corrupt or not a ZINC molecule pickle"):
         zinc_npz_from_raw(raw, "val", tmp_path / "out.npz")
     assert not list(tmp_path.glob("*.npz")) and not list(tmp_path.glob(".*tmp"))
+
+
+class _Storage:
+    def __init__(self, data):
+        self.data = data
+
+    def __reduce__(self):
+        return (torch.storage._load_from_bytes, (self.data,))
+
+
+@pytest.mark.parametrize("blob", [b"garbage", pickle.dumps(1, protocol=2)])
+def test_corrupt_tensor_storage_is_a_value_error(tmp_path, blob):
+    """Found by the fuzz test: torch's legacy loader raised AssertionError on damaged storage bytes."""
+    raw = write_raw(tmp_path)
+    (raw / "val.pickle").write_bytes(pickle.dumps([{"atom_type": _Storage(blob)}], protocol=2))
+    with pytest.raises(ValueError, match="a tensor storage is corrupt or not weights-only"):
+        read_zinc_raw(raw, "val")
