@@ -27,7 +27,13 @@ import torch
 import torch._utils
 
 from graphnets.ckgconv.zinc import ZINC_NUM_ATOM_TYPES, ZINC_NUM_BOND_TYPES, ZINC_SPLITS
-from sampling.safe_pickle import NUMPY_ARRAY_GLOBALS, PYTHON2_CONTAINER_GLOBALS, UnsafePickleError, restricted_load
+from sampling.safe_pickle import (
+    NUMPY_ARRAY_GLOBALS,
+    PYTHON2_CONTAINER_GLOBALS,
+    PickleDataError,
+    UnsafePickleError,
+    restricted_load,
+)
 
 __all__ = ["ZINC_PICKLE_GLOBALS", "read_zinc_raw", "zinc_npz_from_raw"]
 
@@ -123,7 +129,7 @@ def read_zinc_raw(raw_dir: str | os.PathLike, split: str, subset: bool = True) -
     try:
         with open(path, "rb") as f:
             mols = restricted_load(f, ZINC_PICKLE_GLOBALS, _FN, path.name, encoding="latin1")
-    except UnsafePickleError:
+    except (UnsafePickleError, PickleDataError):
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             RuntimeError, MemoryError, OverflowError, RecursionError) as err:

@@ -38,7 +38,14 @@ from torch import Tensor
 
 from graphnets.node.dataset import NodeDataset, check_split
 from sampling import Graph, Split
-from sampling.safe_pickle import NUMPY_ARRAY_GLOBALS, PYTHON2_CONTAINER_GLOBALS, UnsafePickleError, restricted_load
+from sampling.safe_pickle import (
+    NUMPY_ARRAY_GLOBALS,
+    PYTHON2_CONTAINER_GLOBALS,
+    SCIPY_CSR_GLOBALS,
+    PickleDataError,
+    UnsafePickleError,
+    restricted_load,
+)
 
 __all__ = ["PLANETOID_NAMES", "load_planetoid", "planetoid_files"]
 
@@ -46,8 +53,7 @@ PLANETOID_NAMES = ("cora", "citeseer", "pubmed")
 _PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
 # What the raw files name: numpy arrays, scipy's CSR matrix (module path before and after scipy 1.8),
 # Python 2's defaultdict of lists. Nothing else is resolved (see sampling.safe_pickle).
-_ALLOWED = {**NUMPY_ARRAY_GLOBALS, **PYTHON2_CONTAINER_GLOBALS,
-            ("scipy.sparse.csr", "csr_matrix"): sp.csr_matrix, ("scipy.sparse._csr", "csr_matrix"): sp.csr_matrix}
+_ALLOWED = {**NUMPY_ARRAY_GLOBALS, **PYTHON2_CONTAINER_GLOBALS, **SCIPY_CSR_GLOBALS}
 _MAX_DENSE = 2**31  # entries of one dense feature/label matrix (8 GiB of float32); PubMed's allx has 9.4e6
 
 
@@ -61,7 +67,7 @@ def _load_pickle(path: Path) -> Any:
         with open(path, "rb") as f, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy/numpy deprecation notes for Python-2 pickles
             return restricted_load(f, _ALLOWED, "load_planetoid", path.name, encoding="latin1")
-    except UnsafePickleError:
+    except (UnsafePickleError, PickleDataError):
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
             MemoryError, OverflowError, RecursionError) as err:
