@@ -56,7 +56,15 @@ def _storage_from_bytes(data: bytes) -> Any:
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
     if backward_hooks:  # callables attached to the tensor: a data file has none
         raise UnsafePickleError(f"{_FN}: a tensor carries backward hooks (got {backward_hooks!r:.80})")
-    return torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, False, backward_hooks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's TypedStorage deprecation note: these files hold typed storages
+        return torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, False, backward_hooks)
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch._utils._rebuild_tensor(storage, storage_offset, size, stride)
 
 
 # torch >= 0.4 pickles a tensor as _rebuild_tensor_v2(storage, ...), the storage as
@@ -65,7 +73,7 @@ ZINC_PICKLE_GLOBALS = {
     **NUMPY_ARRAY_GLOBALS, **PYTHON2_CONTAINER_GLOBALS,
     ("torch.storage", "_load_from_bytes"): _storage_from_bytes,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_tensor"): torch._utils._rebuild_tensor,
+    ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
 }
 
 
