@@ -4,7 +4,8 @@ Ops are registered in the ``torch.ops.graphspike`` namespace:
 
 * :func:`spmm` -- CSR sum aggregation (graphs);
 * :func:`lif_multistep` -- fused multi-step leaky integrate-and-fire with surrogate gradient;
-* :func:`gather_rows` -- row gather, zero-copy from pinned host memory on GPUs.
+* :func:`gather_rows` -- row gather, zero-copy from pinned host memory on GPUs (page-locking
+  a table in place is the sampling layer's; :mod:`cuda_ext.host_memory` has its CUDA calls).
 
 The compiled CUDA extension is optional and built explicitly with ``python -m cuda_ext build``
 (``python -m cuda_ext info`` says which backend each op uses and why); without it every op
@@ -12,8 +13,8 @@ runs its PyTorch implementation (see :mod:`cuda_ext._backend`).
 """
 from cuda_ext._backend import BACKENDS, extension_available, extension_status, resolve_backend
 from cuda_ext.csr import csr_rows, csr_transpose
-from cuda_ext.gather import (GatherHandle, PinnedMemory, gather_rows, gather_rows_async, gather_rows_reference,
-                             pin_memory_inplace)
+from cuda_ext.gather import GatherHandle, gather_rows, gather_rows_async, gather_rows_reference
+from cuda_ext.host_memory import host_register, host_unregister, is_pinned_range
 from cuda_ext.lif import lif_charge, lif_multistep, lif_multistep_reference, lif_reset
 from cuda_ext.spmm import spmm, spmm_reference
 from cuda_ext.surrogate import SURROGATES
@@ -21,7 +22,6 @@ from cuda_ext.surrogate import SURROGATES
 __all__ = [
     "BACKENDS",
     "GatherHandle",
-    "PinnedMemory",
     "SURROGATES",
     "csr_rows",
     "csr_transpose",
@@ -30,11 +30,13 @@ __all__ = [
     "gather_rows",
     "gather_rows_async",
     "gather_rows_reference",
+    "host_register",
+    "host_unregister",
+    "is_pinned_range",
     "lif_charge",
     "lif_multistep",
     "lif_multistep_reference",
     "lif_reset",
-    "pin_memory_inplace",
     "resolve_backend",
     "spmm",
     "spmm_reference",
