@@ -1,25 +1,31 @@
-"""Kernel benchmarks: graphspike's ops beside their competitors, in one run, on one device.
+"""Kernel benchmarks: graphspike's ops beside their competitors and the measured ceilings, one run, one device.
 
-CPU (always available):
-  * LIF forward+backward: ``cuda_ext.lif_multistep`` (PyTorch path) vs spikingjelly 2.0
-    ``LIFNode(step_mode='m')`` (its CPU implementation), T in {4, 16, 32}.
-  * SpMM: ``cuda_ext.spmm`` vs ``torch.sparse.mm`` on a power-law synthetic graph and, with
-    ``--root``, the Gowalla user-item graph (LightGCN split), F in {16, 64, 256}.
-GPU (when one is visible), additionally:
-  * LIF vs spikingjelly's Triton path and its torch path, fp32 and fp16, ~4M neurons, with
-    effective GB/s against the minimal-traffic model (fwd reads x, writes spikes and H;
-    bwd reads grad and H, writes grad_x);
-  * SpMM GB/s against ``nnz * (8 + F b) + R F b`` bytes, graph larger than L2;
-  * gather GB/s vs row size (16..1024 B): ours (zero-copy), CPU index_select + pinned copy,
-    all-in-GPU index_select, the copy engine (one large pinned copy) and the SM-read ceiling
-    (our kernel on a sequential index).
+Sections (``--sections``, in this order; the JSON is rewritten after each one, so a run cut short
+keeps what it measured):
 
-Prints medians of ``--repeats`` runs and ratios (competitor time / ours), and writes
-``benchmarks/results/kernels-<device>.json`` stamped with device, torch version, git commit
-and date. Timings on a shared machine are noisy; the JSON records the load average.
+* ``ceilings`` (GPU): HBM = one large device-to-device copy (bytes read + written); copy engine
+  = one large pinned host -> device copy; zero-copy SM reads = graphspike's streaming copy kernel
+  reading pinned host memory with no thread cap (and with the gather's default cap).
+* ``lif``: forward + backward of ``cuda_ext.lif_multistep`` vs spikingjelly 2.0
+  ``LIFNode(step_mode='m')`` (CPU: its CPU path; GPU: its Triton path and its torch path),
+  effective GB/s on the minimal traffic model (forward reads x and writes spikes and H; backward
+  reads grad and H and writes grad_x: ``T N (4 b + 2 b_opmath)`` bytes).
+* ``spmm``: ``cuda_ext.spmm`` vs ``torch.sparse.mm`` (cuSPARSE on the GPU) on a graph whose
+  DESTINATION rows follow a power law (heavy rows), one whose sources do, and Gowalla's
+  normalised user-item graph (``--root``), F in {16, 64, 256}; GB/s on the byte model
+  ``nnz (8 + b_w + F b) + R F b + 8 (R + 1)``; and the edge-weight gradient (fused row-wise dot)
+  vs gathering two ``[nnz, F]`` tensors.
+* ``gather`` (GPU): GB/s of useful bytes vs row size (16..1024 B): ours zero-copy from pinned
+  memory, the CPU path (``index_select`` into pinned staging, then a copy), all-in-GPU
+  ``index_select``, and ours on a GPU table; with the ceilings above.
 
-    python benchmarks/kernels.py                # CPU, small default sizes (about a minute)
+Timing: CUDA events around each call after warm-up, median over ``--repeats`` (GPU); wall clock
+(median) on CPU. Ratios are competitor time / ours. On a GPU the script stops at once (exit 2)
+when graphspike's compiled extension is unavailable, unless ``--allow-fallback``.
+
+    python benchmarks/kernels.py                                 # CPU, small sizes
     python benchmarks/kernels.py --root ../shared/data --repeats 7
+    python benchmarks/kernels.py --device cuda --root .device/data --out $OUT   # device check
 """
 from __future__ import annotations
 
@@ -40,30 +46,57 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import cuda_ext  # noqa: E402
+from benchmarks._common import device_name, git_commit  # noqa: E402
+from cuda_ext.gather import DEFAULT_MAX_THREADS, gather_rows  # noqa: E402
 from cuda_ext.lif import lif_multistep  # noqa: E402
 from sampling import Graph  # noqa: E402
-from benchmarks._common import device_name, git_commit  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- timing
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def time_fn(fn: Callable[[], object], device: torch.device, repeats: int, warmup: int = 1) -> float:
-    """Median wall time in seconds (CUDA-synchronised)."""
+def time_fn(fn: Callable[[], object], device: torch.device, repeats: int, warmup: int = 2) -> float:
+    """Median seconds per call: CUDA events around each call on a GPU, wall clock on the CPU."""
     for _ in range(warmup):
         fn()
-    _sync(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(repeats)]
+        for start, end in events:
+            start.record()
+            fn()
+            end.record()
+        torch.cuda.synchronize(device)
+        return statistics.median(start.elapsed_time(end) for start, end in events) / 1e3
     times = []
     for _ in range(repeats):
-        _sync(device)
         start = time.perf_counter()
         fn()
-        _sync(device)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
+
+
+# ----------------------------------------------------------------------------- ceilings (GPU)
+def bench_ceilings(device: torch.device, repeats: int, nbytes: int) -> dict:
+    ext = cuda_ext._backend.extension()
+    src = torch.empty(nbytes, dtype=torch.uint8, device=device).random_()
+    dst = torch.empty_like(src)
+    t = time_fn(lambda: dst.copy_(src), device, repeats)
+    out = {"bytes": nbytes, "hbm_copy_GBps": 2 * nbytes / t / 1e9}
+    del src, dst
+    host = torch.empty(nbytes, dtype=torch.uint8).random_().pin_memory()
+    dst = torch.empty(nbytes, dtype=torch.uint8, device=device)
+    t = time_fn(lambda: dst.copy_(host, non_blocking=True), device, repeats)
+    out["copy_engine_h2d_GBps"] = nbytes / t / 1e9
+    if ext is not None:
+        for label, cap in (("sm_read_h2d_GBps", 1 << 30), ("sm_read_h2d_capped_GBps", DEFAULT_MAX_THREADS)):
+            t = time_fn(lambda cap=cap: ext.stream_copy(host, dst, cap), device, repeats)
+            out[label] = nbytes / t / 1e9
+        torch.testing.assert_close(dst.cpu(), host, rtol=0, atol=0)
+    print("ceilings  " + "  ".join(f"{k} {v:.1f}" for k, v in out.items() if k.endswith("GBps")), flush=True)
+    return out
 
 
 # ----------------------------------------------------------------------------- LIF
@@ -89,6 +122,15 @@ def _sj_lif_runner(x: torch.Tensor, grad: torch.Tensor, implementation: Optional
     return run, restore
 
 
+def _restore_sj(restore) -> None:
+    if restore is not None:
+        from spikingjelly._ops import lif as sj_lif
+
+        sj_lif._selection._requested = restore[0]
+        sj_lif._selection._selections.clear()
+        sj_lif._selection._selections.update(restore[1])
+
+
 def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dtype], Ts: list[int]) -> list[dict]:
     rows = []
     for dtype in dtypes:
@@ -99,45 +141,47 @@ def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dty
 
             def ours():
                 x.grad = None
-                torch.autograd.backward(lif_multistep(x, tau=2.0), grad)
+                out = lif_multistep(x, tau=2.0)
+                spikes = out[0] if isinstance(out, tuple) else out  # (spikes, v_last) or spikes
+                torch.autograd.backward(spikes, grad)
 
             row = {"T": T, "neurons": n, "dtype": str(dtype).replace("torch.", ""),
                    "ours_s": time_fn(ours, device, repeats)}
             b = x.element_size()
-            opm = 4 if dtype in (torch.float16, torch.bfloat16, torch.float32) else 8
-            traffic = T * n * (4 * b + 2 * opm)
-            row["min_traffic_bytes"] = traffic
-            row["ours_GBps"] = traffic / row["ours_s"] / 1e9
+            opm = 8 if dtype == torch.float64 else 4
+            row["min_traffic_bytes"] = T * n * (4 * b + 2 * opm)
+            row["ours_GBps"] = row["min_traffic_bytes"] / row["ours_s"] / 1e9
             impls = [("sj", None)] if device.type == "cpu" else [("sj_triton", "triton"), ("sj_torch", "torch")]
             for label, impl in impls:
+                restore = None
                 try:
                     run, restore = _sj_lif_runner(x, grad, impl)
                     row[f"{label}_s"] = time_fn(run, device, repeats)
                     row[f"{label}_over_ours"] = row[f"{label}_s"] / row["ours_s"]
-                    if restore is not None:
-                        from spikingjelly._ops import lif as sj_lif
-
-                        sj_lif._selection._requested = restore[0]
-                        sj_lif._selection._selections.clear()
-                        sj_lif._selection._selections.update(restore[1])
-                except (ImportError, RuntimeError, AttributeError) as err:
-                    row[f"{label}_error"] = str(err)
+                except (ImportError, RuntimeError, AttributeError, ValueError) as err:
+                    row[f"{label}_error"] = f"{type(err).__name__}: {err}"[:300]
+                finally:
+                    _restore_sj(restore)
             rows.append(row)
             extra = "  ".join(f"{k}={v:.3g}" for k, v in row.items() if k.endswith("_over_ours"))
-            print(f"lif  {row['dtype']:8s} T={T:<3d} N={n}  ours {row['ours_s'] * 1e3:8.2f} ms "
+            print(f"lif  {row['dtype']:8s} T={T:<3d} N={n}  ours {row['ours_s'] * 1e3:8.3f} ms "
                   f"({row['ours_GBps']:.1f} GB/s)  {extra}", flush=True)
+            del x, grad
     return rows
 
 
 # ----------------------------------------------------------------------------- SpMM
-def power_law_graph(num_nodes: int, avg_degree: int, gen: torch.Generator) -> Graph:
-    """Directed graph whose source popularity follows a Zipf-like law (exponent ~1)."""
+def power_law_graph(num_nodes: int, avg_degree: int, skew: str, seed: int, device: torch.device) -> Graph:
+    """Random directed graph whose ``skew`` ("dst" or "src") endpoints follow a Zipf-like law of
+    exponent ~1 (inverse-CDF sampling of 1/k on [1, num_nodes], popular ids scattered), the other
+    endpoint uniform. ``skew="dst"`` gives heavy CSR rows (in-degree hubs)."""
+    gen = torch.Generator(device=device).manual_seed(seed)
     num_edges = num_nodes * avg_degree
-    dst = torch.randint(0, num_nodes, (num_edges,), generator=gen)
-    # Inverse-CDF sampling of a truncated power law on [1, num_nodes].
-    u = torch.rand(num_edges, generator=gen, dtype=torch.float64)
-    src = (num_nodes ** u).long().clamp_(1, num_nodes) - 1
-    src = torch.randperm(num_nodes, generator=gen)[src]  # scatter the popular ids
+    uniform = torch.randint(0, num_nodes, (num_edges,), generator=gen, device=device)
+    u = torch.rand(num_edges, generator=gen, dtype=torch.float64, device=device)
+    skewed = (num_nodes ** u).long().clamp_(1, num_nodes) - 1
+    skewed = torch.randperm(num_nodes, generator=gen, device=device)[skewed]
+    src, dst = (uniform, skewed) if skew == "dst" else (skewed, uniform)
     return Graph.from_edge_index(torch.stack([src, dst]), num_nodes=num_nodes)
 
 
@@ -156,130 +200,183 @@ def gowalla_graph(root: Path) -> Optional[Graph]:
     return Graph.bipartite(u, i, int(u.max()) + 1, int(i.max()) + 1).normalize("sym")
 
 
-def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], features: list[int]) -> list[dict]:
+def spmm_traffic(graph: Graph, features: int, elem: int) -> int:
+    """Fewest bytes an SpMM moves: column ids, weights and one x row per edge; out; indptr."""
+    w_bytes = 0 if graph.weight is None else elem
+    return graph.num_edges * (8 + w_bytes + features * elem) + graph.num_rows * features * elem + 8 * (graph.num_rows + 1)
+
+
+def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], features: list[int],
+               hbm_gbps: Optional[float]) -> list[dict]:
+    from cuda_ext.spmm import _edge_grad_op
+
     rows = []
     for name, graph in graphs.items():
         graph = graph.to(device)
+        t_csr = graph.transpose_csr()
         adj = graph.to_torch_sparse()
-        if adj.layout != torch.sparse_csr:
-            adj = adj.to_sparse_csr()
+        max_degree = int((graph.indptr[1:] - graph.indptr[:-1]).max()) if graph.num_rows else 0
         for F in features:
             x = torch.randn(graph.num_cols, F, device=device)
             ours = time_fn(lambda: cuda_ext.spmm(graph, x), device, repeats)
             theirs = time_fn(lambda: torch.sparse.mm(adj, x), device, repeats)
-            w_bytes = 0 if graph.weight is None else 4
-            traffic = graph.num_edges * (8 + w_bytes + F * 4) + graph.num_rows * F * 4
-            row = {"graph": name, "rows": graph.num_rows, "nnz": graph.num_edges, "F": F, "ours_s": ours,
-                   "torch_sparse_mm_s": theirs, "torch_sparse_mm_over_ours": theirs / ours,
-                   "traffic_bytes": traffic, "ours_GBps": traffic / ours / 1e9}
+            torch.testing.assert_close(cuda_ext.spmm(graph, x), torch.sparse.mm(adj, x), rtol=1e-4, atol=1e-4)
+            traffic = spmm_traffic(graph, F, 4)
+            row = {"graph": name, "rows": graph.num_rows, "nnz": graph.num_edges, "max_row_degree": max_degree,
+                   "F": F, "ours_s": ours, "torch_sparse_mm_s": theirs, "torch_sparse_mm_over_ours": theirs / ours,
+                   "traffic_bytes": traffic, "ours_GBps": traffic / ours / 1e9,
+                   "torch_sparse_mm_GBps": traffic / theirs / 1e9}
+            if hbm_gbps:
+                row["ours_fraction_of_hbm"] = row["ours_GBps"] / hbm_gbps
+            # edge-weight gradient: fused row-wise dot vs gathering two [nnz, F] tensors
+            upstream = torch.randn(graph.num_rows, F, device=device)
+            backend = "cuda" if device.type == "cuda" and cuda_ext.extension_available() else "torch"
+            ours_w = time_fn(lambda: _edge_grad_op(graph.indptr, graph.indices, upstream, x, *t_csr, backend),
+                             device, max(3, repeats // 2))
+            gathered_bytes = 2 * graph.num_edges * F * 4
+            if gathered_bytes <= (1 << 31):
+                rows_e = graph.row
+
+                def two_temporaries():
+                    return (upstream.index_select(0, rows_e) * x.index_select(0, graph.indices)).sum(-1)
+
+                row["edge_grad_two_temporaries_s"] = time_fn(two_temporaries, device, max(3, repeats // 2))
+                row["edge_grad_two_temporaries_over_ours"] = row["edge_grad_two_temporaries_s"] / ours_w
+            row["edge_grad_ours_s"] = ours_w
+            row["edge_grad_ours_GBps"] = (graph.num_edges * (8 + 4 + F * 4) + graph.num_rows * F * 4) / ours_w / 1e9
             rows.append(row)
-            print(f"spmm {name:10s} F={F:<4d} ours {ours * 1e3:8.2f} ms ({row['ours_GBps']:.1f} GB/s)  "
-                  f"torch.sparse.mm {theirs * 1e3:8.2f} ms  ratio {row['torch_sparse_mm_over_ours']:.2f}", flush=True)
+            frac = f" ({row['ours_fraction_of_hbm']:.0%} of HBM)" if "ours_fraction_of_hbm" in row else ""
+            print(f"spmm {name:13s} F={F:<4d} ours {ours * 1e3:8.3f} ms {row['ours_GBps']:7.1f} GB/s{frac}  "
+                  f"torch.sparse.mm {theirs * 1e3:8.3f} ms  ratio {row['torch_sparse_mm_over_ours']:.2f}  "
+                  f"edge-grad {ours_w * 1e3:.3f} ms", flush=True)
+            del x, upstream
     return rows
 
 
 # ----------------------------------------------------------------------------- gather (GPU)
-def bench_gather(device: torch.device, repeats: int, num_index: int, table_bytes: int) -> list[dict]:
-    from cuda_ext.gather import gather_rows, pin_memory_inplace
-
+def bench_gather(device: torch.device, repeats: int, num_index: int, table_bytes: int, ceilings: dict) -> list[dict]:
     rows = []
-    # Copy-engine ceiling: one large pinned host -> device copy.
-    big = torch.empty(min(table_bytes, 1 << 30), dtype=torch.uint8).pin_memory()
-    dst = torch.empty_like(big, device=device)
-    ce = time_fn(lambda: dst.copy_(big, non_blocking=True), device, repeats)
-    ce_gbps = big.numel() / ce / 1e9
-    print(f"gather copy-engine H2D: {ce_gbps:.1f} GB/s", flush=True)
-    del big, dst
+    buffer = torch.empty(table_bytes // 4, dtype=torch.float32).uniform_().pin_memory()  # one pinned table
     for row_bytes in (16, 32, 64, 128, 256, 512, 1024):
         D = row_bytes // 4
-        R = max(table_bytes // row_bytes, num_index)
-        table = torch.empty(R, D).uniform_()
-        handle = pin_memory_inplace(table)
-        try:
-            gen = torch.Generator().manual_seed(row_bytes)
-            idx_cpu = torch.randint(0, R, (num_index,), generator=gen)
-            idx = idx_cpu.to(device)
-            seq = torch.arange(num_index, device=device)
-            moved = num_index * row_bytes
-            ours = time_fn(lambda: gather_rows(table, idx, backend="cuda"), device, repeats)
-            sm_seq = time_fn(lambda: gather_rows(table, seq, backend="cuda"), device, repeats)
-            staging = torch.empty(num_index, D).pin_memory()
+        R = buffer.numel() // D
+        table = buffer[: R * D].view(R, D)  # [R, D] view of the pinned buffer
+        gen = torch.Generator().manual_seed(row_bytes)
+        idx_cpu = torch.randint(0, R, (num_index,), generator=gen)
+        idx = idx_cpu.to(device)
+        moved = num_index * row_bytes
+        ours = time_fn(lambda: gather_rows(table, idx, backend="cuda"), device, repeats)
+        torch.testing.assert_close(gather_rows(table, idx, backend="cuda").cpu(), table[idx_cpu], rtol=0, atol=0)
+        staging = torch.empty(num_index, D).pin_memory()
 
-            def cpu_path():
-                torch.index_select(table, 0, idx.cpu(), out=staging)
-                return staging.to(device, non_blocking=True)
+        def cpu_path():
+            torch.index_select(table, 0, idx.cpu(), out=staging)
+            return staging.to(device, non_blocking=True)
 
-            cpu_t = time_fn(cpu_path, device, repeats)
-            table_gpu = table.to(device)
-            gpu_t = time_fn(lambda: table_gpu.index_select(0, idx), device, repeats)
-            del table_gpu
-            torch.testing.assert_close(gather_rows(table, idx, backend="cuda"), table[idx_cpu].to(device))
-            row = {"row_bytes": row_bytes, "num_index": num_index, "ours_GBps": moved / ours / 1e9,
-                   "sm_read_sequential_GBps": moved / sm_seq / 1e9, "cpu_gather_pinned_copy_GBps": moved / cpu_t / 1e9,
-                   "all_in_gpu_GBps": moved / gpu_t / 1e9, "copy_engine_GBps": ce_gbps,
-                   "ours_over_cpu_path": cpu_t / ours, "ours_fraction_of_sm_read": sm_seq / ours,
-                   "cuda_view_index_select": "not measured: torch has no public CUDA view of pinned host memory"}
-            rows.append(row)
-            print(f"gather {row_bytes:5d} B  ours {row['ours_GBps']:6.1f} GB/s  SM-seq {row['sm_read_sequential_GBps']:6.1f}  "
-                  f"cpu+copy {row['cpu_gather_pinned_copy_GBps']:6.1f}  all-in-GPU {row['all_in_gpu_GBps']:7.1f}  "
-                  f"x cpu-path {row['ours_over_cpu_path']:.2f}", flush=True)
-        finally:
-            handle.unpin()
+        cpu_t = time_fn(cpu_path, device, max(3, repeats // 4))
+        table_gpu = table.to(device)
+        gpu_t = time_fn(lambda: table_gpu.index_select(0, idx), device, repeats)
+        ours_dev = time_fn(lambda: gather_rows(table_gpu, idx, backend="cuda"), device, repeats)
+        del table_gpu
+        row = {"row_bytes": row_bytes, "num_index": num_index, "table_bytes": R * row_bytes,
+               "ours_GBps": moved / ours / 1e9, "cpu_gather_pinned_copy_GBps": moved / cpu_t / 1e9,
+               "all_in_gpu_index_select_GBps": moved / gpu_t / 1e9, "ours_device_table_GBps": moved / ours_dev / 1e9,
+               "ours_over_cpu_path": cpu_t / ours}
+        sm = ceilings.get("sm_read_h2d_GBps")
+        if sm:
+            row["ours_fraction_of_sm_read"] = row["ours_GBps"] / sm
+        rows.append(row)
+        frac = f"  {row['ours_fraction_of_sm_read']:.0%} of SM-read" if sm else ""
+        print(f"gather {row_bytes:5d} B  ours {row['ours_GBps']:6.1f} GB/s{frac}  cpu+copy "
+              f"{row['cpu_gather_pinned_copy_GBps']:6.1f}  all-in-GPU {row['all_in_gpu_index_select_GBps']:7.1f}  "
+              f"ours(GPU table) {row['ours_device_table_GBps']:7.1f}  x cpu-path {row['ours_over_cpu_path']:.2f}",
+              flush=True)
+        del staging
     return rows
 
 
 # ----------------------------------------------------------------------------- main
+SECTIONS = ("ceilings", "lif", "spmm", "gather")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--root", type=Path, default=None, help="data root holding gowalla/ (optional)")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--root", type=Path, default=None, help="data root holding gowalla/train.txt (optional)")
+    parser.add_argument("--repeats", type=int, default=None, help="timed calls per case (default 20 GPU, 5 CPU)")
     parser.add_argument("--neurons", type=int, default=None, help="LIF neurons (default 65536 CPU, 4M GPU)")
     parser.add_argument("--nodes", type=int, default=None, help="synthetic graph nodes (default 100k CPU, 2M GPU)")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes (CI smoke run)")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="folder of the JSON")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
+    parser.add_argument("--allow-fallback", action="store_true",
+                        help="on a GPU, run even when the compiled extension is unavailable ('ours' = PyTorch path)")
     args = parser.parse_args(argv)
+    sections = [s for s in args.sections.split(",") if s]
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"--sections: unknown {sorted(unknown)} (choose from {SECTIONS})")
 
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda but no CUDA GPU is visible")
     gpu = device.type == "cuda"
-    if gpu and not cuda_ext.extension_available():
-        print("warning: CUDA extension not built (python -m cuda_ext build); 'ours' is the PyTorch path", flush=True)
+    available, reason = cuda_ext.extension_status()
+    if gpu and not available and not args.allow_fallback:
+        print(f"error: graphspike's CUDA extension is unavailable on this GPU machine ({reason}); "
+              f"run `python -m cuda_ext build` (or pass --allow-fallback to time the PyTorch paths)", file=sys.stderr)
+        return 2
+    repeats = args.repeats or (20 if gpu else 5)
     n = args.neurons or (1 << 22 if gpu else 1 << 16)
     nodes = args.nodes or (2_000_000 if gpu else 100_000)
-    Ts = [4, 16, 32]
-    feats = [16, 64, 256]
+    Ts, feats = ([8, 32] if gpu else [4, 16, 32]), [16, 64, 256]
+    num_index, table_bytes, ceiling_bytes = 1 << 20, 1 << 30, 1 << 30
     if args.quick:
-        n, nodes, Ts, feats, args.repeats = 4096, 5000, [4], [16], 2
+        n, nodes, Ts, feats, repeats = 4096, 5000, [4], [16], 2
+        num_index, table_bytes, ceiling_bytes = 4096, 1 << 24, 1 << 24
 
     results: dict[str, object] = {
         "device": device_name(device), "device_type": device.type, "torch": torch.__version__,
-        "commit": git_commit(), "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "repeats": args.repeats, "threads": torch.get_num_threads(),
+        "commit": os.environ.get("GRAPHSPIKE_COMMIT") or git_commit(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "repeats": repeats, "threads": torch.get_num_threads(),
         "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "extension": cuda_ext.extension_status()[1], "note": "medians; ratio = competitor time / ours",
+        "extension": reason, "timing": "CUDA events, median" if gpu else "wall clock, median",
+        "note": "ratio = competitor time / ours; GB/s on each section's byte model",
+        "sections_done": [],
     }
-    print(f"device: {results['device']}  torch {torch.__version__}  commit {results['commit'][:10]}", flush=True)
-    results["lif"] = bench_lif(device, args.repeats, n, [torch.float32, torch.float16] if gpu else [torch.float32], Ts)
-    gen = torch.Generator().manual_seed(0)
-    graphs = {"powerlaw": power_law_graph(nodes, 16 if gpu else 10, gen)}
-    if args.root is not None:
-        gowalla = gowalla_graph(args.root)
-        if gowalla is None:
-            print(f"gowalla not found under {args.root}; skipped", flush=True)
-        else:
-            graphs["gowalla"] = gowalla
-    results["spmm"] = bench_spmm(device, args.repeats, graphs, feats)
-    if gpu:
-        results["gather"] = bench_gather(device, args.repeats, num_index=1 << 20 if not args.quick else 4096,
-                                         table_bytes=(1 << 30) if not args.quick else (1 << 24))
     args.out.mkdir(parents=True, exist_ok=True)
-    slug = "cpu" if not gpu else "".join(c if c.isalnum() else "-" for c in results["device"].lower()).strip("-")
-    path = args.out / f"kernels-{slug}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2))
-    os.replace(tmp, path)
+    path = args.out / f"kernels-{'cpu' if not gpu else _slug(str(results['device']))}.json"
+
+    def write(section: str) -> None:
+        results["sections_done"].append(section)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(results, indent=2))
+        os.replace(tmp, path)
+
+    print(f"device: {results['device']}  torch {torch.__version__}  commit {str(results['commit'])[:10]}  "
+          f"extension: {reason}", flush=True)
+    ceilings: dict = {}
+    if "ceilings" in sections and gpu:
+        ceilings = results["ceilings"] = bench_ceilings(device, repeats, ceiling_bytes)
+        write("ceilings")
+    if "lif" in sections:
+        results["lif"] = bench_lif(device, repeats, n, [torch.float32, torch.float16] if gpu else [torch.float32], Ts)
+        write("lif")
+    if "spmm" in sections:
+        graphs = {"powerlaw_dst": power_law_graph(nodes, 16 if gpu else 10, "dst", 0, device),
+                  "powerlaw_src": power_law_graph(nodes, 16 if gpu else 10, "src", 1, device)}
+        if args.root is not None:
+            gowalla = gowalla_graph(args.root)
+            if gowalla is None:
+                print(f"gowalla not found under {args.root}; skipped", flush=True)
+            else:
+                graphs["gowalla"] = gowalla
+        results["spmm"] = bench_spmm(device, repeats, graphs, feats, ceilings.get("hbm_copy_GBps"))
+        write("spmm")
+    if "gather" in sections and gpu:
+        results["gather"] = bench_gather(device, repeats, num_index, table_bytes, ceilings)
+        write("gather")
     print(f"wrote {path}")
     return 0
 
