@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cuda_ext", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_build = sub.add_parser("build", help="compile the CUDA extension")
-    p_build.add_argument("--arch", default=None, help='CUDA arch list, e.g. "9.0" or "8.0;9.0" (default: the visible GPUs, else 9.0)')
+    p_build.add_argument("--arch", default=None,
+                         help='CUDA arch list, e.g. "9.0" or "8.0;9.0" (default: the visible GPUs, else 9.0)')
     p_build.add_argument("--quiet", action="store_true", help="do not print compiler commands")
     p_build.add_argument("--require", action="store_true",
                          help="fail (exit 1) instead of skipping when nvcc or a CUDA build of torch is missing")

@@ -135,8 +135,9 @@ def _toolkit_root(guess: str | None) -> Path | None:
     else:
         candidates = [guess, str(Path(nvcc).resolve().parents[1]) if nvcc else None, "/usr/local/cuda"]
     for candidate in candidates:
-        if candidate and Path(candidate, "bin", "nvcc").exists() and Path(candidate, "include", "cuda_runtime.h").exists():
-            return Path(candidate)
+        root = Path(candidate) if candidate else None
+        if root and (root / "bin" / "nvcc").exists() and (root / "include" / "cuda_runtime.h").exists():
+            return root
     return None
 
 

@@ -39,7 +39,8 @@ def test_load_without_build_returns_reason(empty_build_dir):
 
 @pytest.mark.skipif(torch.version.cuda is None, reason="stamp checks run only with a CUDA build of torch")
 def test_load_rejects_stale_or_broken_stamp(empty_build_dir):
-    (empty_build_dir / "graphspike_build.json").write_text(json.dumps({"path": "/nonexistent.so", "fingerprint": "old"}))
+    stale = {"path": "/nonexistent.so", "fingerprint": "old", "arch_list": "9.0"}
+    (empty_build_dir / "graphspike_build.json").write_text(json.dumps(stale))
     module, reason = _build.load()
     assert module is None and "stale" in reason
     (empty_build_dir / "graphspike_build.json").write_text("{not json")
