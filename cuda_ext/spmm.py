@@ -29,9 +29,11 @@ multiplying (a host tensor, no synchronisation), and on CUDA the kernel checks t
 them and stops with a device-side assertion (the PyTorch fallback on CUDA queues
 ``torch._assert_async``): nothing is read out of bounds, no host synchronisation.
 
-The CUDA kernel (``csrc/spmm.cu``) splits rows of more than :data:`SEG_LEN` edges into segments
-summed separately and combined in segment order, so power-law in-degrees do not leave one warp
-running; its schedule is computed on the device once per ``indptr`` and cached.
+The CUDA kernel (``csrc/spmm.cu``) splits long rows into segments summed separately and combined
+in segment order, so power-law in-degrees do not leave one warp running: :data:`SEG_LEN` edges for
+rows of 512 bytes or more, proportionally fewer (at least 32) for narrower rows, where a warp
+serves several rows at once and the longest of them sets its time. The schedule is computed on
+the device once per ``indptr`` and segment length, and cached.
 
 The transpose is an op input (not recomputed per call): :class:`sampling.Graph` caches it.
 Its sizes are data-dependent, so under ``torch.compile`` call ``graph.transpose_csr()`` once
@@ -55,7 +57,8 @@ from cuda_ext.csr import check_csr, csr_rows, csr_transpose, invert_permutation
 
 __all__ = ["SEG_LEN", "spmm", "spmm_reference"]
 
-#: Rows with more edges are split by the CUDA kernel into segments of this many edges.
+#: Rows with more edges are split by the CUDA kernel into segments of this many edges (rows of
+#: x of 512 bytes or more; see :func:`_seg_len`).
 SEG_LEN = 256
 #: Edge-weight gradient off the kernel: edges per chunk are EDGE_GRAD_CHUNK // F, so each of the
 #: chunk's temporaries holds at most this many elements (4 MiB in float32).
@@ -150,12 +153,20 @@ def _segment_schedule(indptr: Tensor, seg_len: int) -> tuple[Tensor, Tensor]:
     return extra_ptr, ws_ptr
 
 
+def _seg_len(x: Tensor) -> int:
+    """Segment length for rows of ``x``: SEG_LEN at 512 bytes and more (a warp per row), scaled down
+    with the row size (32 / G rows per warp) to at least min(32, SEG_LEN)."""
+    row_bytes = x.shape[1] * x.element_size()
+    return max(min(32, SEG_LEN), min(SEG_LEN, SEG_LEN * row_bytes // 512))
+
+
 @_spmm_op.register_kernel("cuda")
 def _spmm_cuda(indptr, indices, weight, x, t_indptr, t_indices, t_perm, backend):
     if backend == "cuda":
         indptr, indices = indptr.contiguous(), indices.contiguous()
-        extra_ptr, ws_ptr = _segment_schedule(indptr, SEG_LEN)
-        return extension().spmm_csr(indptr, indices, weight, x.contiguous(), extra_ptr, ws_ptr, SEG_LEN)
+        seg_len = _seg_len(x)
+        extra_ptr, ws_ptr = _segment_schedule(indptr, seg_len)
+        return extension().spmm_csr(indptr, indices, weight, x.contiguous(), extra_ptr, ws_ptr, seg_len)
     return _spmm_torch(indptr, indices, weight, x)
 
 
@@ -252,8 +263,9 @@ def _edge_grad_op(indptr: Tensor, indices: Tensor, grad: Tensor, x: Tensor, t_in
 def _edge_grad_cuda(indptr, indices, grad, x, t_indptr, t_indices, t_perm, backend):
     if backend == "cuda":
         indptr, indices = indptr.contiguous(), indices.contiguous()
-        extra_ptr, _ = _segment_schedule(indptr, SEG_LEN)
-        return extension().spmm_edge_dot(indptr, indices, grad.contiguous(), x.contiguous(), extra_ptr, SEG_LEN)
+        seg_len = _seg_len(x)
+        extra_ptr, _ = _segment_schedule(indptr, seg_len)
+        return extension().spmm_edge_dot(indptr, indices, grad.contiguous(), x.contiguous(), extra_ptr, seg_len)
     return _edge_grad_torch(indptr, indices, grad, x)
 
 
