@@ -25,7 +25,8 @@ Pieces (ARCHITECTURE.md, "cuda_ext: one op, four pieces"):
 Bad structure is an error on every path. Raw ``(indptr, indices)`` tuples are checked on the
 host (``indptr`` non-decreasing from 0 to nnz, column ids in range). Graphs are validated when
 built; for ``Graph(..., validate=False)`` the CPU path checks column ids and ``indptr`` before
-multiplying (a host tensor, no synchronisation), and on CUDA the kernel checks them as it reads
+multiplying (host tensors, no synchronisation; once per structure while its tensors live
+unmodified), and so does the transpose the backward needs; on CUDA the kernel checks them as it reads
 them and stops with a device-side assertion (the PyTorch fallback on CUDA queues
 ``torch._assert_async``): nothing is read out of bounds, no host synchronisation.
 
