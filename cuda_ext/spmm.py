@@ -161,12 +161,18 @@ def _seg_len(x: Tensor) -> int:
     return max(min(32, SEG_LEN), min(SEG_LEN, SEG_LEN * row_bytes // 512))
 
 
+def _kernel_inputs(indptr: Tensor, indices: Tensor, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, int]:
+    """``(indptr, indices, extra_ptr, ws_ptr, seg_len)`` for the kernels of ``csrc/spmm.cu``."""
+    indptr = indptr.contiguous()
+    seg_len = _seg_len(x)
+    extra_ptr, ws_ptr = _segment_schedule(indptr, seg_len)
+    return indptr, indices.contiguous(), extra_ptr, ws_ptr, seg_len
+
+
 @_spmm_op.register_kernel("cuda")
 def _spmm_cuda(indptr, indices, weight, x, t_indptr, t_indices, t_perm, backend):
     if backend == "cuda":
-        indptr, indices = indptr.contiguous(), indices.contiguous()
-        seg_len = _seg_len(x)
-        extra_ptr, ws_ptr = _segment_schedule(indptr, seg_len)
+        indptr, indices, extra_ptr, ws_ptr, seg_len = _kernel_inputs(indptr, indices, x)
         return extension().spmm_csr(indptr, indices, weight, x.contiguous(), extra_ptr, ws_ptr, seg_len)
     return _spmm_torch(indptr, indices, weight, x)
 
@@ -263,9 +269,7 @@ def _edge_grad_op(indptr: Tensor, indices: Tensor, grad: Tensor, x: Tensor, t_in
 @_edge_grad_op.register_kernel("cuda")
 def _edge_grad_cuda(indptr, indices, grad, x, t_indptr, t_indices, t_perm, backend):
     if backend == "cuda":
-        indptr, indices = indptr.contiguous(), indices.contiguous()
-        seg_len = _seg_len(x)
-        extra_ptr, _ = _segment_schedule(indptr, seg_len)
+        indptr, indices, extra_ptr, _, seg_len = _kernel_inputs(indptr, indices, x)
         return extension().spmm_edge_dot(indptr, indices, grad.contiguous(), x.contiguous(), extra_ptr, seg_len)
     return _edge_grad_torch(indptr, indices, grad, x)
 

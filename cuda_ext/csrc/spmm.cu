@@ -71,15 +71,25 @@ __device__ __forceinline__ bool resolve_item(int64_t item, const int64_t* __rest
   return true;
 }
 
-__device__ __forceinline__ void edge_range(const int64_t* __restrict__ indptr, int64_t row, int64_t seg,
-                                           int64_t seg_len, int64_t nnz, int64_t& e0, int64_t& e1, bool& heavy) {
-  const int64_t begin = indptr[row];
-  const int64_t end = indptr[row + 1];
+// The edges [e0, e1) of a work item's segment of row `row`; heavy rows (more than seg_len edges)
+// are cut into segments of seg_len edges. False when the item has no work.
+struct Segment {
+  int64_t row, seg, e0, e1;
+  bool heavy;
+};
+
+__device__ __forceinline__ bool segment_of(int64_t item, const int64_t* __restrict__ indptr,
+                                           const int64_t* __restrict__ extra_ptr, int64_t num_rows,
+                                           int64_t num_items, int64_t seg_len, int64_t nnz, Segment& s) {
+  if (item >= num_items || !resolve_item(item, extra_ptr, num_rows, s.row, s.seg)) return false;
+  const int64_t begin = indptr[s.row];
+  const int64_t end = indptr[s.row + 1];
   CUDA_KERNEL_ASSERT_MSG(0 <= begin && begin <= end && end <= nnz,
                          "graphspike spmm: indptr must be non-decreasing from 0 to nnz");
-  heavy = end - begin > seg_len;
-  e0 = begin + seg * seg_len;
-  e1 = heavy ? (end < e0 + seg_len ? end : e0 + seg_len) : end;
+  s.heavy = end - begin > seg_len;
+  s.e0 = begin + s.seg * seg_len;
+  s.e1 = s.heavy ? (end < s.e0 + seg_len ? end : s.e0 + seg_len) : end;
+  return true;
 }
 
 __device__ __forceinline__ int64_t checked_col(const int64_t* __restrict__ indices, int64_t e, int64_t num_cols) {
@@ -98,13 +108,11 @@ __global__ void __launch_bounds__(kBlock)
   using acc_t = at::opmath_type<scalar_t>;
   using pack_t = Pack<scalar_t, V>;
   const int lane = threadIdx.x % G;
-  const int64_t item = static_cast<int64_t>(blockIdx.x) * (kBlock / G) + threadIdx.x / G;
-  if (item >= num_items) return;
-  int64_t row, seg;
-  if (!resolve_item(item, extra_ptr, num_rows, row, seg)) return;
-  int64_t e0, e1;
-  bool heavy;
-  edge_range(indptr, row, seg, seg_len, nnz, e0, e1, heavy);
+  Segment s;
+  if (!segment_of(static_cast<int64_t>(blockIdx.x) * (kBlock / G) + threadIdx.x / G, indptr, extra_ptr, num_rows,
+                  num_items, seg_len, nnz, s)) {
+    return;
+  }
   const int64_t f_tile = static_cast<int64_t>(blockIdx.y) * (G * KV * V);
 
   acc_t acc[KV][V];
@@ -113,6 +121,7 @@ __global__ void __launch_bounds__(kBlock)
 #pragma unroll
     for (int v = 0; v < V; ++v) acc[k][v] = acc_t(0);
 
+  const int64_t e0 = s.e0, e1 = s.e1;
   for (int64_t e = e0; e < e1; e += kUnroll) {
     int64_t col[kUnroll];
     acc_t w[kUnroll];
@@ -149,16 +158,16 @@ __global__ void __launch_bounds__(kBlock)
   for (int k = 0; k < KV; ++k) {
     const int64_t f = f_tile + static_cast<int64_t>(lane + k * G) * V;
     if (f >= F) continue;
-    if (heavy) {
+    if (s.heavy) {
       Pack<acc_t, V> p;
 #pragma unroll
       for (int v = 0; v < V; ++v) p.v[v] = acc[k][v];
-      *reinterpret_cast<Pack<acc_t, V>*>(ws + (ws_ptr[row] + seg) * F + f) = p;
+      *reinterpret_cast<Pack<acc_t, V>*>(ws + (ws_ptr[s.row] + s.seg) * F + f) = p;
     } else {
       pack_t p;
 #pragma unroll
       for (int v = 0; v < V; ++v) p.v[v] = static_cast<scalar_t>(acc[k][v]);
-      *reinterpret_cast<pack_t*>(out + row * F + f) = p;
+      *reinterpret_cast<pack_t*>(out + s.row * F + f) = p;
     }
   }
 }
@@ -196,15 +205,13 @@ __global__ void __launch_bounds__(kBlock)
   using pack_t = Pack<scalar_t, V>;
   const int lane = threadIdx.x % G;
   const unsigned mask = G == 32 ? 0xffffffffu : (((1u << G) - 1u) << (threadIdx.x % 32 / G * G));
-  const int64_t item = static_cast<int64_t>(blockIdx.x) * (kBlock / G) + threadIdx.x / G;
-  if (item >= num_items) return;
-  int64_t row, seg;
-  if (!resolve_item(item, extra_ptr, num_rows, row, seg)) return;
-  int64_t e0, e1;
-  bool heavy;
-  edge_range(indptr, row, seg, seg_len, nnz, e0, e1, heavy);
-  (void)heavy;  // edges are independent: every segment writes its own outputs
-  const scalar_t* grow = g + row * F;
+  Segment s;  // edges are independent: every segment, heavy or not, writes its own outputs
+  if (!segment_of(static_cast<int64_t>(blockIdx.x) * (kBlock / G) + threadIdx.x / G, indptr, extra_ptr, num_rows,
+                  num_items, seg_len, nnz, s)) {
+    return;
+  }
+  const int64_t e0 = s.e0, e1 = s.e1;
+  const scalar_t* grow = g + s.row * F;
   for (int64_t e = e0; e < e1; e += kUnroll) {
     int64_t col[kUnroll];
 #pragma unroll
