@@ -75,7 +75,7 @@ def time_fn(fn: Callable[[], object], device: torch.device, repeats: int, warmup
     return statistics.median(times)
 
 
-def time_graph(fn: Callable[[], object], device: torch.device, repeats: int, inner: int = 10) -> Optional[float]:
+def time_graph(fn: Callable[[], object], device: torch.device, repeats: int, inner: int = 3) -> Optional[float]:
     """Median seconds per call of ``fn`` replayed from a CUDA graph of ``inner`` calls: GPU time
     without the host's launch overhead (which the eager timing includes). None if not capturable."""
     if device.type != "cuda":

@@ -32,6 +32,7 @@
 #include <c10/macros/Macros.h>
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 
 namespace graphspike {
@@ -44,6 +45,21 @@ template <typename T, int N>
 struct alignas(sizeof(T) * N) Pack {
   T v[N];
 };
+
+// Store a pack with 16-byte stores when it is a multiple of 16 bytes (a plain struct assignment
+// is split into scalar stores by nvcc).
+template <typename T, int N>
+__device__ __forceinline__ void store_pack(T* dst, const Pack<T, N>& p) {
+  if constexpr (sizeof(Pack<T, N>) % 16 == 0) {
+    constexpr int kChunks = sizeof(Pack<T, N>) / 16;
+    uint4 chunk[kChunks];
+    memcpy(chunk, &p, sizeof(chunk));
+#pragma unroll
+    for (int c = 0; c < kChunks; ++c) reinterpret_cast<uint4*>(dst)[c] = chunk[c];
+  } else {
+    *reinterpret_cast<Pack<T, N>*>(dst) = p;
+  }
+}
 
 // Work item -> (row, segment). Items [0, R) are segment 0 of each row; item R + j is extra
 // segment j, which belongs to the row r with extra_ptr[r] <= j < extra_ptr[r + 1].
@@ -162,12 +178,12 @@ __global__ void __launch_bounds__(kBlock)
       Pack<acc_t, V> p;
 #pragma unroll
       for (int v = 0; v < V; ++v) p.v[v] = acc[k][v];
-      *reinterpret_cast<Pack<acc_t, V>*>(ws + (ws_ptr[s.row] + s.seg) * F + f) = p;
+      store_pack(ws + (ws_ptr[s.row] + s.seg) * F + f, p);
     } else {
       pack_t p;
 #pragma unroll
       for (int v = 0; v < V; ++v) p.v[v] = static_cast<scalar_t>(acc[k][v]);
-      *reinterpret_cast<pack_t*>(out + s.row * F + f) = p;
+      store_pack(out + s.row * F + f, p);
     }
   }
 }
