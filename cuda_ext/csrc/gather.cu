@@ -34,95 +34,12 @@
 #include <string>
 #include <tuple>
 
+#include "gather_kernels.cuh"
+
 namespace graphspike {
 namespace {
 
-constexpr int kBlock = 256;  // threads per block
-constexpr int kUnroll = 4;   // independent vector loads per lane before the first store
-constexpr int64_t kLine = 128;
-
-template <typename vec_t, int G>
-__global__ void __launch_bounds__(kBlock) gather_rows_kernel(const char* __restrict__ table,
-                                                             const int64_t* __restrict__ index,
-                                                             const int64_t* __restrict__ perm, char* __restrict__ out,
-                                                             int64_t num_index, int64_t num_rows, int64_t row_bytes,
-                                                             unsigned long long* __restrict__ invalid) {
-  constexpr int64_t W = sizeof(vec_t);
-  const int lane = threadIdx.x % G;
-  const int64_t nvec = row_bytes / W;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * (kBlock / G);
-  int64_t k = (static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x) / G;
-  int64_t r = k < num_index ? index[k] : 0;
-  int64_t pos = k < num_index ? (perm != nullptr ? perm[k] : k) : 0;
-  while (k < num_index) {
-    // Prefetch the next row's index and output position before touching this row.
-    const int64_t k_next = k + stride;
-    int64_t r_next = 0, pos_next = 0;
-    if (k_next < num_index) {
-      r_next = index[k_next];
-      pos_next = perm != nullptr ? perm[k_next] : k_next;
-    }
-    vec_t* dst = reinterpret_cast<vec_t*>(out + pos * row_bytes);
-    if (r < 0 || r >= num_rows) {
-      if (lane == 0) atomicAdd(invalid, 1ULL);
-      const vec_t zero{};
-      for (int64_t i = lane; i < nvec; i += G) dst[i] = zero;
-    } else {
-      const vec_t* src = reinterpret_cast<const vec_t*>(table + r * row_bytes);
-      const int64_t shift =
-          row_bytes >= kLine ? static_cast<int64_t>(reinterpret_cast<uintptr_t>(src) % kLine) / W : 0;
-      for (int64_t base = lane - shift; base < nvec; base += static_cast<int64_t>(G) * kUnroll) {
-        vec_t v[kUnroll];
-#pragma unroll
-        for (int u = 0; u < kUnroll; ++u) {
-          const int64_t i = base + static_cast<int64_t>(u) * G;
-          if (i >= 0 && i < nvec) v[u] = src[i];
-        }
-#pragma unroll
-        for (int u = 0; u < kUnroll; ++u) {
-          const int64_t i = base + static_cast<int64_t>(u) * G;
-          if (i >= 0 && i < nvec) dst[i] = v[u];
-        }
-      }
-    }
-    k = k_next;
-    r = r_next;
-    pos = pos_next;
-  }
-}
-
-// Plain streaming copy dst[i] = src[i] of n 16-byte vectors, every thread kUnroll loads deep:
-// the "SM-read" ceiling for zero-copy reads when src is page-locked host memory.
-__global__ void __launch_bounds__(kBlock) stream_copy_kernel(const uint4* __restrict__ src, uint4* __restrict__ dst,
-                                                             int64_t n) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * kBlock;
-  for (int64_t base = static_cast<int64_t>(blockIdx.x) * kBlock + threadIdx.x; base < n; base += stride * kUnroll) {
-    uint4 v[kUnroll];
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int64_t i = base + u * stride;
-      if (i < n) v[u] = src[i];
-    }
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u) {
-      const int64_t i = base + u * stride;
-      if (i < n) dst[i] = v[u];
-    }
-  }
-}
-
-int vector_width(uintptr_t table, uintptr_t out, int64_t row_bytes) {
-  for (int w = 16; w > 1; w /= 2) {
-    if (row_bytes % w == 0 && table % w == 0 && out % w == 0) return w;
-  }
-  return 1;
-}
-
-int group_size(int64_t nvec) {
-  int g = 1;
-  while (g < 32 && g < nvec) g *= 2;
-  return g;
-}
+using namespace gather_detail;
 
 // The address the device reads `tensor` through: its own for device memory, the mapped device
 // pointer for page-locked host memory (whose first and last byte must both be page-locked).
@@ -154,25 +71,6 @@ const char* device_view(const at::Tensor& tensor, const char* what) {
   return static_cast<const char*>(mapped);
 }
 
-template <typename vec_t>
-void launch_gather(int g, dim3 grid, cudaStream_t stream, const char* src, const int64_t* idx, const int64_t* perm,
-                   char* dst, int64_t n, int64_t rows, int64_t row_bytes, unsigned long long* invalid) {
-  switch (g) {
-#define GATHER_CASE(G)                                                                                        \
-  case G:                                                                                                     \
-    gather_rows_kernel<vec_t, G><<<grid, kBlock, 0, stream>>>(src, idx, perm, dst, n, rows, row_bytes, invalid); \
-    break;
-    GATHER_CASE(1)
-    GATHER_CASE(2)
-    GATHER_CASE(4)
-    GATHER_CASE(8)
-    GATHER_CASE(16)
-    default:
-      GATHER_CASE(32)
-#undef GATHER_CASE
-  }
-}
-
 }  // namespace
 
 void gather_rows_into(const at::Tensor& table, const at::Tensor& index, const std::optional<at::Tensor>& perm,
@@ -200,36 +98,16 @@ void gather_rows_into(const at::Tensor& table, const at::Tensor& index, const st
   if (num_index == 0 || row_bytes == 0) return;
   const char* src = table.numel() ? device_view(table, "gather_rows_into") : nullptr;
   char* dst = static_cast<char*>(out.data_ptr());
-  const int w = vector_width(reinterpret_cast<uintptr_t>(src), reinterpret_cast<uintptr_t>(dst), row_bytes);
-  const int64_t nvec = row_bytes / w;
-  // Groups cover the vectors of a row plus, for rows of >= 128 B, the idle lanes of the shift.
-  const int g = group_size(row_bytes >= kLine ? nvec + kLine / w - 1 : nvec);
-  int64_t blocks = (num_index * g + kBlock - 1) / kBlock;
-  const int64_t cap = max_threads / kBlock;
-  if (blocks > cap) blocks = cap;
-  if (blocks > (int64_t{1} << 31) - 1) blocks = (int64_t{1} << 31) - 1;
-  const dim3 grid(static_cast<unsigned>(blocks));
+  const GatherGeometry geo = gather_geometry(reinterpret_cast<uintptr_t>(src), reinterpret_cast<uintptr_t>(dst),
+                                             row_bytes, num_index, max_threads);
   const auto stream = c10::cuda::getCurrentCUDAStream();
   const int64_t* idx = index.const_data_ptr<int64_t>();
   const int64_t* pp = perm.has_value() ? perm->const_data_ptr<int64_t>() : nullptr;
   auto* bad = reinterpret_cast<unsigned long long*>(invalid.data_ptr<int64_t>());
   const int64_t R = table.size(0);
-  switch (w) {
-    case 16:
-      launch_gather<uint4>(g, grid, stream, src, idx, pp, dst, num_index, R, row_bytes, bad);
-      break;
-    case 8:
-      launch_gather<uint2>(g, grid, stream, src, idx, pp, dst, num_index, R, row_bytes, bad);
-      break;
-    case 4:
-      launch_gather<uint32_t>(g, grid, stream, src, idx, pp, dst, num_index, R, row_bytes, bad);
-      break;
-    case 2:
-      launch_gather<uint16_t>(g, grid, stream, src, idx, pp, dst, num_index, R, row_bytes, bad);
-      break;
-    default:
-      launch_gather<uint8_t>(g, grid, stream, src, idx, pp, dst, num_index, R, row_bytes, bad);
-  }
+  dispatch_gather(geo.w, geo.g, [&](auto kernel) {
+    kernel<<<static_cast<unsigned>(geo.blocks), kBlock, 0, stream>>>(src, idx, pp, dst, num_index, R, row_bytes, bad);
+  });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -244,10 +122,7 @@ void stream_copy(const at::Tensor& src, at::Tensor& dst, int64_t max_threads) {
   const int64_t n = static_cast<int64_t>(src.nbytes() / 16);
   if (n == 0) return;
   const char* from = device_view(src, "stream_copy");
-  int64_t blocks = (n + kBlock * kUnroll - 1) / (kBlock * kUnroll);
-  const int64_t cap = max_threads / kBlock;
-  if (blocks > cap) blocks = cap;
-  if (blocks > (int64_t{1} << 31) - 1) blocks = (int64_t{1} << 31) - 1;
+  const int64_t blocks = stream_copy_blocks(n, max_threads);
   stream_copy_kernel<<<static_cast<unsigned>(blocks), kBlock, 0, c10::cuda::getCurrentCUDAStream()>>>(
       reinterpret_cast<const uint4*>(from), reinterpret_cast<uint4*>(dst.data_ptr()), n);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
