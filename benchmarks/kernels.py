@@ -21,8 +21,9 @@ keeps what it measured):
 
 Timing: CUDA events around each call after warm-up, median over ``--repeats`` (GPU); wall clock
 (median) on CPU. SpMM on the GPU is also timed from CUDA-graph replays (``*_graph_s``), which
-leave out the host's per-call launch overhead that dominates small graphs. Ratios are competitor time / ours. On a GPU the script stops at once (exit 2)
-when graphspike's compiled extension is unavailable, unless ``--allow-fallback``.
+leave out the host's per-call launch overhead that dominates small graphs. Ratios are competitor
+time / ours. On a GPU the script stops at once (exit 2) when graphspike's compiled extension is
+unavailable, unless ``--allow-fallback``.
 
     python benchmarks/kernels.py                                 # CPU, small sizes
     python benchmarks/kernels.py --root ../shared/data --repeats 7
@@ -105,7 +106,7 @@ def bench_ceilings(device: torch.device, repeats: int, nbytes: int) -> dict:
     dst = torch.empty_like(src)
     t = time_fn(lambda: dst.copy_(src), device, repeats)
     out = {"bytes": nbytes, "hbm_copy_GBps": 2 * nbytes / t / 1e9}
-    del src, dst
+    src = dst = None  # free the device buffers before the next allocation
     host = torch.empty(nbytes, dtype=torch.uint8).random_().pin_memory()
     dst = torch.empty(nbytes, dtype=torch.uint8, device=device)
     t = time_fn(lambda: dst.copy_(host, non_blocking=True), device, repeats)
@@ -186,7 +187,6 @@ def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dty
             extra = "  ".join(f"{k}={v:.3g}" for k, v in row.items() if k.endswith("_over_ours"))
             print(f"lif  {row['dtype']:8s} T={T:<3d} N={n}  ours {row['ours_s'] * 1e3:8.3f} ms "
                   f"({row['ours_GBps']:.1f} GB/s)  {extra}", flush=True)
-            del x, grad
     return rows
 
 
@@ -223,7 +223,8 @@ def gowalla_graph(root: Path) -> Optional[Graph]:
 def spmm_traffic(graph: Graph, features: int, elem: int) -> int:
     """Fewest bytes an SpMM moves: column ids, weights and one x row per edge; out; indptr."""
     w_bytes = 0 if graph.weight is None else elem
-    return graph.num_edges * (8 + w_bytes + features * elem) + graph.num_rows * features * elem + 8 * (graph.num_rows + 1)
+    rows = graph.num_rows
+    return graph.num_edges * (8 + w_bytes + features * elem) + rows * features * elem + 8 * (rows + 1)
 
 
 def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], features: list[int],
@@ -280,7 +281,6 @@ def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], fea
             print(f"spmm {name:13s} F={F:<4d} ours {ours * 1e3:8.3f} ms {row['ours_GBps']:7.1f} GB/s{frac}  "
                   f"torch.sparse.mm {theirs * 1e3:8.3f} ms  ratio {row['torch_sparse_mm_over_ours']:.2f}  "
                   f"edge-grad {ours_w * 1e3:.3f} ms  err {rel_err:.1e}", flush=True)
-            del x, upstream
     return rows
 
 
@@ -308,7 +308,7 @@ def bench_gather(device: torch.device, repeats: int, num_index: int, table_bytes
         table_gpu = table.to(device)
         gpu_t = time_fn(lambda: table_gpu.index_select(0, idx), device, repeats)
         ours_dev = time_fn(lambda: gather_rows(table_gpu, idx, backend="cuda"), device, repeats)
-        del table_gpu
+        table_gpu = None  # free the GPU copy before the next row size
         row = {"row_bytes": row_bytes, "num_index": num_index, "table_bytes": R * row_bytes,
                "ours_GBps": moved / ours / 1e9, "cpu_gather_pinned_copy_GBps": moved / cpu_t / 1e9,
                "all_in_gpu_index_select_GBps": moved / gpu_t / 1e9, "ours_device_table_GBps": moved / ours_dev / 1e9,
@@ -322,7 +322,6 @@ def bench_gather(device: torch.device, repeats: int, num_index: int, table_bytes
               f"{row['cpu_gather_pinned_copy_GBps']:6.1f}  all-in-GPU {row['all_in_gpu_index_select_GBps']:7.1f}  "
               f"ours(GPU table) {row['ours_device_table_GBps']:7.1f}  x cpu-path {row['ours_over_cpu_path']:.2f}",
               flush=True)
-        del staging
     return rows
 
 
