@@ -1,11 +1,55 @@
-"""Plain-PyTorch CSR helpers shared by the ops and ``sampling.Graph``; none synchronises with the
-host on CUDA (structure errors on CUDA are queued device-side assertions, see :func:`check_csr`)."""
+"""Plain-PyTorch CSR helpers shared by the ops and ``sampling.Graph`` (none synchronises with the
+host on CUDA: structure errors there are queued device-side assertions, see :func:`check_csr`),
+and :class:`CSR`, the base class of every graph structure the ops accept (``sampling.Graph``)."""
 from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Optional
 
 import torch
 from torch import Tensor
 
-__all__ = ["check_csr", "csr_rows", "csr_transpose", "invert_permutation"]
+__all__ = ["CSR", "check_csr", "csr_rows", "csr_transpose", "invert_permutation"]
+
+
+class CSR(ABC):
+    """A sparse matrix in CSR form (row = destination, column = source) whose transpose is cached.
+
+    :func:`cuda_ext.spmm` recognises a graph by this type: ``cuda_ext`` cannot import
+    ``sampling``, so :class:`sampling.Graph` subclasses :class:`CSR` instead. A subclass provides
+    the arrays, the number of columns and ``transpose_csr()`` (computed once, reused by every
+    backward pass).
+
+    Shapes:
+        ``indptr`` ``[num_rows + 1]`` int64, ``indices`` ``[nnz]`` int64 in ``[0, num_cols)``,
+        ``weight`` ``[nnz]`` floating or ``None`` (all ones).
+    """
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def indptr(self) -> Tensor:
+        """``[num_rows + 1]`` int64 row pointers."""
+
+    @property
+    @abstractmethod
+    def indices(self) -> Tensor:
+        """``[nnz]`` int64 column (source) index of every entry."""
+
+    @property
+    @abstractmethod
+    def weight(self) -> Optional[Tensor]:
+        """``[nnz]`` entry values, or ``None`` for an unweighted matrix."""
+
+    @property
+    @abstractmethod
+    def num_cols(self) -> int:
+        """Number of columns (source nodes)."""
+
+    @abstractmethod
+    def transpose_csr(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(t_indptr, t_indices, t_perm)`` of the transpose (see :func:`csr_transpose`), cached."""
 
 
 def check_csr(indptr: Tensor, indices: Tensor, num_cols: int, fn: str, *, sync: bool = False) -> None:

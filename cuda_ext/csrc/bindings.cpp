@@ -19,10 +19,12 @@ at::Tensor spmm_edge_dot(const at::Tensor& indptr, const at::Tensor& indices, co
 std::vector<at::Tensor> lif_forward(const at::Tensor& x, const at::Tensor& v_init, const at::Tensor& tau,
                                     double v_threshold, std::optional<double> v_reset, bool decay_input,
                                     bool store_h);
-std::vector<at::Tensor> lif_backward(const at::Tensor& grad_spikes, const std::optional<at::Tensor>& grad_h,
-                                     const at::Tensor& h_seq, const at::Tensor& v_init, const at::Tensor& tau,
-                                     double v_threshold, std::optional<double> v_reset, bool decay_input,
-                                     bool detach_reset, int64_t surrogate_id, double alpha, bool need_tau_grad);
+std::vector<at::Tensor> lif_backward(at::Tensor& grad_x, const std::optional<at::Tensor>& grad_spikes,
+                                     const std::optional<at::Tensor>& grad_v_last,
+                                     const std::optional<at::Tensor>& grad_h, const at::Tensor& h_seq,
+                                     const at::Tensor& v_init, const at::Tensor& tau, double v_threshold,
+                                     std::optional<double> v_reset, bool decay_input, bool detach_reset,
+                                     int64_t surrogate_id, double alpha, bool need_tau_grad);
 void gather_rows_into(const at::Tensor& table, const at::Tensor& index, const std::optional<at::Tensor>& perm,
                       at::Tensor& out, at::Tensor& invalid, int64_t max_threads);
 void stream_copy(const at::Tensor& src, at::Tensor& dst, int64_t max_threads);
@@ -41,12 +43,13 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("spmm_edge_dot", &graphspike::spmm_edge_dot, "edge-weight gradient grad_w[e] = <grad[row_e], x[col_e]>",
         py::arg("indptr"), py::arg("indices"), py::arg("grad"), py::arg("x"), py::arg("extra_ptr"),
         py::arg("seg_len"));
-  m.def("lif_forward", &graphspike::lif_forward, "fused multi-step LIF forward -> [spikes, h_seq]", py::arg("x"),
-        py::arg("v_init"), py::arg("tau"), py::arg("v_threshold"), py::arg("v_reset"), py::arg("decay_input"),
-        py::arg("store_h"));
-  m.def("lif_backward", &graphspike::lif_backward, "fused multi-step LIF backward -> [grad_x, grad_v, grad_tau]",
-        py::arg("grad_spikes"), py::arg("grad_h"), py::arg("h_seq"), py::arg("v_init"), py::arg("tau"),
-        py::arg("v_threshold"), py::arg("v_reset"), py::arg("decay_input"), py::arg("detach_reset"),
+  m.def("lif_forward", &graphspike::lif_forward, "fused multi-step LIF forward -> [spikes, v_last, h_seq]",
+        py::arg("x"), py::arg("v_init"), py::arg("tau"), py::arg("v_threshold"), py::arg("v_reset"),
+        py::arg("decay_input"), py::arg("store_h"));
+  m.def("lif_backward", &graphspike::lif_backward,
+        "fused multi-step LIF backward: writes grad_x, returns [grad_v_init, grad_tau]", py::arg("grad_x"),
+        py::arg("grad_spikes"), py::arg("grad_v_last"), py::arg("grad_h"), py::arg("h_seq"), py::arg("v_init"),
+        py::arg("tau"), py::arg("v_threshold"), py::arg("v_reset"), py::arg("decay_input"), py::arg("detach_reset"),
         py::arg("surrogate_id"), py::arg("alpha"), py::arg("need_tau_grad"));
   m.def("gather_rows_into", &graphspike::gather_rows_into,
         "out[perm[k]] = table[index[k]] from device or page-locked host memory; bad rows zeroed and counted",
