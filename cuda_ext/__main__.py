@@ -24,10 +24,8 @@ def _build(args: argparse.Namespace) -> int:
     from cuda_ext import _build
 
     start = time.perf_counter()
-    print(f"building {_build.EXTENSION_NAME} into {_build.build_dir()} "
-          f"(archs: {args.arch or 'TORCH_CUDA_ARCH_LIST, the visible GPUs or ' + _build.DEFAULT_ARCH})", flush=True)
     try:
-        path = _build.build(args.arch, verbose=not args.quiet)
+        _build.toolchain()
     except _build.ToolchainMissing as err:  # missing nvcc or a CPU-only torch: nothing to compile here
         if args.require:
             print(f"cuda_ext build FAILED (--require): {err}", file=sys.stderr)
@@ -35,6 +33,10 @@ def _build(args: argparse.Namespace) -> int:
         print(f"cuda_ext build: skipped: {err}; the ops use their PyTorch implementations "
               f"(pass --require to make this an error)", flush=True)
         return 0
+    print(f"building {_build.EXTENSION_NAME} into {_build.build_dir()} "
+          f"(archs: {args.arch or 'TORCH_CUDA_ARCH_LIST, the visible GPUs or ' + _build.DEFAULT_ARCH})", flush=True)
+    try:
+        path = _build.build(args.arch, verbose=not args.quiet)
     except (RuntimeError, OSError, ValueError) as err:  # compiler failure or a malformed --arch
         print(f"cuda_ext build FAILED after {time.perf_counter() - start:.0f} s: {err}", file=sys.stderr)
         return 1

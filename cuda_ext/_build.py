@@ -35,8 +35,18 @@ from types import ModuleType
 
 import torch
 
-__all__ = ["EXTENSION_NAME", "DEFAULT_ARCH", "ToolchainMissing", "arch_runs_on", "build", "build_dir", "load",
-           "parse_arch_list", "sources"]
+__all__ = [
+    "DEFAULT_ARCH",
+    "EXTENSION_NAME",
+    "ToolchainMissing",
+    "arch_runs_on",
+    "build",
+    "build_dir",
+    "load",
+    "parse_arch_list",
+    "sources",
+    "toolchain",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -121,22 +131,24 @@ def _default_arch() -> str:
     return ";".join(f"{major}.{minor}" for major, minor in caps) or DEFAULT_ARCH
 
 
-def _toolkit_root(guess: str | None) -> Path | None:
+def _toolkit_root() -> Path | None:
     """The CUDA toolkit root holding ``bin/nvcc`` and ``include/cuda_runtime.h``.
 
     An explicit ``$CUDA_HOME`` (or ``$CUDA_PATH``) is the only candidate when set (a user who
-    names a toolkit means that one); otherwise torch's guess (from ``nvcc`` on ``PATH``), the
-    toolkit of the ``nvcc`` on ``PATH`` resolved through links, then ``/usr/local/cuda``.
+    names a toolkit means that one); otherwise the folder above the ``nvcc`` on ``PATH`` (torch's
+    own guess), the same through symbolic links, then ``/usr/local/cuda``.
     """
     explicit = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
     nvcc = shutil.which("nvcc")
     if explicit:
         candidates = [explicit]
+    elif nvcc:
+        candidates = [str(Path(nvcc).parents[1]), str(Path(nvcc).resolve().parents[1]), "/usr/local/cuda"]
     else:
-        candidates = [guess, str(Path(nvcc).resolve().parents[1]) if nvcc else None, "/usr/local/cuda"]
+        candidates = ["/usr/local/cuda"]
     for candidate in candidates:
-        root = Path(candidate) if candidate else None
-        if root and (root / "bin" / "nvcc").exists() and (root / "include" / "cuda_runtime.h").exists():
+        root = Path(candidate)
+        if (root / "bin" / "nvcc").exists() and (root / "include" / "cuda_runtime.h").exists():
             return root
     return None
 
@@ -184,6 +196,23 @@ def load() -> tuple[ModuleType | None, str]:
     return module, f"loaded from {so_path} (archs {arch_list})"
 
 
+def toolchain() -> Path:
+    """The root of the CUDA toolkit a build would use, found without compiling anything.
+
+    Raises:
+        ToolchainMissing: torch is a CPU-only build, or no toolkit holds ``bin/nvcc`` and
+            ``include/cuda_runtime.h`` (see :func:`_toolkit_root` for where it looks).
+    """
+    if torch.version.cuda is None:
+        raise ToolchainMissing("torch is a CPU-only build; install a CUDA build of torch")
+    cuda_home = _toolkit_root()
+    if cuda_home is None:
+        explicit = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
+        where = f"CUDA_HOME={explicit} has no bin/nvcc" if explicit else "no nvcc on PATH or in /usr/local/cuda"
+        raise ToolchainMissing(f"nvcc not found ({where}); install the CUDA toolkit or set CUDA_HOME")
+    return cuda_home
+
+
 def build(arch_list: str | None = None, verbose: bool = True) -> Path:
     """Compile ``csrc/`` into the build directory and return the path of the built module.
 
@@ -197,17 +226,11 @@ def build(arch_list: str | None = None, verbose: bool = True) -> Path:
         ValueError: a malformed architecture list.
         RuntimeError: compilation fails.
     """
-    from torch.utils import cpp_extension
-
-    if torch.version.cuda is None:
-        raise ToolchainMissing("torch is a CPU-only build; install a CUDA build of torch")
-    cuda_home = _toolkit_root(cpp_extension.CUDA_HOME)
-    if cuda_home is None:
-        explicit = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
-        where = f"CUDA_HOME={explicit} has no bin/nvcc" if explicit else "no nvcc on PATH or in /usr/local/cuda"
-        raise ToolchainMissing(f"nvcc not found ({where}); install the CUDA toolkit or set CUDA_HOME")
+    cuda_home = toolchain()
     arch = arch_list or os.environ.get("TORCH_CUDA_ARCH_LIST") or _default_arch()
     parse_arch_list(arch)
+    from torch.utils import cpp_extension  # after the checks: importing it warns when nvcc is missing
+
     # torch guesses CUDA_HOME as dirname(dirname(which nvcc)); with a wrapper script in
     # /usr/local/bin that is /usr/local, which has no CUDA headers. Point it at the toolkit.
     cpp_extension.CUDA_HOME = str(cuda_home)
