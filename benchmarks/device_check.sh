@@ -8,15 +8,22 @@
 #    2.0.0 and its loguru and SciencePlots) and the commit being checked (.device/commit).
 # 2. Then ONE call of the device tool, exactly:
 #        run(command="bash benchmarks/device_check.sh", carry=[".device"], timeout_s=480)
-#    On the device (Python 3.12, torch 2.11, triton, nvcc; no network) the script installs the
-#    carried wheels into /tmp/site without network, builds the extension for sm_90, runs
-#    `pytest -m cuda`, benchmarks/kernels.py (ceilings, LIF vs spikingjelly's Triton path, SpMM vs
-#    cuSPARSE on power-law and Gowalla graphs, zero-copy gather) and the GPU part of
-#    benchmarks/sampling.py when that file exists. Each step has a time limit and the whole stays
-#    within DEVICE_CHECK_BUDGET seconds (default 430, under the 8 minutes the issue allows), so a
-#    slow step cannot eat the next ones. Everything lands in $OUT (at most 8 files):
-#    device_check.log, summary.json, nvidia-smi.txt, pytest-cuda.xml, kernels-<gpu>.json and the
-#    sampling benchmark's JSON. Copy the JSON into benchmarks/results/ afterwards and commit it.
+#    The tool sends the checkout the SESSION was started in (for a helper, the coordinator's
+#    checkout, not its worktree): make the call from a session whose checkout holds this script
+#    and ran --prepare, with `git status` showing the code you mean to check.
+#    On the device (Python 3.12, torch 2.11, triton, nvcc 13.0, pytest-xdist; no network) the
+#    script installs the carried wheels into /tmp/site without network, builds the extension for
+#    sm_90, runs `pytest -m cuda` over tests/ (collection errors do not stop it), then
+#    benchmarks/kernels.py (ceilings, byte model, LIF vs spikingjelly's Triton path, SpMM vs
+#    cuSPARSE on power-law and Gowalla graphs, zero-copy gather), the GPU part of
+#    benchmarks/sampling.py, and every other benchmark in GPU_BENCHMARKS that has a --device flag
+#    (spiking_transformer.py; delays.py once it exists), in that order. Each step has a time
+#    limit and the whole stays within DEVICE_CHECK_BUDGET seconds (default 430, under the 8
+#    minutes the issue allows), so a slow step cannot eat the next ones. Everything lands in $OUT
+#    (the tool returns at most 8 files): device_check.log (nvidia-smi included), summary.json,
+#    pytest-cuda.xml, kernels-<gpu>.json and each other benchmark's *-cuda.json. Copy the JSON
+#    into benchmarks/results/ afterwards and commit it. If it fails, the log says which step;
+#    rerun it at once (the machine stays warm 30 s) or call give_back.
 #
 # DEVICE_CHECK_DRY=1 runs the same logic on a machine without a GPU (OUT defaults to a temporary
 # folder): wheels install into a temporary target, the build step only prints its command, and the
@@ -32,6 +39,8 @@ DRY=${DEVICE_CHECK_DRY:-0}
 BUDGET=${DEVICE_CHECK_BUDGET:-430}
 PY=${PYTHON:-python3}
 WHEELS=(spikingjelly==2.0.0 loguru==0.7.3 SciencePlots==2.2.2)
+# benchmarks run with `--device cuda` after the kernels and sampling steps: name and time cap
+GPU_BENCHMARKS=(spiking_transformer:40 delays:40)
 
 prepare() {
   local data=${GRAPHSPIKE_DATA:-$REPO/../shared/data}
@@ -74,6 +83,7 @@ LOG=$OUT/device_check.log
 exec > >(tee -a "$LOG") 2>&1
 
 START=$(date +%s)
+MARK=$(mktemp /tmp/device_check_start.XXXXXX)  # benchmark JSON newer than this was written by this run
 STEPS=()
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-8}
 export GRAPHSPIKE_BUILD_DIR=${GRAPHSPIKE_BUILD_DIR:-/tmp/graphspike-build}
@@ -121,12 +131,10 @@ if [ "$DRY" = 1 ]; then
   DEVICE_ARGS=(--device cpu --quick)
 else
   SITE=/tmp/site
-  if ! nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1; then
+  if ! nvidia-smi; then
     echo "device_check: nvidia-smi failed: no GPU here (set DEVICE_CHECK_DRY=1 for a dry run)"
-    cat "$OUT/nvidia-smi.txt"
     exit 3
   fi
-  head -15 "$OUT/nvidia-smi.txt"
   DEVICE_ARGS=(--device cuda --repeats 10)
 fi
 
@@ -154,13 +162,13 @@ XDIST=()
 if "$PY" -c 'import xdist' 2> /dev/null && [ "$DRY" != 1 ]; then XDIST=(-n 4); fi
 read -r -a TEST_PATHS <<< "${DEVICE_CHECK_TESTS:-tests}"
 run_step pytest_cuda 110 "$PY" -m pytest -m cuda -q -p no:cacheprovider -rfE "${XDIST[@]}" \
-  --junitxml="$OUT/pytest-cuda.xml" "${TEST_PATHS[@]}"
+  --continue-on-collection-errors --junitxml="$OUT/pytest-cuda.xml" "${TEST_PATHS[@]}"
 
 # 4. kernel benchmarks (the script fails fast on a GPU without the extension)
 ROOT_ARGS=()
 if [ -f "$DEVICE_DIR/data/gowalla/train.txt" ]; then ROOT_ARGS=(--root "$DEVICE_DIR/data"); fi
 read -r -a KERNELS_EXTRA <<< "${DEVICE_CHECK_KERNELS_ARGS:-}"
-run_step kernels 100 "$PY" benchmarks/kernels.py "${DEVICE_ARGS[@]}" "${ROOT_ARGS[@]}" "${KERNELS_EXTRA[@]}" --out "$OUT"
+run_step kernels 120 "$PY" benchmarks/kernels.py "${DEVICE_ARGS[@]}" "${ROOT_ARGS[@]}" "${KERNELS_EXTRA[@]}" --out "$OUT"
 
 # 5. the GPU part of the sampling benchmark, with whichever flags it has
 if [ -f benchmarks/sampling.py ]; then
@@ -180,7 +188,32 @@ else
   STEPS+=('{"step": "sampling", "rc": null, "seconds": 0, "note": "benchmarks/sampling.py absent"}')
 fi
 
+# 6. other benchmarks with a GPU mode; they write benchmarks/results/<name>-cuda.json, copied to $OUT below
+for entry in "${GPU_BENCHMARKS[@]}"; do
+  name=${entry%%:*}
+  cap=${entry##*:}
+  if [ ! -f "benchmarks/$name.py" ]; then
+    echo "=== $name: benchmarks/$name.py not in this checkout; skipped"
+    STEPS+=("{\"step\": \"$name\", \"rc\": null, \"seconds\": 0, \"note\": \"absent\"}")
+  else
+    HELP=$("$PY" benchmarks/"$name".py --help 2>&1)
+    help_rc=$?
+    if ! grep -q -- "--device" <<< "$HELP"; then
+      echo "=== $name: no --device flag (--help rc=$help_rc); skipped"
+      STEPS+=("{\"step\": \"$name\", \"rc\": null, \"seconds\": 0, \"note\": \"no --device flag\"}")
+    elif [ "$DRY" = 1 ]; then  # a CPU run of a model benchmark takes minutes: it starts and parses, enough here
+      echo "=== $name (dry run): --help rc=$help_rc; on the device: $PY benchmarks/$name.py --device cuda"
+      STEPS+=("{\"step\": \"$name\", \"rc\": $help_rc, \"seconds\": 0, \"note\": \"dry run: --help only\"}")
+    else
+      run_step "$name" "$cap" "$PY" benchmarks/"$name".py --device cuda
+    fi
+  fi
+done
+find benchmarks/results -maxdepth 1 -name '*-cuda.json' -newer "$MARK" \
+  -exec cp {} "$OUT"/ \; 2> /dev/null
+
 write_summary
 echo "=== done in $(($(date +%s) - START))s; files in $OUT:"
+rm -f "$MARK"
 ls -la "$OUT"
 cat "$OUT/summary.json"

@@ -3,9 +3,15 @@
 Sections (``--sections``, in this order; the JSON is rewritten after each one, so a run cut short
 keeps what it measured):
 
-* ``ceilings`` (GPU): HBM = one large device-to-device copy (bytes read + written); copy engine
-  = one large pinned host -> device copy; zero-copy SM reads = graphspike's streaming copy kernel
-  reading pinned host memory with no thread cap (and with the gather's default cap).
+* ``ceilings``: the peak every byte model is held to. GPU: HBM = one large device-to-device copy
+  (bytes read + written); copy engine = one large pinned host -> device copy; zero-copy SM reads =
+  graphspike's streaming copy kernel reading pinned host memory with no thread cap (and with the
+  gather's default cap). CPU: one large host memory copy (bytes read + written).
+* ``model``: the byte model of every kernel at the GPU run's sizes (LIF 4M neurons, SpMM on the
+  2M-node power-law graphs and Gowalla, gather of 1M rows): bytes per call and the time that
+  traffic takes at the peak (the measured ceilings on a GPU; elsewhere an H200's device-to-device
+  copy as measured on this project's lent H200, 4300 GB/s, and an assumed 55 GB/s of PCIe Gen5
+  x16 for zero-copy reads), so a CPU-only session can say what a GPU run should show.
 * ``lif``: forward + backward of ``cuda_ext.lif_multistep`` vs spikingjelly 2.0
   ``LIFNode(step_mode='m')`` (CPU: its CPU path; GPU: its Triton path and its torch path),
   effective GB/s on the minimal traffic model (forward reads x and writes spikes and H; backward
@@ -15,9 +21,11 @@ keeps what it measured):
   normalised user-item graph (``--root``), F in {16, 64, 256}; GB/s on the byte model
   ``nnz (8 + b_w + F b) + R F b + 8 (R + 1)``; and the edge-weight gradient (fused row-wise dot)
   vs gathering two ``[nnz, F]`` tensors.
-* ``gather`` (GPU): GB/s of useful bytes vs row size (16..1024 B): ours zero-copy from pinned
+* ``gather``: GB/s of useful bytes vs row size (16..1024 B). GPU: ours zero-copy from pinned
   memory, the CPU path (``index_select`` into pinned staging, then a copy), all-in-GPU
-  ``index_select``, and ours on a GPU table; with the ceilings above.
+  ``index_select``, and ours on a GPU table; with the ceilings above. CPU: ``gather_rows`` (its
+  checked CPU path) vs ``torch.index_select``, and the fraction of the host copy peak on the byte
+  model ``M (2 row_bytes + 8)``.
 
 Timing: CUDA events around each call after warm-up, median over ``--repeats`` (GPU); wall clock
 (median) on CPU. SpMM on the GPU is also timed from CUDA-graph replays (``*_graph_s``), which
@@ -99,14 +107,20 @@ def _slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")
 
 
-# ----------------------------------------------------------------------------- ceilings (GPU)
+# ----------------------------------------------------------------------------- ceilings
 def bench_ceilings(device: torch.device, repeats: int, nbytes: int) -> dict:
-    ext = cuda_ext._backend.extension()
+    """Measured peaks; ``peak_GBps`` is the one the LIF, SpMM and CPU-gather byte models use."""
     src = torch.empty(nbytes, dtype=torch.uint8, device=device).random_()
     dst = torch.empty_like(src)
     t = time_fn(lambda: dst.copy_(src), device, repeats)
-    out = {"bytes": nbytes, "hbm_copy_GBps": 2 * nbytes / t / 1e9}
-    src = dst = None  # free the device buffers before the next allocation
+    key = "hbm_copy_GBps" if device.type == "cuda" else "host_copy_GBps"
+    out = {"bytes": nbytes, key: 2 * nbytes / t / 1e9, "peak": key}
+    out["peak_GBps"] = out[key]
+    src = dst = None  # free the buffers before the next allocation
+    if device.type != "cuda":
+        print(f"ceilings  {key} {out[key]:.1f}", flush=True)
+        return out
+    ext = cuda_ext._backend.extension()
     host = torch.empty(nbytes, dtype=torch.uint8).random_().pin_memory()
     dst = torch.empty(nbytes, dtype=torch.uint8, device=device)
     t = time_fn(lambda: dst.copy_(host, non_blocking=True), device, repeats)
@@ -118,6 +132,50 @@ def bench_ceilings(device: torch.device, repeats: int, nbytes: int) -> dict:
         torch.testing.assert_close(dst.cpu(), host, rtol=0, atol=0)
     print("ceilings  " + "  ".join(f"{k} {v:.1f}" for k, v in out.items() if k.endswith("GBps")), flush=True)
     return out
+
+
+# ----------------------------------------------------------------------------- byte model
+#: Peaks the model uses without a GPU: an H200's device-to-device copy as measured on this
+#: project's lent H200 (read + written bytes; /work/.library/device/KINDS.md, 2026-10-28) and
+#: an ASSUMED practical PCIe Gen5 x16 rate for SM reads of pinned host memory (not measured).
+H200_HBM_COPY_GBPS = 4300.0
+ASSUMED_PCIE5_H2D_GBPS = 55.0
+
+
+def lif_traffic(T: int, n: int, elem: int, opmath: int) -> int:
+    """Fewest bytes of LIF forward + backward: forward reads x, writes spikes and H (compute
+    dtype); backward reads grad and H and writes grad_x."""
+    return T * n * (4 * elem + 2 * opmath)
+
+
+def byte_model(n: int, Ts: list[int], feats: list[int], graphs: dict[str, tuple[int, int, bool]],
+               num_index: int, hbm_gbps: float, h2d_gbps: float, measured: bool) -> dict:
+    """Bytes per call of every kernel at the given sizes, and the time that traffic takes at the
+    peaks (``graphs``: name -> (rows, nnz, weighted))."""
+    rows: list[dict] = []
+
+    def add(kernel: str, case: str, nbytes: int, peak: float) -> None:
+        rows.append({"kernel": kernel, "case": case, "bytes_per_call": nbytes, "peak_GBps": peak,
+                     "time_at_peak_s": nbytes / (peak * 1e9)})
+
+    for dtype, elem, opmath in (("float32", 4, 4), ("float16", 2, 4)):
+        for T in Ts:
+            add("lif fwd+bwd", f"{dtype} T={T} N={n}", lif_traffic(T, n, elem, opmath), hbm_gbps)
+    for name, (num_rows, nnz, weighted) in graphs.items():
+        for F in feats:
+            add("spmm", f"{name} rows={num_rows} nnz={nnz} F={F} fp32",
+                spmm_traffic_counts(num_rows, nnz, weighted, F, 4), hbm_gbps)
+            # edge-weight gradient: column ids, one grad row per edge is re-read within a row, one x row per edge
+            add("spmm edge-grad", f"{name} F={F} fp32", nnz * (8 + 4 + F * 4) + num_rows * F * 4, hbm_gbps)
+    for row_bytes in (16, 64, 128, 256, 1024):
+        # zero-copy: every useful byte crosses PCIe once; index (8 B) and output stay on the GPU
+        add("gather zero-copy", f"{num_index} rows x {row_bytes} B", num_index * row_bytes, h2d_gbps)
+    peaks = ("measured in this run" if measured else
+             f"H200 device copy {hbm_gbps:.0f} GB/s (measured on the lent H200), PCIe {h2d_gbps:.0f} GB/s (assumed)")
+    for r in rows:
+        print(f"model  {r['kernel']:17s} {r['case']:48s} {r['bytes_per_call'] / 1e6:10.1f} MB  "
+              f"{r['time_at_peak_s'] * 1e6:9.1f} us at {r['peak_GBps']:.0f} GB/s", flush=True)
+    return {"peaks": peaks, "hbm_GBps": hbm_gbps, "h2d_GBps": h2d_gbps, "rows": rows}
 
 
 # ----------------------------------------------------------------------------- LIF
@@ -152,7 +210,8 @@ def _restore_sj(restore) -> None:
         sj_lif._selection._selections.update(restore[1])
 
 
-def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dtype], Ts: list[int]) -> list[dict]:
+def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dtype], Ts: list[int],
+              peak_gbps: float | None = None) -> list[dict]:
     rows = []
     for dtype in dtypes:
         for T in Ts:
@@ -168,8 +227,10 @@ def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dty
                    "ours_s": time_fn(ours, device, repeats)}
             b = x.element_size()
             opm = 8 if dtype == torch.float64 else 4
-            row["min_traffic_bytes"] = T * n * (4 * b + 2 * opm)
+            row["min_traffic_bytes"] = lif_traffic(T, n, b, opm)
             row["ours_GBps"] = row["min_traffic_bytes"] / row["ours_s"] / 1e9
+            if peak_gbps:
+                row["ours_fraction_of_peak"] = row["ours_GBps"] / peak_gbps
             impls = [("sj", None)] if device.type == "cpu" else [("sj_triton", "triton"), ("sj_torch", "torch")]
             for label, impl in impls:
                 restore = None
@@ -183,8 +244,9 @@ def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dty
                     _restore_sj(restore)
             rows.append(row)
             extra = "  ".join(f"{k}={v:.3g}" for k, v in row.items() if k.endswith("_over_ours"))
+            frac = f", {row['ours_fraction_of_peak']:.0%} of peak" if peak_gbps else ""
             print(f"lif  {row['dtype']:8s} T={T:<3d} N={n}  ours {row['ours_s'] * 1e3:8.3f} ms "
-                  f"({row['ours_GBps']:.1f} GB/s)  {extra}", flush=True)
+                  f"({row['ours_GBps']:.1f} GB/s{frac})  {extra}", flush=True)
     return rows
 
 
@@ -218,15 +280,19 @@ def gowalla_graph(root: Path) -> Optional[Graph]:
     return Graph.bipartite(u, i, int(u.max()) + 1, int(i.max()) + 1).normalize("sym")
 
 
+def spmm_traffic_counts(rows: int, nnz: int, weighted: bool, features: int, elem: int) -> int:
+    """Bytes an SpMM moves when no x row is reused from cache: column ids, weights and one x row
+    per edge; the output; indptr."""
+    w_bytes = elem if weighted else 0
+    return nnz * (8 + w_bytes + features * elem) + rows * features * elem + 8 * (rows + 1)
+
+
 def spmm_traffic(graph: Graph, features: int, elem: int) -> int:
-    """Fewest bytes an SpMM moves: column ids, weights and one x row per edge; out; indptr."""
-    w_bytes = 0 if graph.weight is None else elem
-    rows = graph.num_rows
-    return graph.num_edges * (8 + w_bytes + features * elem) + rows * features * elem + 8 * (rows + 1)
+    return spmm_traffic_counts(graph.num_rows, graph.num_edges, graph.weight is not None, features, elem)
 
 
 def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], features: list[int],
-               hbm_gbps: Optional[float]) -> list[dict]:
+               peak_gbps: float | None) -> list[dict]:
     from cuda_ext.spmm import _edge_grad_op
 
     rows = []
@@ -256,8 +322,9 @@ def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], fea
             row.update(extra)
             if "ours_graph_s" in extra and "torch_sparse_mm_graph_s" in extra:
                 row["graph_replay_ratio"] = extra["torch_sparse_mm_graph_s"] / extra["ours_graph_s"]
-            if hbm_gbps:
-                row["ours_fraction_of_hbm"] = row["ours_GBps"] / hbm_gbps
+            if peak_gbps:
+                row["ours_fraction_of_peak"] = row["ours_GBps"] / peak_gbps
+                row["torch_sparse_mm_fraction_of_peak"] = row["torch_sparse_mm_GBps"] / peak_gbps
             # edge-weight gradient: fused row-wise dot vs gathering two [nnz, F] tensors
             upstream = torch.randn(graph.num_rows, F, device=device)
             backend = "cuda" if device.type == "cuda" and cuda_ext.extension_available() else "torch"
@@ -275,7 +342,7 @@ def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], fea
             row["edge_grad_ours_s"] = ours_w
             row["edge_grad_ours_GBps"] = (graph.num_edges * (8 + 4 + F * 4) + graph.num_rows * F * 4) / ours_w / 1e9
             rows.append(row)
-            frac = f" ({row['ours_fraction_of_hbm']:.0%} of HBM)" if "ours_fraction_of_hbm" in row else ""
+            frac = f" ({row['ours_fraction_of_peak']:.0%} of peak)" if "ours_fraction_of_peak" in row else ""
             print(f"spmm {name:13s} F={F:<4d} ours {ours * 1e3:8.3f} ms {row['ours_GBps']:7.1f} GB/s{frac}  "
                   f"torch.sparse.mm {theirs * 1e3:8.3f} ms  ratio {row['torch_sparse_mm_over_ours']:.2f}  "
                   f"edge-grad {ours_w * 1e3:.3f} ms  err {rel_err:.1e}", flush=True)
@@ -323,8 +390,37 @@ def bench_gather(device: torch.device, repeats: int, num_index: int, table_bytes
     return rows
 
 
+def bench_gather_cpu(repeats: int, num_index: int, table_bytes: int, peak_gbps: float | None) -> list[dict]:
+    """CPU table and index: ``gather_rows`` (bounds-checked, then ``index_select``) vs ``torch.index_select``."""
+    rows = []
+    buffer = torch.empty(table_bytes // 4, dtype=torch.float32).uniform_()
+    for row_bytes in (16, 32, 64, 128, 256, 512, 1024):
+        D = row_bytes // 4
+        R = buffer.numel() // D
+        table = buffer[: R * D].view(R, D)  # [R, D]
+        idx = torch.randint(0, R, (num_index,), generator=torch.Generator().manual_seed(row_bytes))
+        torch.testing.assert_close(gather_rows(table, idx), table.index_select(0, idx), rtol=0, atol=0)
+        ours = time_fn(lambda table=table, idx=idx: gather_rows(table, idx), torch.device("cpu"), repeats)
+        theirs = time_fn(lambda table=table, idx=idx: torch.index_select(table, 0, idx), torch.device("cpu"), repeats)
+        traffic = num_index * (2 * row_bytes + 8)  # read each row, write it, read its index
+        row = {"row_bytes": row_bytes, "num_index": num_index, "table_bytes": R * row_bytes, "ours_s": ours,
+               "index_select_s": theirs, "index_select_over_ours": theirs / ours,
+               "useful_GBps": num_index * row_bytes / ours / 1e9, "traffic_bytes": traffic,
+               "ours_GBps": traffic / ours / 1e9, "index_select_GBps": traffic / theirs / 1e9}
+        if peak_gbps:
+            row["ours_fraction_of_peak"] = row["ours_GBps"] / peak_gbps
+        rows.append(row)
+        frac = f" ({row['ours_fraction_of_peak']:.0%} of peak)" if peak_gbps else ""
+        print(f"gather(cpu) {row_bytes:5d} B  ours {ours * 1e3:8.3f} ms {row['ours_GBps']:6.2f} GB/s{frac}  "
+              f"index_select {theirs * 1e3:8.3f} ms  ratio {row['index_select_over_ours']:.2f}", flush=True)
+    return rows
+
+
 # ----------------------------------------------------------------------------- main
-SECTIONS = ("ceilings", "lif", "spmm", "gather")
+#: Sizes of the GPU run (also what the byte model describes on any machine).
+GPU_NEURONS, GPU_TS, GPU_NODES, GPU_AVG_DEGREE, GPU_NUM_INDEX = 1 << 22, [8, 32], 2_000_000, 16, 1 << 20
+FEATURES = [16, 64, 256]
+SECTIONS = ("ceilings", "model", "lif", "spmm", "gather")
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -355,17 +451,19 @@ def main(argv: Optional[list[str]] = None) -> int:
               f"run `python -m cuda_ext build` (or pass --allow-fallback to time the PyTorch paths)", file=sys.stderr)
         return 2
     repeats = args.repeats or (20 if gpu else 5)
-    n = args.neurons or (1 << 22 if gpu else 1 << 16)
-    nodes = args.nodes or (2_000_000 if gpu else 100_000)
-    Ts, feats = ([8, 32] if gpu else [4, 16, 32]), [16, 64, 256]
-    num_index, table_bytes, ceiling_bytes = 1 << 20, 1 << 30, 1 << 30
+    n = args.neurons or (GPU_NEURONS if gpu else 1 << 16)
+    nodes = args.nodes or (GPU_NODES if gpu else 100_000)
+    avg_degree = GPU_AVG_DEGREE if gpu else 10
+    Ts, feats = (GPU_TS if gpu else [4, 16, 32]), FEATURES
+    num_index = GPU_NUM_INDEX
+    table_bytes, ceiling_bytes = (1 << 30, 1 << 30) if gpu else (1 << 28, 1 << 28)
     if args.quick:
         n, nodes, Ts, feats, repeats = 4096, 5000, [4], [16], 2
         num_index, table_bytes, ceiling_bytes = 4096, 1 << 24, 1 << 24
 
     results: dict[str, object] = {
         "device": device_name(device), "device_type": device.type, "torch": torch.__version__,
-        "commit": os.environ.get("GRAPHSPIKE_COMMIT") or git_commit(),
+        "commit": git_commit(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "repeats": repeats, "threads": torch.get_num_threads(),
         "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
@@ -384,26 +482,43 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     print(f"device: {results['device']}  torch {torch.__version__}  commit {str(results['commit'])[:10]}  "
           f"extension: {reason}", flush=True)
+    gowalla = None
+    if args.root is not None and ("spmm" in sections or "model" in sections):
+        gowalla = gowalla_graph(args.root)
+        if gowalla is None:
+            print(f"gowalla not found under {args.root}; skipped", flush=True)
     ceilings: dict = {}
-    if "ceilings" in sections and gpu:
+    if "ceilings" in sections:
         ceilings = results["ceilings"] = bench_ceilings(device, repeats, ceiling_bytes)
         write("ceilings")
+    peak = ceilings.get("peak_GBps")
+    if "model" in sections:
+        # the GPU run's sizes: measured peaks on a GPU, an H200's otherwise
+        model_graphs = {name: (GPU_NODES, GPU_NODES * GPU_AVG_DEGREE, False) for name in ("powerlaw_dst", "powerlaw_src")}
+        if gowalla is not None:
+            model_graphs["gowalla"] = (gowalla.num_rows, gowalla.num_edges, gowalla.weight is not None)
+        measured = gpu and "hbm_copy_GBps" in ceilings and "sm_read_h2d_GBps" in ceilings
+        results["model"] = byte_model(
+            GPU_NEURONS, GPU_TS, FEATURES, model_graphs, GPU_NUM_INDEX,
+            ceilings["hbm_copy_GBps"] if measured else H200_HBM_COPY_GBPS,
+            ceilings["sm_read_h2d_GBps"] if measured else ASSUMED_PCIE5_H2D_GBPS, measured)
+        write("model")
     if "lif" in sections:
-        results["lif"] = bench_lif(device, repeats, n, [torch.float32, torch.float16] if gpu else [torch.float32], Ts)
+        dtypes = [torch.float32, torch.float16] if gpu else [torch.float32]
+        results["lif"] = bench_lif(device, repeats, n, dtypes, Ts, peak)
         write("lif")
     if "spmm" in sections:
-        graphs = {"powerlaw_dst": power_law_graph(nodes, 16 if gpu else 10, "dst", 0, device),
-                  "powerlaw_src": power_law_graph(nodes, 16 if gpu else 10, "src", 1, device)}
-        if args.root is not None:
-            gowalla = gowalla_graph(args.root)
-            if gowalla is None:
-                print(f"gowalla not found under {args.root}; skipped", flush=True)
-            else:
-                graphs["gowalla"] = gowalla
-        results["spmm"] = bench_spmm(device, repeats, graphs, feats, ceilings.get("hbm_copy_GBps"))
+        graphs = {"powerlaw_dst": power_law_graph(nodes, avg_degree, "dst", 0, device),
+                  "powerlaw_src": power_law_graph(nodes, avg_degree, "src", 1, device)}
+        if gowalla is not None:
+            graphs["gowalla"] = gowalla
+        results["spmm"] = bench_spmm(device, repeats, graphs, feats, peak)
         write("spmm")
-    if "gather" in sections and gpu:
-        results["gather"] = bench_gather(device, repeats, num_index, table_bytes, ceilings)
+    if "gather" in sections:
+        if gpu:
+            results["gather"] = bench_gather(device, repeats, num_index, table_bytes, ceilings)
+        else:
+            results["gather"] = bench_gather_cpu(repeats, num_index, table_bytes, peak)
         write("gather")
     print(f"wrote {path}")
     return 0

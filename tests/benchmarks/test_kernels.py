@@ -53,3 +53,34 @@ def test_destination_power_law_has_heavy_rows():
     g = kernels.power_law_graph(20_000, 8, "src", 0, torch.device("cpu"))
     degrees = g.indptr[1:] - g.indptr[:-1]
     assert int(degrees.max()) < 5 * float(degrees.float().mean())  # rows stay light
+
+
+def test_cpu_ceiling_byte_model_and_gather(tmp_path):
+    sections = "ceilings,model,gather"
+    assert kernels.main(["--device", "cpu", "--quick", "--sections", sections, "--out", str(tmp_path)]) == 0
+    written = json.loads((tmp_path / "kernels-cpu.json").read_text())
+    assert written["sections_done"] == ["ceilings", "model", "gather"]
+    assert written["ceilings"]["peak"] == "host_copy_GBps" and written["ceilings"]["peak_GBps"] > 0
+    model = {(row["kernel"], row["case"]): row for row in written["model"]["rows"]}
+    assert "assumed" in written["model"]["peaks"]  # no GPU: an H200's peaks, the PCIe one assumed
+    # byte models at the GPU run's sizes, by hand: LIF T N (4 b + 2 b_opmath); SpMM without a weight
+    # nnz (8 + F b) + R F b + 8 (R + 1); zero-copy gather M row_bytes
+    assert model[("lif fwd+bwd", "float32 T=8 N=4194304")]["bytes_per_call"] == 8 * 4194304 * (4 * 4 + 2 * 4)
+    assert model[("lif fwd+bwd", "float16 T=8 N=4194304")]["bytes_per_call"] == 8 * 4194304 * (4 * 2 + 2 * 4)
+    rows, nnz = 2_000_000, 32_000_000
+    spmm = model[("spmm", f"powerlaw_dst rows={rows} nnz={nnz} F=64 fp32")]
+    assert spmm["bytes_per_call"] == nnz * (8 + 64 * 4) + rows * 64 * 4 + 8 * (rows + 1)
+    assert spmm["time_at_peak_s"] == pytest.approx(spmm["bytes_per_call"] / (kernels.H200_HBM_COPY_GBPS * 1e9))
+    assert model[("gather zero-copy", "1048576 rows x 128 B")]["bytes_per_call"] == (1 << 20) * 128
+    gather = written["gather"]
+    assert [row["row_bytes"] for row in gather] == [16, 32, 64, 128, 256, 512, 1024]
+    for row in gather:
+        assert row["traffic_bytes"] == row["num_index"] * (2 * row["row_bytes"] + 8)
+        assert row["ours_s"] > 0 and row["index_select_over_ours"] > 0 and row["ours_fraction_of_peak"] > 0
+
+
+def test_commit_stamp_from_the_environment(monkeypatch):
+    from benchmarks._common import git_commit
+
+    monkeypatch.setenv("GRAPHSPIKE_COMMIT", "0123abc+uncommitted-changes")  # a tree copied without .git
+    assert git_commit() == "0123abc+uncommitted-changes"
