@@ -494,7 +494,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     peak = ceilings.get("peak_GBps")
     if "model" in sections:
         # the GPU run's sizes: measured peaks on a GPU, an H200's otherwise
-        model_graphs = {name: (GPU_NODES, GPU_NODES * GPU_AVG_DEGREE, False) for name in ("powerlaw_dst", "powerlaw_src")}
+        power_law = (GPU_NODES, GPU_NODES * GPU_AVG_DEGREE, False)  # (rows, nnz, weighted)
+        model_graphs = {"powerlaw_dst": power_law, "powerlaw_src": power_law}
         if gowalla is not None:
             model_graphs["gowalla"] = (gowalla.num_rows, gowalla.num_edges, gowalla.weight is not None)
         measured = gpu and "hbm_copy_GBps" in ceilings and "sm_read_h2d_GBps" in ceilings
