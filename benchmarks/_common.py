@@ -39,10 +39,14 @@ def git_commit() -> str:
     if os.environ.get("GRAPHSPIKE_COMMIT"):
         return os.environ["GRAPHSPIKE_COMMIT"]
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                               cwd=RESULTS.parent, check=True).stdout.strip()
+        # uncommitted edits to tracked files mean the figures are not those of ``head``
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=RESULTS.parent, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head}-dirty" if dirty else head
 
 
 def stamp(device: str = "cpu") -> dict[str, Any]:
