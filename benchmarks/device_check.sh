@@ -52,7 +52,7 @@ prepare() {
     -d "$DEVICE_DIR/whl" "${WHEELS[@]}" || return 1
   git rev-parse HEAD > "$DEVICE_DIR/commit" || return 1
   if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
-    sed -i 's/$/+uncommitted-changes/' "$DEVICE_DIR/commit"
+    sed -i 's/$/-dirty/' "$DEVICE_DIR/commit"
   fi
   local exclude
   exclude=$(git rev-parse --git-path info/exclude) || return 1

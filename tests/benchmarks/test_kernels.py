@@ -82,5 +82,5 @@ def test_cpu_ceiling_byte_model_and_gather(tmp_path):
 def test_commit_stamp_from_the_environment(monkeypatch):
     from benchmarks._common import git_commit
 
-    monkeypatch.setenv("GRAPHSPIKE_COMMIT", "0123abc+uncommitted-changes")  # a tree copied without .git
-    assert git_commit() == "0123abc+uncommitted-changes"
+    monkeypatch.setenv("GRAPHSPIKE_COMMIT", "0123abc-dirty")  # a tree copied without .git
+    assert git_commit() == "0123abc-dirty"

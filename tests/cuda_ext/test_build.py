@@ -191,3 +191,22 @@ def test_build_with_cpu_only_torch_is_skipped(monkeypatch, capsys):
     assert main(["build", "--quiet"]) == 0
     assert "skipped: torch is a CPU-only build" in capsys.readouterr().out
     assert main(["build", "--quiet", "--require"]) == 1
+
+
+def test_ci_runs_the_readme_test_command_with_require():
+    """README's test command skips the build without nvcc; .ci/run (CI has nvcc) runs the same line
+    with --require, so a kernel that does not compile fails CI instead of being skipped."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+
+    def command(text: str) -> str:
+        lines = [line.strip() for line in text.splitlines()
+                 if "python -m cuda_ext build" in line and "pytest" in line and not line.lstrip().startswith("#")]
+        assert len(lines) == 1, lines
+        return lines[0]
+
+    readme = command((repo / "README.md").read_text())
+    ci = command((repo / ".ci" / "run").read_text())
+    assert "--require" not in readme
+    assert ci == readme.replace("python -m cuda_ext build", "python -m cuda_ext build --require")
