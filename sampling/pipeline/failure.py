@@ -1,0 +1,153 @@
+r"""Failure handling for pipelined runs: when one rank fails, every rank ends, with a clear message.
+
+Three ways a rank can fail, and what the others see:
+
+* it **raises** inside :class:`FailureGuard`: the guard writes ``"rank r (stages ...): <error>"``
+  into the process group's key-value store and re-raises as :class:`PipelineFailure`. The other
+  ranks' guards poll the store (a daemon thread, every ``poll_seconds``); on seeing the report
+  they print it to stderr and end the process with ``exit_code`` at once, even while their main
+  thread is blocked inside a send or receive.
+* it is **killed** (or crashes hard): its sockets close, so its neighbours' pending transfers
+  fail at once; their guards report "a peer closed the connection" and the failure spreads along
+  the pipeline the same way.
+* it **hangs**: its neighbours' transfers raise after the process-group ``timeout`` (see
+  :func:`~sampling.pipeline.init_distributed`), their reports reach the hung rank's watchdog,
+  which ends it. Every rank therefore exits non-zero within the timeout plus a poll interval.
+
+Under ``torchrun`` the elastic agent also stops the remaining workers once one exits non-zero.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from typing import Optional
+
+import torch.distributed as dist
+
+__all__ = ["FailureGuard", "PipelineFailure"]
+
+_PREFIX = "graphspike/pipeline/failed/"
+
+
+class PipelineFailure(RuntimeError):
+    """A pipelined run stopped because this rank or another rank failed (the message says which)."""
+
+
+def _store() -> Optional[dist.Store]:
+    try:
+        return dist.distributed_c10d._get_default_store()  # the rendezvous store every rank shares
+    except (RuntimeError, ValueError, AttributeError):
+        return None
+
+
+class FailureGuard:
+    """Context manager that turns a failure anywhere in the world into a non-zero exit everywhere.
+
+    Args:
+        describe: how this rank names itself in reports (e.g. ``"rank 1 (stage 1)"``).
+        poll_seconds: how often the watchdog looks for other ranks' reports.
+        exit_code: exit status of a rank ended by its watchdog.
+
+    Example::
+
+        with FailureGuard(f"rank {rank}"):
+            for epoch in range(epochs):
+                driver.step(inputs, targets)
+    """
+
+    def __init__(self, describe: str, *, poll_seconds: float = 0.2, exit_code: int = 1) -> None:
+        if not (poll_seconds > 0):
+            raise ValueError(f"FailureGuard: poll_seconds must be > 0 (got {poll_seconds!r})")
+        self.describe = describe
+        self.poll_seconds = float(poll_seconds)
+        self.exit_code = int(exit_code)
+        self._rank = dist.get_rank() if dist.is_initialized() else 0
+        self._world = dist.get_world_size() if dist.is_initialized() else 1
+        self._store = _store() if self._world > 1 else None
+        self._stop = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+
+    # --- reports in the store --------------------------------------------------------------------
+    def _key(self, rank: int) -> str:
+        return f"{_PREFIX}{rank}"
+
+    def reports(self) -> dict[int, str]:
+        """Failure reports other ranks (and this one) have written so far, by rank."""
+        if self._store is None:
+            return {}
+        out = {}
+        for r in range(self._world):
+            key = self._key(r)
+            try:
+                if self._store.check([key]):
+                    out[r] = self._store.get(key).decode(errors="replace")
+            except (RuntimeError, dist.DistStoreError):  # store gone with the rank hosting it
+                break
+        return out
+
+    def _publish(self, message: str) -> None:
+        if self._store is None:
+            return
+        try:
+            self._store.set(self._key(self._rank), f"{time.time():.6f}|{message}")
+        except (RuntimeError, dist.DistStoreError):
+            pass
+
+    @staticmethod
+    def _first(reports: dict[int, str]) -> Optional[str]:
+        if not reports:
+            return None
+        stamped = sorted((float(v.split("|", 1)[0]), v.split("|", 1)[1]) for v in reports.values())
+        own = [m for _, m in stamped if not m.endswith("(after a peer failed)")]
+        return (own or [m for _, m in stamped])[0]
+
+    # --- watchdog ----------------------------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            others = {r: m for r, m in self.reports().items() if r != self._rank}
+            first = self._first(others)
+            if first is not None:
+                print(f"[{self.describe}] stopping: {first}", file=sys.stderr, flush=True)
+                os._exit(self.exit_code)  # the main thread may be blocked in C++ (recv); end the process
+
+    def __enter__(self) -> "FailureGuard":
+        if self._store is not None:
+            self._thread = threading.Thread(target=self._watch, name="graphspike-failure-guard", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._stop.set()
+        if exc is None or isinstance(exc, (KeyboardInterrupt, SystemExit)) and not isinstance(exc, PipelineFailure):
+            if exc is not None:
+                self._publish(f"{self.describe} stopped ({type(exc).__name__})")
+            return False
+        text = str(exc).strip().splitlines()
+        reason = f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+        peer = _looks_like_peer_failure(exc)
+        self._publish(f"{self.describe} failed: {reason}" + (" (after a peer failed)" if peer else ""))
+        if peer:
+            time.sleep(min(1.0, 5 * self.poll_seconds))  # let the root cause's report arrive
+            first = self._first({r: m for r, m in self.reports().items() if r != self._rank})
+            why = first or ("no rank reported an error of its own: a rank was probably killed or crashed "
+                            "(its connection closed), or hung past the timeout")
+            raise PipelineFailure(f"{self.describe}: pipeline stopped because another rank failed: {why} "
+                                  f"[here: {reason}]") from exc
+        raise PipelineFailure(f"{self.describe} failed: {reason}") from exc
+
+
+def _looks_like_peer_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a communication error (a peer went away or timed out), not a local bug."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, dist.DistError) or type(exc).__name__ in ("DistNetworkError", "DistBackendError"):
+            return True
+        msg = str(exc).lower()
+        if any(s in msg for s in ("connection closed", "connection reset", "timed out", "timeout", "gloo",
+                                   "broken pipe", "nccl", "peer")):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
