@@ -21,11 +21,16 @@ import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 from torch import nn
-from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
+from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict, set_state_dict
 
 from sampling.pipeline.driver import PipelineDriver
 
 __all__ = ["load_checkpoint", "save_checkpoint"]
+
+
+# Optimizer state keyed per parameter name (``state.stage3.lin.weight.exp_avg``, ``param_groups.stage3...lr``):
+# ranks hold different parameters, so nested per-group lists would collide across ranks.
+_OPTIONS = StateDictOptions(flatten_optimizer_state_dict=True)
 
 
 def _model(driver: PipelineDriver) -> nn.ModuleDict:
@@ -40,7 +45,7 @@ def _rng_states() -> dict[str, torch.Tensor]:
 
 
 def _state(driver: PipelineDriver, optimizer: Optional[torch.optim.Optimizer], extra: str) -> dict[str, Any]:
-    msd, osd = get_state_dict(_model(driver), [optimizer] if optimizer is not None else [])
+    msd, osd = get_state_dict(_model(driver), [optimizer] if optimizer is not None else [], options=_OPTIONS)
     rank = driver.layout.rank
     return {"model": msd, "optim": osd, f"rng_rank{rank}": _rng_states(), "steps": driver.steps, "extra_json": extra}
 
@@ -98,7 +103,7 @@ def load_checkpoint(path: str | Path, driver: PipelineDriver, optimizer: Optiona
     state = _state(driver, optimizer, "")
     dcp.load(state, checkpoint_id=str(path))
     set_state_dict(_model(driver), [optimizer] if optimizer is not None else [], model_state_dict=state["model"],
-                   optim_state_dict=state["optim"])
+                   optim_state_dict=state["optim"], options=_OPTIONS)
     rng = state[f"rng_rank{driver.layout.rank}"]
     torch.set_rng_state(rng["cpu"])
     if "cuda" in rng:

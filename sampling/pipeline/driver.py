@@ -256,7 +256,7 @@ class PipelineDriver:
         schedule, stages = self._get(n, True)
         arg_mbs = None
         if self.is_first:
-            arg_mbs = [x if isinstance(x, tuple) else (x,) for x in self._microbatches("step", inputs, n, "first")]
+            arg_mbs = _as_args("step", self._microbatches("step", inputs, n, "first"))
         target_mbs = None
         if self.is_last:
             self._targets = self._microbatches("step", targets, n, "last")
@@ -297,7 +297,7 @@ class PipelineDriver:
         modes = {s: m.training for s, m in self.modules.items()}
         self.train(False)
         try:
-            arg_mbs = [x if isinstance(x, tuple) else (x,) for x in inputs] if self.is_first else None
+            arg_mbs = _as_args("eval", inputs) if self.is_first else None
             schedule.step(arg_mbs=arg_mbs, return_outputs=True)
         finally:
             for s, m in self.modules.items():
@@ -390,3 +390,13 @@ def _forward_only(schedule: Any) -> None:
     keep = {"F", "SEND_F", "RECV_F", "UNSHARD", "RESHARD"}
     for rank, actions in order.items():
         order[rank] = [a for a in actions if a is not None and str(a.computation_type.value) in keep]
+
+
+def _as_args(fn: str, items: list) -> list[tuple]:
+    """Micro-batches as argument tuples, all of one shape (torch's stages receive into fixed buffers)."""
+    out = [x if isinstance(x, tuple) else (x,) for x in items]
+    shapes = [tuple(tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__ for t in args) for args in out]
+    if any(s != shapes[0] for s in shapes):
+        raise ValueError(f"PipelineDriver.{fn}: every micro-batch must have one shape (pad them; graph chunks "
+                         f"are padded by GraphChunks) (got {shapes})")
+    return out

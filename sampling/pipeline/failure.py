@@ -12,13 +12,18 @@ Three ways a rank can fail, and what the others see:
   the pipeline the same way.
 * it **hangs**: its neighbours' transfers raise after the process-group ``timeout`` (see
   :func:`~sampling.pipeline.init_distributed`), their reports reach the hung rank's watchdog,
-  which ends it. Every rank therefore exits non-zero within the timeout plus a poll interval.
+  which ends it. Every rank therefore exits non-zero within the timeout plus a poll interval
+  and a one-second settling time.
+
+The watchdog also writes a heartbeat, so when no rank reports an error of its own, the message
+tells killed ranks (heartbeat stopped) from stuck ones (alive, but a transfer timed out).
 
 Under ``torchrun`` the elastic agent also stops the remaining workers once one exits non-zero.
 """
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import time
@@ -29,6 +34,9 @@ import torch.distributed as dist
 __all__ = ["FailureGuard", "PipelineFailure"]
 
 _PREFIX = "graphspike/pipeline/failed/"
+_AFTER_PEER = "(after a peer failed)"
+_ALIVE = "graphspike/pipeline/alive/"
+_SETTLE_SECONDS = 1.0  # how long to wait for further reports before naming the silent ranks
 
 
 class PipelineFailure(RuntimeError):
@@ -95,25 +103,64 @@ class FailureGuard:
         except (RuntimeError, dist.DistStoreError):
             pass
 
-    @staticmethod
-    def _first(reports: dict[int, str]) -> Optional[str]:
-        if not reports:
-            return None
+    def _first(self, reports: dict[int, str]) -> str:
+        """The root cause among ``reports``: the earliest error of a rank's own; otherwise the ranks that
+        reported nothing (killed, crashed or hung)."""
         stamped = sorted((float(v.split("|", 1)[0]), v.split("|", 1)[1]) for v in reports.values())
-        own = [m for _, m in stamped if not m.endswith("(after a peer failed)")]
-        return (own or [m for _, m in stamped])[0]
+        own = [m for _, m in stamped if not m.endswith(_AFTER_PEER)]
+        if own:
+            return own[0]
+        first = f"; first report: {stamped[0][1]}" if stamped else ""
+        dead = self._silent_ranks(reports)
+        if dead:
+            return (f"rank{'s' if len(dead) > 1 else ''} {', '.join(map(str, dead))} stopped without a report "
+                    f"(no heartbeat for {self._stale_seconds:.1f} s: killed or crashed){first}")
+        return f"no rank reported an error of its own and every rank is alive: one is probably stuck{first}"
+
+    @property
+    def _stale_seconds(self) -> float:
+        return max(1.0, 5 * self.poll_seconds)
+
+    def _beat(self) -> None:
+        try:
+            self._store.set(f"{_ALIVE}{self._rank}", f"{time.time():.6f}")
+        except (RuntimeError, dist.DistStoreError):
+            pass
+
+    def _silent_ranks(self, reports: dict[int, str]) -> list[int]:
+        """Ranks (other than this one) without a report whose heartbeat is missing or older than the limit."""
+        if self._store is None:
+            return []
+        now, out = time.time(), []
+        for r in range(self._world):
+            if r == self._rank or r in reports:
+                continue
+            try:
+                key = f"{_ALIVE}{r}"
+                last = float(self._store.get(key)) if self._store.check([key]) else 0.0
+            except (RuntimeError, dist.DistStoreError, ValueError):
+                last = 0.0
+            if now - last > self._stale_seconds:
+                out.append(r)
+        return out
 
     # --- watchdog ----------------------------------------------------------------------------------
     def _watch(self) -> None:
+        seen_at = None
         while not self._stop.wait(self.poll_seconds):
+            self._beat()
             others = {r: m for r, m in self.reports().items() if r != self._rank}
-            first = self._first(others)
-            if first is not None:
-                print(f"[{self.describe}] stopping: {first}", file=sys.stderr, flush=True)
+            if not others:
+                continue
+            root_known = any(not m.endswith(_AFTER_PEER) for m in others.values())
+            seen_at = seen_at or time.monotonic()
+            if root_known or time.monotonic() - seen_at >= _SETTLE_SECONDS:  # let the other reports arrive
+                print(f"[{self.describe}] stopping: {self._first(others)}", file=sys.stderr, flush=True)
                 os._exit(self.exit_code)  # the main thread may be blocked in C++ (recv); end the process
 
     def __enter__(self) -> "FailureGuard":
         if self._store is not None:
+            self._beat()
             self._thread = threading.Thread(target=self._watch, name="graphspike-failure-guard", daemon=True)
             self._thread.start()
         return self
@@ -124,18 +171,23 @@ class FailureGuard:
             if exc is not None:
                 self._publish(f"{self.describe} stopped ({type(exc).__name__})")
             return False
-        text = str(exc).strip().splitlines()
-        reason = f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+        reason = _short(exc)
         peer = _looks_like_peer_failure(exc)
-        self._publish(f"{self.describe} failed: {reason}" + (" (after a peer failed)" if peer else ""))
+        self._publish(f"{self.describe} failed: {reason}" + (f" {_AFTER_PEER}" if peer else ""))
         if peer:
-            time.sleep(min(1.0, 5 * self.poll_seconds))  # let the root cause's report arrive
-            first = self._first({r: m for r, m in self.reports().items() if r != self._rank})
-            why = first or ("no rank reported an error of its own: a rank was probably killed or crashed "
-                            "(its connection closed), or hung past the timeout")
+            time.sleep(_SETTLE_SECONDS)  # let the root cause's report arrive
+            why = self._first({r: m for r, m in self.reports().items() if r != self._rank})
             raise PipelineFailure(f"{self.describe}: pipeline stopped because another rank failed: {why} "
                                   f"[here: {reason}]") from exc
         raise PipelineFailure(f"{self.describe} failed: {reason}") from exc
+
+
+def _short(exc: BaseException) -> str:
+    """``Type: first line`` of an error, without the C++ source paths gloo/NCCL put in front."""
+    lines = str(exc).strip().splitlines()
+    text = re.sub(r"\[/[^\]]*\]\s*", "", lines[0] if lines else "")
+    text = text.split(". This is typically")[0]
+    return f"{type(exc).__name__}: {text[:200]}".strip()
 
 
 def _looks_like_peer_failure(exc: BaseException) -> bool:
