@@ -253,7 +253,6 @@ class PipelineDriver:
         if self.loss_fn is None:
             raise RuntimeError("PipelineDriver.step: this driver has no loss_fn (use eval)")
         n = self.config.n_microbatches
-        schedule, stages = self._get(n, True)
         arg_mbs = None
         if self.is_first:
             arg_mbs = _as_args("step", self._microbatches("step", inputs, n, "first"))
@@ -261,6 +260,7 @@ class PipelineDriver:
         if self.is_last:
             self._targets = self._microbatches("step", targets, n, "last")
             target_mbs = [torch.tensor(i) for i in range(n)]
+        schedule, stages = self._get(n, True)
         losses: Optional[list] = [] if self.is_last else None
         for st in stages:
             st.reset_counters()
@@ -293,11 +293,11 @@ class PipelineDriver:
         inputs = list(inputs)
         if not inputs:
             raise ValueError("PipelineDriver.eval: inputs must hold at least one micro-batch (got none)")
+        arg_mbs = _as_args("eval", inputs) if self.is_first else None
         schedule, stages = self._get(len(inputs), False)
         modes = {s: m.training for s, m in self.modules.items()}
         self.train(False)
         try:
-            arg_mbs = _as_args("eval", inputs) if self.is_first else None
             schedule.step(arg_mbs=arg_mbs, return_outputs=True)
         finally:
             for s, m in self.modules.items():

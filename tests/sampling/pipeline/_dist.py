@@ -8,6 +8,7 @@ and fails the test, so a hanging pipeline can never hang CI.
 from __future__ import annotations
 
 import datetime
+import faulthandler
 import multiprocessing as mp
 import os
 import sys
@@ -32,7 +33,7 @@ class RankRun:
     folder: Path
 
 
-def _entry(fn: Callable, rank: int, world: int, folder: str, pg_timeout: float, args: tuple) -> None:
+def _entry(fn: Callable, rank: int, world: int, folder: str, pg_timeout: float, dump_after: float, args: tuple) -> None:
     code = 1
     try:
         log = os.open(os.path.join(folder, f"rank{rank}.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
@@ -40,6 +41,7 @@ def _entry(fn: Callable, rank: int, world: int, folder: str, pg_timeout: float, 
         os.dup2(log, 2)
         sys.stdout = open(1, "w", closefd=False)  # pytest's capture objects are not fd 1/2
         sys.stderr = open(2, "w", closefd=False)
+        faulthandler.dump_traceback_later(dump_after, file=sys.stderr)  # a hung rank shows where it hangs
         torch.set_num_threads(1)
         dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=world,
                                 timeout=datetime.timedelta(seconds=pg_timeout))
@@ -61,7 +63,7 @@ def run_ranks(fn: Callable, world: int, *args: Any, timeout: float = 60.0, pg_ti
     """``fn(rank, world, *args)`` on ``world`` forked ranks; with ``check`` every rank must succeed."""
     folder = Path(tempfile.mkdtemp(prefix="gs-pipeline-"))
     ctx = mp.get_context("fork")
-    procs = [ctx.Process(target=_entry, args=(fn, r, world, str(folder), pg_timeout, args)) for r in range(world)]
+    procs = [ctx.Process(target=_entry, args=(fn, r, world, str(folder), pg_timeout, max(1.0, timeout - 2.0), args)) for r in range(world)]
     t0 = time.perf_counter()
     for p in procs:
         p.start()

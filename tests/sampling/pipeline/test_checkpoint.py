@@ -59,13 +59,13 @@ def test_resumed_run_has_the_same_losses(tmp_path):
     assert len(set(straight)) == 4  # losses moved (dropout and Adam were in play)
 
 
+def _errors(rank, world, folder):
+    pipe, opt, *_ = _pipe(init_distributed())
+    with pytest.raises(FileNotFoundError, match="holds no checkpoint"):
+        load_checkpoint(f"{folder}/nothing", pipe.driver, opt)
+    with pytest.raises(TypeError, match="JSON"):
+        save_checkpoint(f"{folder}/c", pipe.driver, opt, extra={"x": object()})
+
+
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
-    layout = init_distributed()
-    try:
-        pipe, opt, *_ = _pipe(layout)
-        with pytest.raises(FileNotFoundError, match="holds no checkpoint"):
-            load_checkpoint(tmp_path / "nothing", pipe.driver, opt)
-        with pytest.raises(TypeError, match="JSON"):
-            save_checkpoint(tmp_path / "c", pipe.driver, opt, extra={"x": object()})
-    finally:
-        layout.close()
+    run_ranks(_errors, 1, str(tmp_path))

@@ -70,20 +70,33 @@ def test_gradients_equal_unpipelined_float64(world, stages_per_rank, schedule):
     assert sum(r["stats"].bytes_sent for r in run.results) == boundaries * 2 * B * W * 8
 
 
+def _single_process(rank, world):
+    layout = init_distributed()
+    assert layout.single_process and layout.world_size == 1
+    driver = PipelineDriver(_stages(4), layout, PipelineConfig(schedule="1f1b", n_microbatches=4), loss_fn=_loss)
+    assert sorted(driver.local_modules()) == [0, 1, 2, 3] and driver.is_first and driver.is_last
+    x, y = _data()
+    driver.step(list(x.chunk(4)), list(y.chunk(4)))
+    assert _grad_err(driver, 4, x, y) < 1e-13
+    assert driver.stats.bytes_sent == 0  # adjacent stages hand tensors over, nothing is sent
+    out = driver.eval(list(x.chunk(2)))
+    torch.testing.assert_close(torch.cat(out), nn.Sequential(*_layers())(x), rtol=0, atol=1e-13)
+
+
+def _single_process_without_torchrun(rank, world):
+    import torch.distributed as dist
+
+    dist.destroy_process_group()  # as a script started without torchrun: no group, no environment
+    layout = init_distributed()  # a private one-rank group
+    assert layout.owns_group and layout.world_size == 1
+    _single_process(rank, world)
+    layout.close()
+    assert not dist.is_initialized()
+
+
 def test_single_process_mode_runs_every_stage_here():
-    layout = init_distributed()  # no torchrun environment: a private one-rank group
-    try:
-        assert layout.single_process and layout.world_size == 1
-        driver = PipelineDriver(_stages(4), layout, PipelineConfig(schedule="1f1b", n_microbatches=4), loss_fn=_loss)
-        assert sorted(driver.local_modules()) == [0, 1, 2, 3] and driver.is_first and driver.is_last
-        x, y = _data()
-        driver.step(list(x.chunk(4)), list(y.chunk(4)))
-        assert _grad_err(driver, 4, x, y) < 1e-13
-        assert driver.stats.bytes_sent == 0  # adjacent stages hand tensors over, nothing is sent
-        out = driver.eval(list(x.chunk(2)))
-        torch.testing.assert_close(torch.cat(out), nn.Sequential(*_layers())(x), rtol=0, atol=1e-13)
-    finally:
-        layout.close()
+    # a child process: the test process itself never holds a process group (forking later would hang)
+    run_ranks(_single_process_without_torchrun, 1)
 
 
 def _replicas(rank, world, mode):
@@ -139,22 +152,26 @@ def test_microbatch_hook_runs_before_every_forward_in_order():
         assert r["calls"] == [(rank, i) for i in range(4)]
 
 
+def _bad_arguments(rank, world):
+    layout = init_distributed()
+    with pytest.raises(TypeError, match="layout must be"):
+        PipelineDriver([nn.Linear(2, 2)], "cpu")
+    driver = PipelineDriver([nn.Linear(2, 2)], layout, PipelineConfig(n_microbatches=2), loss_fn=lambda o, t: o.sum())
+    with pytest.raises(ValueError, match="expected 2 micro-batches"):
+        driver.step([torch.ones(1, 2)], [None, None])
+    with pytest.raises(ValueError, match="one shape"):
+        driver.step([torch.ones(2, 2), torch.ones(1, 2)], [None, None])
+    with pytest.raises(ValueError, match="num_stages is required"):
+        PipelineDriver(lambda s: nn.Linear(2, 2), layout)
+    with pytest.raises(ValueError, match="num_stages=2 but 3 stages"):
+        PipelineDriver([nn.Linear(2, 2)] * 3, layout, num_stages=2)
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="schedule must be one of"):
         PipelineConfig(schedule="zigzag")
     with pytest.raises(ValueError, match="n_microbatches"):
         PipelineConfig(n_microbatches=0)
-    layout = init_distributed()
-    try:
-        with pytest.raises(TypeError, match="layout must be"):
-            PipelineDriver([nn.Linear(2, 2)], "cpu")
-        driver = PipelineDriver([nn.Linear(2, 2)], layout, PipelineConfig(n_microbatches=2),
-                                loss_fn=lambda o, t: o.sum())
-        with pytest.raises(ValueError, match="expected 2 micro-batches"):
-            driver.step([torch.ones(1, 2)], [None, None])
-        with pytest.raises(ValueError, match="one shape"):
-            driver.step([torch.ones(2, 2), torch.ones(1, 2)], [None, None])
-        with pytest.raises(ValueError, match="num_stages is required"):
-            PipelineDriver(lambda s: nn.Linear(2, 2), layout)
-    finally:
-        layout.close()
+    with pytest.raises(ValueError, match="data_parallel"):
+        PipelineConfig(data_parallel="zero3")
+    run_ranks(_bad_arguments, 1)
