@@ -30,6 +30,16 @@ def unwrap(module: nn.Module) -> nn.Module:
     return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
 
 
+def _contiguous(out: Any) -> Any:
+    if isinstance(out, torch.Tensor):
+        return out.contiguous()
+    if isinstance(out, tuple):
+        return tuple(_contiguous(t) for t in out)
+    if isinstance(out, list):
+        return [_contiguous(t) for t in out]
+    return out
+
+
 def _op_bytes(ops: list[dist.P2POp]) -> int:
     return sum(op.tensor.numel() * op.tensor.element_size() for op in ops)
 
@@ -88,13 +98,23 @@ class InstrumentedStage(PipelineStage):
     def backward_weight_one_chunk(self, bwd_chunk_id: int, last_backward: bool = False) -> None:
         return self._timed(super().backward_weight_one_chunk, bwd_chunk_id, last_backward=last_backward)
 
+    # Point-to-point transfers need contiguous tensors (gloo refuses others; receive buffers are
+    # allocated with the sender's strides). Stage outputs are made contiguous where they are produced,
+    # gradients where they are sent.
+    def forward_maybe_with_nosync(self, *args: Any, **kwargs: Any) -> Any:
+        return _contiguous(super().forward_maybe_with_nosync(*args, **kwargs))
+
+    def _compute_outputs(self, *args: Any, module: nn.Module, **kwargs: Any) -> Any:
+        return _contiguous(super()._compute_outputs(*args, module=module, **kwargs))
+
     def get_fwd_send_ops(self, fwd_chunk_id: int) -> list[dist.P2POp]:
         ops = super().get_fwd_send_ops(fwd_chunk_id)
         self.bytes_sent += _op_bytes(ops)
         return ops
 
     def get_bwd_send_ops(self, bwd_chunk_id: int) -> list[dist.P2POp]:
-        ops = super().get_bwd_send_ops(bwd_chunk_id)
+        ops = [op if op.tensor.is_contiguous() else dist.P2POp(op.op, op.tensor.contiguous(), op.peer, op.group, op.tag)
+               for op in super().get_bwd_send_ops(bwd_chunk_id)]
         self.bytes_sent += _op_bytes(ops)
         return ops
 
