@@ -23,6 +23,7 @@ from sampling.pipeline.traffic import halo_exchange_bytes, halo_sizes, pipeline_
 
 __all__ = [
     "DATA_PARALLEL",
+    "SCHEDULES",
     "FailureGuard",
     "GNNPipe",
     "GNNPipeConfig",
@@ -35,7 +36,6 @@ __all__ = [
     "PipelineConfig",
     "PipelineDriver",
     "PipelineFailure",
-    "SCHEDULES",
     "StepStats",
     "halo_exchange_bytes",
     "halo_sizes",

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -44,7 +44,7 @@ def _rng_states() -> dict[str, torch.Tensor]:
     return out
 
 
-def _state(driver: PipelineDriver, optimizer: Optional[torch.optim.Optimizer], extra: str) -> dict[str, Any]:
+def _state(driver: PipelineDriver, optimizer: torch.optim.Optimizer | None, extra: str) -> dict[str, Any]:
     msd, osd = get_state_dict(_model(driver), [optimizer] if optimizer is not None else [], options=_OPTIONS)
     rank = driver.layout.rank
     return {"model": msd, "optim": osd, f"rng_rank{rank}": _rng_states(), "steps": driver.steps, "extra_json": extra}
@@ -55,8 +55,8 @@ def _barrier() -> None:
         dist.barrier()
 
 
-def save_checkpoint(path: str | Path, driver: PipelineDriver, optimizer: Optional[torch.optim.Optimizer] = None, *,
-                    extra: Optional[dict] = None) -> Path:
+def save_checkpoint(path: str | Path, driver: PipelineDriver, optimizer: torch.optim.Optimizer | None = None, *,
+                    extra: dict | None = None) -> Path:
     """Write the pipeline's state to the folder ``path`` (a collective: every rank calls it).
 
     Args:
@@ -90,7 +90,7 @@ def save_checkpoint(path: str | Path, driver: PipelineDriver, optimizer: Optiona
     return path
 
 
-def load_checkpoint(path: str | Path, driver: PipelineDriver, optimizer: Optional[torch.optim.Optimizer] = None) -> dict:
+def load_checkpoint(path: str | Path, driver: PipelineDriver, optimizer: torch.optim.Optimizer | None = None) -> dict:
     """Restore what :func:`save_checkpoint` wrote into ``driver`` (and ``optimizer``), the RNG state of
     this rank and ``driver.steps``; returns ``extra``. A collective: every rank calls it.
 

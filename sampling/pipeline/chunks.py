@@ -29,7 +29,7 @@ as chunks pass, plus optional exact refreshes), and halo rows get no gradient.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -37,13 +37,13 @@ from torch import Tensor
 from sampling.block import Block
 from sampling.graph import Graph
 
-__all__ = ["GraphChunks", "PARTITIONS", "partition_nodes"]
+__all__ = ["PARTITIONS", "GraphChunks", "partition_nodes"]
 
 PARTITIONS = ("contiguous", "random")
 
 
 def partition_nodes(num_nodes: int, num_parts: int, *, method: str = "contiguous",
-                    generator: Optional[torch.Generator] = None) -> list[Tensor]:
+                    generator: torch.Generator | None = None) -> list[Tensor]:
     """Cut ``0 .. num_nodes-1`` into ``num_parts`` chunks whose sizes differ by at most one.
 
     Args:
@@ -136,10 +136,10 @@ class GraphChunks:
         L = len(self.propagates)
         mark = torch.full((n,), -1, dtype=torch.int64, device=graph.device)
         self._rows: list[list[Tensor]] = []
-        self._blocks: list[list[Optional[Block]]] = []
+        self._blocks: list[list[Block | None]] = []
         for p in self.parts:
-            rows: list[Optional[Tensor]] = [None] * (L + 1)
-            blocks: list[Optional[Block]] = [None] * L
+            rows: list[Tensor | None] = [None] * (L + 1)
+            blocks: list[Block | None] = [None] * L
             rows[L] = p
             shared = None if self.exact or not any(self.propagates) else _block(graph, p, mark)
             for l in range(L - 1, -1, -1):
@@ -207,7 +207,7 @@ class GraphChunks:
         return int((owner[self.graph.row] != owner[self.graph.indices]).sum())
 
     # --- micro-batches ------------------------------------------------------------------------------
-    def gather(self, t: Tensor, level: Optional[int] = None) -> list[Tensor]:
+    def gather(self, t: Tensor, level: int | None = None) -> list[Tensor]:
         """Rows of a per-node tensor ``t [N, ...]`` for every chunk at ``level`` (default: the output),
         zero-padded to :meth:`padded` rows."""
         level = self.num_layers if level is None else level
@@ -228,7 +228,7 @@ class GraphChunks:
         """The first stage's micro-batches: ``x``'s rows at level 0, one ``(x_c,)`` per chunk."""
         return [(r,) for r in self.gather(x, 0)]
 
-    def to(self, device: Any) -> "GraphChunks":
+    def to(self, device: Any) -> GraphChunks:
         """The same plan with every tensor on ``device``."""
         device = torch.device(device)
         if device == self.device:

@@ -34,19 +34,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
-from torch.distributed.pipelining import (Schedule1F1B, ScheduleGPipe, ScheduleInterleaved1F1B,
-                                          ScheduleLoopedBFS)
+from torch.distributed.pipelining import Schedule1F1B, ScheduleGPipe, ScheduleInterleaved1F1B, ScheduleLoopedBFS
 
 from sampling.pipeline.failure import FailureGuard
 from sampling.pipeline.layout import Layout
 from sampling.pipeline.stage import InstrumentedStage, MicrobatchHook, unwrap
 
-__all__ = ["DATA_PARALLEL", "PipelineConfig", "PipelineDriver", "SCHEDULES", "StepStats"]
+__all__ = ["DATA_PARALLEL", "SCHEDULES", "PipelineConfig", "PipelineDriver", "StepStats"]
 
 SCHEDULES = ("gpipe", "1f1b", "interleaved1f1b", "loopedbfs")
 DATA_PARALLEL = ("ddp", "fsdp")
@@ -130,8 +129,8 @@ class PipelineDriver:
     """
 
     def __init__(self, stages: StageSource, layout: Layout, config: PipelineConfig = PipelineConfig(), *,
-                 loss_fn: Optional[Callable[[Any, Any], Tensor]] = None, num_stages: Optional[int] = None,
-                 hook: Optional[MicrobatchHook] = None) -> None:
+                 loss_fn: Callable[[Any, Any], Tensor] | None = None, num_stages: int | None = None,
+                 hook: MicrobatchHook | None = None) -> None:
         if not isinstance(layout, Layout):
             raise TypeError(f"PipelineDriver: layout must be a sampling.pipeline.Layout (got {type(layout).__name__})")
         if not isinstance(config, PipelineConfig):
@@ -170,8 +169,8 @@ class PipelineDriver:
         self.is_first = 0 in self.modules
         self.is_last = num_stages - 1 in self.modules
         self._schedules: dict[tuple[int, bool], tuple[Any, list[InstrumentedStage]]] = {}
-        self.bandwidth: Optional[float] = None  # bytes/s between neighbouring ranks, once measured
-        self.stats: Optional[StepStats] = None
+        self.bandwidth: float | None = None  # bytes/s between neighbouring ranks, once measured
+        self.stats: StepStats | None = None
         self.steps = 0
         self._targets: list = []
 
@@ -224,12 +223,12 @@ class PipelineDriver:
         """Parameters of this rank's stages (what its optimizer updates)."""
         return [p for m in self.modules.values() for p in m.parameters()]
 
-    def train(self, mode: bool = True) -> "PipelineDriver":
+    def train(self, mode: bool = True) -> PipelineDriver:
         for m in self.modules.values():
             m.train(mode)
         return self
 
-    def _microbatches(self, fn: str, items: Optional[Sequence], n: int, what: str) -> Optional[list]:
+    def _microbatches(self, fn: str, items: Sequence | None, n: int, what: str) -> list | None:
         if items is None:
             raise ValueError(f"PipelineDriver.{fn}: this rank holds the {what} stage, so {what} micro-batches "
                              f"are required (got None)")
@@ -238,7 +237,7 @@ class PipelineDriver:
             raise ValueError(f"PipelineDriver.{fn}: expected {n} micro-batches (got {len(items)})")
         return items
 
-    def step(self, inputs: Optional[Sequence] = None, targets: Optional[Sequence] = None) -> float:
+    def step(self, inputs: Sequence | None = None, targets: Sequence | None = None) -> float:
         """One training step over ``n_microbatches`` micro-batches; returns the step's loss.
 
         Args:
@@ -261,7 +260,7 @@ class PipelineDriver:
             self._targets = self._microbatches("step", targets, n, "last")
             target_mbs = [torch.tensor(i) for i in range(n)]
         schedule, stages = self._get(n, True)
-        losses: Optional[list] = [] if self.is_last else None
+        losses: list | None = [] if self.is_last else None
         for st in stages:
             st.reset_counters()
         t0 = time.perf_counter()
@@ -283,7 +282,7 @@ class PipelineDriver:
         return float(value)
 
     @torch.no_grad()
-    def eval(self, inputs: Sequence) -> Optional[list]:
+    def eval(self, inputs: Sequence) -> list | None:
         """Forward only (no gradients), on ``len(inputs)`` micro-batches, in eval mode.
 
         ``inputs`` must have the same length on every rank (its content is read only on the first
@@ -356,7 +355,7 @@ class PipelineDriver:
         comm = min(comm, max(wall - compute, 0.0))
         return StepStats(wall, compute, comm, max(wall - compute - comm, 0.0), sent, received)
 
-    def mean_stats(self, stats: Optional[StepStats] = None) -> StepStats:
+    def mean_stats(self, stats: StepStats | None = None) -> StepStats:
         """``stats`` (default: the last step's) averaged over the pipeline's ranks, bytes summed."""
         stats = stats or self.stats
         if stats is None:

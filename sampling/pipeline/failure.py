@@ -27,7 +27,6 @@ import re
 import sys
 import threading
 import time
-from typing import Optional
 
 import torch.distributed as dist
 
@@ -43,7 +42,7 @@ class PipelineFailure(RuntimeError):
     """A pipelined run stopped because this rank or another rank failed (the message says which)."""
 
 
-def _store() -> Optional[dist.Store]:
+def _store() -> dist.Store | None:
     try:
         return dist.distributed_c10d._get_default_store()  # the rendezvous store every rank shares
     except (RuntimeError, ValueError, AttributeError):
@@ -75,7 +74,7 @@ class FailureGuard:
         self._world = dist.get_world_size() if dist.is_initialized() else 1
         self._store = _store() if self._world > 1 else None
         self._stop = threading.Event()
-        self._thread: Optional[threading.Thread] = None
+        self._thread: threading.Thread | None = None
 
     # --- reports in the store --------------------------------------------------------------------
     def _key(self, rank: int) -> str:
@@ -158,7 +157,7 @@ class FailureGuard:
                 print(f"[{self.describe}] stopping: {self._first(others)}", file=sys.stderr, flush=True)
                 os._exit(self.exit_code)  # the main thread may be blocked in C++ (recv); end the process
 
-    def __enter__(self) -> "FailureGuard":
+    def __enter__(self) -> FailureGuard:
         if self._store is not None:
             self._beat()
             self._thread = threading.Thread(target=self._watch, name="graphspike-failure-guard", daemon=True)

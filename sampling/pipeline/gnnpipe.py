@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -37,7 +37,7 @@ from sampling.pipeline.graph_stage import GraphStage, NodeWise
 from sampling.pipeline.layout import Layout
 from sampling.pipeline.split import split_by_count
 
-__all__ = ["GNNPipe", "GNNPipeConfig", "MODES"]
+__all__ = ["MODES", "GNNPipe", "GNNPipeConfig"]
 
 MODES = ("historical", "exact")
 
@@ -98,8 +98,8 @@ class GNNPipe:
 
     def __init__(self, layers: Sequence[nn.Module], in_widths: Sequence[int], graph: Graph, layout: Layout, *,
                  loss_fn: Callable[[Tensor, Any], Tensor], config: GNNPipeConfig = GNNPipeConfig(),
-                 pipeline: PipelineConfig = PipelineConfig(), split: Optional[Sequence[range]] = None,
-                 stages_per_rank: int = 1, generator: Optional[torch.Generator] = None) -> None:
+                 pipeline: PipelineConfig = PipelineConfig(), split: Sequence[range] | None = None,
+                 stages_per_rank: int = 1, generator: torch.Generator | None = None) -> None:
         layers = list(layers)
         if len(in_widths) != len(layers):
             raise ValueError(f"GNNPipe: in_widths needs one width per layer ({len(layers)}) (got {len(in_widths)})")
@@ -143,7 +143,7 @@ class GNNPipe:
             stage.write_history = write_history
 
     # --- training ---------------------------------------------------------------------------------------
-    def step(self, x: Optional[Tensor], targets: Sequence[Tensor]) -> float:
+    def step(self, x: Tensor | None, targets: Sequence[Tensor]) -> float:
         """One training step (an epoch of full-graph training) over this replica's chunks.
 
         Args:
@@ -171,17 +171,17 @@ class GNNPipe:
         return loss
 
     @torch.no_grad()
-    def refresh(self, x: Optional[Tensor]) -> None:
+    def refresh(self, x: Tensor | None) -> None:
         """Exact full-graph forward (eval mode) that rewrites every historical table."""
         self._full(x, write_history=True)
 
     @torch.no_grad()
-    def predict(self, x: Optional[Tensor]) -> Optional[Tensor]:
+    def predict(self, x: Tensor | None) -> Tensor | None:
         """Exact full-graph output ``[N, F_out]`` (eval mode) on the last stage's rank, ``None`` elsewhere.
         The historical tables are left as they are."""
         return self._full(x, write_history=False)
 
-    def _full(self, x: Optional[Tensor], write_history: bool) -> Optional[Tensor]:
+    def _full(self, x: Tensor | None, write_history: bool) -> Tensor | None:
         self._use(self.full_plan, write_history)
         try:
             inputs = self.full_plan.inputs(x) if self.driver.is_first else [None]

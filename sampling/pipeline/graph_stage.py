@@ -20,7 +20,6 @@ still written, so an exact full-graph forward refreshes them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
 
 import torch
 from torch import Tensor, nn
@@ -69,7 +68,7 @@ class GraphStage(nn.Module):
     """
 
     def __init__(self, layers: Sequence[nn.Module], *, first_layer: int, in_widths: Sequence[int], num_nodes: int,
-                 history: bool = True, dtype: Optional[torch.dtype] = None, device=None) -> None:
+                 history: bool = True, dtype: torch.dtype | None = None, device=None) -> None:
         super().__init__()
         layers = list(layers)
         in_widths = [int(w) for w in in_widths]
@@ -91,7 +90,7 @@ class GraphStage(nn.Module):
             if prop and self.history:
                 self.register_buffer(f"history_{first_layer + i}",
                                      torch.zeros(self.num_nodes, width, dtype=dtype, device=device))
-        self.plan: Optional[GraphChunks] = None
+        self.plan: GraphChunks | None = None
         self.chunk = 0
         self.write_history = True
 

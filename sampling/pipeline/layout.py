@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime
 import os
 from dataclasses import dataclass
-from typing import Optional
 
 import torch
 import torch.distributed as dist
@@ -70,7 +69,7 @@ class Layout:
     def single_process(self) -> bool:
         return self.world_size == 1
 
-    def global_rank(self, pp_rank: int, dp_rank: Optional[int] = None) -> int:
+    def global_rank(self, pp_rank: int, dp_rank: int | None = None) -> int:
         """Global rank of pipeline position ``pp_rank`` in replica ``dp_rank`` (default: this one)."""
         return (self.dp_rank if dp_rank is None else dp_rank) * self.pp_size + pp_rank
 
@@ -85,8 +84,8 @@ def _default_backend(device: torch.device) -> str:
     return "cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo"
 
 
-def init_distributed(*, pp_size: Optional[int] = None, dp_size: int = 1, device: str | torch.device = "cpu",
-                     backend: Optional[str] = None, timeout: float = 300.0) -> Layout:
+def init_distributed(*, pp_size: int | None = None, dp_size: int = 1, device: str | torch.device = "cpu",
+                     backend: str | None = None, timeout: float = 300.0) -> Layout:
     """Join (or start) the process group and build the ``[dp, pp]`` layout.
 
     Args:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import nn
@@ -105,7 +105,7 @@ def stage_costs(costs: Sequence[float], split: Sequence[range]) -> list[float]:
 
 
 def measure_layer_costs(layers: Sequence[nn.Module], *inputs: Any, repeats: int = 3,
-                        call: Optional[Callable[[nn.Module, Any], Any]] = None) -> list[float]:
+                        call: Callable[[nn.Module, Any], Any] | None = None) -> list[float]:
     """Seconds of forward + backward of every layer, run as one chain on ``inputs``.
 
     Layer ``l`` receives the (detached, grad-requiring) output of layer ``l-1``; its time is the

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -56,7 +56,7 @@ class InstrumentedStage(PipelineStage):
     """
 
     def __init__(self, submodule: nn.Module, stage_index: int, num_stages: int, device: torch.device,
-                 group: Optional[dist.ProcessGroup] = None, hook: Optional[MicrobatchHook] = None,
+                 group: dist.ProcessGroup | None = None, hook: MicrobatchHook | None = None,
                  timing: bool = True) -> None:
         super().__init__(submodule, stage_index, num_stages, device, group=group)
         self.hook = hook
@@ -80,7 +80,7 @@ class InstrumentedStage(PipelineStage):
         self.compute_seconds += time.perf_counter() - t0
         return out
 
-    def forward_one_chunk(self, fwd_chunk_id: int, args: tuple[Any, ...], kwargs: Optional[dict] = None,
+    def forward_one_chunk(self, fwd_chunk_id: int, args: tuple[Any, ...], kwargs: dict | None = None,
                           save_forward_output: bool = True) -> Any:
         module = unwrap(self.submod)
         set_mb = getattr(module, "set_microbatch", None)

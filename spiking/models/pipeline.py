@@ -17,8 +17,6 @@ whole-batch one exactly.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from spikingjelly.activation_based import functional
 from torch import Tensor, nn
@@ -59,7 +57,7 @@ class HeadLayer(nn.Module):
     """Token mean, the optional head LIF (SDT), the classifier and the mean over time:
     ``[T, B, N, D] -> [B, num_classes]`` (the model's ``forward`` after its blocks)."""
 
-    def __init__(self, head: nn.Linear, head_lif: Optional[nn.Module] = None) -> None:
+    def __init__(self, head: nn.Linear, head_lif: nn.Module | None = None) -> None:
         super().__init__()
         self.head = head
         self.head_lif = head_lif

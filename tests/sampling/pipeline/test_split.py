@@ -13,9 +13,9 @@ from sampling.pipeline import measure_layer_costs, split_by_cost, split_by_count
 
 
 def test_split_by_count_sizes_differ_by_at_most_one():
-    assert split_by_count(16, 4) == [range(0, 4), range(4, 8), range(8, 12), range(12, 16)]
-    assert split_by_count(10, 4) == [range(0, 3), range(3, 6), range(6, 8), range(8, 10)]
-    assert split_by_count(3, 3) == [range(0, 1), range(1, 2), range(2, 3)]
+    assert split_by_count(16, 4) == [range(4), range(4, 8), range(8, 12), range(12, 16)]
+    assert split_by_count(10, 4) == [range(3), range(3, 6), range(6, 8), range(8, 10)]
+    assert split_by_count(3, 3) == [range(1), range(1, 2), range(2, 3)]
 
 
 def _brute_force(costs, stages):
@@ -42,7 +42,7 @@ def test_split_by_cost_is_optimal_and_contiguous(costs, stages):
 
 
 def test_split_by_cost_isolates_a_heavy_layer():
-    assert split_by_cost([1, 1, 1, 5, 1, 1], 3) == [range(0, 3), range(3, 4), range(4, 6)]
+    assert split_by_cost([1, 1, 1, 5, 1, 1], 3) == [range(3), range(3, 4), range(4, 6)]
 
 
 @pytest.mark.parametrize("bad,match", [(([], 2), "non-empty"), (([1.0, -1.0], 1), "finite and >= 0"),
@@ -67,5 +67,5 @@ def test_measured_costs_rank_layers_by_work_and_keep_the_rng():
     assert torch.equal(torch.get_rng_state(), state)
     assert len(costs) == 3 and all(c > 0 for c in costs)
     assert costs[1] > 5 * max(costs[0], costs[2])  # 40 layers cost more than one
-    assert split_by_cost(costs, 3) == [range(0, 1), range(1, 2), range(2, 3)]
+    assert split_by_cost(costs, 3) == [range(1), range(1, 2), range(2, 3)]
     assert all(p.grad is None for m in layers for p in m.parameters())
