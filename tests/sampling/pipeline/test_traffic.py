@@ -54,3 +54,32 @@ def test_partition_nodes():
         partition_nodes(10, 3, method="random")
     with pytest.raises(ValueError, match="method"):
         partition_nodes(10, 3, method="metis")
+
+
+def _counted_bytes(rank, world):
+    import torch.distributed as dist
+
+    from sampling.pipeline import GNNPipe, GNNPipeConfig, PipelineConfig, init_distributed
+    from tests.sampling.pipeline._models import gcn_layers, masked_ce, random_graph, toy_data
+
+    n, f, width, depth, classes = 40, 5, 8, 6, 3
+    layout = init_distributed()
+    layers = gcn_layers(f, width, depth, classes, seed=0)
+    pipe = GNNPipe(layers, [f] + [width] * (depth + 1), random_graph(n, 3.0, 0), layout, loss_fn=masked_ce,
+                   config=GNNPipeConfig(chunks=4), pipeline=PipelineConfig(schedule="1f1b"))
+    x, y, w = toy_data(n, f, classes, 1)
+    pipe.step(x, (y, w))
+    sent = torch.tensor([pipe.driver.stats.bytes_sent], dtype=torch.float64)
+    dist.all_reduce(sent)
+    cuts = [([f] + [width] * (depth + 1))[r.stop] for r in pipe.split[:-1]]
+    return int(sent), pipeline_activation_bytes(n, cuts, itemsize=8), len(cuts)
+
+
+@pytest.mark.parametrize("world", [2, 4])
+def test_counted_bytes_equal_the_model(world):
+    """Bytes the stages really sent in one step (activations forward, gradients back, float64) equal
+    ``pipeline_activation_bytes`` (40 nodes in 4 equal chunks: no padding)."""
+    from tests.sampling.pipeline._dist import run_ranks
+
+    for counted, model, cuts in run_ranks(_counted_bytes, world).results:
+        assert cuts == world - 1 and counted == model == 40 * 8 * 8 * 2 * (world - 1)
