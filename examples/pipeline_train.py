@@ -10,9 +10,9 @@ same model in one process without the pipeline (the baseline: same seed, same ep
     # 16-layer GCN on Cora, 4 pipeline ranks, 4 chunks, 1F1B
     torchrun --standalone --nproc-per-node 4 examples/pipeline_train.py --model deep-gcn --layers 16 \\
         --data cora --root ../shared/data/planetoid --chunks 4 --schedule 1f1b --out runs/pipe_cora
-    # several machines (run on each, node-rank 0..M-1; the output folder must be shared)
-    torchrun --nnodes 2 --nproc-per-node 4 --node-rank 0 --rdzv-backend c10d --rdzv-endpoint HOST:29500 \\
-        examples/pipeline_train.py --data cora --root ... --out /shared/runs/pipe_cora
+    # several machines: the same command on each (HOST: the first machine; --out on a shared file system)
+    torchrun --nnodes 2 --nproc-per-node 4 --rdzv-id pipe_cora --rdzv-backend c10d --rdzv-endpoint HOST:29500 \\
+        examples/pipeline_train.py --data cora --root ../shared/data/planetoid --out /shared/runs/pipe_cora
     # one process, all stages on one GPU (or CPU): the single-process mode
     python examples/pipeline_train.py --stages 4 --device cuda --out runs/pipe_1gpu
 
@@ -51,6 +51,7 @@ from sampling.pipeline import (
     init_distributed,
     load_checkpoint,
     measure_layer_costs,
+    partition_nodes,
     pipeline_activation_bytes,
     save_checkpoint,
     split_by_cost,
@@ -117,7 +118,7 @@ def main(argv=None) -> dict:
     args = parse(argv)
     torch.manual_seed(args.seed)
     rank = int(os.environ.get("RANK", "0"))  # torchrun's; the folder and the data are checked before any group
-    run = Run(args, resumable=("timeout", "checkpoint_every")) if rank == 0 else None
+    run = Run(args, resumable=("timeout", "checkpoint_every", "epochs")) if rank == 0 else None
     if args.threads:
         torch.set_num_threads(args.threads)
     ds, x = load_data(args)
@@ -223,7 +224,7 @@ def main(argv=None) -> dict:
                 for k in ("compute_s", "comm_s", "bubble_s"):
                     metrics[k.replace("_s", "_seconds")] = statistics.median(r[k] for r in rows)
                 metrics["bytes_sent_per_epoch"] = statistics.median(r["bytes_sent"] for r in rows)
-                metrics["traffic_model"] = traffic(pipe, agg, widths, ds.num_nodes, args.chunks)
+                metrics["traffic_model"] = traffic(pipe, agg, widths, args)
             run.finish(metrics)
     if layout is not None:
         layout.close()
@@ -244,16 +245,18 @@ def time_split(driver, wall: float) -> dict:
             "bubble_s": max(float(t[3]) / world, 0.0), "bytes_sent": int(t[4])}
 
 
-def traffic(pipe, graph, widths, num_nodes, parts) -> dict:
-    """Analytical bytes per epoch (float32, forward + backward) of this pipeline and of graph
-    parallelism over the same number of parts (the same chunks) and layers."""
+def traffic(pipe, graph, widths, args) -> dict:
+    """Analytical bytes per epoch (float32, forward + backward) of this pipeline and of graph parallelism
+    with as many workers as stages (node partition as --partition), over the same layers."""
+    workers = len(pipe.split)
     cuts = [widths[r.stop] for r in pipe.split[:-1]]
     graph_widths = [w for w, p in zip(widths, pipe.propagates) if p]
-    gnnpipe = pipeline_activation_bytes(num_nodes, cuts)
-    halo = halo_exchange_bytes(graph, pipe.parts, graph_widths)
-    return {"gnnpipe_bytes": gnnpipe, "graph_parallel_halo_bytes": halo, "parts": parts,
+    gnnpipe = pipeline_activation_bytes(graph.num_nodes, cuts)
+    parts = partition_nodes(graph.num_nodes, workers, method=args.partition,
+                            generator=torch.Generator().manual_seed(args.seed))
+    halo = halo_exchange_bytes(graph, parts, graph_widths)
+    return {"gnnpipe_bytes": gnnpipe, "graph_parallel_halo_bytes": halo, "workers": workers,
             "ratio_halo_over_gnnpipe": halo / gnnpipe if gnnpipe else None}
-
 
 if __name__ == "__main__":
     main()
