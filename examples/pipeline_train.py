@@ -41,6 +41,7 @@ from _run import Run, example_parser, fail, nonnegative_int, positive_float, pos
 from graphnets.conv import gcn_norm
 from graphnets.node import DAGNN, DeepGCN, dagnn_layers, load_planetoid, make_sbm, row_normalize
 from sampling.pipeline import (
+    PARTITIONS,
     SCHEDULES,
     FailureGuard,
     GNNPipe,
@@ -71,10 +72,11 @@ def parse(argv=None):
     p.add_argument("--data", choices=("synthetic", "cora", "citeseer", "pubmed"), default="synthetic")
     p.add_argument("--root", default=None, help="folder with the raw Planetoid files (ind.<name>.*)")
     p.add_argument("--chunks", type=positive_int, default=4, help="graph chunks = micro-batches per step")
-    p.add_argument("--partition", choices=("contiguous", "random"), default="contiguous")
+    p.add_argument("--partition", choices=PARTITIONS, default="contiguous", help="chunks; metis needs pymetis")
     p.add_argument("--mode", choices=("historical", "exact"), default="historical")
     p.add_argument("--no-warmup", action="store_true", help="start from zero tables instead of an exact refresh")
     p.add_argument("--refresh-every", type=nonnegative_int, default=0, help="exact table refresh every k epochs")
+    p.add_argument("--no-halo-grad", action="store_true", help="drop halo gradients instead of sending them late")
     p.add_argument("--schedule", choices=SCHEDULES, default="1f1b")
     p.add_argument("--stages", type=positive_int, default=None, help="stages in all (default: one per rank)")
     p.add_argument("--split", choices=("count", "cost"), default="count", help="layers per stage by count or cost")
@@ -149,7 +151,7 @@ def main(argv=None) -> dict:
             pipe = GNNPipe(layers, widths, agg, layout, loss_fn=loss_fn, split=split_ranges,
                            stages_per_rank=num_stages // layout.pp_size,
                            config=GNNPipeConfig(args.chunks, args.partition, args.mode, not args.no_warmup,
-                                                args.refresh_every),
+                                                args.refresh_every, not args.no_halo_grad),
                            pipeline=PipelineConfig(args.schedule, data_parallel=args.data_parallel),
                            generator=torch.Generator().manual_seed(args.seed))
             driver = pipe.driver
@@ -253,7 +255,7 @@ def traffic(pipe, graph, widths, args) -> dict:
     graph_widths = [w for w, p in zip(widths, pipe.propagates) if p]
     gnnpipe = pipeline_activation_bytes(graph.num_nodes, cuts)
     parts = partition_nodes(graph.num_nodes, workers, method=args.partition,
-                            generator=torch.Generator().manual_seed(args.seed))
+                            generator=torch.Generator().manual_seed(args.seed), graph=graph)
     halo = halo_exchange_bytes(graph, parts, graph_widths)
     return {"gnnpipe_bytes": gnnpipe, "graph_parallel_halo_bytes": halo, "workers": workers,
             "ratio_halo_over_gnnpipe": halo / gnnpipe if gnnpipe else None}

@@ -11,7 +11,7 @@
 * :func:`halo_exchange_bytes`, :func:`pipeline_activation_bytes`: communication per epoch.
 """
 from sampling.pipeline.checkpoint import load_checkpoint, save_checkpoint
-from sampling.pipeline.chunks import GraphChunks, partition_nodes
+from sampling.pipeline.chunks import PARTITIONS, GraphChunks, partition_nodes
 from sampling.pipeline.driver import DATA_PARALLEL, SCHEDULES, PipelineConfig, PipelineDriver, StepStats
 from sampling.pipeline.failure import FailureGuard, PipelineFailure
 from sampling.pipeline.gnnpipe import GNNPipe, GNNPipeConfig
@@ -23,6 +23,7 @@ from sampling.pipeline.traffic import halo_exchange_bytes, halo_sizes, pipeline_
 
 __all__ = [
     "DATA_PARALLEL",
+    "PARTITIONS",
     "SCHEDULES",
     "FailureGuard",
     "GNNPipe",

@@ -11,7 +11,7 @@ two modes:
   sources are the chunk followed by its *halo* (out-of-chunk in-neighbours), whose rows a stage
   reads from its historical-embedding table (:class:`~sampling.pipeline.GraphStage`). Stale
   values stand in for halo nodes whose chunk has not passed this stage yet in the current step;
-  no gradient flows into halo rows.
+  the gradient of halo rows reaches their owners one step late (``halo_grad``) or not at all.
 * **exact**: the micro-batch of chunk ``c`` carries, at the input of layer ``l``, every node its
   output depends on (the ``L - l``-hop in-neighbourhood, destinations first), so nothing is stale
   or cut and the gradients equal the full-graph ones. It costs up to ``chunks`` times the
@@ -24,7 +24,8 @@ largest chunk (:meth:`GraphChunks.padded`); stages cut the padding off on entry.
 
 Differences from the paper (whose code is not public; only its abstract was available): chunk
 order is fixed (0, 1, ...) within a step, the staleness bound is one step (tables are refreshed
-as chunks pass, plus optional exact refreshes), and halo rows get no gradient.
+as chunks pass, plus optional exact refreshes), and halo gradients are one step stale (PipeGCN's
+rule for boundary nodes) or dropped.
 """
 from __future__ import annotations
 
@@ -39,20 +40,28 @@ from sampling.graph import Graph
 
 __all__ = ["PARTITIONS", "GraphChunks", "partition_nodes"]
 
-PARTITIONS = ("contiguous", "random")
+PARTITIONS = ("contiguous", "random", "metis")
 
 
 def partition_nodes(num_nodes: int, num_parts: int, *, method: str = "contiguous",
-                    generator: torch.Generator | None = None) -> list[Tensor]:
-    """Cut ``0 .. num_nodes-1`` into ``num_parts`` chunks whose sizes differ by at most one.
+                    generator: torch.Generator | None = None, graph: Graph | None = None) -> list[Tensor]:
+    """Cut ``0 .. num_nodes-1`` into ``num_parts`` chunks.
 
     Args:
-        method: ``"contiguous"`` (id ranges) or ``"random"`` (a seeded random permutation; each
-            part is returned sorted).
-        generator: the ``torch.Generator`` for ``"random"`` (required there).
+        method: ``"contiguous"`` (id ranges) or ``"random"`` (a seeded random permutation), sizes
+            differing by at most one; or ``"metis"``: METIS k-way partition of ``graph`` (Karypis &
+            Kumar 1998, through ``pymetis``, ``pip install pymetis``) that keeps few edges between
+            chunks (what GNNPipe's chunks want: fewer stale halo rows), sizes balanced within
+            METIS's 3 % default, seeded from ``generator``.
+        generator: the ``torch.Generator`` for ``"random"`` (required) and ``"metis"`` (optional).
+        graph: the square graph to partition (``"metis"`` only; edge directions and weights are
+            ignored).
 
     Returns:
         ``num_parts`` sorted 1-D int64 tensors, disjoint, covering every node.
+
+    Raises:
+        ImportError: ``"metis"`` without ``pymetis`` installed.
 
     Example:
         >>> [p.tolist() for p in partition_nodes(5, 2)]
@@ -68,10 +77,40 @@ def partition_nodes(num_nodes: int, num_parts: int, *, method: str = "contiguous
         raise ValueError(f"{fn}: method must be one of {PARTITIONS} (got {method!r})")
     if method == "contiguous":
         return [p.clone() for p in torch.arange(num_nodes).tensor_split(num_parts)]
+    if method == "metis":
+        return _metis(num_nodes, num_parts, graph, generator)
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"{fn}: method='random' needs a torch.Generator (got {type(generator).__name__})")
     perm = torch.randperm(num_nodes, generator=generator)
     return [p.sort().values for p in perm.tensor_split(num_parts)]
+
+
+def _metis(num_nodes: int, num_parts: int, graph: Graph | None, generator: torch.Generator | None) -> list[Tensor]:
+    fn = "partition_nodes"
+    if not isinstance(graph, Graph) or not graph.is_square or graph.num_nodes != num_nodes:
+        got = f"shape {graph.shape}" if isinstance(graph, Graph) else type(graph).__name__
+        raise ValueError(f"{fn}: method='metis' needs graph=, a square sampling.Graph over {num_nodes} nodes (got {got})")
+    try:
+        import pymetis
+    except ImportError as err:
+        raise ImportError(f"{fn}: method='metis' needs pymetis (pip install pymetis)") from err
+    if num_parts == 1:
+        return [torch.arange(num_nodes)]
+    row, col = graph.row.cpu(), graph.indices.cpu()
+    keep = row != col
+    a, b = torch.cat([row[keep], col[keep]]), torch.cat([col[keep], row[keep]])  # symmetric, no loops
+    key = torch.unique(a * num_nodes + b)  # sorted by (a, b): a CSR once counted
+    a, b = key // num_nodes, key % num_nodes
+    xadj = torch.zeros(num_nodes + 1, dtype=torch.int64)
+    xadj[1:] = torch.bincount(a, minlength=num_nodes).cumsum(0)
+    seed = 0 if generator is None else int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+    adjacency = pymetis.CSRAdjacency(adj_starts=xadj.numpy(), adjacent=b.numpy())
+    _, member = pymetis.part_graph(num_parts, adjacency, options=pymetis.Options(seed=seed))
+    member = torch.as_tensor(member, dtype=torch.int64)
+    parts = [torch.nonzero(member == i).flatten() for i in range(num_parts)]
+    if any(p.numel() == 0 for p in parts):
+        raise ValueError(f"{fn}: METIS left a part empty (num_parts={num_parts} for {num_nodes} nodes); use fewer parts")
+    return parts
 
 
 def _block(graph: Graph, dst: Tensor, mark: Tensor) -> Block:

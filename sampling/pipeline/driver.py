@@ -34,7 +34,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -98,7 +98,7 @@ class StepStats:
     bytes_received: int
 
 
-StageSource = Union[Sequence[nn.Module], Callable[[int], nn.Module]]
+StageSource = Sequence[nn.Module] | Callable[[int], nn.Module]
 
 
 class PipelineDriver:
@@ -383,8 +383,8 @@ def _forward_only(schedule: Any) -> None:
     therefore keeps only forward compute and its sends/receives (private attribute, checked here).
     """
     order = getattr(schedule, "pipeline_order_with_comms", None)
-    if not isinstance(order, dict):
-        raise RuntimeError("PipelineDriver.eval: this torch version's multi-stage schedule has no "
+    if not isinstance(order, dict):  # a torch-version limitation, not a bad argument
+        raise RuntimeError("PipelineDriver.eval: this torch version's multi-stage schedule has no "  # noqa: TRY004
                            "pipeline_order_with_comms; forward-only evaluation is unsupported")
     keep = {"F", "SEND_F", "RECV_F", "UNSHARD", "RESHARD"}
     for rank, actions in order.items():

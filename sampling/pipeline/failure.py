@@ -157,7 +157,7 @@ class FailureGuard:
                 print(f"[{self.describe}] stopping: {self._first(others)}", file=sys.stderr, flush=True)
                 os._exit(self.exit_code)  # the main thread may be blocked in C++ (recv); end the process
 
-    def __enter__(self) -> FailureGuard:
+    def __enter__(self) -> FailureGuard:  # noqa: PYI034 - no typing.Self on Python 3.10
         if self._store is not None:
             self._beat()
             self._thread = threading.Thread(target=self._watch, name="graphspike-failure-guard", daemon=True)

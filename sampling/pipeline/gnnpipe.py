@@ -12,7 +12,9 @@ communication no longer grows with the number of layers (see :mod:`sampling.pipe
 Staleness control (:class:`GNNPipeConfig`): tables are refreshed as chunks pass (staleness at
 most one step); ``warmup`` fills them with an exact full-graph forward before the first step (so
 the first epoch reads no zeros); ``refresh_every = k`` repeats that exact refresh before every
-``k``-th step. ``mode="exact"`` replaces the historical embeddings by exact receptive-field
+``k``-th step; ``halo_grad`` returns the gradient of halo rows to the chunks owning them one step
+late (without it, a chunk's loss never reaches its neighbours in other chunks, which on a deep
+model with many cut edges slows training down badly). ``mode="exact"`` replaces the historical embeddings by exact receptive-field
 micro-batches: gradients then equal the unpipelined model's (a check, at up to ``chunks`` times
 the compute).
 
@@ -48,10 +50,13 @@ class GNNPipeConfig:
 
     Attributes:
         chunks: number of graph chunks (micro-batches per step, summed over replicas).
-        partition: ``"contiguous"`` node-id ranges or a seeded ``"random"`` partition.
+        partition: ``"contiguous"`` node-id ranges, a seeded ``"random"`` partition, or ``"metis"``
+            (few edges between chunks; needs ``pymetis``).
         mode: ``"historical"`` (GNNPipe) or ``"exact"`` (no staleness; for checking).
         warmup: exact refresh of the tables before the first step.
         refresh_every: exact refresh before every ``k``-th step (0: never beyond ``warmup``).
+        halo_grad: historical mode: send the gradient of halo rows back to their owners one step
+            late (stale halo gradients, :class:`~sampling.pipeline.GraphStage`); ``False`` drops it.
     """
 
     chunks: int = 4
@@ -59,6 +64,7 @@ class GNNPipeConfig:
     mode: str = "historical"
     warmup: bool = True
     refresh_every: int = 0
+    halo_grad: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.chunks, bool) or not isinstance(self.chunks, int) or self.chunks < 1:
@@ -98,7 +104,7 @@ class GNNPipe:
 
     def __init__(self, layers: Sequence[nn.Module], in_widths: Sequence[int], graph: Graph, layout: Layout, *,
                  loss_fn: Callable[[Tensor, Any], Tensor], config: GNNPipeConfig = GNNPipeConfig(),
-                 pipeline: PipelineConfig = PipelineConfig(), split: Sequence[range] | None = None,
+                 pipeline: PipelineConfig = PipelineConfig(), split: Sequence[range] | None = None,  # noqa: B008
                  stages_per_rank: int = 1, generator: torch.Generator | None = None) -> None:
         layers = list(layers)
         if len(in_widths) != len(layers):
@@ -114,7 +120,7 @@ class GNNPipe:
         self.config, self.layout = config, layout
         self.propagates = [not isinstance(layer, NodeWise) for layer in layers]
         n = graph.num_nodes
-        parts = partition_nodes(n, config.chunks, method=config.partition, generator=generator)
+        parts = partition_nodes(n, config.chunks, method=config.partition, generator=generator, graph=graph)
         self.parts = parts
         mine = parts[layout.dp_rank::layout.dp_size]
         device = layout.device
@@ -125,7 +131,7 @@ class GNNPipe:
         def build(s: int) -> GraphStage:
             r = split[s]
             return GraphStage([layers[i] for i in r], first_layer=r.start, in_widths=self.in_widths[r.start:r.stop],
-                              num_nodes=n, history=history, dtype=_dtype(nn.ModuleList(layers[i] for i in r)))
+                              num_nodes=n, history=history, halo_grad=history and config.halo_grad, dtype=_dtype(nn.ModuleList(layers[i] for i in r)))
 
         pipeline = replace(pipeline, n_microbatches=len(mine))
         self.driver = PipelineDriver(build, layout, pipeline, loss_fn=loss_fn, num_stages=len(split))
@@ -159,6 +165,8 @@ class GNNPipe:
                 (k and self.driver.steps % k == 0 and self.driver.steps > 0):
             self.refresh(x)
         self._use(self.train_plan)
+        for stage in self.stages.values():
+            stage.start_step()
         plan = self.train_plan
         inputs = plan.inputs(x) if self.driver.is_first else None
         tg = None
@@ -201,6 +209,8 @@ class GNNPipe:
                     mine = table * owned.unsqueeze(1).to(table.dtype)
                     dist.all_reduce(mine, group=self.layout.dp_group)
                     table.copy_(mine)
+                elif name.startswith("grad_sum_"):  # every replica's chunks send gradients to every row
+                    dist.all_reduce(table, group=self.layout.dp_group)
 
     def guard(self, **kwargs: Any):
         """The driver's :meth:`~sampling.pipeline.PipelineDriver.guard`."""

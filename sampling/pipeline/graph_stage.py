@@ -16,6 +16,15 @@ rows of chunks that already passed this layer in the current step are fresh; the
 step old (or older, before the first refresh). With an exact plan
 (:class:`~sampling.pipeline.GraphChunks` ``exact=True``) nothing is read from the tables; they are
 still written, so an exact full-graph forward refreshes them.
+
+Halo rows are constants of the chunk's graph, so the gradient a chunk's loss sends into them would
+be lost. With ``halo_grad=True`` (stale gradients, as PipeGCN, Wan et al., ICLR 2022, does for
+its boundary nodes) the stage keeps a second table per graph layer,
+:math:`G^{(l)} \in \mathbb{R}^{N \times F_l}`: the backward pass of every chunk adds
+:math:`\partial \mathcal{L}_c / \partial \bar H^{(l)}_{\mathrm{halo}(c)}` into it, and in the next
+step chunk :math:`c'` adds :math:`G^{(l)}_{V_{c'}}` (last step's sum) to the gradient of its own
+rows at layer :math:`l`. The gradient a row receives is then the exact full-graph one, except
+that the parts coming through other chunks are one step old.
 """
 from __future__ import annotations
 
@@ -57,6 +66,7 @@ class GraphStage(nn.Module):
         in_widths: input width ``F_l`` of each of ``layers`` (sizes the tables).
         num_nodes: ``N``, rows of every table.
         history: keep historical tables (``False`` for exact-only pipelines: no memory spent).
+        halo_grad: also keep the stale halo-gradient tables (see the module doc; needs ``history``).
         dtype, device: of the tables (``module.to(...)`` moves and casts them later too).
 
     The plan comes from :meth:`use_plan`, the chunk from :meth:`set_microbatch` (the driver calls
@@ -68,7 +78,8 @@ class GraphStage(nn.Module):
     """
 
     def __init__(self, layers: Sequence[nn.Module], *, first_layer: int, in_widths: Sequence[int], num_nodes: int,
-                 history: bool = True, dtype: torch.dtype | None = None, device=None) -> None:
+                 history: bool = True, halo_grad: bool = False, dtype: torch.dtype | None = None,
+                 device=None) -> None:
         super().__init__()
         layers = list(layers)
         in_widths = [int(w) for w in in_widths]
@@ -84,12 +95,17 @@ class GraphStage(nn.Module):
         self.in_widths = in_widths
         self.num_nodes = int(num_nodes)
         self.history = bool(history)
+        self.halo_grad = bool(halo_grad) and self.history
         self.propagates = [not isinstance(layer, NodeWise) for layer in layers]
         dtype = dtype or torch.get_default_dtype()
         for i, (prop, width) in enumerate(zip(self.propagates, in_widths)):
             if prop and self.history:
                 self.register_buffer(f"history_{first_layer + i}",
                                      torch.zeros(self.num_nodes, width, dtype=dtype, device=device))
+                if self.halo_grad:  # this step's sums, and last step's (read)
+                    for kind in ("grad_sum", "grad_last"):
+                        self.register_buffer(f"{kind}_{first_layer + i}",
+                                             torch.zeros(self.num_nodes, width, dtype=dtype, device=device))
         self.plan: GraphChunks | None = None
         self.chunk = 0
         self.write_history = True
@@ -101,6 +117,15 @@ class GraphStage(nn.Module):
     def table(self, layer: int) -> Tensor:
         """The historical table of graph layer ``layer`` (``[N, F_layer]``)."""
         return getattr(self, f"history_{layer}")
+
+    def start_step(self) -> None:
+        """A new training step: last step's halo-gradient sums become the ones read, the sums restart."""
+        if self.halo_grad:
+            for i, prop in enumerate(self.propagates):
+                if prop:
+                    l = self.first_layer + i
+                    getattr(self, f"grad_last_{l}").copy_(getattr(self, f"grad_sum_{l}"))
+                    getattr(self, f"grad_sum_{l}").zero_()
 
     def use_plan(self, plan: GraphChunks) -> None:
         if not isinstance(plan, GraphChunks):
@@ -132,7 +157,11 @@ class GraphStage(nn.Module):
                 if self.write_history:
                     table.index_copy_(0, plan.rows(c, l), x.detach().to(table.dtype))
                 if not plan.exact:
-                    halo = table.index_select(0, plan.halo(c)).to(x.dtype)  # no gradient into halo rows
+                    halo = table.index_select(0, plan.halo(c)).to(x.dtype)
+                    if self.halo_grad and torch.is_grad_enabled() and x.requires_grad:
+                        x = _AddGrad.apply(x, getattr(self, f"grad_last_{l}").index_select(0, plan.rows(c, l)))
+                        halo.requires_grad_()
+                        halo.register_hook(_Accumulate(getattr(self, f"grad_sum_{l}"), plan.halo(c)))
                     x = torch.cat([x, halo])  # [num_src, F_l]: the chunk first, then its halo
             x = layer(x, block)  # [num_dst, F_{l+1}]
         pad = plan.padded(self.last_layer + 1) - x.shape[0]
@@ -140,4 +169,28 @@ class GraphStage(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"first_layer={self.first_layer}, in_widths={self.in_widths}, num_nodes={self.num_nodes}, "
-                f"history={self.history}")
+                f"history={self.history}, halo_grad={self.halo_grad}")
+
+
+class _AddGrad(torch.autograd.Function):
+    """Identity forward; backward adds a constant ``extra`` to the incoming gradient."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, extra: Tensor) -> Tensor:
+        ctx.save_for_backward(extra)
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        (extra,) = ctx.saved_tensors
+        return grad + extra.to(grad.dtype), None
+
+
+class _Accumulate:
+    """Gradient hook of a halo block: adds its rows into ``table[index]``."""
+
+    def __init__(self, table: Tensor, index: Tensor) -> None:
+        self.table, self.index = table, index
+
+    def __call__(self, grad: Tensor) -> None:
+        self.table.index_add_(0, self.index, grad.detach().to(self.table.dtype))

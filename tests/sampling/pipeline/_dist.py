@@ -39,8 +39,8 @@ def _entry(fn: Callable, rank: int, world: int, folder: str, pg_timeout: float, 
         log = os.open(os.path.join(folder, f"rank{rank}.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(log, 1)
         os.dup2(log, 2)
-        sys.stdout = open(1, "w", closefd=False)  # pytest's capture objects are not fd 1/2
-        sys.stderr = open(2, "w", closefd=False)
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115 - pytest's capture objects are not fd 1/2
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - closed by os._exit
         faulthandler.dump_traceback_later(dump_after, file=sys.stderr)  # a hung rank shows where it hangs
         torch.set_num_threads(1)
         dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=world,

@@ -51,14 +51,18 @@ def test_exact_mode_gradients_equal_full_graph_float64(world, schedule):
     assert all(r["bytes"] > 0 for r in run.results)  # activations and gradients really travelled
 
 
-def _reference_historical(layers, graph, x, y, w, chunks: int, steps: int, lr: float, warmup: bool):
+def _reference_historical(layers, graph, x, y, w, chunks: int, steps: int, lr: float, warmup: bool,
+                          halo_grad: bool):
     """GNNPipe's semantics written out in one process, without the pipeline engine: chunks in order,
-    every layer reads the chunk's own rows live and its halo from a table of all nodes' inputs."""
+    every layer reads the chunk's own rows live and its halo from a table of all nodes' inputs; with
+    ``halo_grad`` the gradient of halo rows is summed per step and added to the owners' rows the next step."""
     from sampling.pipeline import GraphChunks, NodeWise, partition_nodes
 
     props = [not isinstance(m, NodeWise) for m in layers]
     plan = GraphChunks(graph, partition_nodes(N, chunks), props)
     tables = {i: torch.zeros(N, WIDTHS[i], dtype=x.dtype) for i, p in enumerate(props) if p}
+    grad_sum = {i: torch.zeros_like(t) for i, t in tables.items()}
+    grad_last = {i: torch.zeros_like(t) for i, t in tables.items()}
     opt = torch.optim.SGD([p for m in layers for p in m.parameters()], lr=lr)
     losses = []
     for step in range(steps):
@@ -70,6 +74,8 @@ def _reference_historical(layers, graph, x, y, w, chunks: int, steps: int, lr: f
                         tables[i].copy_(h)
                     h = m(h) if not props[i] else m(h, graph)
         opt.zero_grad()
+        for i in tables:
+            grad_last[i], grad_sum[i] = grad_sum[i], torch.zeros_like(grad_sum[i])
         total = 0.0
         for c in range(chunks):
             h = x[plan.rows(c, 0)]
@@ -78,7 +84,13 @@ def _reference_historical(layers, graph, x, y, w, chunks: int, steps: int, lr: f
                     h = m(h)
                     continue
                 tables[i][plan.rows(c, i)] = h.detach()
-                h = m(torch.cat([h, tables[i][plan.halo(c)]]), plan.block(c, i))
+                halo = tables[i][plan.halo(c)]
+                if halo_grad:
+                    extra = grad_last[i][plan.rows(c, i)]
+                    h.register_hook(lambda g, extra=extra: g + extra)
+                    halo.requires_grad_()
+                    halo.register_hook(lambda g, i=i, idx=plan.halo(c): _add_rows(grad_sum[i], idx, g))
+                h = m(torch.cat([h, halo]), plan.block(c, i))
             loss = masked_ce(h, (y[plan.parts[c]], w[plan.parts[c]]))
             loss.backward()
             total += float(loss)
@@ -87,11 +99,16 @@ def _reference_historical(layers, graph, x, y, w, chunks: int, steps: int, lr: f
     return losses
 
 
-def _historical_steps(rank, world, schedule, stages_per_rank, steps):
+def _add_rows(table, index, grad) -> None:
+    table.index_add_(0, index, grad)
+
+
+def _historical_steps(rank, world, schedule, stages_per_rank, steps, halo_grad):
     layout = init_distributed()
     graph, x, y, w, layers = _setup()
     pipe = GNNPipe(layers, WIDTHS, graph, layout, loss_fn=masked_ce, stages_per_rank=stages_per_rank,
-                   config=GNNPipeConfig(chunks=4, mode="historical"), pipeline=PipelineConfig(schedule=schedule))
+                   config=GNNPipeConfig(chunks=4, mode="historical", halo_grad=halo_grad),
+                   pipeline=PipelineConfig(schedule=schedule))
     opt = torch.optim.SGD(pipe.driver.parameters(), lr=0.5)
     losses = []
     for _ in range(steps):
@@ -99,7 +116,7 @@ def _historical_steps(rank, world, schedule, stages_per_rank, steps):
         losses.append(pipe.step(x if pipe.driver.is_first else None, (y, w)))
         opt.step()
     _, _, _, _, ref = _setup()
-    ref_losses = _reference_historical(ref, graph, x, y, w, 4, steps, 0.5, warmup=True)
+    ref_losses = _reference_historical(ref, graph, x, y, w, 4, steps, 0.5, warmup=True, halo_grad=halo_grad)
     full_loss0 = float(masked_ce(run_full(_setup()[4], x, graph), (y, w)))
     err = 0.0
     for s, stage in pipe.stages.items():
@@ -109,10 +126,11 @@ def _historical_steps(rank, world, schedule, stages_per_rank, steps):
     return {"losses": losses, "ref_losses": ref_losses, "param_err": err, "full_loss0": full_loss0}
 
 
-@pytest.mark.parametrize("world,stages_per_rank,schedule", [(2, 1, "1f1b"), (4, 1, "gpipe"), (2, 2, "1f1b"),
-                                                            (1, 4, "1f1b"), (1, 4, "gpipe")])
-def test_historical_mode_matches_its_single_process_semantics(world, stages_per_rank, schedule):
-    run = run_ranks(_historical_steps, world, schedule, stages_per_rank, 3, timeout=60)
+@pytest.mark.parametrize("world,stages_per_rank,schedule,halo_grad", [
+    (2, 1, "1f1b", True), (4, 1, "gpipe", True), (2, 2, "1f1b", True), (1, 4, "1f1b", True), (1, 4, "gpipe", True),
+    (2, 1, "1f1b", False)])
+def test_historical_mode_matches_its_single_process_semantics(world, stages_per_rank, schedule, halo_grad):
+    run = run_ranks(_historical_steps, world, schedule, stages_per_rank, 3, halo_grad, timeout=60)
     for r in run.results:
         assert r["param_err"] < 1e-12
         assert r["losses"] == pytest.approx(r["ref_losses"], abs=1e-12, rel=0)

@@ -83,3 +83,15 @@ def test_counted_bytes_equal_the_model(world):
 
     for counted, model, cuts in run_ranks(_counted_bytes, world).results:
         assert cuts == world - 1 and counted == model == 40 * 8 * 8 * 2 * (world - 1)
+
+
+def test_metis_partition_keeps_cliques_together():
+    pytest.importorskip("pymetis")
+    a, b = torch.combinations(torch.arange(6)).t(), torch.combinations(torch.arange(6, 12)).t()
+    ei = torch.cat([a, b, torch.tensor([[5], [6]])], 1)  # two 6-cliques joined by one edge
+    g = Graph.from_edge_index(torch.cat([ei, ei.flip(0)], 1), num_nodes=12)
+    parts = partition_nodes(12, 2, method="metis", graph=g, generator=torch.Generator().manual_seed(0))
+    assert sorted(p.tolist() for p in parts) == [list(range(6)), list(range(6, 12))]
+    assert halo_sizes(g, parts).tolist() == [1, 1]
+    with pytest.raises(ValueError, match="needs graph="):
+        partition_nodes(12, 2, method="metis")
