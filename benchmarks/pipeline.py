@@ -54,15 +54,15 @@ def parse(argv=None):
     p.add_argument("--chunks", type=int, default=4)
     p.add_argument("--partition", default="metis", help="GNNPipe's chunks (contiguous, random, metis)")
     p.add_argument("--ranks", default="2,4", help="comma list of pipeline sizes")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seeds", default="0,1,2", help="comma list: every configuration runs once per seed")
     p.add_argument("--keep", default=None, help="keep the run folders here (default: a temporary folder)")
     return p.parse_args(argv)
 
 
-def train(args, ranks: int, out: Path) -> dict:
+def train(args, ranks: int, seed: int, out: Path) -> dict:
     """One run of the example; ``ranks = 0`` is the unpipelined baseline. Returns its curves and metrics."""
     flags = ["--data", args.data, "--layers", str(args.layers), "--hidden", str(args.hidden), "--epochs",
-             str(args.epochs), "--chunks", str(args.chunks), "--partition", args.partition, "--seed", str(args.seed), "--threads", "1",
+             str(args.epochs), "--chunks", str(args.chunks), "--partition", args.partition, "--seed", str(seed), "--threads", "1",
              "--device", "cpu", "--schedule", "1f1b", "--checkpoint-every", "0", "--out", str(out), "--overwrite"]
     if args.root:
         flags += ["--root", args.root]
@@ -80,7 +80,7 @@ def train(args, ranks: int, out: Path) -> dict:
         rows = list(csv.DictReader(fh))
     metrics = json.loads((out / "metrics.json").read_text())
     test = [float(r["test_acc"]) for r in rows]
-    return {"ranks": ranks, "test_acc": test, "val_acc": [float(r["val_acc"]) for r in rows],
+    return {"ranks": ranks, "seed": seed, "test_acc": test, "val_acc": [float(r["val_acc"]) for r in rows],
             "loss": [float(r["loss"]) for r in rows], "best": metrics["best"],
             "last20_test_acc": statistics.mean(test[-20:]), "epoch_seconds": metrics["epoch_seconds"],
             "bytes_sent_per_epoch": metrics.get("bytes_sent_per_epoch"), "split": metrics.get("split"),
@@ -89,8 +89,8 @@ def train(args, ranks: int, out: Path) -> dict:
 
 def traffic(args, workers: int) -> dict:
     """Bytes per epoch (float32, forward + backward) for ``workers`` workers, from the partition."""
-    if args.data == "synthetic":  # the example's default graph
-        ds = make_sbm(torch.Generator().manual_seed(args.seed), num_classes=4, nodes_per_class=250, p_in=0.02,
+    if args.data == "synthetic":  # the example's default graph (seed 0)
+        ds = make_sbm(torch.Generator().manual_seed(0), num_classes=4, nodes_per_class=250, p_in=0.02,
                       p_out=0.002, num_features=64)
     else:
         ds = load_planetoid(args.root, args.data)
@@ -100,7 +100,7 @@ def traffic(args, workers: int) -> dict:
     pipe = pipeline_activation_bytes(n, cuts)
     out = {"workers": workers, "gnnpipe_bytes": pipe, "graph_layers": args.layers}
     for method in ("contiguous", "random", "metis"):
-        parts = partition_nodes(n, workers, method=method, generator=torch.Generator().manual_seed(args.seed),
+        parts = partition_nodes(n, workers, method=method, generator=torch.Generator().manual_seed(0),
                                 graph=graph)
         halo = halo_exchange_bytes(graph, parts, [args.hidden] * args.layers)
         out[f"halo_bytes_{method}"] = halo
@@ -108,47 +108,66 @@ def traffic(args, workers: int) -> dict:
     return out
 
 
-def plot(runs: list[dict], path: Path, title: str) -> None:
+def plot(curves: dict[int, list[list[float]]], path: Path, title: str) -> None:
+    """Mean test accuracy per epoch over the seeds, one line per configuration."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for r in runs:
-        label = "unpipelined" if not r["ranks"] else f"GNNPipe, {r['ranks']} ranks (historical)"
-        ax.plot(range(1, len(r["test_acc"]) + 1), r["test_acc"], label=label, lw=1)
-    ax.set(xlabel="epoch", ylabel="test accuracy", title=title)
+    for ranks, per_seed in curves.items():
+        mean = [statistics.mean(v) for v in zip(*per_seed)]
+        label = "unpipelined" if not ranks else f"GNNPipe, {ranks} ranks"
+        ax.plot(range(1, len(mean) + 1), mean, label=label, lw=1)
+    ax.set(xlabel="epoch", ylabel=f"test accuracy (mean of {len(next(iter(curves.values())))} seeds)", title=title)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
 
+def _stats(values: list[float]) -> dict:
+    return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "values": values}
+
+
 def main(argv=None) -> dict:
     args = parse(argv)
     ranks = [int(r) for r in args.ranks.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gs-pipeline-bench-"))
-    runs = [train(args, k, folder / (f"pp{k}" if k else "unpipelined")) for k in [0, *ranks]]
-    base = runs[0]
-    for r in runs[1:]:
-        r["best_test_acc_minus_unpipelined"] = r["best"]["test_acc"] - base["best"]["test_acc"]
-        r["last20_minus_unpipelined"] = r["last20_test_acc"] - base["last20_test_acc"]
-        r["epoch_time_ratio_vs_unpipelined"] = r["epoch_seconds"] / base["epoch_seconds"]
+    runs = [train(args, k, seed, folder / f"{'pp' + str(k) if k else 'unpipelined'}-seed{seed}")
+            for seed in seeds for k in [0, *ranks]]
+    summary = {}
+    for k in [0, *ranks]:
+        mine = [r for r in runs if r["ranks"] == k]
+        summary[k] = {"best_test_acc": _stats([r["best"]["test_acc"] for r in mine]),
+                      "last20_test_acc": _stats([r["last20_test_acc"] for r in mine]),
+                      "epoch_seconds": _stats([r["epoch_seconds"] for r in mine])}
+    base = summary[0]
+    for k in ranks:
+        s = summary[k]
+        s["best_test_acc_minus_unpipelined"] = s["best_test_acc"]["mean"] - base["best_test_acc"]["mean"]
+        s["last20_minus_unpipelined"] = s["last20_test_acc"]["mean"] - base["last20_test_acc"]["mean"]
+        s["epoch_time_ratio_vs_unpipelined"] = s["epoch_seconds"]["mean"] / base["epoch_seconds"]["mean"]
     comm = []
-    for r in runs[1:]:
-        t = traffic(args, r["ranks"])
-        t["counted_gnnpipe_bytes"] = int(r["bytes_sent_per_epoch"])
-        t["model_equals_counted"] = t["counted_gnnpipe_bytes"] == t["gnnpipe_bytes"]
+    for k in ranks:
+        t = traffic(args, k)
+        counted = {int(r["bytes_sent_per_epoch"]) for r in runs if r["ranks"] == k}
+        t["counted_gnnpipe_bytes"] = sorted(counted)
+        t["model_equals_counted"] = counted == {t["gnnpipe_bytes"]}
         comm.append(t)
     name = f"pipeline-{args.data}"
-    title = f"{args.data}: {args.layers}-layer residual GCN, {args.chunks} chunks, seed {args.seed}"
-    plot(runs, RESULTS / f"{name}-cpu.png", title)
-    payload = {"config": vars(args), "runs": runs, "communication": comm,
-               "note": "2 CPU cores: epoch times with more ranks than cores measure oversubscription"}
+    title = f"{args.data}: {args.layers}-layer residual GCN, {args.chunks} {args.partition} chunks"
+    plot({k: [r["test_acc"] for r in runs if r["ranks"] == k] for k in [0, *ranks]}, RESULTS / f"{name}-cpu.png",
+         title)
+    payload = {"config": vars(args), "summary": {str(k): v for k, v in summary.items()}, "communication": comm,
+               "runs": runs, "note": "2 CPU cores: epoch times with more ranks than cores measure oversubscription"}
     path = write_result(name, payload)
-    for r in runs:
-        print(f"ranks: {r['ranks']}  best_test_acc: {r['best']['test_acc']:.4f}  last20_test_acc: "
-              f"{r['last20_test_acc']:.4f}  epoch_s: {r['epoch_seconds']:.3f}")
+    for k, s in summary.items():
+        print(f"ranks: {k}  best_test_acc: {s['best_test_acc']['mean']:.4f} +- {s['best_test_acc']['std']:.4f}  "
+              f"last20_test_acc: {s['last20_test_acc']['mean']:.4f} +- {s['last20_test_acc']['std']:.4f}  "
+              f"epoch_s: {s['epoch_seconds']['mean']:.3f}")
     for t in comm:
         print(f"workers: {t['workers']}  gnnpipe_bytes: {t['gnnpipe_bytes']}  counted: {t['counted_gnnpipe_bytes']}  "
               f"halo_contiguous: {t['halo_bytes_contiguous']} ({t['ratio_contiguous']:.2f}x)  "
@@ -156,7 +175,6 @@ def main(argv=None) -> dict:
               f"halo_metis: {t['halo_bytes_metis']} ({t['ratio_metis']:.2f}x)")
     print(f"wrote {path}")
     return payload
-
 
 if __name__ == "__main__":
     main()
