@@ -7,9 +7,9 @@ same model in one process without the pipeline (the baseline: same seed, same ep
 
     # default: a synthetic graph (no download), 2 ranks on this machine
     torchrun --standalone --nproc-per-node 2 examples/pipeline_train.py --out runs/pipe_sbm
-    # 16-layer GCN on Cora, 4 pipeline ranks, 4 chunks, 1F1B
+    # 16-layer GCN on Cora, 4 pipeline ranks, 4 METIS chunks (pip install pymetis), 1F1B
     torchrun --standalone --nproc-per-node 4 examples/pipeline_train.py --model deep-gcn --layers 16 \\
-        --data cora --root ../shared/data/planetoid --chunks 4 --schedule 1f1b --out runs/pipe_cora
+        --data cora --root ../shared/data/planetoid --chunks 4 --partition metis --schedule 1f1b --out runs/pipe_cora
     # several machines: the same command on each (HOST: the first machine; --out on a shared file system)
     torchrun --nnodes 2 --nproc-per-node 4 --rdzv-id pipe_cora --rdzv-backend c10d --rdzv-endpoint HOST:29500 \\
         examples/pipeline_train.py --data cora --root ../shared/data/planetoid --out /shared/runs/pipe_cora
