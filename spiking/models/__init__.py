@@ -10,11 +10,11 @@ from .tet import tet_loss
 from .transformer_config import TRANSFORMER_CONFIGS, SpikingTransformerConfig, get_transformer_config
 
 __all__ = [
-    "EncoderLayer",
-    "HeadLayer",
     "MSMLP",
     "TRANSFORMER_CONFIGS",
+    "EncoderLayer",
     "FrameResize",
+    "HeadLayer",
     "MSBlock",
     "PatchEmbedLayer",
     "SpikeDrivenTransformer",

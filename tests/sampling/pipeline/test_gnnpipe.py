@@ -84,12 +84,13 @@ def _reference_historical(layers, graph, x, y, w, chunks: int, steps: int, lr: f
                     h = m(h)
                     continue
                 tables[i][plan.rows(c, i)] = h.detach()
-                halo = tables[i][plan.halo(c)]
+                index = plan.halo(c)
+                halo = tables[i][index]
                 if halo_grad:
                     extra = grad_last[i][plan.rows(c, i)]
                     h.register_hook(lambda g, extra=extra: g + extra)
                     halo.requires_grad_()
-                    halo.register_hook(lambda g, i=i, idx=plan.halo(c): _add_rows(grad_sum[i], idx, g))
+                    halo.register_hook(lambda g, i=i, idx=index: _add_rows(grad_sum[i], idx, g))
                 h = m(torch.cat([h, halo]), plan.block(c, i))
             loss = masked_ce(h, (y[plan.parts[c]], w[plan.parts[c]]))
             loss.backward()
