@@ -29,9 +29,9 @@ nodes new at hop 1, ...), so ``blocks[l].dst_nodes == blocks[l + 1].src_nodes``.
 Fan-outs follow PyG's ``num_neighbors``: ``fanouts[0]`` is the first hop from the seeds, which
 is the *last* layer (``blocks[-1]``); DGL lists them input layer first.
 
-Relabelling global to local ids is vectorised with two ``num_nodes``-long scratch arrays per
-thread and device (16 bytes per node), reset after each batch, so a batch costs
-:math:`O(\text{sampled edges})`, never :math:`O(N)`. Sampling runs where the structure lives:
+Relabelling global to local ids is vectorised with one ``num_nodes``-long scratch array per
+thread and device (8 bytes per node: the local id, or -1), reset after each batch, so a batch
+costs :math:`O(\text{sampled edges})`, never :math:`O(N)`. Sampling runs where the structure lives:
 on the CPU, on the GPU (``device="cuda"``: ``structure="cuda"`` copies ``indptr``/``indices``
 to GPU memory; ``structure="pinned"`` page-locks them in place and reads them zero-copy through
 :func:`cuda_ext.gather_rows`, DGL's UVA sampling).
@@ -85,23 +85,19 @@ def _graph_from_pyg(data: Any, fn: str) -> tuple[Graph, Tensor]:
 
 
 class _Scratch:
-    """Per-thread, per-device relabelling arrays: ``local[v]`` (-1 when absent) and ``first[v]``."""
+    """Per-thread, per-device relabelling array ``local[v]``: local id of node ``v``, -1 when absent."""
 
     def __init__(self) -> None:
         self._tls = threading.local()
 
-    def get(self, num_nodes: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    def get(self, num_nodes: int, device: torch.device) -> Tensor:
         store = getattr(self._tls, "arrays", None)
         if store is None:
             store = self._tls.arrays = {}
         key = str(device)
-        if key not in store or store[key][0].numel() != num_nodes:
-            store[key] = (torch.full((num_nodes,), -1, dtype=torch.int64, device=device),
-                          torch.full((num_nodes,), _BIG, dtype=torch.int64, device=device))
+        if key not in store or store[key].numel() != num_nodes:
+            store[key] = torch.full((num_nodes,), -1, dtype=torch.int64, device=device)
         return store[key]
-
-
-_BIG = torch.iinfo(torch.int64).max
 
 
 class NeighborSampler:
@@ -244,21 +240,22 @@ class NeighborSampler:
         return chosen
 
     # --- relabelling ------------------------------------------------------------------------
-    def _extend(self, nodes: list[Tensor], count: int, nbr: Tensor, local: Tensor, first: Tensor) -> Tensor:
+    def _extend(self, nodes: list[Tensor], count: int, nbr: Tensor, local: Tensor) -> Tensor:
         """Append the ids of ``nbr`` not seen yet to ``nodes`` (first-appearance order); local ids of ``nbr``."""
         loc = local.index_select(0, nbr)
-        cand = nbr[loc < 0]
-        if cand.numel():
+        unseen = (loc < 0).nonzero().squeeze(1)
+        if unseen.numel():
+            cand = nbr.index_select(0, unseen)
             order = torch.arange(cand.numel(), device=cand.device)
-            first.scatter_reduce_(0, cand, order, reduce="amin")
-            new = cand[first.index_select(0, cand) == order]
-            first.index_fill_(0, cand, _BIG)
+            # local[v] <- first position of v among the candidates (the -1 placeholders are ignored)
+            local.scatter_reduce_(0, cand, order, reduce="amin", include_self=False)
+            new = cand[local.index_select(0, cand) == order]
             local.index_copy_(0, new, torch.arange(count, count + new.numel(), device=new.device))
             nodes.append(new)
-            loc = local.index_select(0, nbr)
+            loc.index_copy_(0, unseen, local.index_select(0, cand))
         return loc
 
-    def _start(self, seeds: Any, fn: str) -> tuple[Tensor, Tensor, Tensor]:
+    def _start(self, seeds: Any, fn: str) -> tuple[Tensor, Tensor]:
         if not isinstance(seeds, Tensor) or seeds.dim() != 1 or seeds.dtype not in (torch.int64, torch.int32):
             raise TypeError(f"{fn}: seeds must be a 1-D int64/int32 tensor of node ids (got {_describe(seeds)})")
         seeds = seeds.to(self.device).long()
@@ -266,14 +263,14 @@ class NeighborSampler:
             lo, hi = (int(v) for v in torch.aminmax(seeds))
             if lo < 0 or hi >= self.num_nodes:
                 raise ValueError(f"{fn}: seeds must lie in [0, {self.num_nodes}) (got min {lo}, max {hi})")
-        local, first = self._scratch.get(self.num_nodes, self.device)
+        local = self._scratch.get(self.num_nodes, self.device)
         arange = torch.arange(seeds.numel(), device=self.device)
         local.index_copy_(0, seeds, arange)
         if seeds.numel() and not bool((local.index_select(0, seeds) == arange).all()):
             local.index_fill_(0, seeds, -1)
             dup = seeds.numel() - torch.unique(seeds).numel()
             raise ValueError(f"{fn}: seeds must be unique (got {dup} repeated ids)")
-        return seeds, local, first
+        return seeds, local
 
     # --- public -----------------------------------------------------------------------------
     def sample_blocks(self, seeds: Tensor, generator: Optional[torch.Generator] = None) -> list[Block]:
@@ -286,7 +283,7 @@ class NeighborSampler:
         Returns:
             ``len(fanouts)`` blocks on :attr:`device`; ``blocks[-1].dst_nodes`` equals ``seeds``.
         """
-        seeds, local, first = self._start(seeds, "NeighborSampler.sample_blocks")
+        seeds, local = self._start(seeds, "NeighborSampler.sample_blocks")
         gen = generator if generator is not None else self.generator
         nodes, count, hops = [seeds], seeds.numel(), []
         try:
@@ -294,7 +291,7 @@ class NeighborSampler:
                 dst = torch.cat(nodes) if len(nodes) > 1 else nodes[0]
                 counts, eid = self._sample_hop(dst, fanout, gen)
                 nbr = self._take(self.graph.indices, eid)
-                loc = self._extend(nodes, count, nbr, local, first)
+                loc = self._extend(nodes, count, nbr, local)
                 num_dst, count = count, sum(t.numel() for t in nodes)
                 indptr = torch.zeros(num_dst + 1, dtype=torch.int64, device=self.device)
                 torch.cumsum(counts, 0, out=indptr[1:])
@@ -314,7 +311,7 @@ class NeighborSampler:
             sampled nodes (seeds first), local source / destination of every edge, CSR edge ids
             (:attr:`edge_permutation` maps them to ``edge_index`` columns), per-hop counts.
         """
-        seeds, local, first = self._start(seeds, "NeighborSampler.sample_subgraph")
+        seeds, local = self._start(seeds, "NeighborSampler.sample_subgraph")
         gen = generator if generator is not None else self.generator
         nodes, count = [seeds], seeds.numel()
         rows, cols, edges, num_nodes, num_edges = [], [], [], [seeds.numel()], []
@@ -324,7 +321,7 @@ class NeighborSampler:
                 frontier = torch.cat(nodes)[frontier_start:] if len(nodes) > 1 else nodes[0][frontier_start:]
                 counts, eid = self._sample_hop(frontier, fanout, gen)
                 nbr = self._take(self.graph.indices, eid)
-                rows.append(self._extend(nodes, count, nbr, local, first))
+                rows.append(self._extend(nodes, count, nbr, local))
                 owner = torch.repeat_interleave(torch.arange(frontier.numel(), device=self.device), counts,
                                                 output_size=eid.numel())
                 cols.append(owner + frontier_start)

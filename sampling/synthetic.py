@@ -73,11 +73,12 @@ class _Sampler:
 
     def pairs(self, seed: int, m: int, homophily: float) -> tuple[Tensor, Tensor]:
         """``m`` undirected pairs of one chunk (a deterministic function of ``seed``), self loops removed."""
-        gen = torch.Generator().manual_seed(seed)
+        dev = self.cum.device
+        gen = torch.Generator(device=dev).manual_seed(seed)
         total = self.cum[-1]
-        u = self.draw(torch.rand(m, generator=gen, dtype=torch.float64) * total)
-        inside = torch.rand(m, generator=gen) < homophily
-        r = torch.rand(m, generator=gen, dtype=torch.float64)
+        u = self.draw(torch.rand(m, generator=gen, dtype=torch.float64, device=dev) * total)
+        inside = torch.rand(m, generator=gen, device=dev) < homophily
+        r = torch.rand(m, generator=gen, dtype=torch.float64, device=dev)
         c = self.labels.index_select(0, u)
         lo, hi = self.lo.index_select(0, c), self.hi.index_select(0, c)
         v = self.draw(torch.where(inside, lo + r * (hi - lo), r * total))
@@ -87,7 +88,7 @@ class _Sampler:
 
 def powerlaw_community_graph(num_edges: int, generator: torch.Generator, *, num_nodes: Optional[int] = None,
                              num_classes: int = 16, exponent: float = 2.5, homophily: float = 0.8,
-                             chunk_pairs: int = CHUNK_PAIRS) -> tuple[Graph, Tensor]:
+                             chunk_pairs: int = CHUNK_PAIRS, device: object = "cpu") -> tuple[Graph, Tensor]:
     """A symmetric power-law graph with planted communities (see the module docstring).
 
     Args:
@@ -99,6 +100,8 @@ def powerlaw_community_graph(num_edges: int, generator: torch.Generator, *, num_
         exponent: power-law exponent :math:`\\gamma > 1` of the degree tail.
         homophily: probability that an edge stays inside its first endpoint's community.
         chunk_pairs: undirected pairs generated at once (memory vs. speed).
+        device: where the edges are drawn and the CSR is built (a CUDA device builds 10^8 edges in
+            seconds); the draws, hence the graph, depend on the device.
 
     Returns:
         ``(graph, labels)``: a square :class:`Graph` on ``N`` nodes and ``[N]`` int64 community ids.
@@ -118,32 +121,35 @@ def powerlaw_community_graph(num_edges: int, generator: torch.Generator, *, num_
     labels = torch.empty(n, dtype=torch.int64)
     labels[torch.randperm(n, generator=generator)] = torch.arange(n) % num_classes
     ranks = torch.randperm(n, generator=generator).double() + 1.0
-    draw = _Sampler(ranks.pow(-1.0 / (exponent - 1.0)), labels, num_classes)
+    device = torch.device(device)
+    labels = labels.to(device)
+    draw = _Sampler(ranks.pow(-1.0 / (exponent - 1.0)).to(device), labels, num_classes)
 
     num_pairs = num_edges // 2
     sizes = [chunk_pairs] * (num_pairs // chunk_pairs) + ([num_pairs % chunk_pairs] if num_pairs % chunk_pairs else [])
     seeds = torch.randint(2**62, (len(sizes),), generator=generator).tolist()
 
-    degree = torch.zeros(n, dtype=torch.int64)
+    degree = torch.zeros(n, dtype=torch.int64, device=device)
     for seed, m in zip(seeds, sizes):  # pass 1: degrees
         u, v = draw.pairs(seed, m, homophily)
         degree += torch.bincount(torch.cat([u, v]), minlength=n)
-    indptr = torch.zeros(n + 1, dtype=torch.int64)
+    indptr = torch.zeros(n + 1, dtype=torch.int64, device=device)
     torch.cumsum(degree, 0, out=indptr[1:])
-    indices = torch.empty(int(indptr[-1]), dtype=torch.int64)
+    indices = torch.empty(int(indptr[-1]), dtype=torch.int64, device=device)
     cursor = indptr[:-1].clone()
     for seed, m in zip(seeds, sizes):  # pass 2: fill row by row, in generation order
         u, v = draw.pairs(seed, m, homophily)
         rows, cols = torch.cat([v, u]), torch.cat([u, v])  # edge u -> v lands in row v, and back
         rows, perm = torch.sort(rows, stable=True)
-        rank = torch.arange(rows.numel()) - torch.searchsorted(rows, rows)  # position within its row
+        rank = torch.arange(rows.numel(), device=device) - torch.searchsorted(rows, rows)  # position in its row
         indices[cursor.index_select(0, rows) + rank] = cols.index_select(0, perm)
         cursor += torch.bincount(rows, minlength=n)
     return Graph(indptr, indices, validate=False), labels
 
 
 def community_features(labels: Tensor, dim: int, generator: torch.Generator, *, signal: float = 0.25,
-                       path: Optional[Union[str, Path]] = None, chunk_rows: int = 1 << 16) -> Tensor:
+                       path: Optional[Union[str, Path]] = None, chunk_rows: int = 1 << 16,
+                       device: object = "cpu") -> Tensor:
     r"""Features :math:`x_i = \mu_{y_i} + \varepsilon_i` (float32 ``[N, dim]``), optionally streamed to disk.
 
     Args:
@@ -154,6 +160,8 @@ def community_features(labels: Tensor, dim: int, generator: torch.Generator, *, 
         path: when given, rows are written chunk by chunk into this ``.npy`` file and the result
             is the file mapped read-only (so it may exceed RAM); otherwise an in-memory tensor.
         chunk_rows: rows generated at once (the values depend on it, not on ``path``).
+        device: where the rows are drawn (a CUDA device is much faster for large tables); the
+            result is always in host memory (or the file).
     """
     fn = "community_features"
     _check_generator(fn, generator)
@@ -162,7 +170,10 @@ def community_features(labels: Tensor, dim: int, generator: torch.Generator, *, 
     if not isinstance(labels, Tensor) or labels.dim() != 1 or labels.dtype != torch.int64:
         raise TypeError(f"{fn}: labels must be a 1-D int64 tensor (got {type(labels).__name__})")
     num_classes = int(labels.max()) + 1 if labels.numel() else 1
-    centroids = torch.randn(num_classes, dim, generator=generator) * float(signal)  # [C, dim]
+    device = torch.device(device)
+    gen = generator if device.type == "cpu" else torch.Generator(device=device).manual_seed(
+        int(torch.randint(2**62, (), generator=generator)))
+    centroids = (torch.randn(num_classes, dim, generator=generator) * float(signal)).to(device)  # [C, dim]
     n = labels.numel()
     if path is None:
         out = torch.empty(n, dim)
@@ -171,9 +182,9 @@ def community_features(labels: Tensor, dim: int, generator: torch.Generator, *, 
         path.parent.mkdir(parents=True, exist_ok=True)
         out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, dim))
     for start in range(0, n, chunk_rows):  # the same draws whether kept in RAM or written to disk
-        y = labels[start:start + chunk_rows]
-        rows = centroids.index_select(0, y) + torch.randn(y.numel(), dim, generator=generator)  # [chunk, dim]
-        out[start:start + y.numel()] = rows if path is None else rows.numpy()
+        y = labels[start:start + chunk_rows].to(device)
+        rows = centroids.index_select(0, y) + torch.randn(y.numel(), dim, generator=gen, device=device)  # [c, dim]
+        out[start:start + y.numel()] = rows.cpu() if path is None else rows.cpu().numpy()
     if path is None:
         return out
     out.flush()

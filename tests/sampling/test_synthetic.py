@@ -75,3 +75,13 @@ def test_bad_arguments(kwargs, match):
 def test_bad_split():
     with pytest.raises(ValueError, match="sum to at most 1"):
         synthetic_node_dataset(100, _gen(), train_fraction=0.7, val_fraction=0.2, test_fraction=0.2)
+
+
+@pytest.mark.cuda
+def test_built_on_the_gpu():
+    graph, labels = powerlaw_community_graph(100_000, _gen(5), device="cuda")
+    assert graph.device.type == "cuda" and labels.device.type == "cuda"
+    adj = graph.to("cpu").to_scipy()
+    assert (adj != adj.T).nnz == 0 and 0.97 * 100_000 < graph.num_edges <= 100_000
+    x = community_features(labels.cpu(), 16, _gen(6), device="cuda")
+    assert x.device.type == "cpu" and x.shape == (graph.num_nodes, 16)
