@@ -1,0 +1,368 @@
+"""Sampling-layer benchmark: neighbour sampler throughput, feature gathering by placement, loader epochs.
+
+CPU part (default; time it under ``/work/bin/heavy --exclusive``, ``--threads 1``):
+
+* sampler: sampled edges/s of ``NeighborSampler.sample_blocks`` against the per-node Python
+  reference (``sampling.neighbor_reference``) on the same seeds, and which peer samplers could run
+  here (PyG's ``NeighborLoader`` needs pyg-lib or torch-sparse; DGL must import);
+* gather: input-feature rows/s and GB/s for the ``"cpu"`` and ``"mmap"`` placements;
+* epoch: GraphSAGE minibatch epochs on the synthetic power-law graph (``--edges``, 10^7 by
+  default) -- the plain loop (preparation and compute timed apart), the prefetching loader, and
+  ``"mmap"`` features -- with the peak resident memory of each epoch. "Prefetching hides
+  sampling" is ``epoch(prefetch) / max(prepare, compute) <= 1.1``.
+
+GPU part (``--gpu-only``; also run after the CPU part when a GPU is visible): a graph whose
+feature table exceeds a GPU memory budget (``--gpu-budget-gb``, enforced for the ``"pinned"`` and
+``"cpu"`` runs with ``torch.cuda.set_per_process_memory_fraction``), built on the GPU, sampled on
+the GPU; epoch time with features ``"pinned"`` (zero-copy) vs ``"cpu"`` (gather then copy) vs
+``"cuda"`` (all in GPU memory, over the budget: the reference), with and without prefetching, and
+GPU sampler edges/s with the structure in GPU memory vs pinned (UVA). Sized for about two minutes
+on an H200 with the defaults. Without a GPU, ``--gpu-only`` prints why and exits 0.
+
+Results: ``benchmarks/results/sampling-{cpu,cuda}.json`` (stamped with device and commit, rewritten
+after every section), and copies in ``--out`` when given.
+
+    /work/bin/heavy --exclusive python benchmarks/sampling.py --threads 1
+    python benchmarks/sampling.py --gpu-only --out $OUT
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import random
+import sys
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._common import stamp, write_result  # noqa: E402
+from graphnets.conv import SAGEConv  # noqa: E402
+from sampling import FeatureStore, Loader, NeighborSampler, synthetic_node_dataset  # noqa: E402
+from sampling.neighbor_reference import neighbor_sample_reference  # noqa: E402
+from sampling.synthetic import community_features, powerlaw_community_graph  # noqa: E402
+
+
+def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--edges", type=float, default=1e7, help="edges of the CPU synthetic graph")
+    p.add_argument("--dim", type=int, default=128, help="feature width (CPU part)")
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--fanouts", default="15,10")
+    p.add_argument("--batch-size", type=int, default=1024)
+    p.add_argument("--sampler-batches", type=int, default=20, help="batches timed for sampler edges/s")
+    p.add_argument("--naive-batches", type=int, default=2, help="batches timed for the per-node reference")
+    p.add_argument("--epoch-batches", type=int, default=40, help="batches per timed epoch (CPU)")
+    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU part)")
+    p.add_argument("--gpu-threads", type=int, default=os.cpu_count(), help="torch intra-op threads (GPU part)")
+    p.add_argument("--cache", type=Path, default=Path(".cache/sampling-bench"), help="folder for the mmap table")
+    p.add_argument("--gpu-only", action="store_true", help="run only the GPU part (exits 0 without a GPU)")
+    p.add_argument("--gpu-budget-gb", type=float, default=4.0, help="GPU memory budget for pinned/cpu runs")
+    p.add_argument("--gpu-feature-gb", type=float, default=6.0, help="feature table size (over the budget)")
+    p.add_argument("--gpu-dim", type=int, default=256)
+    p.add_argument("--gpu-degree", type=int, default=10, help="mean degree of the GPU graph")
+    p.add_argument("--gpu-batches", type=int, default=60, help="batches per timed GPU epoch")
+    p.add_argument("--quick", action="store_true", help="tiny sizes (CI and dry runs)")
+    p.add_argument("--out", type=Path, default=None, help="also write the JSON results here")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    args.fanouts = [int(k) for k in args.fanouts.split(",")]
+    if args.quick:
+        args.edges, args.dim, args.hidden = 2e5, 32, 32
+        args.sampler_batches, args.naive_batches, args.epoch_batches = 4, 1, 4
+        args.gpu_budget_gb, args.gpu_feature_gb, args.gpu_batches = 0.25, 0.4, 8
+    return args
+
+
+class SAGE(nn.Module):
+    """GraphSAGE (mean) over sampled blocks, one block per layer."""
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(SAGEConv(a, b) for a, b in zip(dims[:-1], dims[1:]))
+
+    def forward(self, blocks, x):
+        for i, (conv, block) in enumerate(zip(self.convs, blocks)):
+            x = conv(x, block)
+            x = x.relu() if i < len(self.convs) - 1 else x
+        return x
+
+
+class PeakRSS:
+    """Largest VmRSS (bytes) seen while the block runs, polled every 10 ms."""
+
+    def __enter__(self) -> "PeakRSS":
+        self.peak, self._stop = _rss(), threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def _poll(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, _rss())
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+
+def _rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _hwm() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+class Results:
+    """The JSON payload, rewritten after every section."""
+
+    def __init__(self, args: argparse.Namespace, device: str) -> None:
+        self.device, self.out = device, args.out
+        self.payload: dict[str, Any] = {"config": {k: (str(v) if isinstance(v, Path) else v)
+                                                   for k, v in vars(args).items()}}
+
+    def add(self, key: str, value: Any, sub: Optional[str] = None) -> None:
+        """Set ``payload[key]`` (or ``payload[key][sub]``), write the files, print the new value."""
+        if sub is None:
+            self.payload[key] = value
+        else:
+            self.payload.setdefault(key, {})[sub] = value
+        path = write_result("sampling", self.payload, self.device)
+        if self.out is not None:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / path.name).write_text(json.dumps({**stamp(self.device), **self.payload}, indent=2) + "\n")
+        print(f"{key}{'.' + sub if sub else ''}: {json.dumps(value)}", flush=True)
+
+
+def _sync(device: torch.device) -> Callable[[], None]:
+    return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+
+# --- CPU part --------------------------------------------------------------------------------
+def bench_sampler(data, args, res: Results) -> list[torch.Tensor]:
+    gen = torch.Generator().manual_seed(args.seed + 1)
+    batches = [data.train[torch.randperm(data.train.numel(), generator=gen)[: args.batch_size]]
+               for _ in range(args.sampler_batches)]
+    sampler = NeighborSampler(data.graph, args.fanouts)
+    sampler.sample_blocks(batches[0], torch.Generator().manual_seed(0))  # warm-up (scratch arrays)
+    t0, edges, inputs = time.perf_counter(), 0, []
+    for i, seeds in enumerate(batches):
+        blocks = sampler.sample_blocks(seeds, torch.Generator().manual_seed(i))
+        edges += sum(b.num_edges for b in blocks)
+        inputs.append(blocks[0].src_nodes)
+    ours_s = time.perf_counter() - t0
+    t0, naive_edges = time.perf_counter(), 0
+    for i, seeds in enumerate(batches[: args.naive_batches]):
+        blocks = neighbor_sample_reference(data.graph, seeds.tolist(), args.fanouts, rng=random.Random(i))
+        naive_edges += sum(b.num_edges for b in blocks)
+    naive_s = time.perf_counter() - t0
+    ours, naive = edges / ours_s, naive_edges / naive_s
+    res.add("sampler", {"ours_edges_per_s": ours, "ours_seconds_per_batch": ours_s / len(batches),
+                        "naive_edges_per_s": naive, "ratio_ours_over_naive": ours / naive,
+                        "edges_per_batch": edges / len(batches)})
+    res.add("peers", peer_status())
+    return inputs
+
+
+def peer_status() -> dict[str, str]:
+    """Which peer samplers run here, and why not."""
+    out = {}
+    try:
+        from torch_geometric.data import Data
+        from torch_geometric.loader import NeighborLoader
+
+        d = Data(x=torch.zeros(4, 1), edge_index=torch.tensor([[0, 1, 2], [1, 2, 3]]))
+        with warnings.catch_warnings():  # "Using 'NeighborSampler' without a 'pyg-lib' installation is deprecated"
+            warnings.simplefilter("ignore", UserWarning)
+            next(iter(NeighborLoader(d, num_neighbors=[2], batch_size=2)))
+        out["pyg_NeighborLoader"] = "runs (not timed here yet)"
+    except ImportError as err:
+        out["pyg_NeighborLoader"] = f"cannot run: {err}"
+    try:
+        importlib.import_module("dgl")
+        out["dgl"] = "imports (not timed here yet)"
+    except Exception as err:  # dgl raises assorted errors against new torch
+        out["dgl"] = f"cannot run: {type(err).__name__}: {err}"
+    return out
+
+
+def bench_gather(stores: dict[str, FeatureStore], inputs: list[torch.Tensor], res: Results) -> None:
+    out = {}
+    rows = sum(t.numel() for t in inputs)
+    for name, store in stores.items():
+        t0 = time.perf_counter()
+        for idx in inputs:
+            store.gather(idx)
+        dt = time.perf_counter() - t0
+        out[name] = {"rows_per_s": rows / dt, "GB_per_s": rows * store.shape[1] * 4 / dt / 1e9}
+    res.add("gather", out)
+
+
+def run_epoch(loader: Loader, model: nn.Module, opt: torch.optim.Optimizer, *, compute: bool = True,
+              device: torch.device = torch.device("cpu")) -> dict[str, float]:
+    """One epoch; ``prepare`` is time spent waiting for the loader, ``compute`` in the training step."""
+    sync = _sync(device)
+    prepare = compute_s = 0.0
+    edges = seeds = 0
+    sync()
+    t_start = t = time.perf_counter()
+    it = iter(loader)
+    while True:
+        try:
+            batch = next(it)
+        except StopIteration:
+            break
+        sync()
+        t1 = time.perf_counter()
+        prepare += t1 - t
+        if compute:
+            loss = nn.functional.cross_entropy(model(batch.blocks, batch.x), batch.y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sync()
+        edges += batch.num_edges
+        seeds += batch.seeds.numel()
+        t = time.perf_counter()
+        compute_s += t - t1
+    total = time.perf_counter() - t_start
+    return {"seconds": total, "prepare_seconds": prepare, "compute_seconds": compute_s,
+            "edges_per_s": edges / total, "seeds_per_s": seeds / total}
+
+
+def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> None:
+    n_seeds = min(data.train.numel(), args.epoch_batches * args.batch_size)
+    seeds = data.train[:n_seeds]
+    sampler = NeighborSampler(data.graph, args.fanouts)
+    torch.manual_seed(args.seed)
+    model = SAGE([args.dim, args.hidden, data.num_classes])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    res.add("epoch", len(Loader(sampler, None, seeds, batch_size=args.batch_size)), "batches")
+    out: dict[str, Any] = {}
+
+    def loader(store, prefetch):
+        return Loader(sampler, store, seeds, labels=data.labels, batch_size=args.batch_size, prefetch=prefetch,
+                      generator=torch.Generator().manual_seed(args.seed))
+
+    run_epoch(loader(stores["cpu"], 2), model, opt)  # warm-up (allocator, scratch arrays)
+    for name, store, prefetch, compute in (("plain", "cpu", 0, True), ("prefetch", "cpu", 2, True),
+                                           ("prepare_only", "cpu", 0, False), ("mmap_prefetch", "mmap", 2, True)):
+        with PeakRSS() as rss:
+            out[name] = run_epoch(loader(stores[store], prefetch), model, opt, compute=compute)
+        out[name]["peak_rss_GB"] = rss.peak / 1e9
+        res.add("epoch", out[name], name)
+    plain, pre = out["plain"], out["prefetch"]
+    bound = max(plain["prepare_seconds"], plain["compute_seconds"])
+    res.add("epoch", pre["seconds"] / bound, "prefetch_over_max_prepare_compute")
+    res.add("epoch", plain["seconds"] / pre["seconds"], "prefetch_speedup_over_plain")
+    res.add("epoch", _hwm() / 1e9, "process_peak_rss_GB")
+
+
+def cpu_part(args) -> None:
+    res = Results(args, "cpu")
+    t0 = time.perf_counter()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    data = synthetic_node_dataset(int(args.edges), torch.Generator().manual_seed(args.seed), feature_dim=args.dim,
+                                  root=args.cache)
+    feats = data.features_path
+    res.add("graph", {"num_nodes": data.graph.num_nodes, "num_edges": data.graph.num_edges,
+                      "max_degree": int((data.graph.indptr[1:] - data.graph.indptr[:-1]).max()),
+                      "feature_GB": data.features.numel() * 4 / 1e9, "build_seconds": time.perf_counter() - t0})
+    stores = {"cpu": FeatureStore(feats, "cpu"), "mmap": FeatureStore(feats, "mmap")}
+    inputs = bench_sampler(data, args, res)
+    bench_gather(stores, inputs, res)
+    bench_epochs(data, stores, args, res)
+    for store in stores.values():
+        store.close()
+
+
+# --- GPU part --------------------------------------------------------------------------------
+def gpu_part(args) -> None:
+    if not torch.cuda.is_available():
+        print("sampling benchmark: no CUDA device visible; the GPU part needs one (skipped)")
+        return
+    dev = torch.device("cuda")
+    torch.set_num_threads(args.gpu_threads)  # the "cpu" placement gathers on the host
+    res = Results(args, "cuda")
+    gen = torch.Generator().manual_seed(args.seed)
+    n = int(args.gpu_feature_gb * 2**30 / (args.gpu_dim * 4))
+    t0 = time.perf_counter()
+    graph, labels = powerlaw_community_graph(n * args.gpu_degree, gen, num_nodes=n, device=dev)
+    x = community_features(labels.cpu(), args.gpu_dim, gen, device=dev)
+    train = torch.randperm(n, generator=gen)[: args.gpu_batches * args.batch_size]
+    total = torch.cuda.get_device_properties(dev).total_memory
+    budget = int(args.gpu_budget_gb * 2**30)
+    res.add("gpu_graph", {"num_nodes": n, "num_edges": graph.num_edges, "feature_GB": x.numel() * 4 / 2**30,
+                          "gpu_budget_GB": args.gpu_budget_gb, "build_seconds": time.perf_counter() - t0})
+    sampler = NeighborSampler(graph, args.fanouts)
+    out: dict[str, Any] = {}
+    for placement, prefetch in (("pinned", 2), ("cpu", 2), ("pinned", 0), ("cpu", 0), ("cuda", 2)):
+        fraction = 1.0 if placement == "cuda" else min(1.0, budget / total)
+        torch.cuda.empty_cache()
+        torch.cuda.set_per_process_memory_fraction(fraction, dev)
+        torch.manual_seed(args.seed)
+        model = SAGE([args.gpu_dim, args.hidden, int(labels.max()) + 1]).to(dev)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        t1 = time.perf_counter()
+        with FeatureStore(x, placement, device=dev) as store:
+            setup = time.perf_counter() - t1
+            loader = Loader(sampler, store, train, labels=labels, batch_size=args.batch_size, prefetch=prefetch,
+                            generator=torch.Generator().manual_seed(args.seed))
+            run_epoch(loader, model, opt, device=dev)  # warm-up epoch
+            torch.cuda.reset_peak_memory_stats(dev)
+            stats = run_epoch(loader, model, opt, device=dev)
+        stats.update(setup_seconds=setup, gpu_peak_GB=torch.cuda.max_memory_allocated(dev) / 2**30,
+                     gpu_memory_fraction=fraction)
+        out[f"{placement}_prefetch{prefetch}"] = stats
+        res.add("gpu_epoch", stats, f"{placement}_prefetch{prefetch}")
+    torch.cuda.set_per_process_memory_fraction(1.0, dev)
+    for prefetch in (2, 0):
+        pinned, cpu = out[f"pinned_prefetch{prefetch}"]["seconds"], out[f"cpu_prefetch{prefetch}"]["seconds"]
+        res.add("gpu_epoch", cpu / pinned, f"cpu_over_pinned_prefetch{prefetch}")
+    res.add("gpu_epoch", out["pinned_prefetch2"]["seconds"] / out["cuda_prefetch2"]["seconds"],
+            "pinned_over_cuda_prefetch2")
+    res.add("gpu_sampler", gpu_sampler(graph.to("cpu"), train, args))
+
+
+def gpu_sampler(graph, train: torch.Tensor, args) -> dict[str, float]:
+    out = {}
+    for structure in ("cuda", "pinned"):
+        sampler = NeighborSampler(graph, args.fanouts, device="cuda", structure=structure)
+        batches = train[: 20 * args.batch_size].cuda().split(args.batch_size)
+        sampler.sample_blocks(batches[0], torch.Generator("cuda").manual_seed(0))
+        torch.cuda.synchronize()
+        t0, edges = time.perf_counter(), 0
+        for i, seeds in enumerate(batches):
+            edges += sum(b.num_edges for b in sampler.sample_blocks(seeds, torch.Generator("cuda").manual_seed(i)))
+        torch.cuda.synchronize()
+        out[f"{structure}_edges_per_s"] = edges / (time.perf_counter() - t0)
+        sampler.close()
+    return out
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if not args.gpu_only:
+        cpu_part(args)
+    gpu_part(args)
+
+
+if __name__ == "__main__":
+    main()
