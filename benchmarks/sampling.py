@@ -7,9 +7,10 @@ CPU part (default; time it under ``/work/bin/heavy --exclusive``, ``--threads 1`
   here (PyG's ``NeighborLoader`` needs pyg-lib or torch-sparse; DGL must import);
 * gather: input-feature rows/s and GB/s for the ``"cpu"`` and ``"mmap"`` placements;
 * epoch: GraphSAGE minibatch epochs on the synthetic power-law graph (``--edges``, 10^7 by
-  default) -- the plain loop (preparation and compute timed apart), the prefetching loader, and
-  ``"mmap"`` features -- with the peak resident memory of each epoch. "Prefetching hides
-  sampling" is ``epoch(prefetch) / max(prepare, compute) <= 1.1``.
+  default) -- the plain loop (preparation and compute timed apart), the prefetching loader (1 and
+  2 batches ahead), and ``"mmap"`` features -- interleaved over ``--rounds`` rounds (medians),
+  with the peak resident memory of each epoch. "Prefetching hides sampling" is
+  ``epoch(prefetch) / max(prepare, compute) <= 1.1``.
 
 GPU part (``--gpu-only``; also run after the CPU part when a GPU is visible): a graph whose
 feature table exceeds a GPU memory budget (``--gpu-budget-gb``, enforced for the ``"pinned"`` and
@@ -32,6 +33,7 @@ import importlib
 import json
 import os
 import random
+import statistics
 import sys
 import threading
 import time
@@ -61,6 +63,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--sampler-batches", type=int, default=20, help="batches timed for sampler edges/s")
     p.add_argument("--naive-batches", type=int, default=2, help="batches timed for the per-node reference")
     p.add_argument("--epoch-batches", type=int, default=40, help="batches per timed epoch (CPU)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved epoch variants (medians)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU part)")
     p.add_argument("--gpu-threads", type=int, default=os.cpu_count(), help="torch intra-op threads (GPU part)")
     p.add_argument("--cache", type=Path, default=Path(".cache/sampling-bench"), help="folder for the mmap table")
@@ -77,7 +80,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     args.fanouts = [int(k) for k in args.fanouts.split(",")]
     if args.quick:
         args.edges, args.dim, args.hidden = 2e5, 32, 32
-        args.sampler_batches, args.naive_batches, args.epoch_batches = 4, 1, 4
+        args.sampler_batches, args.naive_batches, args.epoch_batches, args.rounds = 4, 1, 4, 1
         args.gpu_budget_gb, args.gpu_feature_gb, args.gpu_batches = 0.25, 0.4, 8
     return args
 
@@ -97,7 +100,7 @@ class SAGE(nn.Module):
 
 
 class PeakRSS:
-    """Largest VmRSS (bytes) seen while the block runs, polled every 10 ms."""
+    """Largest VmRSS (bytes) seen while the block runs, polled every 50 ms."""
 
     def __enter__(self) -> "PeakRSS":
         self.peak, self._stop = _rss(), threading.Event()
@@ -106,7 +109,7 @@ class PeakRSS:
         return self
 
     def _poll(self) -> None:
-        while not self._stop.wait(0.01):
+        while not self._stop.wait(0.05):
             self.peak = max(self.peak, _rss())
 
     def __exit__(self, *exc: Any) -> None:
@@ -247,6 +250,7 @@ def run_epoch(loader: Loader, model: nn.Module, opt: torch.optim.Optimizer, *, c
 
 
 def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> None:
+    """Epoch variants interleaved over ``--rounds`` rounds (medians), so machine noise hits all alike."""
     n_seeds = min(data.train.numel(), args.epoch_batches * args.batch_size)
     seeds = data.train[:n_seeds]
     sampler = NeighborSampler(data.graph, args.fanouts)
@@ -254,23 +258,29 @@ def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> N
     model = SAGE([args.dim, args.hidden, data.num_classes])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     res.add("epoch", len(Loader(sampler, None, seeds, batch_size=args.batch_size)), "batches")
-    out: dict[str, Any] = {}
 
     def loader(store, prefetch):
         return Loader(sampler, store, seeds, labels=data.labels, batch_size=args.batch_size, prefetch=prefetch,
                       generator=torch.Generator().manual_seed(args.seed))
 
-    run_epoch(loader(stores["cpu"], 2), model, opt)  # warm-up (allocator, scratch arrays)
-    for name, store, prefetch, compute in (("plain", "cpu", 0, True), ("prefetch", "cpu", 2, True),
-                                           ("prepare_only", "cpu", 0, False), ("mmap_prefetch", "mmap", 2, True)):
-        with PeakRSS() as rss:
-            out[name] = run_epoch(loader(stores[store], prefetch), model, opt, compute=compute)
-        out[name]["peak_rss_GB"] = rss.peak / 1e9
+    variants = {"plain": ("cpu", 0, True), "prefetch1": ("cpu", 1, True), "prefetch2": ("cpu", 2, True),
+                "prepare_only": ("cpu", 0, False), "mmap_prefetch1": ("mmap", 1, True)}
+    run_epoch(loader(stores["cpu"], 1), model, opt)  # warm-up (allocator, scratch arrays, page cache)
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+    for _ in range(args.rounds):
+        for name, (store, prefetch, compute) in variants.items():
+            with PeakRSS() as rss:
+                stats = run_epoch(loader(stores[store], prefetch), model, opt, compute=compute)
+            runs[name].append({**stats, "peak_rss_GB": rss.peak / 1e9})
+    out = {}
+    for name, rs in runs.items():
+        out[name] = {key: statistics.median(r[key] for r in rs) for key in rs[0]}
+        out[name]["all_seconds"] = [r["seconds"] for r in rs]
         res.add("epoch", out[name], name)
-    plain, pre = out["plain"], out["prefetch"]
-    bound = max(plain["prepare_seconds"], plain["compute_seconds"])
-    res.add("epoch", pre["seconds"] / bound, "prefetch_over_max_prepare_compute")
-    res.add("epoch", plain["seconds"] / pre["seconds"], "prefetch_speedup_over_plain")
+    bound = max(out["plain"]["prepare_seconds"], out["plain"]["compute_seconds"])
+    for name in ("prefetch1", "prefetch2"):
+        res.add("epoch", out[name]["seconds"] / bound, f"{name}_over_max_prepare_compute")
+        res.add("epoch", out["plain"]["seconds"] / out[name]["seconds"], f"{name}_speedup_over_plain")
     res.add("epoch", _hwm() / 1e9, "process_peak_rss_GB")
 
 

@@ -308,8 +308,7 @@ class Loader:
         index, seeds, seed = item
         if self.device.type != "cuda":
             return self._prepare_on(index, seeds, seed, None)
-        stream = self._side_stream()
-        stream.wait_stream(torch.cuda.current_stream(self.device))
+        stream = self._side_stream()  # no wait on the consumer's stream: nothing of the batch comes from it
         with torch.cuda.stream(stream):
             return self._prepare_on(index, seeds, seed, stream)
 

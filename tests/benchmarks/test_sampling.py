@@ -18,7 +18,7 @@ def test_quick_cpu_run_writes_every_section(tmp_path, monkeypatch):
     payload = json.loads((tmp_path / "out" / "sampling-cpu.json").read_text())
     assert {"device", "commit", "graph", "sampler", "peers", "gather", "epoch"} <= set(payload)
     assert payload["sampler"]["ratio_ours_over_naive"] > 1
-    assert {"plain", "prefetch", "prepare_only", "mmap_prefetch"} <= set(payload["epoch"])
+    assert {"plain", "prefetch1", "prefetch2", "prepare_only", "mmap_prefetch1"} <= set(payload["epoch"])
     assert (tmp_path / "results" / "sampling-cpu.json").exists()
 
 
