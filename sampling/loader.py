@@ -235,7 +235,8 @@ class Loader:
         n = sampler.num_nodes
         if features is not None:
             if not isinstance(features, FeatureStore):
-                raise TypeError(f"{fn}: features must be a sampling.FeatureStore or None (got {type(features).__name__})")
+                raise TypeError(f"{fn}: features must be a sampling.FeatureStore or None "
+                                f"(got {type(features).__name__})")
             if features.num_rows != n:
                 raise ValueError(f"{fn}: the feature table must have one row per node of the graph ({n}) "
                                  f"(got {features.num_rows} rows)")

@@ -106,7 +106,8 @@ class PyGFeatureStore(_PyGFeatureStoreBase):
         self._store_kwargs = store_kwargs
         for key, value in (stores or {}).items():
             group, name = key if isinstance(key, tuple) else (None, key)
-            self._stores[(group, name)] = value if isinstance(value, FeatureStore) else FeatureStore(value, **store_kwargs)
+            store = value if isinstance(value, FeatureStore) else FeatureStore(value, **store_kwargs)
+            self._stores[(group, name)] = store
 
     def _put_tensor(self, tensor: Any, attr: TensorAttr) -> bool:
         key = (attr.group_name, attr.attr_name)

@@ -52,7 +52,7 @@ def test_memory_budget_refuses_resident_placements_but_not_mmap(npy):
 def test_out_of_range_rows_raise_on_every_path(npy):
     path, table = npy
     for store in (FeatureStore(table), FeatureStore.from_file(path)):
-        with pytest.raises(ValueError, match=r"FeatureStore.gather: row ids must lie in \[0, 50\) \(got min 0, max 50\)"):
+        with pytest.raises(ValueError, match=r"FeatureStore.gather: row ids must lie in \[0, 50\) \(got min 0, max 50"):
             store.gather(torch.tensor([0, 50]))
         handle = store.gather_async(torch.tensor([-1]))  # launching does not raise ...
         with pytest.raises(ValueError, match="got min -1"):

@@ -202,7 +202,7 @@ def test_bad_fanouts(fanouts, error, match):
 
 def test_bad_seeds():
     sampler = NeighborSampler(_random_graph(n=60), [2])
-    with pytest.raises(ValueError, match=r"NeighborSampler.sample_blocks: seeds must lie in \[0, 60\) \(got min 0, max 60\)"):
+    with pytest.raises(ValueError, match=r"sample_blocks: seeds must lie in \[0, 60\) \(got min 0, max 60"):
         sampler.sample_blocks(torch.tensor([0, 60]))
     with pytest.raises(ValueError, match=r"got min -1"):
         sampler.sample_blocks(torch.tensor([-1]))

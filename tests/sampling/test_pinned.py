@@ -12,9 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sampling import pinned
-from sampling.pinned import (HOST_REGISTER_READ_ONLY, PinnedRegion, UnpinnableError, is_pinned_range, page_size,
-                             register_ranges, writable_range)
-
+from sampling.pinned import (
+    HOST_REGISTER_READ_ONLY,
+    PinnedRegion,
+    UnpinnableError,
+    is_pinned_range,
+    page_size,
+    register_ranges,
+    writable_range,
+)
 from tests.sampling.fakes import FakeEvent, FakeRuntime, read_only_tensor
 
 PAGE = page_size()
