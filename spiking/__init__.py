@@ -1,13 +1,15 @@
 """Spiking neural networks: LIF neurons on a fused kernel, encoders, neuromorphic data, energy.
 
 Sub-packages: :mod:`spiking.neurons` (LIF, ParametricLIF, IF; spikingjelly-compatible),
-:mod:`spiking.encoding`, :mod:`spiking.datasets` (N-MNIST, N-Caltech101, DVS128 Gesture,
-CIFAR10-DVS, SHD, SSC readers and event-to-frame integration), :mod:`spiking.models`, and
-:mod:`spiking.energy` (operation counts and energy for any model).
+:mod:`spiking.encoding`, :mod:`spiking.attention` (spiking self-attention: SDT, SSA, STAtten),
+:mod:`spiking.datasets` (N-MNIST, N-Caltech101, DVS128 Gesture, CIFAR10-DVS, SHD, SSC readers and
+event-to-frame integration), :mod:`spiking.models` (conv/MLP SNNs, Spike-driven Transformer,
+Spikformer), and :mod:`spiking.energy` (operation counts and energy for any model).
 """
+from spiking.attention import SpikeDrivenSelfAttention, SpikingAttention, SpikingSelfAttention
 from spiking.encoding import bernoulli_encode, latency_encode, poisson_encode, repeat_encode
 from spiking.energy import EnergyReport, estimate_ann_energy, estimate_energy, make_ann_twin, plot_energy
-from spiking.models import SpikingConvNet, SpikingMLP
+from spiking.models import SpikeDrivenTransformer, Spikformer, SpikingConvNet, SpikingMLP
 from spiking.neurons import IF, LIF, ParametricLIF, SpikingNeuron, lif_multistep, lif_multistep_loop, lif_step
 
 __all__ = [
@@ -15,9 +17,14 @@ __all__ = [
     "LIF",
     "EnergyReport",
     "ParametricLIF",
+    "SpikeDrivenSelfAttention",
+    "SpikeDrivenTransformer",
+    "Spikformer",
+    "SpikingAttention",
     "SpikingConvNet",
     "SpikingMLP",
     "SpikingNeuron",
+    "SpikingSelfAttention",
     "bernoulli_encode",
     "estimate_ann_energy",
     "estimate_energy",

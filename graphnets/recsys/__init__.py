@@ -8,7 +8,7 @@
 from graphnets.recsys.constraints import beta_vectors, item_item_topk
 from graphnets.recsys.data import InteractionData, random_user_split
 from graphnets.recsys.datasets import load_dataset
-from graphnets.recsys.download import DOWNLOADS, download_dataset, verify_file
+from graphnets.recsys.download import DOWNLOADS, download_dataset
 from graphnets.recsys.evaluate import full_ranking_metrics, mask_train_items, popularity_embeddings
 from graphnets.recsys.lightgcn import LightGCN
 from graphnets.recsys.losses import bpr_loss, l2_batch_reg, l2_table_reg, ultragcn_constraint_loss, ultragcn_item_item_loss
@@ -26,5 +26,5 @@ __all__ = [
     "download_dataset", "full_ranking_metrics", "get_preset", "has_preset", "item_item_topk", "l2_batch_reg",
     "l2_table_reg", "load_dataset", "load_lightgcn_split", "load_recbole", "make_synthetic", "mask_train_items",
     "popularity_embeddings", "random_user_split", "ranking_metrics_per_user", "read_inter", "read_user_item_lines",
-    "ultragcn_constraint_loss", "ultragcn_item_item_loss", "verify_file", "write_user_item_lines",
+    "ultragcn_constraint_loss", "ultragcn_item_item_loss", "write_user_item_lines",
 ]
