@@ -36,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _run import Run, example_parser, fail, fraction, nonnegative_float, nonnegative_int, positive_float, positive_int
 
-from graphnets.node import (PAPER_ACCURACY, PLANETOID_NAMES, dagnn_preset, load_planetoid, make_sbm,
-                            random_planetoid_split, spikinggcn_preset, train_dagnn, train_spikinggcn)
+from graphnets.node import (PAPER_ACCURACY, PLANETOID_NAMES, dagnn_preset, load_planetoid, make_sbm, spikinggcn_preset,
+                            train_dagnn, train_spikinggcn)
 from graphnets.node.download import download_planetoid
+from sampling import random_planetoid_split
 
 DAGNN_FLAGS = ("K", "dropout", "weight_decay", "lr", "hidden", "epochs", "early_stopping")
 SGCN_FLAGS = ("T", "tau", "v_threshold", "lr", "epochs", "batch_size", "weight_decay")

@@ -18,6 +18,7 @@ from typing import Any
 from graphnets.protein.decoys import DecoySet
 from graphnets.protein.metrics import fisher_mean
 from graphnets.protein.train import QualityTrainConfig, leave_one_target_out
+from sampling import leave_one_group_out
 
 __all__ = ["nested_loto", "nested_selection", "per_target_pearson", "setting_name"]
 
@@ -86,8 +87,8 @@ def nested_loto(data: Callable[[QualityTrainConfig], DecoySet], model: str, sett
             continue
         outer[name] = per_target_pearson(leave_one_target_out(full, model, config, seed=seed, device=device))
         inner[name] = {}
-        for t in targets:
-            rest = full.subset([u for u in targets if u != t])
+        for others, (t,) in leave_one_group_out(targets):
+            rest = full.subset(others)
             scores = per_target_pearson(leave_one_target_out(rest, model, config, seed=seed, device=device))
             inner[name][t] = fisher_mean(list(scores.values()))
         if on_setting is not None:

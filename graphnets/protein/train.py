@@ -30,6 +30,7 @@ from graphnets.protein.networks import SGCN, ResidueGCN, SGCNScoring, global_sco
 from graphnets.protein.pdb import read_pdb
 from graphnets.protein.residue_graph import ResidueGraph, collate_residue_graphs, residue_graph
 from graphnets.protein.synthetic import torsion_decoy
+from sampling import leave_one_group_out
 
 __all__ = ["QUALITY_MODELS", "QualityTrainConfig", "augmentation_graphs", "build_quality_model",
            "evaluate_quality", "leave_one_target_out", "predict_quality", "train_quality_model"]
@@ -206,12 +207,11 @@ def leave_one_target_out(data: DecoySet, name: str, config: QualityTrainConfig, 
     extra_train = extra_train or {}
     generator = torch.Generator().manual_seed(seed + 1000)
     res_all, glob_all, test_graphs, seconds, model = [], [], [], 0.0, None
-    for fold, held_out in enumerate(targets):
+    for fold, (train_targets, (held_out,)) in enumerate(leave_one_group_out(targets)):
         test = [g for g in data.graphs if g.targets[0] == held_out and not g.names[0].endswith("/native")]
         train = [g for g in data.graphs if g.targets[0] != held_out]
-        for t in targets:
-            if t != held_out:
-                train += extra_train.get(t, [])
+        for t in train_targets:
+            train += extra_train.get(t, [])
         fold_cb = None if on_epoch is None else (lambda info, fold=fold: on_epoch({"fold": fold, **info}))
         model, s = train_quality_model(name, train, test, config, generator, on_epoch=fold_cb, device=device)
         seconds += s

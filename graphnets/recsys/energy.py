@@ -15,25 +15,26 @@ __all__ = ["LightGCNRecommend", "lightgcn_energy_target"]
 
 
 class LightGCNRecommend(nn.Module):
-    """One batch of recommendation requests: propagate the embeddings over ``graph`` (``[U + I]``
-    nodes), then score the requested ``users`` ``[B]`` against every item: ``[B, I]``."""
+    """One batch of recommendation requests: propagate the embeddings over the model's graph
+    (``[U + I]`` nodes, :meth:`LightGCN.set_graph`), then score the requested ``users`` ``[B]``
+    against every item: ``[B, I]``."""
 
-    def __init__(self, model: LightGCN, graph) -> None:
+    def __init__(self, model: LightGCN) -> None:
         super().__init__()
-        self.model, self.graph = model, graph
+        self.model = model
 
     def forward(self, users: Tensor) -> Tensor:
-        u, i = self.model.embeddings(self.graph)  # [U, D], [I, D]
+        u, i = self.model()  # [U, D], [I, D]
         return u.index_select(0, users) @ i.t()  # [B, I] scores
 
 
 class _Propagate(nn.Module):
-    def __init__(self, model: LightGCN, graph) -> None:
+    def __init__(self, model: LightGCN) -> None:
         super().__init__()
-        self.model, self.graph = model, graph
+        self.model = model
 
     def forward(self, dummy: Tensor) -> Tensor:
-        return self.model.propagate(self.graph)
+        return self.model.propagate()
 
 
 class _Score(nn.Module):
@@ -58,15 +59,16 @@ def lightgcn_energy_target(model: LightGCN, data: InteractionData, *, batch: int
         raise ValueError(f"lightgcn_energy_target: batch must be >= 1 (got {batch})")
     model = model.to(device)
     graph = data.bipartite_graph().to(device)
+    model.set_graph(graph)
     users = torch.arange(min(batch, data.num_users), device=device)
-    target = EnergyTarget("LightGCN", LightGCNRecommend(model, graph), users, per=("query", float(users.numel())),
+    target = EnergyTarget("LightGCN", LightGCNRecommend(model), users, per=("query", float(users.numel())),
                           notes=[f"{source or 'data'}: {data.num_users} users x {data.num_items} items, "
                                  f"{graph.num_edges} graph entries, D={model.embedding_dim}, K={model.num_layers}",
                                  "a query = one user scored against every item; the propagation is shared by "
                                  "all users, so its amortised share per query is propagation / num_users"])
     with torch.no_grad():
-        u, i = model.embeddings(graph)
-    prop = estimate_energy(_Propagate(model, graph), torch.zeros(1, device=device), preset=preset, memory=memory)
+        u, i = model()
+    prop = estimate_energy(_Propagate(model), torch.zeros(1, device=device), preset=preset, memory=memory)
     score = estimate_energy(_Score(), (u[:1], i), preset=preset, memory=memory)
     target.extra_reports = {"propagation_once": prop, "scoring_one_query": score,
                             "amortised_per_query_mJ": prop.energy_mJ / data.num_users + score.energy_mJ}

@@ -1,7 +1,11 @@
+"""SphericalConvolution: the official dense formula, gradients, blocks, determinism, bad input."""
 import pytest
 import torch
 
-from graphnets.protein import SphericalConvolution, residue_graph, synthetic_native
+from graphnets.conv import SphericalConvolution
+from graphnets.protein import residue_graph, synthetic_native
+from sampling import Block, Graph
+from tests.graphnets.conv.helpers import assert_bitwise_deterministic, full_block
 
 
 def _graph(order=3, n=14, seed=0):
@@ -37,7 +41,7 @@ def test_repr_init_and_errors():
     assert repr(conv) == "SphericalConvolution(8, 4, order=5, bias=True)"
     assert conv.sh_weight.shape == (25, 8, 4) and float(conv.bias.detach().abs().sum()) == 0.0
     rg = _graph(order=5)
-    with pytest.raises(ValueError, match=r"x must be \[N, 8\]"):
+    with pytest.raises(ValueError, match=r"in_channels=8 features \(got 3\)"):
         conv(torch.zeros(rg.num_nodes, 3), rg.graph, rg.sh.float())
     with pytest.raises(ValueError, match=r"sh must be \[E="):
         conv(torch.zeros(rg.num_nodes, 8), rg.graph, rg.sh.float()[:, :9])
@@ -46,9 +50,23 @@ def test_repr_init_and_errors():
 
 
 def test_isolated_nodes_and_no_edges():
-    from sampling import Graph
-
     conv = SphericalConvolution(3, 2, order=2, bias=False)
     g = Graph(torch.zeros(5, dtype=torch.int64), torch.zeros(0, dtype=torch.int64))
     x = torch.randn(4, 3)
     torch.testing.assert_close(conv(x, g, torch.zeros(0, 4)), x @ conv.root_weight)
+
+
+def test_block_equals_graph_rectangular_block_and_determinism():
+    rg = _graph(order=3, n=16)
+    conv = SphericalConvolution(23, 4, order=3).double()
+    assert torch.equal(conv(rg.x, full_block(rg.graph), rg.sh), conv(rg.x, rg.graph, rg.sh))
+    # the first 5 residues as destinations of a block over all 16: rows 0..4 of the full layer
+    rows = torch.arange(5)
+    sub = rg.graph.select_rows(rows)
+    sh = rg.sh[: int(rg.graph.indptr[5])]
+    block = Block(sub, torch.arange(16))
+    torch.testing.assert_close(conv(rg.x, block, sh), conv(rg.x, rg.graph, rg.sh)[:5])
+    torch.testing.assert_close(conv((rg.x, rg.x[:5]), block, sh), conv(rg.x, rg.graph, rg.sh)[:5])
+    assert_bitwise_deterministic(lambda: conv(rg.x, rg.graph, rg.sh))
+    with pytest.raises(ValueError, match="one row per source node"):
+        conv(rg.x[:5], block, sh)

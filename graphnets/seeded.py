@@ -1,4 +1,8 @@
-"""Small building blocks shared by the node models: generator-driven dropout and Linear init."""
+"""Randomness of layers drawn from a ``torch.Generator``: dropout masks and ``nn.Linear`` initialisation.
+
+Shared by the conv layers and the node models (DAGNN, SpikingGCN), so a run seeded with one
+generator draws its initialisation and its dropout masks from it.
+"""
 from __future__ import annotations
 
 import math
