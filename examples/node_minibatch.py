@@ -137,7 +137,7 @@ def main(argv: Optional[list[str]] = None) -> dict:
     args.eval = args.eval or ("sampled" if args.features == "mmap" else "full")
     if args.eval == "full" and args.features == "mmap":
         fail("--eval full needs the whole feature table in memory; use --eval sampled with --features mmap")
-    run = Run(args)
+    run = Run(args, resumable=("epochs",))
     device = torch.device(args.device)
     graph, x, labels, num_classes, (train, val, test) = load(args, run)
     budget = None if args.memory_budget_mb is None else args.memory_budget_mb << 20
