@@ -5,9 +5,6 @@ import inspect
 import pytest
 
 PACKAGES = ("graphnets.conv", "graphnets.node", "graphnets.ckgconv", "graphnets.protein", "graphnets.recsys")
-# SpikingGCN keeps its docstring on the module until the neuron-core rewrite of graphnets/node/spikinggcn.py
-# lands; strict: once it moves to the class this test XPASSes and fails, so the marker cannot outlive the fix.
-PENDING = {"graphnets.node.SpikingGCN"}
 
 
 def public_classes():
@@ -16,9 +13,7 @@ def public_classes():
         for name in module.__all__:
             obj = getattr(module, name)
             if inspect.isclass(obj):
-                key = f"{pkg}.{name}"
-                pending = pytest.mark.xfail(strict=True, reason="docstring still on the module")
-                yield pytest.param(obj, id=key, marks=[pending] if key in PENDING else [])
+                yield pytest.param(obj, id=f"{pkg}.{name}")
 
 
 @pytest.mark.parametrize("cls", list(public_classes()))
