@@ -4,18 +4,21 @@ One epoch is a fixed plan drawn from the loader's ``torch.Generator`` when itera
 permutation of the seed nodes (``shuffle=True``) cut into batches, and one 63-bit sampling seed
 per batch. Batch ``b`` is sampled with ``torch.Generator(sampler.device).manual_seed(seed_b)``,
 so its blocks depend only on the plan, not on which thread samples it or when: the prefetching
-loader (``prefetch >= 1``: a worker thread prepares up to ``prefetch`` batches ahead into a
-bounded queue) yields exactly the batches of the plain loop (``prefetch=0``: each batch prepared
-when asked for), in the same order.
+loader (``prefetch >= 1``: ``num_workers`` threads prepare up to ``prefetch`` batches ahead --
+worker ``w`` takes batches ``w, w + num_workers, ...`` into its own bounded queue, and the consumer
+reads the queues in turn) yields exactly the batches of the plain loop (``prefetch=0``: each batch
+prepared when asked for), in the same order, whatever ``num_workers``.
 
 Preparing a batch: :meth:`NeighborSampler.sample_blocks` on the seeds, then
 :meth:`FeatureStore.gather_async` of ``blocks[0].src_nodes`` (the input features), the blocks
 and labels moved to the compute device. On a GPU the worker's work runs on a side stream and the
-consumer's stream waits on an event, so copies overlap compute; on the CPU the worker thread
-overlaps sampling (torch ops release the GIL) with the consumer's training step.
+consumer's stream waits on an event, so copies overlap compute; on the CPU the worker threads
+overlap sampling (torch ops release the GIL) with the consumer's training step and with each other.
+An error raised while preparing batch ``b`` is re-raised in the consumer when it asks for batch
+``b`` (the batches before it are delivered first), and every worker is stopped.
 
-Shutdown: the epoch iterator stops its worker (a stop flag, the queue drained so a blocked
-``put`` returns, the thread joined) when the epoch ends, when the consumer breaks out of the loop
+Shutdown: the epoch iterator stops its workers (a stop flag, the queues drained so a blocked
+``put`` returns, the threads joined) when the epoch ends, when the consumer breaks out of the loop
 or raises (the iterator is released), on :meth:`Loader.close` / ``with`` exit, and by a finaliser.
 Pending batches -- and the pinned staging buffers they hold -- are dropped with the queue.
 Unpinning a ``"pinned"`` :class:`FeatureStore` is the store's own ``close``/``with``.
@@ -86,9 +89,6 @@ class _Failure:
         self.error = error
 
 
-_DONE = object()
-
-
 def _put(q: queue.Queue, item: Any, stop: threading.Event) -> bool:
     while not stop.is_set():
         try:
@@ -100,15 +100,15 @@ def _put(q: queue.Queue, item: Any, stop: threading.Event) -> bool:
 
 
 def _work(prepare: Callable[[Any], _Pending], plan: list, q: queue.Queue, stop: threading.Event) -> None:
-    """Worker body; holds no reference to the epoch iterator, so dropping that finalises it."""
+    """Worker body over its share of the plan; holds no reference to the epoch iterator, so
+    dropping that finalises it. A failure ends this worker's share (the consumer stops the rest)."""
     try:
         for item in plan:
             if stop.is_set():
                 return
             if not _put(q, prepare(item), stop):
                 return
-        _put(q, _DONE, stop)
-    except BaseException as err:  # handed to the consumer, re-raised there
+    except BaseException as err:  # handed to the consumer, re-raised there at this batch's turn
         _put(q, _Failure(err), stop)
 
 
@@ -120,34 +120,41 @@ def _drain(q: queue.Queue) -> None:
             return
 
 
-def _shutdown(stop: threading.Event, q: Optional[queue.Queue], thread: Optional[threading.Thread]) -> None:
+def _shutdown(stop: threading.Event, queues: list[queue.Queue], threads: list[threading.Thread]) -> None:
     stop.set()
-    if q is not None:
+    for q in queues:
         _drain(q)
-    if thread is not None and thread is not threading.current_thread():
-        thread.join(_JOIN_SECONDS)
-        if thread.is_alive():
-            log.warning("Loader: the worker thread did not stop within %.0f s", _JOIN_SECONDS)
-    if q is not None:
+    for thread in threads:
+        if thread is not threading.current_thread():
+            thread.join(_JOIN_SECONDS)
+            if thread.is_alive():
+                log.warning("Loader: a worker thread did not stop within %.0f s", _JOIN_SECONDS)
+    for q in queues:
         _drain(q)
 
 
 class _Epoch(Iterator[MiniBatch]):
-    """One pass over the plan; :meth:`close` (or dropping it) stops the worker."""
+    """One pass over the plan; :meth:`close` (or dropping it) stops the workers."""
 
     def __init__(self, loader: "Loader", plan: list) -> None:
         self._loader = loader
         self._plan = plan
         self._next = 0
         self._stop = threading.Event()
-        self._queue: Optional[queue.Queue] = None
-        self._thread: Optional[threading.Thread] = None
+        self._queues: list[queue.Queue] = []
+        self._threads: list[threading.Thread] = []
         if loader.prefetch > 0 and plan:
-            self._queue = queue.Queue(maxsize=loader.prefetch)
-            self._thread = threading.Thread(target=_work, args=(loader._prepare, plan, self._queue, self._stop),
-                                            name="graphspike-loader", daemon=True)
-            self._thread.start()
-        self._finalizer = weakref.finalize(self, _shutdown, self._stop, self._queue, self._thread)
+            workers = min(loader.num_workers, len(plan))
+            depth = -(-loader.prefetch // workers)  # ceil: about ``prefetch`` batches ahead in all
+            for w in range(workers):
+                q: queue.Queue = queue.Queue(maxsize=depth)
+                thread = threading.Thread(target=_work, args=(loader._prepare, plan[w::workers], q, self._stop),
+                                          name="graphspike-loader", daemon=True)
+                self._queues.append(q)
+                self._threads.append(thread)
+            for thread in self._threads:
+                thread.start()
+        self._finalizer = weakref.finalize(self, _shutdown, self._stop, self._queues, self._threads)
 
     def __iter__(self) -> "_Epoch":
         return self
@@ -155,13 +162,13 @@ class _Epoch(Iterator[MiniBatch]):
     def __next__(self) -> MiniBatch:
         if not self._finalizer.alive:
             raise StopIteration
-        if self._queue is None:
-            if self._next >= len(self._plan):
-                self.close()
-                raise StopIteration
+        if self._next >= len(self._plan):
+            self.close()
+            raise StopIteration
+        if not self._queues:
             pending = self._loader._prepare(self._plan[self._next])
         else:
-            pending = self._get()
+            pending = self._get(self._next % len(self._queues))
         self._next += 1
         try:
             return self._loader._finish(pending)
@@ -169,25 +176,23 @@ class _Epoch(Iterator[MiniBatch]):
             self.close()
             raise
 
-    def _get(self) -> _Pending:
+    def _get(self, w: int) -> _Pending:
+        q, thread = self._queues[w], self._threads[w]
         while True:
             try:
-                item = self._queue.get(timeout=0.1)
+                item = q.get(timeout=0.1)
                 break
             except queue.Empty:
-                if not self._thread.is_alive() and self._queue.empty():
+                if not thread.is_alive() and q.empty():
                     self.close()
-                    raise RuntimeError("Loader: the worker thread ended without finishing the epoch") from None
-        if item is _DONE:
-            self.close()
-            raise StopIteration
+                    raise RuntimeError("Loader: a worker thread ended without finishing the epoch") from None
         if isinstance(item, _Failure):
             self.close()
             raise item.error
         return item
 
     def close(self) -> None:
-        """Stop the worker and drop prepared batches (idempotent)."""
+        """Stop the workers and drop prepared batches (idempotent)."""
         self._finalizer()
 
 
@@ -205,8 +210,12 @@ class Loader:
         drop_last: drop the last batch when it is smaller than ``batch_size``.
         generator: CPU ``torch.Generator`` for the epoch plans; ``None`` seeds a new one from
             torch's global generator at construction.
-        prefetch: batches prepared ahead by the worker thread; ``0`` prepares each batch in the
+        prefetch: batches prepared ahead by the worker threads; ``0`` prepares each batch in the
             consumer's thread (the plain loop).
+        num_workers: threads preparing batches when ``prefetch >= 1`` (``>= 1``; at most
+            ``prefetch`` are useful). Worker ``w`` prepares batches ``w, w + num_workers, ...``;
+            the batches and their order do not depend on it. On the CPU more than one helps when
+            sampling and gathering take longer than the training step and cores are free.
         device: compute device of the batches; defaults to ``features.device`` (or the
             sampler's device without features).
 
@@ -215,7 +224,7 @@ class Loader:
 
     Raises:
         TypeError: wrong argument types.
-        ValueError: ``batch_size < 1``, ``prefetch < 0``, seeds out of range, a feature table or
+        ValueError: ``batch_size < 1``, ``prefetch < 0``, ``num_workers < 1``, seeds out of range, a feature table or
             label tensor whose row count differs from the graph's number of nodes.
 
     Example:
@@ -228,7 +237,7 @@ class Loader:
     def __init__(self, sampler: Any, features: Optional[FeatureStore], seeds: Tensor, *,
                  labels: Optional[Tensor] = None, batch_size: int = 512, shuffle: bool = True,
                  drop_last: bool = False, generator: Optional[torch.Generator] = None, prefetch: int = 2,
-                 device: Any = None) -> None:
+                 num_workers: int = 1, device: Any = None) -> None:
         fn = "Loader"
         if not callable(getattr(sampler, "sample_blocks", None)) or not hasattr(sampler, "num_nodes"):
             raise TypeError(f"{fn}: sampler must be a NeighborSampler (got {type(sampler).__name__})")
@@ -245,7 +254,8 @@ class Loader:
                 raise TypeError(f"{fn}: labels must be a tensor [num_nodes, ...] (got {type(labels).__name__})")
             if labels.shape[0] != n:
                 raise ValueError(f"{fn}: labels must have one row per node of the graph ({n}) (got {labels.shape[0]})")
-        for name, value, low in (("batch_size", batch_size, 1), ("prefetch", prefetch, 0)):
+        for name, value, low in (("batch_size", batch_size, 1), ("prefetch", prefetch, 0),
+                                 ("num_workers", num_workers, 1)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{fn}: {name} must be an int >= {low} (got {value!r})")
         if generator is not None and not isinstance(generator, torch.Generator):
@@ -261,10 +271,11 @@ class Loader:
             generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
         self.generator = generator
         self.prefetch = prefetch
+        self.num_workers = num_workers
         if device is None:
             device = features.device if features is not None else sampler.device
         self.device = torch.device(device)
-        self._stream: Any = None
+        self._streams = threading.local()  # one side stream per preparing thread
         self._epochs: "weakref.WeakSet[_Epoch]" = weakref.WeakSet()
 
     @staticmethod
@@ -301,9 +312,10 @@ class Loader:
 
     # --- one batch ---------------------------------------------------------------------------
     def _side_stream(self) -> Any:
-        if self._stream is None:
-            self._stream = torch.cuda.Stream(device=self.device)
-        return self._stream
+        stream = getattr(self._streams, "stream", None)
+        if stream is None:
+            stream = self._streams.stream = torch.cuda.Stream(device=self.device)
+        return stream
 
     def _prepare(self, item: tuple[int, Tensor, int]) -> _Pending:
         index, seeds, seed = item
@@ -348,7 +360,8 @@ class Loader:
 
     def __repr__(self) -> str:
         return (f"Loader(num_seeds={self.seeds.numel()}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, prefetch={self.prefetch}, device={self.device})")
+                f"drop_last={self.drop_last}, prefetch={self.prefetch}, num_workers={self.num_workers}, "
+                f"device={self.device})")
 
 
 def _tensors(p: _Pending) -> list[Tensor]:

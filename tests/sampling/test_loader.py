@@ -88,12 +88,63 @@ def test_epochs_differ_and_batches_cover_the_seeds_once():
     assert batch.x is None and batch.y is None and batch.num_edges == batch.blocks[0].num_edges
 
 
-def test_a_consumer_that_raises_leaves_no_thread_and_nothing_pinned():
+@pytest.mark.parametrize("num_workers,prefetch", [(2, 2), (3, 4)])
+def test_workers_give_the_batches_of_the_plain_loop_in_order(num_workers, prefetch):
+    data = _data()
+    sampler = NeighborSampler(data.graph, [5, 3])
+    store = FeatureStore(data.features)
+
+    def epochs(**kwargs):
+        loader = Loader(sampler, store, data.train, labels=data.labels, batch_size=20,
+                        generator=torch.Generator().manual_seed(3), **kwargs)
+        return [[(b.index, b.input_nodes, b.blocks[0].graph.indices, b.x, b.y) for b in loader] for _ in range(2)]
+
+    plain = epochs(prefetch=0)
+    threads = set()
+
+    class Recording(NeighborSampler):
+        def sample_blocks(self, seeds, generator=None):
+            threads.add(threading.current_thread().ident)
+            return super().sample_blocks(seeds, generator)
+
+    loader = Loader(Recording(data.graph, [5, 3]), store, data.train, labels=data.labels, batch_size=20,
+                    prefetch=prefetch, num_workers=num_workers, generator=torch.Generator().manual_seed(3))
+    for want_epoch in plain:
+        threads.clear()
+        epoch = [(b.index, b.input_nodes, b.blocks[0].graph.indices, b.x, b.y) for b in loader]
+        assert [e[0] for e in epoch] == list(range(len(loader))) and len(epoch) == len(want_epoch) >= 2 * num_workers
+        for got, want in zip(epoch, want_epoch):
+            assert all(torch.equal(a, b) for a, b in zip(got[1:], want[1:]))
+        assert len(threads) == num_workers and threading.current_thread().ident not in threads
+    assert not _loader_threads()
+
+
+def test_a_seeded_generator_fixes_every_epoch():
+    data = _data()
+    sampler = NeighborSampler(data.graph, [4, 2])
+
+    def inputs(seed, **kwargs):
+        loader = Loader(sampler, None, data.train, batch_size=64, generator=torch.Generator().manual_seed(seed),
+                        **kwargs)
+        return [torch.cat([b.input_nodes for b in loader]) for _ in range(3)]
+
+    first = inputs(5)
+    assert all(torch.equal(a, b) for a, b in zip(first, inputs(5, prefetch=3, num_workers=2)))
+    assert not torch.equal(first[0], first[1])  # each epoch draws a new plan
+    assert not any(torch.equal(a, b) for a, b in zip(first, inputs(6)))
+    torch.manual_seed(0)  # the global generator does not enter once a generator is given
+    torch.rand(7)
+    assert all(torch.equal(a, b) for a, b in zip(first, inputs(5)))
+
+
+@pytest.mark.parametrize("num_workers", [1, 3])
+def test_a_consumer_that_raises_leaves_no_thread_and_nothing_pinned(num_workers):
     data = _data()
     rt = FakeRuntime()
     with pytest.raises(RuntimeError, match="consumer failed"):
         with FeatureStore(data.features.clone(), "pinned", runtime=rt) as store:
-            loader = Loader(NeighborSampler(data.graph, [4, 4]), store, data.train, batch_size=16, prefetch=2)
+            loader = Loader(NeighborSampler(data.graph, [4, 4]), store, data.train, batch_size=16, prefetch=3,
+                            num_workers=num_workers)
             for i, _ in enumerate(loader):
                 assert _loader_threads()
                 if i == 2:
@@ -102,10 +153,11 @@ def test_a_consumer_that_raises_leaves_no_thread_and_nothing_pinned():
     assert rt.registered == {}
 
 
-def test_breaking_early_and_close_stop_the_worker():
+@pytest.mark.parametrize("num_workers", [1, 2])
+def test_breaking_early_and_close_stop_the_worker(num_workers):
     data = _data()
     loader = Loader(NeighborSampler(data.graph, [4]), FeatureStore(data.features), data.train, batch_size=8,
-                    prefetch=4)
+                    prefetch=4, num_workers=num_workers)
     for _ in loader:
         break
     assert not _loader_threads()  # the released iterator was finalised
@@ -118,21 +170,24 @@ def test_breaking_early_and_close_stop_the_worker():
         next(epoch)
 
 
-def test_a_failing_worker_raises_in_the_consumer():
-    class Failing(NeighborSampler):
-        calls = 0
+@pytest.mark.parametrize("prefetch,num_workers", [(0, 1), (2, 1), (3, 3)])
+def test_a_failing_worker_raises_in_the_consumer_at_its_batch(prefetch, num_workers):
+    data = _data()
+    bad = set(data.train[64:96].tolist())  # the seeds of batch 2 (no shuffling)
 
+    class Failing(NeighborSampler):
         def sample_blocks(self, seeds, generator=None):
-            Failing.calls += 1
-            if Failing.calls == 3:
+            if seeds.numel() and int(seeds[0]) in bad:
                 raise ValueError("sampler exploded")
             return super().sample_blocks(seeds, generator)
 
-    data = _data()
-    loader = Loader(Failing(data.graph, [3]), None, data.train, batch_size=32, prefetch=2)
+    loader = Loader(Failing(data.graph, [3]), None, data.train, batch_size=32, shuffle=False, prefetch=prefetch,
+                    num_workers=num_workers)
+    got = []
     with pytest.raises(ValueError, match="sampler exploded"):
-        list(loader)
-    assert not _loader_threads()
+        for batch in loader:
+            got.append(batch.index)
+    assert got == [0, 1] and not _loader_threads()
 
 
 def test_bad_input():
@@ -148,7 +203,8 @@ def test_bad_input():
     with pytest.raises(ValueError, match="seed mask must have one entry per node"):
         Loader(sampler, None, torch.ones(3, dtype=torch.bool))
     for kwargs, match in (({"batch_size": 0}, "batch_size must be an int >= 1"),
-                          ({"prefetch": -1}, "prefetch must be an int >= 0")):
+                          ({"prefetch": -1}, "prefetch must be an int >= 0"),
+                          ({"num_workers": 0}, r"num_workers must be an int >= 1 \(got 0\)")):
         with pytest.raises(ValueError, match=match):
             Loader(sampler, None, data.train, **kwargs)
     with pytest.raises(TypeError, match="sampler must be a NeighborSampler"):
