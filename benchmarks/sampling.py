@@ -2,15 +2,25 @@
 
 CPU part (default; time it under ``/work/bin/heavy --exclusive``, ``--threads 1``):
 
+* uniformity: chi-square tests of the sampler's draws on destinations of known degree -- each
+  neighbour's inclusion count against ``trials * fanout / degree`` (without replacement; also on a
+  hub of degree 10^5), the frequencies of the ``C(d, k)`` subsets against uniform, and positions
+  drawn with replacement against uniform (statistic, degrees of freedom, p-value);
 * sampler: sampled edges/s of ``NeighborSampler.sample_blocks`` against the per-node Python
   reference (``sampling.neighbor_reference``) on the same seeds, and which peer samplers could run
-  here (PyG's ``NeighborLoader`` needs pyg-lib or torch-sparse; DGL must import);
+  here (PyG's ``NeighborLoader`` needs pyg-lib or torch-sparse; DGL must import) -- with the
+  edges/s of PyG's own ``NodeLoader`` driving our sampler (``NeighborSampler(data, fanouts)`` as
+  its ``node_sampler``: PyG ``Data`` batches, features and labels sliced by PyG);
 * gather: input-feature rows/s and GB/s for the ``"cpu"`` and ``"mmap"`` placements;
 * epoch: GraphSAGE minibatch epochs on the synthetic power-law graph (``--edges``, 10^7 by
   default) -- the plain loop (preparation and compute timed apart), the prefetching loader (1 and
-  2 batches ahead), and ``"mmap"`` features -- interleaved over ``--rounds`` rounds (medians),
-  with the peak resident memory of each epoch. "Prefetching hides sampling" is
-  ``epoch(prefetch) / max(prepare, compute) <= 1.1``.
+  2 batches ahead), preparation only, compute only (training steps on batches prepared
+  beforehand, cycling through ``--cached-batches`` of them), and ``"mmap"`` features --
+  interleaved over ``--rounds`` rounds (medians), with the peak resident memory of each epoch.
+  "Prefetching hides sampling" is ``epoch(prefetch) / max(prepare_only, compute_only) <= 1.1``;
+* full_epoch: one whole epoch over every training node with ``"mmap"`` features (prefetch 2),
+  its time, edges/s and peak resident memory (``VmRSS``, split into anonymous memory and the
+  mapped file's resident pages).
 
 GPU part (``--gpu-only``; also run after the CPU part when a GPU is visible): a graph whose
 feature table exceeds a GPU memory budget (``--gpu-budget-gb``, enforced for the ``"pinned"`` and
@@ -30,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import itertools
 import json
 import os
 import random
@@ -64,6 +75,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--naive-batches", type=int, default=2, help="batches timed for the per-node reference")
     p.add_argument("--epoch-batches", type=int, default=40, help="batches per timed epoch (CPU)")
     p.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved epoch variants (medians)")
+    p.add_argument("--cached-batches", type=int, default=8, help="prepared batches the compute-only epoch cycles")
+    p.add_argument("--uniformity-trials", type=int, default=20000, help="destinations per chi-square test")
+    p.add_argument("--no-full-epoch", action="store_true", help="skip the whole mmap epoch")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU part)")
     p.add_argument("--gpu-threads", type=int, default=os.cpu_count(), help="torch intra-op threads (GPU part)")
     p.add_argument("--cache", type=Path, default=Path(".cache/sampling-bench"), help="folder for the mmap table")
@@ -81,6 +95,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     if args.quick:
         args.edges, args.dim, args.hidden = 2e5, 32, 32
         args.sampler_batches, args.naive_batches, args.epoch_batches, args.rounds = 4, 1, 4, 1
+        args.cached_batches, args.uniformity_trials = 2, 2000
         args.gpu_budget_gb, args.gpu_feature_gb, args.gpu_batches = 0.25, 0.4, 8
     return args
 
@@ -100,36 +115,45 @@ class SAGE(nn.Module):
 
 
 class PeakRSS:
-    """Largest VmRSS (bytes) seen while the block runs, polled every 50 ms."""
+    """Largest VmRSS (bytes) seen while the block runs, polled every 50 ms; ``peak_anon`` and
+    ``peak_file`` are the largest anonymous and file-backed parts (mapped feature pages)."""
 
     def __enter__(self) -> "PeakRSS":
-        self.peak, self._stop = _rss(), threading.Event()
+        self.peak = self.peak_anon = self.peak_file = 0
+        self._sample()
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
         return self
 
+    def _sample(self) -> None:
+        rss = _status("VmRSS", "RssAnon", "RssFile")
+        self.peak = max(self.peak, rss["VmRSS"])
+        self.peak_anon = max(self.peak_anon, rss["RssAnon"])
+        self.peak_file = max(self.peak_file, rss["RssFile"])
+
     def _poll(self) -> None:
         while not self._stop.wait(0.05):
-            self.peak = max(self.peak, _rss())
+            self._sample()
 
     def __exit__(self, *exc: Any) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, _rss())
+        self._sample()
 
 
-def _rss() -> int:
+def _status(*keys: str) -> dict[str, int]:
+    """Fields of ``/proc/self/status`` in bytes (0 when absent)."""
+    out = dict.fromkeys(keys, 0)
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS"):
-            return int(line.split()[1]) * 1024
-    return 0
+        key = line.split(":")[0]
+        if key in out:
+            out[key] = int(line.split()[1]) * 1024
+    return out
 
 
 def _hwm() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM"):
-            return int(line.split()[1]) * 1024
-    return 0
+    return _status("VmHWM")["VmHWM"]
 
 
 class Results:
@@ -158,6 +182,60 @@ def _sync(device: torch.device) -> Callable[[], None]:
 
 
 # --- CPU part --------------------------------------------------------------------------------
+def _star_rows(num_rows: int, degree: int):
+    """``num_rows`` destinations with ``degree`` distinct in-neighbours each (the rest are leaves)."""
+    from sampling import Graph
+
+    n = num_rows + degree * num_rows
+    indptr = torch.full((n + 1,), num_rows * degree, dtype=torch.int64)
+    indptr[: num_rows + 1] = torch.arange(num_rows + 1) * degree
+    return Graph(indptr, torch.arange(num_rows, n), validate=False)
+
+
+def _positions(degree: int, fanout: int, rows: int, seed: int, replace: bool = False) -> torch.Tensor:
+    """``[rows, fanout]`` positions within each destination's row drawn by the sampler."""
+    graph = _star_rows(rows, degree)
+    (block,) = NeighborSampler(graph, [fanout], replace=replace).sample_blocks(
+        torch.arange(rows), torch.Generator().manual_seed(seed))
+    return (block.edge_ids - graph.indptr[:rows].repeat_interleave(fanout)).view(rows, fanout)
+
+
+def _chisquare(counts: torch.Tensor, expected: Optional[torch.Tensor] = None) -> dict[str, float]:
+    from scipy import stats
+
+    test = stats.chisquare(counts.double().numpy(), None if expected is None else expected.double().numpy())
+    return {"statistic": float(test.statistic), "dof": counts.numel() - 1, "p_value": float(test.pvalue),
+            "draws": int(counts.sum())}
+
+
+def bench_uniformity(args, res: Results) -> None:
+    """Chi-square tests of the sampler's draws (see the module docstring)."""
+    trials = args.uniformity_trials
+    out: dict[str, Any] = {}
+    for degree, fanout in ((10, 3), (40, 5), (1000, 10)):
+        pos = _positions(degree, fanout, trials, seed=degree)
+        distinct = bool((pos[:, 1:] > pos[:, :-1]).all())  # sorted and without repeats
+        counts = torch.bincount(pos.reshape(-1), minlength=degree)
+        expected = torch.full((degree,), trials * fanout / degree, dtype=torch.float64)
+        out[f"inclusion_d{degree}_k{fanout}"] = {**_chisquare(counts, expected), "distinct_in_every_row": distinct}
+    hub_degree, hub_fanout, hub_draws = 100_000, 8, max(trials // 20, 50)
+    graph = _star_rows(1, hub_degree)
+    sampler = NeighborSampler(graph, [hub_fanout])
+    hub = torch.cat([sampler.sample_blocks(torch.tensor([0]), torch.Generator().manual_seed(i))[0].edge_ids
+                     for i in range(hub_draws)])
+    bins = 100  # positions pooled into 100 equal ranges: expected count per bin stays >= 5
+    counts = torch.bincount(hub * bins // hub_degree, minlength=bins)
+    out[f"inclusion_hub_d{hub_degree}_k{hub_fanout}_100bins"] = _chisquare(counts)
+    for degree, fanout in ((5, 2), (6, 3)):
+        pos = _positions(degree, fanout, trials, seed=100 + degree)
+        subsets = {s: i for i, s in enumerate(itertools.combinations(range(degree), fanout))}
+        codes = torch.tensor([subsets[tuple(r)] for r in pos.tolist()])
+        out[f"subsets_d{degree}_k{fanout}"] = _chisquare(torch.bincount(codes, minlength=len(subsets)))
+    pos = _positions(6, 4, trials, seed=7, replace=True)
+    out["replace_d6_k4_positions"] = _chisquare(torch.bincount(pos.reshape(-1), minlength=6))
+    res.add("uniformity", out)
+
+
 def bench_sampler(data, args, res: Results) -> list[torch.Tensor]:
     gen = torch.Generator().manual_seed(args.seed + 1)
     batches = [data.train[torch.randperm(data.train.numel(), generator=gen)[: args.batch_size]]
@@ -179,8 +257,33 @@ def bench_sampler(data, args, res: Results) -> list[torch.Tensor]:
     res.add("sampler", {"ours_edges_per_s": ours, "ours_seconds_per_batch": ours_s / len(batches),
                         "naive_edges_per_s": naive, "ratio_ours_over_naive": ours / naive,
                         "edges_per_batch": edges / len(batches)})
-    res.add("peers", peer_status())
+    res.add("peers", {**peer_status(), "pyg_NodeLoader_on_ours": pyg_node_loader(data, batches, args)})
     return inputs
+
+
+def pyg_node_loader(data, batches: list[torch.Tensor], args) -> dict[str, float]:
+    """PyG's ``NodeLoader`` with our sampler as ``node_sampler``: sampled edges/s of whole PyG batches
+    (subgraph sampling, relabelling, ``x``/``y`` sliced by PyG from an in-memory ``Data``)."""
+    from torch_geometric.data import Data
+    from torch_geometric.loader import NodeLoader
+
+    g = data.graph
+    dst = torch.arange(g.num_nodes).repeat_interleave(g.indptr[1:] - g.indptr[:-1])
+    pyg = Data(edge_index=torch.stack([g.indices, dst]), y=data.labels, num_nodes=g.num_nodes)
+    t0 = time.perf_counter()
+    sampler = NeighborSampler(pyg, args.fanouts, generator=torch.Generator().manual_seed(args.seed))
+    build_s = time.perf_counter() - t0
+    order = torch.randperm(data.train.numel(), generator=torch.Generator().manual_seed(args.seed))
+    seeds = data.train[order[: len(batches) * args.batch_size]]  # PyG batches need distinct seeds
+    next(iter(NodeLoader(pyg, node_sampler=sampler, input_nodes=seeds, batch_size=args.batch_size)))  # warm-up
+    loader = NodeLoader(pyg, node_sampler=sampler, input_nodes=seeds, batch_size=args.batch_size, shuffle=False)
+    t0, edges, count = time.perf_counter(), 0, 0
+    for batch in loader:
+        edges += batch.num_edges
+        count += 1
+    dt = time.perf_counter() - t0
+    return {"edges_per_s": edges / dt, "seconds_per_batch": dt / max(count, 1), "batches": count,
+            "sampler_from_Data_seconds": build_s}
 
 
 def peer_status() -> dict[str, str]:
@@ -217,7 +320,7 @@ def bench_gather(stores: dict[str, FeatureStore], inputs: list[torch.Tensor], re
     res.add("gather", out)
 
 
-def run_epoch(loader: Loader, model: nn.Module, opt: torch.optim.Optimizer, *, compute: bool = True,
+def run_epoch(loader: "Loader | list", model: nn.Module, opt: torch.optim.Optimizer, *, compute: bool = True,
               device: torch.device = torch.device("cpu")) -> dict[str, float]:
     """One epoch; ``prepare`` is time spent waiting for the loader, ``compute`` in the training step."""
     sync = _sync(device)
@@ -264,24 +367,45 @@ def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> N
                       generator=torch.Generator().manual_seed(args.seed))
 
     variants = {"plain": ("cpu", 0, True), "prefetch1": ("cpu", 1, True), "prefetch2": ("cpu", 2, True),
-                "prepare_only": ("cpu", 0, False), "mmap_prefetch1": ("mmap", 1, True)}
+                "prepare_only": ("cpu", 0, False), "compute_only": ("cached", 0, True),
+                "mmap_prefetch1": ("mmap", 1, True)}
     run_epoch(loader(stores["cpu"], 1), model, opt)  # warm-up (allocator, scratch arrays, page cache)
+    epoch_len = len(loader(None, 0))
+    cached = list(itertools.islice(loader(stores["cpu"], 0), args.cached_batches))
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     for _ in range(args.rounds):
         for name, (store, prefetch, compute) in variants.items():
+            source = ([cached[i % len(cached)] for i in range(epoch_len)] if store == "cached"
+                      else loader(stores[store], prefetch))
             with PeakRSS() as rss:
-                stats = run_epoch(loader(stores[store], prefetch), model, opt, compute=compute)
+                stats = run_epoch(source, model, opt, compute=compute)
             runs[name].append({**stats, "peak_rss_GB": rss.peak / 1e9})
     out = {}
     for name, rs in runs.items():
         out[name] = {key: statistics.median(r[key] for r in rs) for key in rs[0]}
         out[name]["all_seconds"] = [r["seconds"] for r in rs]
         res.add("epoch", out[name], name)
-    bound = max(out["plain"]["prepare_seconds"], out["plain"]["compute_seconds"])
+    bound = max(out["prepare_only"]["seconds"], out["compute_only"]["seconds"])
     for name in ("prefetch1", "prefetch2"):
         res.add("epoch", out[name]["seconds"] / bound, f"{name}_over_max_prepare_compute")
         res.add("epoch", out["plain"]["seconds"] / out[name]["seconds"], f"{name}_speedup_over_plain")
     res.add("epoch", _hwm() / 1e9, "process_peak_rss_GB")
+
+
+def bench_full_epoch(data, store: FeatureStore, args, res: Results) -> None:
+    """One whole epoch over every training node, features read through the memory map."""
+    sampler = NeighborSampler(data.graph, args.fanouts)
+    torch.manual_seed(args.seed)
+    model = SAGE([args.dim, args.hidden, data.num_classes])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = Loader(sampler, store, data.train, labels=data.labels, batch_size=args.batch_size, prefetch=2,
+                    generator=torch.Generator().manual_seed(args.seed))
+    with PeakRSS() as rss:
+        stats = run_epoch(loader, model, opt)
+    res.add("full_epoch", {**stats, "batches": len(loader), "seeds": data.train.numel(),
+                           "feature_GB": data.features.numel() * 4 / 1e9, "peak_rss_GB": rss.peak / 1e9,
+                           "peak_rss_anon_GB": rss.peak_anon / 1e9, "peak_rss_file_GB": rss.peak_file / 1e9,
+                           "process_peak_rss_GB": _hwm() / 1e9})
 
 
 def cpu_part(args) -> None:
@@ -295,9 +419,12 @@ def cpu_part(args) -> None:
                       "max_degree": int((data.graph.indptr[1:] - data.graph.indptr[:-1]).max()),
                       "feature_GB": data.features.numel() * 4 / 1e9, "build_seconds": time.perf_counter() - t0})
     stores = {"cpu": FeatureStore(feats, "cpu"), "mmap": FeatureStore(feats, "mmap")}
+    bench_uniformity(args, res)
     inputs = bench_sampler(data, args, res)
     bench_gather(stores, inputs, res)
     bench_epochs(data, stores, args, res)
+    if not args.no_full_epoch:
+        bench_full_epoch(data, stores["mmap"], args, res)
     for store in stores.values():
         store.close()
 

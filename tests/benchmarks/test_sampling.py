@@ -16,9 +16,14 @@ def test_quick_cpu_run_writes_every_section(tmp_path, monkeypatch):
     if torch.cuda.is_available():
         return
     payload = json.loads((tmp_path / "out" / "sampling-cpu.json").read_text())
-    assert {"device", "commit", "graph", "sampler", "peers", "gather", "epoch"} <= set(payload)
+    sections = {"device", "commit", "graph", "uniformity", "sampler", "peers", "gather", "epoch", "full_epoch"}
+    assert sections <= set(payload)
+    assert all(test["p_value"] > 1e-3 for test in payload["uniformity"].values())  # fixed seeds: deterministic
     assert payload["sampler"]["ratio_ours_over_naive"] > 1
-    assert {"plain", "prefetch1", "prefetch2", "prepare_only", "mmap_prefetch1"} <= set(payload["epoch"])
+    assert payload["peers"]["pyg_NodeLoader_on_ours"]["batches"] >= 1
+    variants = {"plain", "prefetch1", "prefetch2", "prepare_only", "compute_only", "mmap_prefetch1"}
+    assert variants <= set(payload["epoch"])
+    assert payload["full_epoch"]["seeds"] == payload["full_epoch"]["batches"] * 1000  # quick: one batch of 1000
     assert (tmp_path / "results" / "sampling-cpu.json").exists()
 
 
