@@ -14,7 +14,7 @@ CPU part (default; time it under ``/work/bin/heavy --exclusive``, ``--threads 1`
 * gather: input-feature rows/s and GB/s for the ``"cpu"`` and ``"mmap"`` placements;
 * epoch: GraphSAGE minibatch epochs on the synthetic power-law graph (``--edges``, 10^7 by
   default) -- the plain loop (preparation and compute timed apart), the prefetching loader (1 and
-  2 batches ahead), preparation only, compute only (training steps on batches prepared
+  2 batches ahead; 2 ahead from 2 worker threads), preparation only, compute only (training steps on batches prepared
   beforehand, cycling through ``--cached-batches`` of them), and ``"mmap"`` features --
   interleaved over ``--rounds`` rounds (medians), with the peak resident memory of each epoch.
   "Prefetching hides sampling" is ``epoch(prefetch) / max(prepare_only, compute_only) <= 1.1``;
@@ -362,13 +362,13 @@ def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> N
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     res.add("epoch", len(Loader(sampler, None, seeds, batch_size=args.batch_size)), "batches")
 
-    def loader(store, prefetch):
+    def loader(store, prefetch, workers=1):
         return Loader(sampler, store, seeds, labels=data.labels, batch_size=args.batch_size, prefetch=prefetch,
-                      generator=torch.Generator().manual_seed(args.seed))
+                      num_workers=workers, generator=torch.Generator().manual_seed(args.seed))
 
     variants = {"plain": ("cpu", 0, True), "prefetch1": ("cpu", 1, True), "prefetch2": ("cpu", 2, True),
-                "prepare_only": ("cpu", 0, False), "compute_only": ("cached", 0, True),
-                "mmap_prefetch1": ("mmap", 1, True)}
+                "prefetch2_workers2": ("cpu", 2, True), "prepare_only": ("cpu", 0, False),
+                "compute_only": ("cached", 0, True), "mmap_prefetch1": ("mmap", 1, True)}
     run_epoch(loader(stores["cpu"], 1), model, opt)  # warm-up (allocator, scratch arrays, page cache)
     epoch_len = len(loader(None, 0))
     cached = list(itertools.islice(loader(stores["cpu"], 0), args.cached_batches))
@@ -376,7 +376,7 @@ def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> N
     for _ in range(args.rounds):
         for name, (store, prefetch, compute) in variants.items():
             source = ([cached[i % len(cached)] for i in range(epoch_len)] if store == "cached"
-                      else loader(stores[store], prefetch))
+                      else loader(stores[store], prefetch, 2 if name.endswith("workers2") else 1))
             with PeakRSS() as rss:
                 stats = run_epoch(source, model, opt, compute=compute)
             runs[name].append({**stats, "peak_rss_GB": rss.peak / 1e9})
@@ -386,7 +386,7 @@ def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> N
         out[name]["all_seconds"] = [r["seconds"] for r in rs]
         res.add("epoch", out[name], name)
     bound = max(out["prepare_only"]["seconds"], out["compute_only"]["seconds"])
-    for name in ("prefetch1", "prefetch2"):
+    for name in ("prefetch1", "prefetch2", "prefetch2_workers2"):
         res.add("epoch", out[name]["seconds"] / bound, f"{name}_over_max_prepare_compute")
         res.add("epoch", out["plain"]["seconds"] / out[name]["seconds"], f"{name}_speedup_over_plain")
     res.add("epoch", _hwm() / 1e9, "process_peak_rss_GB")
