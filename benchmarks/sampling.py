@@ -63,6 +63,8 @@ from sampling import FeatureStore, Loader, NeighborSampler, synthetic_node_datas
 from sampling.neighbor_reference import neighbor_sample_reference  # noqa: E402
 from sampling.synthetic import community_features, powerlaw_community_graph  # noqa: E402
 
+SECTIONS = ("uniformity", "sampler", "gather", "epoch", "full_epoch")
+
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -77,7 +79,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved epoch variants (medians)")
     p.add_argument("--cached-batches", type=int, default=8, help="prepared batches the compute-only epoch cycles")
     p.add_argument("--uniformity-trials", type=int, default=20000, help="destinations per chi-square test")
-    p.add_argument("--no-full-epoch", action="store_true", help="skip the whole mmap epoch")
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help="CPU sections to run; a subset writes sampling-<sections>-cpu.json (e.g. full_epoch alone, "
+                        "for its peak memory in a fresh process)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU part)")
     p.add_argument("--gpu-threads", type=int, default=os.cpu_count(), help="torch intra-op threads (GPU part)")
     p.add_argument("--cache", type=Path, default=Path(".cache/sampling-bench"), help="folder for the mmap table")
@@ -92,6 +96,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     args.fanouts = [int(k) for k in args.fanouts.split(",")]
+    args.sections = [v for v in args.sections.split(",") if v]
+    if not args.sections or not set(args.sections) <= set(SECTIONS):
+        p.error(f"--sections: expected a comma-separated subset of {','.join(SECTIONS)} "
+                f"(got {','.join(args.sections)})")
     if args.quick:
         args.edges, args.dim, args.hidden = 2e5, 32, 32
         args.sampler_batches, args.naive_batches, args.epoch_batches, args.rounds = 4, 1, 4, 1
@@ -161,6 +169,8 @@ class Results:
 
     def __init__(self, args: argparse.Namespace, device: str) -> None:
         self.device, self.out = device, args.out
+        partial = device == "cpu" and list(args.sections) != list(SECTIONS)
+        self.name = "sampling" + ("-" + "-".join(args.sections) if partial else "")
         self.payload: dict[str, Any] = {"config": {k: (str(v) if isinstance(v, Path) else v)
                                                    for k, v in vars(args).items()}}
 
@@ -170,7 +180,7 @@ class Results:
             self.payload[key] = value
         else:
             self.payload.setdefault(key, {})[sub] = value
-        path = write_result("sampling", self.payload, self.device)
+        path = write_result(self.name, self.payload, self.device)
         if self.out is not None:
             self.out.mkdir(parents=True, exist_ok=True)
             (self.out / path.name).write_text(json.dumps({**stamp(self.device), **self.payload}, indent=2) + "\n")
@@ -361,6 +371,7 @@ def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> N
     model = SAGE([args.dim, args.hidden, data.num_classes])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     res.add("epoch", len(Loader(sampler, None, seeds, batch_size=args.batch_size)), "batches")
+    res.add("epoch", list(os.getloadavg()), "loadavg_at_start")  # other processes on the machine
 
     def loader(store, prefetch, workers=1):
         return Loader(sampler, store, seeds, labels=data.labels, batch_size=args.batch_size, prefetch=prefetch,
@@ -390,6 +401,7 @@ def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> N
         res.add("epoch", out[name]["seconds"] / bound, f"{name}_over_max_prepare_compute")
         res.add("epoch", out["plain"]["seconds"] / out[name]["seconds"], f"{name}_speedup_over_plain")
     res.add("epoch", _hwm() / 1e9, "process_peak_rss_GB")
+    res.add("epoch", list(os.getloadavg()), "loadavg_at_end")
 
 
 def bench_full_epoch(data, store: FeatureStore, args, res: Results) -> None:
@@ -400,9 +412,11 @@ def bench_full_epoch(data, store: FeatureStore, args, res: Results) -> None:
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loader = Loader(sampler, store, data.train, labels=data.labels, batch_size=args.batch_size, prefetch=2,
                     generator=torch.Generator().manual_seed(args.seed))
+    before = _status("VmRSS", "RssAnon", "RssFile")
     with PeakRSS() as rss:
         stats = run_epoch(loader, model, opt)
-    res.add("full_epoch", {**stats, "batches": len(loader), "seeds": data.train.numel(),
+    res.add("full_epoch", {**stats, "rss_before_GB": {k: v / 1e9 for k, v in before.items()},
+                           "batches": len(loader), "seeds": data.train.numel(),
                            "feature_GB": data.features.numel() * 4 / 1e9, "peak_rss_GB": rss.peak / 1e9,
                            "peak_rss_anon_GB": rss.peak_anon / 1e9, "peak_rss_file_GB": rss.peak_file / 1e9,
                            "process_peak_rss_GB": _hwm() / 1e9})
@@ -418,12 +432,19 @@ def cpu_part(args) -> None:
     res.add("graph", {"num_nodes": data.graph.num_nodes, "num_edges": data.graph.num_edges,
                       "max_degree": int((data.graph.indptr[1:] - data.graph.indptr[:-1]).max()),
                       "feature_GB": data.features.numel() * 4 / 1e9, "build_seconds": time.perf_counter() - t0})
-    stores = {"cpu": FeatureStore(feats, "cpu"), "mmap": FeatureStore(feats, "mmap")}
-    bench_uniformity(args, res)
-    inputs = bench_sampler(data, args, res)
-    bench_gather(stores, inputs, res)
-    bench_epochs(data, stores, args, res)
-    if not args.no_full_epoch:
+    sections = set(args.sections)
+    stores = {"mmap": FeatureStore(feats, "mmap")}
+    if sections & {"gather", "epoch"}:
+        stores["cpu"] = FeatureStore(feats, "cpu")
+    if "uniformity" in sections:
+        bench_uniformity(args, res)
+    if sections & {"sampler", "gather"}:
+        inputs = bench_sampler(data, args, res)
+    if "gather" in sections:
+        bench_gather(stores, inputs, res)
+    if "epoch" in sections:
+        bench_epochs(data, stores, args, res)
+    if "full_epoch" in sections:
         bench_full_epoch(data, stores["mmap"], args, res)
     for store in stores.values():
         store.close()
