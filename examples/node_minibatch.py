@@ -37,7 +37,7 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _run import Run, example_parser, fail, nonnegative_float, positive_int  # noqa: E402
+from _run import Run, example_parser, fail, nonnegative_float, nonnegative_int, positive_int  # noqa: E402
 
 from graphnets.conv import GCNConv, SAGEConv  # noqa: E402
 from graphnets.node import load_planetoid, row_normalize  # noqa: E402
@@ -67,7 +67,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--memory-budget-mb", type=positive_int, default=None, help="refuse resident tables larger")
     p.add_argument("--fanouts", type=fanout_list, default=[15, 10], help="per hop, first hop first; -1 = all")
     p.add_argument("--batch-size", type=positive_int, default=512)
-    p.add_argument("--prefetch", type=int, default=2, help="batches prepared ahead (0: the plain loop)")
+    p.add_argument("--prefetch", type=nonnegative_int, default=2, help="batches prepared ahead (0: the plain loop)")
+    p.add_argument("--workers", type=positive_int, default=1, help="threads preparing batches (with --prefetch >= 1)")
     p.add_argument("--epochs", type=positive_int, default=5)
     p.add_argument("--hidden", type=positive_int, default=64)
     p.add_argument("--dropout", type=nonnegative_float, default=0.5)
@@ -150,7 +151,7 @@ def main(argv: Optional[list[str]] = None) -> dict:
     graph_dev = graph.to(device)
     sampler = NeighborSampler(graph, args.fanouts)
     loader = Loader(sampler, store, train, labels=labels, batch_size=args.batch_size, prefetch=args.prefetch,
-                    generator=torch.Generator().manual_seed(args.seed), device=device)
+                    num_workers=args.workers, generator=torch.Generator().manual_seed(args.seed), device=device)
     state = run.resume()
     start = 1
     if state is not None:

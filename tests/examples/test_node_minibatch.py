@@ -16,7 +16,8 @@ def _metrics(out):
 
 def test_default_synthetic_learns(tmp_path):
     mod = load_example("node_minibatch")
-    metrics = mod.main(["--out", str(tmp_path), "--epochs", "8", "--batch-size", "64", "--threads", "1"])
+    metrics = mod.main(["--out", str(tmp_path), "--epochs", "8", "--batch-size", "64", "--threads", "1",
+                        "--workers", "2"])
     assert _metrics(tmp_path)["best"]["test_acc"] > 0.5  # 16 communities: chance is 1/16
     assert metrics["final"]["edges_per_s"] > 0
 
@@ -41,6 +42,7 @@ def test_resume_continues_the_run(tmp_path):
 
 
 @pytest.mark.parametrize("flags", [["--fanouts", "0"], ["--fanouts", "5,-2"], ["--features", "gpu"],
+                                   ["--prefetch", "-1"], ["--workers", "0"],
                                    ["--data", "cora", "--root", "/nonexistent"]])
 def test_bad_arguments_are_one_line_errors(tmp_path, flags, capsys):
     mod = load_example("node_minibatch")
