@@ -16,6 +16,11 @@ Default: a synthetic power-law graph with planted communities (10^5 edges, no do
         --hidden 16 --epochs 200 --out runs/gcn_cora
     python examples/node_minibatch.py --edges 1e7 --features mmap --batch-size 1024 --epochs 2 --out runs/big
 
+Measured (Cora public split, test accuracy at the best validation epoch, 200 epochs, seeds 0-4,
+1 thread; the commands above, ``--model gcn --fanouts 10,10 --batch-size 32`` for GCN on blocks and
+``--model sage --full-graph`` for SAGE full-batch): GraphSAGE on sampled blocks 81.1 +- 0.9, GCN on
+sampled blocks 82.1 +- 1.2; full graph: GCN 81.9 +- 0.7, GraphSAGE 80.9 +- 0.6.
+
 Writes ``config.json``, ``metrics.csv`` (per epoch: loss, val/test accuracy, seconds, samples/s,
 sampled edges/s), ``metrics.json`` (``best`` = the epoch of best validation accuracy, with its
 ``test_acc``; mean ``epoch_seconds``), TensorBoard events and ``checkpoint.pt``.
