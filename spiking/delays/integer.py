@@ -20,6 +20,12 @@ gather-multiply-accumulate kernel on CPU (FBGEMM) and CUDA. Two blockings keep i
 is cut into column blocks (:func:`block_sizes`), and time into blocks of ``Tc`` steps, whose bag indices are the same for every block (the table slice moves)
 so the index tensor is ``Tc * C_out * C_in`` entries, not ``T`` times that.
 
+``method="spmm"`` runs the same blocks through graphspike's CSR aggregation op
+(:func:`cuda_ext.spmm`, rows :math:`(t, o)`, columns :math:`(t', i)`): slower on CPU (it also
+builds each block's transpose for backward), but it is the op :mod:`spiking.energy` counts, so an
+energy report of a rounded network charges each synapse once per step (``T' C_in C_out`` per
+sample, accumulates per input spike), not the ``K`` times of the dense kernel.
+
 Each output sums its :math:`C_{in}` products in channel order, so the result equals the dense path
 up to floating-point summation order: bit for bit whenever every partial sum is exact (integer
 weights, spike inputs) and to rounding otherwise.
@@ -30,10 +36,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from cuda_ext import spmm
+
 from .dense import check_delay_input, check_right_padding, delay_conv
 from .kernel import check_kernel_size, integer_delay_kernel
 
-__all__ = ["check_integer_delays", "integer_delay_linear", "integer_delay_linear_reference"]
+__all__ = ["INTEGER_METHODS", "check_integer_delays", "integer_delay_linear", "integer_delay_linear_reference"]
+
+INTEGER_METHODS = ("gather", "spmm")
 
 _BAG_ENTRIES = 1 << 20  # index entries of one time block
 
@@ -83,7 +93,7 @@ def integer_delay_linear_reference(x: Tensor, weight: Tensor, delays: Tensor, ke
 
 
 def integer_delay_linear(x: Tensor, weight: Tensor, delays: Tensor, kernel_size: int,
-                         bias: Tensor | None = None, right_padding: int | None = None) -> Tensor:
+                         bias: Tensor | None = None, right_padding: int | None = None, method: str = "gather") -> Tensor:
     r"""Integer-delay synapses (module docstring) without building the ``[C_out, C_in, K]`` kernel.
 
     Args:
@@ -93,6 +103,8 @@ def integer_delay_linear(x: Tensor, weight: Tensor, delays: Tensor, kernel_size:
         kernel_size: K, which fixes the padding (``K - 1`` steps before the input).
         bias: optional ``[C_out]``.
         right_padding: steps appended after the input (default ``(K - 1) // 2``).
+        method: ``"gather"`` (``embedding_bag``, the fast one) or ``"spmm"`` (``cuda_ext.spmm``, counted
+            by :mod:`spiking.energy`); same result.
 
     Returns:
         ``[T + right_padding, B, C_out]`` in the dtype and device of ``x``; equal to
@@ -104,6 +116,8 @@ def integer_delay_linear(x: Tensor, weight: Tensor, delays: Tensor, kernel_size:
         TypeError: non-tensor or non-floating input, non-integer delays.
     """
     K, rp = _check("integer_delay_linear", x, weight, delays, kernel_size, bias, right_padding)
+    if method not in INTEGER_METHODS:
+        raise ValueError(f"integer_delay_linear: method must be one of {INTEGER_METHODS} (got {method!r})")
     T, B, C_in = x.shape
     C_out = weight.shape[0]
     Tp, L = T + rp, T + K - 1 + rp
@@ -111,8 +125,8 @@ def integer_delay_linear(x: Tensor, weight: Tensor, delays: Tensor, kernel_size:
     if B == 0 or C_out == 0:
         return out
     weight = weight.to(x.dtype)
-    itype = torch.int32 if L * C_in < 2**31 else torch.int64
-    bc, Tc = block_sizes(B, C_in, C_out)
+    itype = torch.int32 if L * C_in < 2**31 and method == "gather" else torch.int64
+    bc, Tc = block_sizes(B, C_in, C_out) if method == "gather" else (B, block_sizes(B, C_in, C_out)[1])
     Tc = min(Tc, Tp)
     # bag (t, o) of a time block reads table rows (t + K - 1 - d_oi) * C_in + i, t = 0..Tc-1
     first = ((K - 1 - delays) * C_in + torch.arange(C_in, device=x.device)).to(itype)  # [C_out, C_in]
@@ -128,8 +142,12 @@ def integer_delay_linear(x: Tensor, weight: Tensor, delays: Tensor, kernel_size:
         for t0 in range(0, Tp, Tc):
             n = min(Tc, Tp - t0)
             m = n * C_out * C_in
-            y = F.embedding_bag(index[:m], table[t0 * C_in:], offsets[:n * C_out], mode="sum",
-                                per_sample_weights=psw[:m])  # [n * C_out, nb]
+            if method == "gather":
+                y = F.embedding_bag(index[:m], table[t0 * C_in:], offsets[:n * C_out], mode="sum",
+                                    per_sample_weights=psw[:m])  # [n * C_out, nb]
+            else:
+                indptr = torch.cat([offsets[:n * C_out], offsets.new_full((1,), m)])
+                y = spmm((indptr, index[:m]), table[t0 * C_in:(t0 + n + K - 1) * C_in], psw[:m])
             out[t0:t0 + n, b0:b0 + nb] = y.view(n, C_out, nb).transpose(1, 2)
     if bias is not None:
         out = out + bias.to(x.dtype)

@@ -58,6 +58,8 @@ class DelayLinear(nn.Module):
         P: positions ``[C_out, C_in]``, uniform over ``position_limits(K)`` (all delays equally likely).
         sigma: 0-dim buffer.
         rounded: whether delays are rounded to integers (saved in the ``state_dict``).
+        integer_method: ``"gather"`` (default) or ``"spmm"``, the ``method`` of the integer path (see
+            :func:`~spiking.delays.integer.integer_delay_linear`; ``"spmm"`` is what the energy counter counts).
 
     Shapes:
         input ``[T, B, C_in]`` (time-major) -> output ``[T + right_padding, B, C_out]``.
@@ -96,6 +98,7 @@ class DelayLinear(nn.Module):
         if not self.sigma_init > 0:
             raise ValueError(f"{fn}: sigma must be > 0 (got {sigma})")
         self.rounded = False
+        self.integer_method = "gather"
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels))
         self.P = nn.Parameter(torch.empty(out_channels, in_channels))
         self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
@@ -167,7 +170,7 @@ class DelayLinear(nn.Module):
                                                   or (self.bias is not None and self.bias.requires_grad))
         if self.rounded and not needs_grad:
             return integer_delay_linear(x, self.weight, self.integer_delays(), self.kernel_size, self.bias,
-                                        self.right_padding)
+                                        self.right_padding, self.integer_method)
         return delay_conv(x, self.kernel(), self.bias, self.right_padding)
 
     def get_extra_state(self) -> dict:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from torch import nn
 
+from .integer import INTEGER_METHODS
 from .layer import DelayLinear
 
 __all__ = ["clamp_positions", "delay_layers", "delay_param_groups", "integer_delays", "round_delays", "set_sigma"]
@@ -19,23 +20,29 @@ def delay_layers(model: nn.Module) -> list[DelayLinear]:
 
 
 @contextlib.contextmanager
-def integer_delays(model: nn.Module) -> Iterator[nn.Module]:
+def integer_delays(model: nn.Module, method: str | None = None) -> Iterator[nn.Module]:
     """Evaluate with rounded delays and restore the interpolated ones afterwards.
+
+    ``method`` (``"gather"`` or ``"spmm"``) temporarily sets every layer's ``integer_method``; use
+    ``"spmm"`` under :func:`spiking.energy.estimate_energy` so each synapse is counted once per step.
 
     Inside, every delay layer uses ``round(P)`` (integer delays, the fast path without gradients);
     the positions themselves are not modified, so training resumes exactly where it was. This is
     the official evaluation (``SIG = 0``, ``version="max"``, rounded positions, then the saved
     state reloaded) without the copy.
     """
+    if method is not None and method not in INTEGER_METHODS:
+        raise ValueError(f"integer_delays: method must be one of {INTEGER_METHODS} (got {method!r})")
     layers = delay_layers(model)
-    before = [m.rounded for m in layers]
+    before = [(m.rounded, m.integer_method) for m in layers]
     for m in layers:
         m.rounded = True
+        m.integer_method = method or m.integer_method
     try:
         yield model
     finally:
-        for m, r in zip(layers, before):
-            m.rounded = r
+        for m, (r, meth) in zip(layers, before, strict=True):
+            m.rounded, m.integer_method = r, meth
 
 
 def round_delays(model: nn.Module) -> None:

@@ -84,3 +84,11 @@ def test_bad_input():
         integer_delay_linear(torch.rand(10, 2, 5), w, d, 5)
     with pytest.raises(ValueError, match="bias must be"):
         integer_delay_linear(x, w, d, 5, torch.zeros(4))
+
+
+def test_spmm_method_equals_gather():
+    x, w, d = _case(17, 3, 6, 5, 7, integer_weights=True)
+    b = torch.arange(5.0)
+    assert torch.equal(integer_delay_linear(x, w, d, 7, b, method="spmm"), integer_delay_linear(x, w, d, 7, b))
+    with pytest.raises(ValueError, match="method must be one of"):
+        integer_delay_linear(x, w, d, 7, method="dense")
