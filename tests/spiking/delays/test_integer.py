@@ -92,3 +92,12 @@ def test_spmm_method_equals_gather():
     assert torch.equal(integer_delay_linear(x, w, d, 7, b, method="spmm"), integer_delay_linear(x, w, d, 7, b))
     with pytest.raises(ValueError, match="method must be one of"):
         integer_delay_linear(x, w, d, 7, method="dense")
+
+
+@pytest.mark.cuda
+def test_cuda_matches_reference():
+    x, w, d = _case(60, 70, 48, 40, 25, integer_weights=True)  # 70 > 64: several batch blocks
+    x, w, d = x.cuda(), w.cuda(), d.cuda()
+    out = integer_delay_linear(x, w, d, 25)
+    assert out.is_cuda and torch.equal(out, integer_delay_linear_reference(x, w, d, 25))
+    assert torch.equal(integer_delay_linear(x, w, d, 25, method="spmm"), out)
