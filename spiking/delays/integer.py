@@ -17,8 +17,9 @@ How: a sparse-times-dense product. The input, laid out as a table whose row :mat
 :math:`(t, o)` holding the :math:`C_{in}` rows :math:`(t + K - 1 - d_{oi}, i)` with weights
 :math:`w_{oi}`: ``torch.nn.functional.embedding_bag(mode="sum", per_sample_weights=...)``, a fused
 gather-multiply-accumulate kernel on CPU (FBGEMM) and CUDA. Two blockings keep it fast: the batch
-is cut into column blocks (:func:`block_sizes`), and time into blocks of ``Tc`` steps, whose bag indices are the same for every block (the table slice moves)
-so the index tensor is ``Tc * C_out * C_in`` entries, not ``T`` times that.
+is cut into column blocks (:func:`block_sizes`), and time into blocks of ``Tc`` steps whose bag
+indices are the same for every block (the table slice moves), so the index tensor holds
+``Tc * C_out * C_in`` entries, not ``T`` times that.
 
 ``method="spmm"`` runs the same blocks through graphspike's CSR aggregation op
 (:func:`cuda_ext.spmm`, rows :math:`(t, o)`, columns :math:`(t', i)`): slower on CPU (it also
@@ -124,6 +125,8 @@ def integer_delay_linear(x: Tensor, weight: Tensor, delays: Tensor, kernel_size:
     out = x.new_empty(Tp, B, C_out)
     if B == 0 or C_out == 0:
         return out
+    if C_in == 0:  # no synapses: the bias alone
+        return out.zero_() if bias is None else out.copy_(bias.to(x.dtype).expand_as(out))
     weight = weight.to(x.dtype)
     itype = torch.int32 if L * C_in < 2**31 and method == "gather" else torch.int64
     bc, Tc = block_sizes(B, C_in, C_out) if method == "gather" else (B, block_sizes(B, C_in, C_out)[1])

@@ -63,9 +63,12 @@ def test_non_contiguous_input_and_gradients():
         torch.testing.assert_close(a, b)
 
 
-def test_empty_batch():
+def test_empty_batch_and_no_inputs():
     x, w, d = _case(5, 1, 3, 2, 3)
     assert integer_delay_linear(x[:, :0], w, d, 3).shape == (6, 0, 2)
+    b = torch.tensor([1.0, -2.0])
+    out = integer_delay_linear(x[..., :0], w[:, :0], d[:, :0], 3, b)  # no synapses: the bias at every step
+    assert torch.equal(out, b.expand(6, 1, 2))
 
 
 def test_bad_input():
