@@ -29,7 +29,8 @@ class DelayRecipe:
     (:class:`~spiking.delays.SigmaSchedule`); evaluation with rounded delays.
 
     ``delays``: ``"learn"`` (the paper), ``"fixed"`` (random integer delays, never trained) or
-    ``"none"`` (K = 1: the same network without delays).
+    ``"none"`` (K = 1: the same network without delays). The width schedule is
+    ``SigmaSchedule(K, int(epochs * sigma_fraction), K // 2 + sigma_offset, sigma_final, sigma_offset)``.
     """
 
     dataset: str
@@ -46,6 +47,7 @@ class DelayRecipe:
     weight_decay: float = 1e-5
     sigma_final: float = 0.5
     sigma_fraction: float = 0.25
+    sigma_offset: float = 0.27
     frame_us: int = 10_000
     channel_bins: int = 5
     interpolation: str = "gauss"
@@ -60,6 +62,9 @@ class DelayRecipe:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"DelayRecipe: {name} must be an int >= 1 (got {v!r})")
+        if not 0 <= self.sigma_offset < self.sigma_final:
+            raise ValueError(f"DelayRecipe: need 0 <= sigma_offset < sigma_final (got {self.sigma_offset}, "
+                             f"{self.sigma_final})")
         if not 0 <= self.sigma_fraction <= 1:
             raise ValueError(f"DelayRecipe: sigma_fraction must be in [0, 1] (got {self.sigma_fraction})")
 
@@ -80,7 +85,8 @@ class DelayRecipe:
 
     def sigma_schedule(self) -> SigmaSchedule:
         return SigmaSchedule(self.effective_kernel_size, int(self.epochs * self.sigma_fraction),
-                             sigma_final=self.sigma_final)
+                             sigma_init=self.sigma_offset + self.effective_kernel_size // 2,
+                             sigma_final=self.sigma_final, offset=self.sigma_offset)
 
     def optimizers(self, model: nn.Module) -> tuple[list[torch.optim.Optimizer], list]:
         """``([Adam(weights + other), Adam(positions)?], [OneCycleLR, CosineAnnealingLR?])``, stepped per epoch."""
@@ -105,9 +111,13 @@ RECIPES: dict[str, DelayRecipe] = {
                        epochs=150, batch_size=256),
     "ssc": DelayRecipe("ssc", num_hidden_layers=3, hidden_features=512, kernel_size=31, dropout=0.25, tau=1.5,
                        epochs=60, batch_size=128),
-    # the synthetic task of spiking.delays.task: offsets up to 11 steps need K >= 12
-    "delay-task": DelayRecipe("delay-task", num_hidden_layers=1, hidden_features=32, kernel_size=13, dropout=0.0,
-                              tau=1.005, epochs=20, batch_size=64),
+    # the synthetic task of spiking.delays.task: offsets up to 11 steps need K >= 12. The task needs exact integer
+    # offsets, so the width keeps shrinking past the paper's 0.5, to 0.1 over the first half: trained kernels are
+    # then nearly one-tap and rounding for evaluation costs nothing. With the paper's schedule (0.5 after a
+    # quarter) the Gaussian network reaches 0.99-1.00 but, rounded, 0.70 (32 neurons) to 0.85-0.99 (128).
+    "delay-task": DelayRecipe("delay-task", num_hidden_layers=1, hidden_features=64, kernel_size=13, dropout=0.0,
+                              tau=1.005, epochs=20, batch_size=64, sigma_final=0.1, sigma_fraction=0.5,
+                              sigma_offset=0.0),
 }
 
 
