@@ -3,7 +3,9 @@
 Ops are registered in the ``torch.ops.graphspike`` namespace:
 
 * :func:`spmm` -- CSR sum aggregation (graphs);
-* :func:`lif_multistep` -- fused multi-step leaky integrate-and-fire with surrogate gradient;
+* :func:`lif_multistep` / :func:`lif_multistep_sequence` -- fused multi-step leaky integrate-and-fire
+  with surrogate gradient, on the neuron core of :mod:`cuda_ext.neuron` (:class:`LIFParams`,
+  :func:`lif_step`);
 * :func:`gather_rows` -- row gather, zero-copy from pinned host memory on GPUs.
 
 The compiled CUDA extension is optional and built explicitly with ``python -m cuda_ext build``
@@ -11,16 +13,19 @@ The compiled CUDA extension is optional and built explicitly with ``python -m cu
 runs its PyTorch implementation (see :mod:`cuda_ext._backend`).
 """
 from cuda_ext._backend import BACKENDS, extension_available, extension_status, resolve_backend
-from cuda_ext.csr import csr_rows, csr_transpose
+from cuda_ext.csr import CSR, csr_rows, csr_transpose
 from cuda_ext.gather import (GatherHandle, PinnedMemory, gather_rows, gather_rows_async, gather_rows_reference,
                              pin_memory_inplace)
-from cuda_ext.lif import lif_charge, lif_multistep, lif_multistep_reference, lif_reset
+from cuda_ext.lif import lif_multistep, lif_multistep_sequence
+from cuda_ext.neuron import LIFParams, lif_charge, lif_fire, lif_multistep_reference, lif_reset, lif_step
 from cuda_ext.spmm import spmm, spmm_reference
 from cuda_ext.surrogate import SURROGATES
 
 __all__ = [
     "BACKENDS",
+    "CSR",
     "GatherHandle",
+    "LIFParams",
     "PinnedMemory",
     "SURROGATES",
     "csr_rows",
@@ -31,9 +36,12 @@ __all__ = [
     "gather_rows_async",
     "gather_rows_reference",
     "lif_charge",
+    "lif_fire",
     "lif_multistep",
     "lif_multistep_reference",
+    "lif_multistep_sequence",
     "lif_reset",
+    "lif_step",
     "pin_memory_inplace",
     "resolve_backend",
     "spmm",

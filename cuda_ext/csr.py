@@ -1,8 +1,54 @@
-"""Plain-PyTorch CSR helpers shared by the ops (no host synchronisation beyond what is noted)."""
+"""Plain-PyTorch CSR helpers shared by the ops (no host synchronisation beyond what is noted), and
+:class:`CSR`, the base class of every graph structure the ops accept (``sampling.Graph``)."""
 from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Optional
 
 import torch
 from torch import Tensor
+
+__all__ = ["CSR", "csr_rows", "csr_transpose", "invert_permutation"]
+
+
+class CSR(ABC):
+    """A sparse matrix in CSR form (row = destination, column = source) whose transpose is cached.
+
+    :func:`cuda_ext.spmm` recognises a graph by this type: ``cuda_ext`` cannot import
+    ``sampling``, so :class:`sampling.Graph` subclasses :class:`CSR` instead. A subclass provides
+    the arrays, the number of columns and ``transpose_csr()`` (computed once, reused by every
+    backward pass).
+
+    Shapes:
+        ``indptr`` ``[num_rows + 1]`` int64, ``indices`` ``[nnz]`` int64 in ``[0, num_cols)``,
+        ``weight`` ``[nnz]`` floating or ``None`` (all ones).
+    """
+
+    __slots__ = ()
+
+    @property
+    @abstractmethod
+    def indptr(self) -> Tensor:
+        """``[num_rows + 1]`` int64 row pointers."""
+
+    @property
+    @abstractmethod
+    def indices(self) -> Tensor:
+        """``[nnz]`` int64 column (source) index of every entry."""
+
+    @property
+    @abstractmethod
+    def weight(self) -> Optional[Tensor]:
+        """``[nnz]`` entry values, or ``None`` for an unweighted matrix."""
+
+    @property
+    @abstractmethod
+    def num_cols(self) -> int:
+        """Number of columns (source nodes)."""
+
+    @abstractmethod
+    def transpose_csr(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(t_indptr, t_indices, t_perm)`` of the transpose (see :func:`csr_transpose`), cached."""
 
 
 def csr_rows(indptr: Tensor, nnz: int | None = None) -> Tensor:

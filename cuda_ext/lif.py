@@ -1,124 +1,54 @@
-r"""Fused multi-step leaky integrate-and-fire (LIF) neuron with surrogate gradients.
+r"""Fused multi-step leaky integrate-and-fire (LIF): the op, its CPU and CUDA kernels, its autograd.
 
-Model (Gerstner & Kistler, *Spiking Neuron Models*, 2002; discretisation and surrogate training
-as in Fang et al., "Incorporating Learnable Membrane Time Constant to Enhance Learning of
-Spiking Neural Networks", ICCV 2021, and spikingjelly 2.0 ``LIFNode(step_mode='m')``). For each
-neuron and time step :math:`t = 0..T-1`, starting from :math:`V[-1] = V_{init}`:
+The equations and the parameter record are in :mod:`cuda_ext.neuron` (the reference step
+:func:`~cuda_ext.neuron.lif_step` is the spec; tests hold this op to it). Gradients reach
+``x_seq``, ``v_init`` and a tensor ``tau`` (the parametric LIF).
 
-.. math::
-    H[t] &= V[t-1] + \tfrac{1}{\tau}\big(X[t] - (V[t-1] - V_{reset})\big)
-        && \text{(decay\_input=True)} \\
-    H[t] &= V[t-1] - \tfrac{1}{\tau}\big(V[t-1] - V_{reset}\big) + X[t]
-        && \text{(decay\_input=False)} \\
-    H[t] &= V[t-1] + X[t] && (\tau = \infty\text{: IF neuron, either flag}) \\
-    S[t] &= \Theta(H[t] - V_{th}) \\
-    V[t] &= S[t]\,V_{reset} + (1 - S[t])\,H[t] && \text{(hard reset)} \\
-    V[t] &= H[t] - S[t]\,V_{th} && \text{(soft reset, } V_{reset} = \text{None; charge uses } 0)
+Entry points (fixed arity whatever the arguments):
 
-Backward replaces :math:`\Theta'` by a surrogate :math:`g'` (:mod:`cuda_ext.surrogate`);
-``detach_reset`` cuts the gradient through :math:`S[t]` in the reset equation. Gradients reach
-``x_seq``, ``v_init`` and ``tau`` (a 0-dim tensor that requires grad gives a parametric LIF).
+* :func:`lif_multistep` -> ``(spikes [T, *N], v_last [*N])``: what a layer needs. Inference
+  writes the spikes and the final state only; no ``[T, ...]`` membrane buffer exists.
+* :func:`lif_multistep_sequence` -> ``(spikes [T, *N], v_seq [T, *N])``: also the membrane
+  potential after every step (for monitors, ``store_v_seq``, losses on the membrane).
 
 Pieces (ARCHITECTURE.md, "cuda_ext: one op, four pieces"):
 
-* :func:`lif_multistep` -- the public typed function (validates, resolves the backend once).
-* :func:`lif_multistep_reference` -- the executable spec: the time loop above in plain
-  PyTorch, differentiated by autograd. Tests hold the ops to it.
-* ``torch.ops.graphspike.lif_multistep`` -> ``(spikes, h_seq)`` and
+* ``torch.ops.graphspike.lif_multistep`` -> ``(spikes, v_last, h_seq)`` and
   ``torch.ops.graphspike.lif_multistep_backward`` -> ``(grad_x, grad_v_init, grad_tau)``:
-  custom ops with a PyTorch implementation (CPU, and CUDA when the kernel is not used), the
-  CUDA kernels of ``csrc/lif.cu`` (forward loops over T in registers; backward is one kernel
+  custom ops with a PyTorch implementation (CPU, and CUDA without the kernel), the CUDA
+  kernels of ``csrc/lif.cu`` (forward loops over T in registers; backward is one kernel
   running t = T-1..0), fake implementations, and the autograd link between them.
+* What is stored for backward: only the charged potential :math:`H` (``h_seq``, in the
+  compute dtype) and :math:`V_{init}`, and only when an input requires grad. Spikes are
+  recomputed as :math:`H \ge V_{th}`, :math:`V[t-1]` from :math:`H[t-1]`. Unused outputs
+  reach the backward as ``None`` (no zero tensors are materialised). With ``create_graph``
+  the backward runs as differentiable PyTorch ops, so double backward works (on every
+  backend, at the speed of the PyTorch loop).
+* :func:`lif_multistep_sequence` computes ``v_seq`` from ``h_seq`` and the spikes by the reset
+  equation in PyTorch, so its gradient flows back through the op's outputs.
 
-What is stored for backward: only the charged potential :math:`H` (``h_seq``) and
-:math:`V_{init}`. Spikes are recomputed as :math:`H \ge V_{th}`, and :math:`V[t-1]` (needed
-for the gradient of :math:`\tau`) from :math:`H[t-1]`. In inference (no input requires grad
-and ``return_v=False``) nothing but the spikes is written. The membrane sequence asked for
-by ``return_v=True`` is computed from ``h_seq`` and the spikes by the reset equation in
-PyTorch, so its gradient flows back through the op's two outputs.
-
-Differences from spikingjelly: one functional op (no module state; the caller passes
-``v_init`` and reads the final state from ``v_seq[-1]``); ``tau=inf`` gives the IF neuron;
-float16/bfloat16 compute in float32 (spikingjelly's native kernels do the same) and
-``h_seq`` is kept in float32 so recomputed spikes match the forward ones exactly; the
-surrogate is named by a string plus ``alpha`` instead of an object.
+Differences from spikingjelly 2.0 (``lif_multi_step``): one functional op without module state;
+``tau=inf`` gives the IF neuron; float16/bfloat16 compute in float32 (the default ``v_init`` is
+created in float32 too), and ``h_seq`` is kept in float32 so recomputed spikes match the forward
+ones exactly; the surrogate is a name plus ``alpha`` (or a callable, on the PyTorch loop).
 """
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Optional, Union
 
 import torch
 from torch import Tensor
 
-from cuda_ext._backend import extension, resolve_backend
-from cuda_ext.surrogate import heaviside_spike, surrogate_grad, surrogate_id
+from cuda_ext._backend import BACKENDS, extension, resolve_backend
+from cuda_ext.neuron import LIFParams, lif_charge, lif_reset, lif_step, opmath_dtype
+from cuda_ext.surrogate import SURROGATES, heaviside_spike, surrogate_grad, surrogate_id
 
-__all__ = ["lif_multistep", "lif_multistep_reference", "lif_charge", "lif_reset"]
+__all__ = ["lif_multistep", "lif_multistep_sequence"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 TauLike = Union[float, Tensor]
-
-
-def _opmath(dtype: torch.dtype) -> torch.dtype:
-    """Compute dtype: float32 for half types, else the dtype itself."""
-    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
-
-
-# ---------------------------------------------------------------------------------------------
-# Pure functional core (one time step). Shared by the reference and the PyTorch op path.
-# ---------------------------------------------------------------------------------------------
-def lif_charge(x: Tensor, v: Tensor, tau: TauLike, decay_input: bool, v_reset: Optional[float]) -> Tensor:
-    """Charge :math:`H[t]` from :math:`X[t]` and :math:`V[t-1]` (see the module docstring)."""
-    vr = 0.0 if v_reset is None else v_reset
-    if isinstance(tau, Tensor):
-        h = v + (x - (v - vr)) / tau if decay_input else v - (v - vr) / tau + x
-        # tau = inf is the IF neuron; selecting (not branching on a host value) avoids a sync.
-        return torch.where(torch.isinf(tau), v + x, h)
-    if math.isinf(tau):
-        return v + x
-    return v + (x - (v - vr)) / tau if decay_input else v - (v - vr) / tau + x
-
-
-def lif_reset(h: Tensor, spike: Tensor, v_threshold: float, v_reset: Optional[float]) -> Tensor:
-    """:math:`V[t]` after firing: hard reset to ``v_reset`` or soft reset (subtract threshold)."""
-    if v_reset is None:
-        return h - spike * v_threshold
-    return spike * v_reset + (1.0 - spike) * h
-
-
-def lif_multistep_reference(
-    x_seq: Tensor,
-    v_init: Optional[Tensor] = None,
-    *,
-    tau: TauLike = 2.0,
-    v_threshold: float = 1.0,
-    v_reset: Optional[float] = 0.0,
-    decay_input: bool = True,
-    detach_reset: bool = False,
-    surrogate: str = "sigmoid",
-    alpha: float = 4.0,
-) -> tuple[Tensor, Tensor]:
-    """Executable spec of :func:`lif_multistep`: ``(spikes, v_seq)``, differentiable by autograd.
-
-    Same arguments as :func:`lif_multistep` (without validation). Computes in float32 for
-    half inputs; returns tensors in the dtype of ``x_seq``.
-    """
-    om = _opmath(x_seq.dtype)
-    if v_init is None:
-        v = x_seq.new_full(x_seq.shape[1:], 0.0 if v_reset is None else v_reset, dtype=om)
-    else:
-        v = v_init.to(om)
-    if isinstance(tau, Tensor):
-        tau = tau.to(om)
-    spikes, voltages = [], []
-    for x in x_seq:
-        h = lif_charge(x.to(om), v, tau, decay_input, v_reset)
-        spike = heaviside_spike(h - v_threshold, alpha, surrogate)
-        v = lif_reset(h, spike.detach() if detach_reset else spike, v_threshold, v_reset)
-        spikes.append(spike)
-        voltages.append(v)
-    return torch.stack(spikes).to(x_seq.dtype), torch.stack(voltages).to(x_seq.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,15 +62,16 @@ def _tau_for(tau: Tensor, om: torch.dtype) -> TauLike:
 def _lif_forward_torch(
     x_seq: Tensor, v_init: Tensor, tau: Tensor, v_threshold: float, v_reset: Optional[float],
     decay_input: bool, store_h: bool,
-) -> tuple[Tensor, Tensor]:
-    om = _opmath(x_seq.dtype)
+) -> tuple[Tensor, Tensor, Tensor]:
+    om = opmath_dtype(x_seq.dtype)
     tau_v = _tau_for(tau, om)
-    v = v_init.to(om)
     spikes = torch.empty(x_seq.shape, dtype=x_seq.dtype, device=x_seq.device)  # [T, *N]
     h_seq = x_seq.new_empty(x_seq.shape if store_h else (0,), dtype=om)
     if not isinstance(tau_v, Tensor):
-        _lif_forward_fast(x_seq, v, tau_v, v_threshold, v_reset, decay_input, spikes, h_seq if store_h else None)
-        return spikes, h_seq
+        v = _lif_forward_cpu(x_seq, v_init.to(om), tau_v, v_threshold, v_reset, decay_input, spikes,
+                             h_seq if store_h else None)
+        return spikes, v.to(x_seq.dtype), h_seq
+    v = v_init.to(om)
     for t in range(x_seq.shape[0]):
         h = lif_charge(x_seq[t].to(om), v, tau_v, decay_input, v_reset)
         spike = (h >= v_threshold).to(om)
@@ -148,23 +79,28 @@ def _lif_forward_torch(
         if store_h:
             h_seq[t] = h
         v = lif_reset(h, spike, v_threshold, v_reset)
-    return spikes, h_seq
+    return spikes, v.to(x_seq.dtype), h_seq
 
 
-def _lif_forward_fast(
-    x_seq: Tensor, v: Tensor, tau: float, v_threshold: float, v_reset: Optional[float], decay_input: bool,
+def _lif_forward_cpu(
+    x_seq: Tensor, v_init: Tensor, tau: float, v_threshold: float, v_reset: Optional[float], decay_input: bool,
     spikes: Tensor, h_seq: Optional[Tensor],
-) -> None:
-    """:func:`_lif_forward_torch` for a Python-float tau (CPU): the same floating-point operations
-    in the same order (so bitwise the same results), written in place into preallocated
-    buffers, with the reset as one select: ``S V_r + (1 - S) H`` equals ``where(S, V_r, H)``
-    and ``H - S V_th`` equals ``where(S, H - V_th, H)`` for finite ``H``."""
+) -> Tensor:
+    """The CPU kernel for a Python-float tau: the floating-point operations of
+    :func:`cuda_ext.neuron.lif_step` in the same order (so bitwise its values), written in place
+    into buffers allocated once, so a step allocates nothing. The reset is one select:
+    ``S V_r + (1 - S) H`` equals ``where(S, V_r, H)`` and ``H - V_th S`` equals
+    ``where(S, H - V_th, H)`` for finite ``H``. Returns ``V[T-1]`` (a new tensor)."""
     vr = 0.0 if v_reset is None else v_reset
     is_if = math.isinf(tau)
+    v = v_init.clone()  # [*N], the state, updated in place
     scratch = torch.empty_like(v)
+    h_buf = torch.empty_like(v) if h_seq is None else None
+    x_buf = torch.empty_like(v) if x_seq.dtype != v.dtype else None
+    fire = torch.empty(v.shape, dtype=torch.bool, device=v.device)
     for t in range(x_seq.shape[0]):
-        x = x_seq[t].to(v.dtype)
-        h = h_seq[t] if h_seq is not None else torch.empty_like(v)
+        x = x_seq[t] if x_buf is None else x_buf.copy_(x_seq[t])
+        h = h_seq[t] if h_seq is not None else h_buf
         if is_if:
             torch.add(v, x, out=h)
         elif decay_input:
@@ -176,21 +112,54 @@ def _lif_forward_fast(
             scratch.div_(tau)  # (V - V_r) / tau
             torch.sub(v, scratch, out=h)
             h.add_(x)  # V - (V - V_r) / tau + X
-        fire = h >= v_threshold
+        torch.ge(h, v_threshold, out=fire)
         spikes[t].copy_(fire)
         if v_reset is None:
-            v = torch.where(fire, h - v_threshold, h)
+            torch.sub(h, v_threshold, out=scratch)
+            torch.where(fire, scratch, h, out=v)
         else:
-            v = torch.where(fire, torch.full_like(h, v_reset), h) if h_seq is not None else h.masked_fill_(fire, v_reset)
+            v.copy_(h).masked_fill_(fire, v_reset)
+    return v
+
+
+def _last_step_grad(grad_spikes_t: Optional[Tensor], grad_v_last: Tensor, h: Tensor, spike: Tensor,
+                    v_threshold: float, v_reset: Optional[float], detach_reset: bool,
+                    x_dtype: torch.dtype) -> tuple[Optional[Tensor], Tensor]:
+    """Fold ``dL/dV[T-1]`` into the last step: ``(dL/dS[T-1], extra dL/dH[T-1])``.
+
+    The terms and their order are those autograd produced when ``v_last`` was ``lif_reset``
+    of the op's ``h_seq`` and spikes in PyTorch (first the spike's own gradient, then
+    ``-(g H)``, then ``g V_r``), so gradients stay bitwise what they were."""
+    om = h.dtype
+    g = grad_v_last.to(om)
+    if v_reset is None:
+        extra = g
+        terms = [] if detach_reset else [(-g) * v_threshold]
+    else:
+        extra = g * (1.0 - spike)
+        terms = [] if detach_reset else [-(g * h), g * v_reset]
+    if not terms:
+        return grad_spikes_t, extra
+    if x_dtype != om:  # the spike's gradient went through spikes.to(om) in PyTorch
+        reset = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+        reset = reset.to(x_dtype)
+        return (reset if grad_spikes_t is None else grad_spikes_t + reset), extra
+    out = grad_spikes_t
+    for term in terms:
+        out = term if out is None else out + term
+    return out, extra
 
 
 def _lif_backward_torch(
-    grad_spikes: Tensor, grad_h: Optional[Tensor], h_seq: Tensor, v_init: Tensor, tau: Tensor,
-    v_threshold: float, v_reset: Optional[float], decay_input: bool, detach_reset: bool,
-    surrogate: str, alpha: float, need_tau_grad: bool,
+    grad_spikes: Optional[Tensor], grad_v_last: Optional[Tensor], grad_h: Optional[Tensor], h_seq: Tensor,
+    v_init: Tensor, tau: Tensor, v_threshold: float, v_reset: Optional[float], decay_input: bool,
+    detach_reset: bool, surrogate: str, alpha: float, x_dtype: torch.dtype, need_tau_grad: bool,
+    differentiable: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor]:
+    """Backward through time, t = T-1..0. ``differentiable``: keep ``tau`` a tensor so that
+    autograd can differentiate this function (double backward)."""
     om = h_seq.dtype
-    tau_v = _tau_for(tau, om)
+    tau_v = tau.to(om) if differentiable else _tau_for(tau, om)
     if isinstance(tau_v, Tensor):
         inv_tau = torch.where(torch.isinf(tau_v), torch.zeros_like(tau_v), 1.0 / tau_v)
         gain_x: TauLike = torch.where(torch.isinf(tau_v), torch.ones_like(tau_v), inv_tau) if decay_input else 1.0
@@ -198,19 +167,35 @@ def _lif_backward_torch(
         inv_tau = 0.0 if math.isinf(tau_v) else 1.0 / tau_v
         gain_x = (1.0 if math.isinf(tau_v) else inv_tau) if decay_input else 1.0
     vr0 = 0.0 if v_reset is None else v_reset
-    grad_x = torch.empty(h_seq.shape, dtype=grad_spikes.dtype, device=h_seq.device)  # [T, *N]
+
+    def fired(h: Tensor) -> Tensor:
+        """S = [H >= V_th]; for double backward with the surrogate derivative that autograd gives
+        the reference (detached like the reference's reset when ``detach_reset``)."""
+        if not differentiable:
+            return (h >= v_threshold).to(om)
+        s = heaviside_spike(h - v_threshold, alpha, surrogate)
+        return s.detach() if detach_reset else s
+
+    T = h_seq.shape[0]
+    grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)  # [T, *N]
     carry = torch.zeros_like(h_seq[0])  # dL/dV[t], flowing from step t+1
     grad_tau = torch.zeros((), dtype=om, device=h_seq.device)
-    for t in range(h_seq.shape[0] - 1, -1, -1):
+    for t in range(T - 1, -1, -1):
         h = h_seq[t]
         sg = surrogate_grad(h - v_threshold, alpha, surrogate)
         if v_reset is None:
             dv_dh = 1.0 if detach_reset else 1.0 - v_threshold * sg
         else:
-            dv_dh = 1.0 - (h >= v_threshold).to(om)
+            dv_dh = 1.0 - fired(h)
             if not detach_reset:
                 dv_dh = dv_dh + (v_reset - h) * sg
-        gh = grad_spikes[t].to(om) * sg + carry * dv_dh
+        gs = None if grad_spikes is None else grad_spikes[t]
+        extra = None
+        if t == T - 1 and grad_v_last is not None:
+            gs, extra = _last_step_grad(gs, grad_v_last, h, fired(h), v_threshold, v_reset, detach_reset, x_dtype)
+        gh = carry * dv_dh if gs is None else gs.to(om) * sg + carry * dv_dh
+        if extra is not None:
+            gh = gh + extra
         if grad_h is not None:
             gh = gh + grad_h[t].to(om)
         grad_x[t] = gh * gain_x
@@ -219,7 +204,7 @@ def _lif_backward_torch(
                 v_prev = v_init.to(om)
             else:
                 h_prev = h_seq[t - 1]
-                v_prev = lif_reset(h_prev, (h_prev >= v_threshold).to(om), v_threshold, v_reset)
+                v_prev = lif_reset(h_prev, fired(h_prev), v_threshold, v_reset)
             # dH/dtau: -(X - (V - V_r)) / tau^2 = -(H - V) / tau, or (V - V_r) / tau^2; 0 for IF.
             dh_dtau = -(h - v_prev) * inv_tau if decay_input else (v_prev - vr0) * inv_tau * inv_tau
             grad_tau = grad_tau + (gh * dh_dtau).sum()
@@ -243,7 +228,7 @@ def _lif_op(
     alpha: float,
     store_h: bool,
     backend: str,
-) -> tuple[Tensor, Tensor]:
+) -> tuple[Tensor, Tensor, Tensor]:
     return _lif_forward_torch(x_seq, v_init, tau, v_threshold, v_reset, decay_input, store_h)
 
 
@@ -251,26 +236,28 @@ def _lif_op(
 def _lif_cuda(x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha,
               store_h, backend):
     if backend == "cuda":
-        spikes, h_seq = extension().lif_forward(
+        spikes, v_last, h_seq = extension().lif_forward(
             x_seq.contiguous(), v_init.contiguous(), tau.to(torch.float64), v_threshold, v_reset,
             decay_input, store_h,
         )
-        return spikes, h_seq
+        return spikes, v_last, h_seq
     return _lif_forward_torch(x_seq, v_init, tau, v_threshold, v_reset, decay_input, store_h)
 
 
 @_lif_op.register_fake
 def _lif_fake(x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha,
               store_h, backend):
-    om = _opmath(x_seq.dtype)
+    om = opmath_dtype(x_seq.dtype)
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
+    v_last = x_seq.new_empty(x_seq.shape[1:])
     h_seq = x_seq.new_empty(x_seq.shape if store_h else (0,), dtype=om)
-    return spikes, h_seq
+    return spikes, v_last, h_seq
 
 
 @torch.library.custom_op("graphspike::lif_multistep_backward", mutates_args=())
 def _lif_bwd_op(
-    grad_spikes: Tensor,
+    grad_spikes: Optional[Tensor],
+    grad_v_last: Optional[Tensor],
     grad_h: Optional[Tensor],
     h_seq: Tensor,
     v_init: Tensor,
@@ -281,63 +268,72 @@ def _lif_bwd_op(
     detach_reset: bool,
     surrogate: str,
     alpha: float,
+    x_dtype: torch.dtype,
     need_tau_grad: bool,
     backend: str,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    return _lif_backward_torch(grad_spikes, grad_h, h_seq, v_init, tau, v_threshold, v_reset,
-                               decay_input, detach_reset, surrogate, alpha, need_tau_grad)
+    return _lif_backward_torch(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset,
+                               decay_input, detach_reset, surrogate, alpha, x_dtype, need_tau_grad)
 
 
 @_lif_bwd_op.register_kernel("cuda")
-def _lif_bwd_cuda(grad_spikes, grad_h, h_seq, v_init, tau, v_threshold, v_reset, decay_input,
-                  detach_reset, surrogate, alpha, need_tau_grad, backend):
+def _lif_bwd_cuda(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset, decay_input,
+                  detach_reset, surrogate, alpha, x_dtype, need_tau_grad, backend):
     if backend == "cuda":
-        grad_x, grad_v, grad_tau = extension().lif_backward(
-            grad_spikes.contiguous(), None if grad_h is None else grad_h.contiguous(), h_seq.contiguous(),
-            v_init.contiguous(), tau.to(torch.float64), v_threshold, v_reset, decay_input, detach_reset,
-            surrogate_id(surrogate), alpha, need_tau_grad,
+        grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)
+
+        def c(t: Optional[Tensor]) -> Optional[Tensor]:
+            return None if t is None else t.contiguous()
+
+        grad_v, grad_tau = extension().lif_backward(
+            grad_x, c(grad_spikes), c(grad_v_last), c(grad_h), h_seq.contiguous(), v_init.contiguous(),
+            tau.to(torch.float64), v_threshold, v_reset, decay_input, detach_reset, surrogate_id(surrogate),
+            alpha, need_tau_grad,
         )
         return grad_x, grad_v, grad_tau.to(tau.dtype)
-    return _lif_backward_torch(grad_spikes, grad_h, h_seq, v_init, tau, v_threshold, v_reset,
-                               decay_input, detach_reset, surrogate, alpha, need_tau_grad)
+    return _lif_backward_torch(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset,
+                               decay_input, detach_reset, surrogate, alpha, x_dtype, need_tau_grad)
 
 
 @_lif_bwd_op.register_fake
-def _lif_bwd_fake(grad_spikes, grad_h, h_seq, v_init, tau, v_threshold, v_reset, decay_input,
-                  detach_reset, surrogate, alpha, need_tau_grad, backend):
-    grad_x = torch.empty_like(grad_spikes, memory_format=torch.contiguous_format)
+def _lif_bwd_fake(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset, decay_input,
+                  detach_reset, surrogate, alpha, x_dtype, need_tau_grad, backend):
+    grad_x = h_seq.new_empty(h_seq.shape, dtype=x_dtype)
     return grad_x, torch.empty_like(v_init, memory_format=torch.contiguous_format), torch.empty_like(tau)
 
 
 def _setup_context(ctx: Any, inputs: tuple, output: tuple) -> None:
     (x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha,
      store_h, backend) = inputs
-    _, h_seq = output
+    ctx.set_materialize_grads(False)  # an unused output's gradient arrives as None, not as zeros
     ctx.params = (v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha)
     ctx.backend = backend
     ctx.store_h = store_h
-    ctx.save_for_backward(h_seq, v_init, tau)
+    ctx.x_dtype = x_seq.dtype
+    ctx.save_for_backward(output[2], v_init, tau)
 
 
-def _backward(ctx: Any, grad_spikes: Optional[Tensor], grad_h: Optional[Tensor]):
+def _backward(ctx: Any, grad_spikes: Optional[Tensor], grad_v_last: Optional[Tensor], grad_h: Optional[Tensor]):
+    none = (None,) * 8
+    if grad_spikes is None and grad_v_last is None and grad_h is None:
+        return (None, None, None, *none)
     h_seq, v_init, tau = ctx.saved_tensors
     if not ctx.store_h:
         raise RuntimeError(
             "lif_multistep: backward needs the charged potentials, but the op ran with store_h=False "
             "(call cuda_ext.lif_multistep, which sets it when an input requires grad)"
         )
-    if grad_spikes is None:
-        grad_spikes = torch.zeros(h_seq.shape, dtype=v_init.dtype, device=h_seq.device)
-    v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha = ctx.params
-    grad_x, grad_v, grad_tau = _lif_bwd_op(
-        grad_spikes, grad_h, h_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset,
-        surrogate, alpha, bool(ctx.needs_input_grad[2]), ctx.backend,
-    )
+    args = (grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, *ctx.params, ctx.x_dtype,
+            bool(ctx.needs_input_grad[2]))
+    if torch.is_grad_enabled():  # create_graph=True: differentiable PyTorch ops, for double backward
+        grad_x, grad_v, grad_tau = _lif_backward_torch(*args, differentiable=True)
+    else:
+        grad_x, grad_v, grad_tau = _lif_bwd_op(*args, ctx.backend)
     return (
-        grad_x,
+        grad_x if ctx.needs_input_grad[0] else None,
         grad_v if ctx.needs_input_grad[1] else None,
         grad_tau if ctx.needs_input_grad[2] else None,
-        None, None, None, None, None, None, None, None,
+        *none,
     )
 
 
@@ -345,106 +341,122 @@ _lif_op.register_autograd(_backward, setup_context=_setup_context)
 
 
 # ---------------------------------------------------------------------------------------------
-# Public function
+# Public functions
 # ---------------------------------------------------------------------------------------------
-def _check_number(name: str, value: Any, allow_none: bool = False) -> None:
-    if allow_none and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        expected = "a finite float or None" if allow_none else "a finite float"
-        raise TypeError(f"lif_multistep: {name} must be {expected} (got {value!r})")
-
-
-def _validate(x_seq: Any, v_init: Any, tau: Any, v_threshold: Any, v_reset: Any, surrogate: Any,
-              alpha: Any) -> None:
+def _prepare(fn: str, x_seq: Any, v_init: Any, params: Any, backend: Any) -> tuple[LIFParams, str, Tensor, Tensor]:
+    """Validate; return ``(params, resolved backend, v_init in the compute dtype, tau tensor)``."""
     if not isinstance(x_seq, Tensor) or x_seq.dtype not in _FLOAT_DTYPES:
         got = f"{x_seq.dtype} tensor" if isinstance(x_seq, Tensor) else type(x_seq).__name__
-        raise TypeError(f"lif_multistep: x_seq must be a float16/bfloat16/float32/float64 tensor (got {got})")
+        raise TypeError(f"{fn}: x_seq must be a float16/bfloat16/float32/float64 tensor (got {got})")
     if x_seq.dim() < 1 or x_seq.shape[0] < 1:
-        raise ValueError(f"lif_multistep: x_seq must be time-major [T, ...] with T >= 1 (got shape {tuple(x_seq.shape)})")
-    if v_init is not None:
+        raise ValueError(f"{fn}: x_seq must be time-major [T, ...] with T >= 1 (got shape {tuple(x_seq.shape)})")
+    if params is None:
+        params = LIFParams()
+    elif not isinstance(params, LIFParams):
+        raise TypeError(f"{fn}: params must be a cuda_ext.LIFParams (got {type(params).__name__})")
+    om = opmath_dtype(x_seq.dtype)
+    if v_init is None:
+        v_init = torch.full(x_seq.shape[1:], params.v_rest, dtype=om, device=x_seq.device)  # [*N]
+    else:
         if not isinstance(v_init, Tensor):
-            raise TypeError(f"lif_multistep: v_init must be a tensor or None (got {type(v_init).__name__})")
+            raise TypeError(f"{fn}: v_init must be a tensor or None (got {type(v_init).__name__})")
         if v_init.shape != x_seq.shape[1:]:
-            raise ValueError(
-                f"lif_multistep: v_init must have the shape of one time step {tuple(x_seq.shape[1:])} "
-                f"(got {tuple(v_init.shape)})"
-            )
-        if v_init.dtype != x_seq.dtype or v_init.device != x_seq.device:
-            raise TypeError(
-                f"lif_multistep: v_init must match x_seq's dtype and device ({x_seq.dtype}, {x_seq.device}) "
-                f"(got {v_init.dtype}, {v_init.device})"
-            )
-    if isinstance(tau, Tensor):
-        if tau.dim() != 0 or not tau.is_floating_point():
-            raise TypeError(f"lif_multistep: a tensor tau must be a 0-dim float tensor (got {tau.dtype} of shape {tuple(tau.shape)})")
-    elif isinstance(tau, bool) or not isinstance(tau, (int, float)) or math.isnan(tau) or tau < 1.0:
-        raise ValueError(f"lif_multistep: tau must be a float >= 1 (inf gives IF) or a 0-dim tensor (got {tau!r})")
-    _check_number("v_threshold", v_threshold)
-    _check_number("v_reset", v_reset, allow_none=True)
-    surrogate_id(surrogate)
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (math.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"lif_multistep: alpha must be a positive finite float (got {alpha!r})")
+            raise ValueError(f"{fn}: v_init must have the shape of one time step {tuple(x_seq.shape[1:])} "
+                             f"(got {tuple(v_init.shape)})")
+        if v_init.dtype not in (x_seq.dtype, om) or v_init.device != x_seq.device:
+            raise TypeError(f"{fn}: v_init must be on x_seq's device ({x_seq.device}) in its dtype or compute dtype "
+                            f"({x_seq.dtype} or {om}) (got {v_init.dtype}, {v_init.device})")
+        v_init = v_init.to(om)
+    if isinstance(params.tau, Tensor):
+        tau = params.tau.to(device=x_seq.device, dtype=om)
+    else:
+        tau = torch.full((), params.tau, dtype=om, device=x_seq.device)
+    if params.fused:
+        resolved = resolve_backend(fn, backend, x_seq.device)
+    elif backend == "cuda":
+        raise ValueError(f"{fn}: backend='cuda' needs a named surrogate {tuple(SURROGATES)} "
+                         f"(got the callable {params.surrogate!r}); use backend='auto' or 'torch'")
+    elif backend not in BACKENDS:
+        raise ValueError(f"{fn}: backend must be one of {BACKENDS} (got {backend!r})")
+    else:
+        resolved = "torch"
+    return params, resolved, v_init, tau
 
 
-def lif_multistep(
-    x_seq: Tensor,
-    v_init: Optional[Tensor] = None,
-    *,
-    tau: TauLike = 2.0,
-    v_threshold: float = 1.0,
-    v_reset: Optional[float] = 0.0,
-    decay_input: bool = True,
-    detach_reset: bool = False,
-    surrogate: str = "sigmoid",
-    alpha: float = 4.0,
-    return_v: bool = False,
-    backend: str = "auto",
-) -> Union[Tensor, tuple[Tensor, Tensor]]:
-    """Run a layer of LIF neurons over ``T`` time steps (the math is in the module docstring).
+def _run_op(x_seq: Tensor, v_init: Tensor, tau: Tensor, params: LIFParams, store_h: bool,
+            backend: str) -> tuple[Tensor, Tensor, Tensor]:
+    needs_grad = torch.is_grad_enabled() and (x_seq.requires_grad or v_init.requires_grad or tau.requires_grad)
+    return _lif_op(x_seq, v_init, tau, params.v_threshold, params.v_reset, params.decay_input,
+                   params.detach_reset, params.surrogate, params.alpha, store_h or needs_grad, backend)
+
+
+def lif_multistep(x_seq: Tensor, v_init: Optional[Tensor] = None, params: Optional[LIFParams] = None, *,
+                  backend: str = "auto") -> tuple[Tensor, Tensor]:
+    """Run a layer of LIF neurons over ``T`` steps: ``(spikes, v_last)``.
 
     Args:
         x_seq: input current ``[T, *N]``, time-major; float16/bfloat16/float32/float64.
-        v_init: membrane potential before step 0, ``[*N]``; ``None`` starts at ``v_reset``
-            (or 0 for soft reset), as spikingjelly's ``reset_net`` state does.
-        tau: membrane time constant, a float ``>= 1`` (``inf`` gives the IF neuron) or a
-            0-dim tensor (may require grad: parametric LIF).
-        v_threshold: firing threshold :math:`V_{th}`.
-        v_reset: hard-reset potential; ``None`` selects soft reset (subtract the threshold).
-        decay_input: whether the input is scaled by :math:`1/\\tau` (spikingjelly's flag).
-        detach_reset: cut the gradient through the spike in the reset equation.
-        surrogate: ``"sigmoid"`` or ``"atan"``; ``alpha`` is its sharpness.
-        return_v: also return the membrane sequence after reset, ``v_seq[-1]`` being the state
-            to pass as ``v_init`` to the next call.
-        backend: ``"auto"``, ``"torch"`` or ``"cuda"`` (see :mod:`cuda_ext._backend`).
+        v_init: membrane potential before step 0, ``[*N]``, in the dtype of ``x_seq`` or its
+            compute dtype (float32 for half inputs); ``None`` starts at ``params.v_rest``
+            (``v_reset``, or 0 for soft reset), as spikingjelly's ``reset_net`` state does.
+        params: the neuron's :class:`~cuda_ext.LIFParams` (default ``LIFParams()``: tau 2,
+            threshold 1, hard reset to 0, sigmoid surrogate with alpha 4).
+        backend: ``"auto"``, ``"torch"`` or ``"cuda"`` (see :mod:`cuda_ext._backend`). A callable
+            surrogate runs the PyTorch loop of :func:`cuda_ext.lif_step` (``"cuda"`` raises).
 
     Returns:
-        ``spikes [T, *N]`` (0/1 in the dtype of ``x_seq``), plus ``v_seq [T, *N]`` when
-        ``return_v``.
+        ``spikes [T, *N]`` (0/1 in the dtype of ``x_seq``) and ``v_last [*N]``, the membrane
+        potential after the last step (the ``v_init`` of the next call), in the dtype of ``x_seq``.
+
+    Raises:
+        TypeError / ValueError: bad tensors, params or backend (messages name the argument).
+        RuntimeError: ``backend="cuda"`` without the compiled extension.
 
     Example:
-        >>> lif_multistep(torch.tensor([[0.5], [1.5], [2.0]]), tau=2.0)
-        tensor([[0.],
-                [0.],
-                [1.]])
+        >>> spikes, v = lif_multistep(torch.tensor([[0.5], [1.5], [2.0]]), params=LIFParams(tau=2.0))
+        >>> spikes.flatten().tolist(), v.tolist()
+        ([0.0, 0.0, 1.0], [0.0])
     """
-    _validate(x_seq, v_init, tau, v_threshold, v_reset, surrogate, alpha)
-    v_threshold = float(v_threshold)
-    v_reset = None if v_reset is None else float(v_reset)
-    alpha = float(alpha)
-    resolved = resolve_backend("lif_multistep", backend, x_seq.device)
-    om = _opmath(x_seq.dtype)
-    if v_init is None:
-        v_init = x_seq.new_full(x_seq.shape[1:], 0.0 if v_reset is None else v_reset)
-    if isinstance(tau, Tensor):
-        tau_t = tau.to(device=x_seq.device, dtype=om)
-    else:
-        tau_t = torch.full((), float(tau), dtype=om, device=x_seq.device)
-    needs_grad = torch.is_grad_enabled() and (x_seq.requires_grad or v_init.requires_grad or tau_t.requires_grad)
-    spikes, h_seq = _lif_op(x_seq, v_init, tau_t, v_threshold, v_reset, bool(decay_input), bool(detach_reset),
-                            surrogate, alpha, bool(return_v or needs_grad), resolved)
-    if not return_v:
-        return spikes
+    params, resolved, v_init, tau = _prepare("lif_multistep", x_seq, v_init, params, backend)
+    if not params.fused:
+        return _reference_loop(x_seq, v_init, tau, params, keep_seq=False)
+    spikes, v_last, _ = _run_op(x_seq, v_init, tau, params, False, resolved)
+    return spikes, v_last
+
+
+def lif_multistep_sequence(x_seq: Tensor, v_init: Optional[Tensor] = None, params: Optional[LIFParams] = None, *,
+                           backend: str = "auto") -> tuple[Tensor, Tensor]:
+    """As :func:`lif_multistep`, but returns ``(spikes [T, *N], v_seq [T, *N])``: the membrane
+    potential after the reset of every step (``v_seq[-1]`` is ``v_last``). Costs a ``[T, *N]``
+    compute-dtype buffer and the ``v_seq`` output; ask for it only when the sequence is used.
+
+    Example:
+        >>> _, v_seq = lif_multistep_sequence(torch.tensor([[0.5], [1.5], [2.0]]))
+        >>> v_seq.flatten().tolist()
+        [0.25, 0.875, 0.0]
+    """
+    params, resolved, v_init, tau = _prepare("lif_multistep_sequence", x_seq, v_init, params, backend)
+    if not params.fused:
+        return _reference_loop(x_seq, v_init, tau, params, keep_seq=True)
+    om = tau.dtype
+    spikes, _, h_seq = _run_op(x_seq, v_init, tau, params, True, resolved)
     s = spikes.to(om)
-    v_seq = lif_reset(h_seq, s.detach() if detach_reset else s, v_threshold, v_reset)
+    v_seq = lif_reset(h_seq, s.detach() if params.detach_reset else s, params.v_threshold, params.v_reset)
     return spikes, v_seq.to(x_seq.dtype)
+
+
+def _reference_loop(x_seq: Tensor, v_init: Tensor, tau: Tensor, params: LIFParams,
+                    keep_seq: bool) -> tuple[Tensor, Tensor]:
+    """The loop of :func:`cuda_ext.lif_step` in the compute dtype (for callable surrogates):
+    ``(spikes, v_seq)`` when ``keep_seq``, else ``(spikes, v_last)``."""
+    om = tau.dtype
+    if isinstance(params.tau, Tensor):
+        params = replace(params, tau=tau)
+    spikes, voltages, v = [], [], v_init
+    for x in x_seq:  # [*N]
+        s, v = lif_step(x.to(om), v, params)
+        spikes.append(s)
+        if keep_seq:
+            voltages.append(v)
+    v_out = torch.stack(voltages) if keep_seq else v
+    return torch.stack(spikes).to(x_seq.dtype), v_out.to(x_seq.dtype)

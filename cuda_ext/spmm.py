@@ -8,8 +8,9 @@ Rows are destination nodes and columns source nodes, so for a graph built from a
 
 Pieces (ARCHITECTURE.md, "cuda_ext: one op, four pieces"):
 
-* :func:`spmm` -- the public typed function; unpacks a :class:`sampling.Graph` (or any object
-  with ``indptr``/``indices``/``weight``) and resolves the backend once.
+* :func:`spmm` -- the public typed function; unpacks a :class:`sampling.Graph` (recognised by
+  its base class :class:`cuda_ext.csr.CSR`) or an ``(indptr, indices)`` tuple and resolves the
+  backend once.
 * :func:`spmm_reference` -- the executable spec: gather, scale, ``index_add_`` in row order.
 * ``torch.ops.graphspike.spmm`` -- the ``torch.library`` custom op. Its CPU (and generic)
   implementation multiplies a ``torch.sparse_csr_tensor``: row-parallel, deterministic, and
@@ -37,7 +38,7 @@ import torch
 from torch import Tensor
 
 from cuda_ext._backend import extension, resolve_backend
-from cuda_ext.csr import csr_rows, csr_transpose, invert_permutation
+from cuda_ext.csr import CSR, csr_rows, csr_transpose, invert_permutation
 
 __all__ = ["spmm", "spmm_reference"]
 
@@ -158,28 +159,19 @@ _spmm_op.register_autograd(_backward, setup_context=_setup_context)
 
 
 def _unpack(graph_or_csr: Any, num_cols: int) -> tuple[Tensor, Tensor, Optional[Tensor], tuple[Tensor, Tensor, Tensor]]:
+    if isinstance(graph_or_csr, CSR):
+        if graph_or_csr.num_cols != num_cols:
+            raise ValueError(f"spmm: x must have one row per graph column ({graph_or_csr.num_cols}) "
+                             f"(got x with {num_cols} rows)")
+        return graph_or_csr.indptr, graph_or_csr.indices, graph_or_csr.weight, graph_or_csr.transpose_csr()
     if isinstance(graph_or_csr, (tuple, list)):
         if len(graph_or_csr) != 2:
             raise ValueError(f"spmm: a CSR tuple must be (indptr, indices) (got {len(graph_or_csr)} items)")
         indptr, indices = graph_or_csr
         _check_raw_csr(indptr, indices, num_cols)
         return indptr, indices, None, csr_transpose(indptr, indices, num_cols)
-    if not (hasattr(graph_or_csr, "indptr") and hasattr(graph_or_csr, "indices")):
-        raise TypeError(
-            "spmm: expected a sampling.Graph, an object with .indptr/.indices, or an "
-            f"(indptr, indices) tuple (got {type(graph_or_csr).__name__})"
-        )
-    indptr, indices = graph_or_csr.indptr, graph_or_csr.indices
-    weight = getattr(graph_or_csr, "weight", None)
-    if hasattr(graph_or_csr, "transpose_csr"):
-        transposed = graph_or_csr.transpose_csr()
-    else:
-        _check_raw_csr(indptr, indices, num_cols)
-        transposed = csr_transpose(indptr, indices, num_cols)
-    declared = getattr(graph_or_csr, "num_cols", None)
-    if declared is not None and declared != num_cols:
-        raise ValueError(f"spmm: x must have one row per graph column ({declared}) (got x with {num_cols} rows)")
-    return indptr, indices, weight, transposed
+    raise TypeError("spmm: expected a sampling.Graph (or another cuda_ext.csr.CSR) or an (indptr, indices) "
+                    f"tuple (got {type(graph_or_csr).__name__})")
 
 
 def _check_raw_csr(indptr: Tensor, indices: Tensor, num_cols: int) -> None:
@@ -197,9 +189,9 @@ def spmm(graph_or_csr: Any, x: Tensor, weight: Optional[Tensor] = None, *, backe
     """Sum aggregation ``out[i] = sum_e w_e x[col_e]`` over the CSR rows of a graph.
 
     Args:
-        graph_or_csr: a :class:`sampling.Graph` (its cached transpose is used for backward),
-            any object with ``indptr``/``indices`` (and optional ``weight``), or an
-            ``(indptr, indices)`` tuple of int64 tensors.
+        graph_or_csr: a :class:`sampling.Graph` or another :class:`cuda_ext.csr.CSR` (its cached
+            transpose is used for backward), or an ``(indptr, indices)`` tuple of int64 tensors
+            (unweighted; the transpose is computed per call).
         x: node features ``[num_cols, F]``, floating point.
         weight: edge weights ``[nnz]``; overrides the graph's own weights. Gradients flow to it
             when it requires grad.

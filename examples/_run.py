@@ -7,10 +7,11 @@ An example uses it like this::
     p = example_parser(__doc__, out="runs/my_example")   # --out --resume --overwrite --seed --device --threads
     p.add_argument("--epochs", type=positive_int, default=3)   # bad values: one-line error, exit 2
     args = p.parse_args(argv)
-    run = Run(args)                                  # claims --out (refuses another run's folder), prints it
+    run = Run(args, name="my_example")               # claims --out (refuses another run's folder), prints it
     ...load data (missing files: fail("... how to obtain them")), build model...
     run.write_config({...})                          # config.json: the resolved settings
     state = run.resume()                             # None, or the last checkpoint (weights only, RNG restored)
+    start = 1 if state is None else state["epoch"] + 1   # (and load model/optimizer state from it)
     for epoch in range(start, args.epochs + 1):
         for batch in run.bar(loader, desc=f"epoch {epoch}"): ...   # tqdm on stderr, only on a terminal
         run.log({"epoch": epoch, "loss": loss}, step=epoch)      # metrics.csv, TensorBoard, a key: value line
@@ -46,15 +47,17 @@ from typing import Any, NoReturn
 import torch
 
 __all__ = [
-    "CHECKPOINT_FORMAT", "ExampleParser", "Run", "atomic_write", "choice_list", "example_parser", "fail",
-    "float_list", "fraction", "int_list", "load_checkpoint", "nonnegative_float", "nonnegative_int", "positive_float",
-    "positive_int", "progress", "resolve_device", "save_checkpoint", "strict_json",
+    "CHECKPOINT_FORMAT", "ExampleParser", "Run", "atomic_write", "choice_list", "comma_list", "example_parser", "fail",
+    "float_list", "fraction", "int_list", "load_checkpoint", "load_weights", "nonnegative_float", "nonnegative_int",
+    "positive_float",
+    "positive_int", "progress", "resolve_device", "save_checkpoint", "shape", "strict_json",
 ]
 
 CHECKPOINT_FORMAT = "graphspike.examples.run/1"
 MARKER = ".graphspike-run"  # written into every folder a run claims
-# flags that may differ between a run and its --resume (everything else must match)
-RESUMABLE = ("out", "resume", "overwrite", "threads", "device", "epochs", "download")
+# flags that may differ between a run and its --resume (everything else must match; an example whose
+# schedule does not depend on it adds "epochs" through ``Run(resumable=...)``)
+RESUMABLE = ("out", "resume", "overwrite", "threads", "device", "download")
 
 
 def _prog() -> str:
@@ -89,7 +92,8 @@ nonnegative_float = _number(float, "nonnegative_float", lambda v: v >= 0, "a fin
 fraction = _number(float, "fraction", lambda v: 0 <= v <= 1, "a number in [0, 1]")
 
 
-def _list(item: Callable[[str], Any], name: str) -> Callable[[str], list]:
+def comma_list(item: Callable[[str], Any], name: str = "comma_list") -> Callable[[str], list]:
+    """An argument type: ``"a,b"`` -> ``[item("a"), item("b")]`` (at least one item)."""
     def parse(text: str) -> list:
         parts = [p.strip() for p in text.split(",") if p.strip()]
         if not parts:
@@ -99,8 +103,19 @@ def _list(item: Callable[[str], Any], name: str) -> Callable[[str], list]:
     return parse
 
 
-int_list = _list(positive_int, "int_list")  # "2,5" -> [2, 5]; every item >= 1
-float_list = _list(nonnegative_float, "float_list")  # "3e-3,0.1" -> [0.003, 0.1]; every item >= 0
+int_list = comma_list(positive_int, "int_list")  # "2,5" -> [2, 5]; every item >= 1
+float_list = comma_list(nonnegative_float, "float_list")  # "3e-3,0.1" -> [0.003, 0.1]; every item >= 0
+
+
+def shape(text: str) -> tuple[int, ...]:
+    """``"1x3x224x224"`` (or ``"1,3,224,224"``) -> ``(1, 3, 224, 224)``, every dimension >= 1."""
+    try:
+        dims = tuple(int(d) for d in text.lower().replace(",", "x").split("x") if d.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a shape like 1x3x224x224 (got {text!r})") from None
+    if not dims or any(d < 1 for d in dims):
+        raise argparse.ArgumentTypeError(f"expected positive dimensions like 1x3x224x224 (got {text!r})")
+    return dims
 
 
 def choice_list(choices: Sequence[str]) -> Callable[[str], list]:
@@ -109,7 +124,7 @@ def choice_list(choices: Sequence[str]) -> Callable[[str], list]:
         if text not in choices:
             raise argparse.ArgumentTypeError(f"expected a comma list of {list(choices)} (got {text!r})")
         return text
-    parse_list = _list(item, "choice_list")
+    parse_list = comma_list(item, "choice_list")
 
     def parse(text: str) -> list:
         values = parse_list(text)
@@ -170,7 +185,7 @@ def example_parser(doc: str | None, *, out: str, seed: int = 0, threads: int | N
     mode.add_argument("--overwrite", action="store_true", help="delete the run in --out and start afresh")
     g.add_argument("--seed", type=nonnegative_int, default=seed, help="seed of every random choice")
     if device:
-        g.add_argument("--device", type=resolve_device, default="auto", help="auto (cuda when available), cpu, cuda[:N]")
+        g.add_argument("--device", type=resolve_device, default="auto", help="auto (cuda if available), cpu, cuda[:N]")
     g.add_argument("--threads", type=positive_int, default=threads, help="torch CPU threads (default: torch's choice)")
     return p
 
@@ -273,6 +288,30 @@ def load_checkpoint(path: os.PathLike, *, example: str | None = None) -> dict:
     return payload
 
 
+def load_weights(path: os.PathLike) -> dict:
+    """A model ``state_dict`` from ``path``: a run's checkpoint (its state's ``model``, or
+    ``trainer.model``) or a plain state dict, read weights-only; anything else is a :func:`fail`."""
+    path = Path(path)
+    if not path.is_file():
+        fail(f"no such checkpoint file {path}")
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - see load_checkpoint
+        obj = None
+        if "weights_only" in str(err) or "Unsupported global" in str(err):
+            fail(f"{path} holds Python objects that loading would have to execute (refused: weights only)")
+        fail(f"{path} cannot be read: {str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__}")
+    if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
+        obj = obj["state"]
+        obj = obj.get("trainer", obj) if isinstance(obj.get("trainer"), dict) else obj
+        obj = obj.get("model", obj) if isinstance(obj.get("model"), dict) else obj
+    elif isinstance(obj, dict) and isinstance(obj.get("model"), dict):
+        obj = obj["model"]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        fail(f"{path} holds no model state dict (expected a run checkpoint or a dict of tensors)")
+    return obj
+
+
 def progress(iterable: Iterable | None = None, **kwargs: Any):
     """A tqdm bar on stderr, shown only when stderr is a terminal (logs stay clean)."""
     from tqdm import tqdm
@@ -361,7 +400,7 @@ class Run:
                     entry.unlink()
         out.mkdir(parents=True, exist_ok=True)
         (out / MARKER).write_text(self.name + "\n")
-        for stale in out.glob("*.part"):  # left by a run killed while writing
+        for stale in out.rglob("*.part"):  # left by a run killed while writing
             stale.unlink()
 
     def path(self, name: str) -> Path:
@@ -383,16 +422,37 @@ class Run:
         """``<out>/<name>`` as strict JSON (NaN -> null), atomically."""
         return atomic_write(self.path(name), _json_text(obj))
 
-    def log(self, row: dict, *, step: int, tag: str = "", echo: bool = True) -> None:
-        """Append ``row`` to ``metrics.csv``, add its numbers to TensorBoard (``<tag>/<key>`` at ``step``)
-        and, with ``echo``, print it as one ``key: value`` line."""
+    def log(self, row: dict, *, step: int, tag: str = "", echo: bool = True, csv: bool = True,
+            tb: bool = True) -> None:
+        """Append ``row`` to ``metrics.csv`` (``csv``), add its numbers to TensorBoard as ``<tag>/<key>``
+        at ``step`` (``tb``; ``epoch``/``step`` columns are not plotted) and print it as one
+        ``key: value`` line (``echo``)."""
         row = dict(row)
-        self.rows.append(row)
-        self._tb_rows.append((tag, row, int(step)))
-        self._add_scalars(tag, row, int(step))
-        self._write_csv()
+        if csv:
+            self.rows.append(row)
+            self._write_csv()
+        if tb:
+            self._tb_rows.append((tag, row, int(step)))
+            self._add_scalars(tag, row, int(step))
         if echo:
-            print("  ".join(f"{k}: {_fmt(v)}" for k, v in row.items()), flush=True)
+            self.print("  ".join(f"{k}: {_fmt(v)}" for k, v in row.items()))
+
+    def print(self, text: str) -> None:
+        """Print a line on stdout without breaking a progress bar that is showing on the terminal."""
+        from tqdm import tqdm
+
+        tqdm.write(text, file=sys.stdout)
+        sys.stdout.flush()
+
+    def amend(self, values: dict, *, step: int, tag: str = "") -> None:
+        """Add ``values`` to the last ``metrics.csv`` row (e.g. an evaluation after the epoch's row) and to
+        TensorBoard at ``step``."""
+        if not self.rows:
+            raise ValueError("Run.amend: no row logged yet (got an empty metrics table)")
+        self.rows[-1].update(values)
+        self._write_csv()
+        self._tb_rows.append((tag, dict(values), int(step)))
+        self._add_scalars(tag, values, int(step))
 
     def _add_scalars(self, tag: str, row: dict, step: int) -> None:
         writer = self._tb()
@@ -437,7 +497,7 @@ class Run:
             self._writer.close()
             self._writer = None
 
-    def __enter__(self) -> Run:  # noqa: PYI034
+    def __enter__(self) -> Run:
         return self
 
     def __exit__(self, *exc) -> None:

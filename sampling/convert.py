@@ -69,7 +69,7 @@ def from_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None,
             raise InvalidGraphError(f"{fn}: weight must have shape [{src.numel()}] (got {tuple(weight.shape)})")
         if not bool(torch.isfinite(weight).all()):
             raise InvalidGraphError(f"{fn}: weight must be finite (got NaN or inf)")
-    return Graph._from_coo(dst, src, weight, num_nodes, num_cols)
+    return Graph.from_coo(dst, src, weight, num_nodes, num_cols, validate=False)
 
 
 def from_scipy(matrix: Any) -> Graph:
@@ -105,7 +105,8 @@ def from_torch_sparse(tensor: Tensor) -> Graph:
         tensor = tensor.coalesce()
         rows, cols = tensor.indices()
         vals = tensor.values()
-        return Graph._from_coo(rows, cols, vals if vals.is_floating_point() else vals.float(), *tensor.shape)
+        vals = vals if vals.is_floating_point() else vals.float()
+        return Graph.from_coo(rows, cols, vals, *tensor.shape, validate=False)
     vals = tensor.values()
     return Graph(tensor.crow_indices().long(), tensor.col_indices().long(),
                  vals if vals.is_floating_point() else vals.float(), num_cols=tensor.shape[1])
@@ -177,4 +178,4 @@ def bipartite(users: Tensor, items: Tensor, num_users: int, num_items: int) -> G
     rows = torch.cat([users, item_nodes])
     cols = torch.cat([item_nodes, users])
     n = num_users + num_items
-    return Graph._from_coo(rows, cols, None, n, n)
+    return Graph.from_coo(rows, cols, None, n, n, validate=False)

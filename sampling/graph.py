@@ -7,8 +7,13 @@ edge ``j -> i`` in row ``i``. Rectangular graphs (``num_rows != num_cols``, e.g.
 blocks) are allowed; transforms that need a square graph say so.
 
 Everything derived from the structure (row index per edge, transpose, degrees) is computed once
-and cached; transforms return new graphs. Tensors are not copied, so do not write into
-``indptr``/``indices``/``weight`` in place.
+and cached; transforms return new graphs (a transform that keeps the structure and only changes
+the weights shares the structural caches). Tensors are not copied, so do not write into
+``indptr``/``indices``/``weight`` in place. Degrees are deterministic segment sums over the CSR
+(through :func:`cuda_ext.spmm`, never an atomic scatter).
+
+:class:`Graph` subclasses :class:`cuda_ext.csr.CSR`, the type by which :func:`cuda_ext.spmm`
+recognises a graph.
 """
 from __future__ import annotations
 
@@ -17,9 +22,13 @@ from typing import Any, Optional
 import torch
 from torch import Tensor
 
-from cuda_ext.csr import csr_rows, csr_transpose
+from cuda_ext.csr import CSR, csr_rows, csr_transpose
+from cuda_ext.spmm import spmm
 
 __all__ = ["Graph", "InvalidGraphError"]
+
+# cache entries that depend only on (indptr, indices), shared by graphs that differ in weights
+_STRUCTURAL = ("row", "transpose_csr", "incidence")
 
 
 class InvalidGraphError(ValueError):
@@ -32,7 +41,66 @@ def _describe(t: Any) -> str:
     return type(t).__name__
 
 
-class Graph:
+def _inv_pow(d: Tensor, p: float) -> Tensor:
+    """``d ** p`` with the infinities of zero degrees replaced by 0."""
+    d = d.pow(p)
+    return torch.where(torch.isinf(d), torch.zeros_like(d), d)
+
+
+def _row_sums(g: "Graph", values: Tensor) -> Tensor:
+    """``[num_rows]`` sums of ``values`` over each CSR row, in row order (one ``spmm`` on ones)."""
+    ones = values.new_ones(g.num_cols, 1)
+    return spmm(g, ones, values).view(-1)
+
+
+def incidence_csr(ptr: Tensor, num_items: int) -> "Graph":
+    r"""Segment-incidence CSR: row ``s`` holds columns ``ptr[s] .. ptr[s+1]-1`` (value 1).
+
+    ``spmm`` of it over ``src [num_items, F]`` is the segment sum :math:`out_s = \sum_{ptr_s \le e < ptr_{s+1}} src_e`.
+    Its transpose (one entry per column) is known in closed form and cached at once.
+    """
+    cols = torch.arange(num_items, device=ptr.device)
+    g = Graph(ptr, cols, None, num_items, validate=False)
+    t_indptr = torch.arange(num_items + 1, device=ptr.device)
+    g._cache["transpose_csr"] = (t_indptr, csr_rows(ptr, num_items), cols)
+    return g
+
+
+def _check_coo(row: Any, col: Any, weight: Any, num_rows: Optional[int], num_cols: Optional[int]) -> tuple[int, int]:
+    fn = "Graph.from_coo"
+    for name, t in (("row", row), ("col", col)):
+        if not isinstance(t, Tensor) or t.dtype != torch.int64 or t.dim() != 1:
+            raise TypeError(f"{fn}: {name} must be a 1-D int64 tensor (got {_describe(t)})")
+    if row.shape != col.shape:
+        raise InvalidGraphError(f"{fn}: row and col must have the same length (got {row.numel()} and {col.numel()})")
+    if col.device != row.device:
+        raise InvalidGraphError(f"{fn}: row and col must share a device (got {row.device} and {col.device})")
+    if num_rows is None:
+        num_rows = int(row.max()) + 1 if row.numel() else 0
+    if num_cols is None:
+        num_cols = num_rows
+    for name, v in (("num_rows", num_rows), ("num_cols", num_cols)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise TypeError(f"{fn}: {name} must be a non-negative int (got {v!r})")
+    if row.numel():
+        if int(row.min()) < 0 or int(col.min()) < 0:
+            raise InvalidGraphError(f"{fn}: ids must be >= 0 (got {min(int(row.min()), int(col.min()))})")
+        if int(row.max()) >= num_rows or int(col.max()) >= num_cols:
+            raise InvalidGraphError(f"{fn}: ids must be < num_rows={num_rows} (rows) and < num_cols={num_cols} "
+                                    f"(columns) (got max row {int(row.max())}, max col {int(col.max())})")
+    if weight is not None:
+        if not isinstance(weight, Tensor) or not weight.is_floating_point():
+            raise TypeError(f"{fn}: weight must be a floating-point tensor (got {_describe(weight)})")
+        if weight.shape != row.shape:
+            raise InvalidGraphError(f"{fn}: weight must have shape [{row.numel()}] (got {tuple(weight.shape)})")
+        if weight.device != row.device:
+            raise InvalidGraphError(f"{fn}: weight must be on {row.device} (got {weight.device})")
+        if not bool(torch.isfinite(weight).all()):
+            raise InvalidGraphError(f"{fn}: weight must be finite (got NaN or inf)")
+    return num_rows, num_cols
+
+
+class Graph(CSR):
     """Immutable CSR graph ``(indptr, indices, weight)``.
 
     Args:
@@ -181,18 +249,33 @@ class Graph:
         return torch.ones(self.num_edges, device=self.device)
 
     def degree(self) -> Tensor:
-        """Row degree: weighted row sums (or edge counts when unweighted), float ``[num_rows]``."""
+        """Row degree: weighted row sums (or edge counts when unweighted), float ``[num_rows]``.
+
+        A segment sum over each row in CSR order (edge counts straight from ``indptr`` when
+        unweighted), so the result is the same on every run and device.
+        """
         def compute() -> Tensor:
-            vals = self.edge_values()
-            return torch.zeros(self.num_rows, dtype=vals.dtype, device=self.device).index_add_(0, self.row, vals)
+            if self._weight is None:
+                return (self._indptr[1:] - self._indptr[:-1]).to(torch.get_default_dtype())
+            return _row_sums(self, self._weight)
         return self._cached("degree", compute)
 
     def in_degree(self) -> Tensor:
-        """Column degree: weighted column sums (or counts), float ``[num_cols]``."""
+        """Column degree: weighted column sums (or counts), float ``[num_cols]``, deterministic."""
         def compute() -> Tensor:
-            vals = self.edge_values()
-            return torch.zeros(self.num_cols, dtype=vals.dtype, device=self.device).index_add_(0, self._indices, vals)
+            if self._weight is None:
+                return torch.bincount(self._indices, minlength=self.num_cols).to(torch.get_default_dtype())
+            t = self.transpose()
+            return _row_sums(t, t.weight)
         return self._cached("in_degree", compute)
+
+    def incidence(self) -> "Graph":
+        """The ``[num_rows, num_edges]`` CSR with one entry of value 1 per edge (row ``i``, column ``e``), cached.
+
+        ``spmm(g.incidence(), m)`` sums per-edge rows ``m [num_edges, F]`` (in CSR edge order) into
+        their destination rows: the deterministic segment sum every per-edge message uses.
+        """
+        return self._cached("incidence", lambda: incidence_csr(self._indptr, self.num_edges))
 
     def transpose_csr(self) -> tuple[Tensor, Tensor, Tensor]:
         """Cached ``(t_indptr, t_indices, t_perm)`` of ``A^T``; ``t_perm`` maps to original edge ids."""
@@ -219,29 +302,69 @@ class Graph:
 
     # --- transforms --------------------------------------------------------------------------
     def with_weight(self, weight: Optional[Tensor]) -> "Graph":
-        """Same structure with new edge weights (validated)."""
+        """Same structure with new edge weights (validated); shares the structural caches."""
         Graph._validate(self._indptr, self._indices, weight, self.num_cols)
-        return Graph(self._indptr, self._indices, weight, self.num_cols, validate=False)
+        return self._with_values(weight)
 
-    def normalize(self, kind: str = "sym", *, add_self_loops: bool = False) -> "Graph":
-        r"""Normalised copy: ``"sym"`` :math:`D_r^{-1/2} A D_c^{-1/2}`, ``"row"`` :math:`D_r^{-1} A`,
-        ``"col"`` :math:`A D_c^{-1}`, with :math:`D_r`/:math:`D_c` the row/column degrees
-        (:math:`D_r = D_c = D` for a symmetric graph). Nodes of degree zero get weight 0 rather
-        than inf. ``add_self_loops=True`` normalises :math:`A + I` (GCN's renormalisation trick).
+    def _with_values(self, weight: Optional[Tensor]) -> "Graph":
+        """Trusted: same structure, new weights, structure-only caches (row, transpose) shared."""
+        g = Graph(self._indptr, self._indices, weight, self.num_cols, validate=False)
+        for key in _STRUCTURAL:
+            if key in self._cache:
+                g._cache[key] = self._cache[key]
+        return g
+
+    def normalize(self, kind: str = "sym", *, add_self_loops: bool = False, fill_value: float = 1.0,
+                  remaining_self_loops: bool = False, degree: str = "both") -> "Graph":
+        r"""Normalised copy, memoised on this (immutable) graph per set of options.
+
+        ``kind``: ``"sym"`` :math:`D_r^{-1/2} A D_c^{-1/2}`, ``"row"`` :math:`D_r^{-1} A`, ``"col"``
+        :math:`A D_c^{-1}`, with :math:`D_r`/:math:`D_c` the weighted row/column degrees (equal for
+        a symmetric graph). Nodes of degree zero get weight 0 rather than inf.
+
+        Args:
+            add_self_loops: normalise :math:`A + \mathrm{fill} \cdot I` (GCN's renormalisation trick);
+                on a rectangular graph the loops join destination ``i`` to source ``i``.
+            fill_value: weight of the added loops (1; 2 is PyG's ``improved`` GCN).
+            remaining_self_loops: add a loop only to rows that have none, keeping existing loop
+                weights (PyG's ``add_remaining_self_loops``) instead of adding one to every row.
+            degree: for ``kind="sym"``: ``"both"`` scales edge ``j -> i`` by
+                :math:`d^{row}_i{}^{-1/2} d^{col}_j{}^{-1/2}` (DGL ``GraphConv(norm="both")``;
+                defined on rectangular graphs); ``"target"`` by :math:`d_i^{-1/2} d_j^{-1/2}` with
+                :math:`d` the row (in-)degree for both ends, as PyG's ``gcn_norm`` (square graphs).
+
+        The memo is skipped when the weights require grad (learnable edge weights).
+
+        Raises:
+            ValueError: an unknown ``kind``/``degree``, ``degree="target"`` on a rectangular graph,
+                or self loops on a graph with more rows than columns.
         """
         if kind not in ("sym", "row", "col"):
             raise ValueError(f"Graph.normalize: kind must be 'sym', 'row' or 'col' (got {kind!r})")
-        g = self.add_self_loops() if add_self_loops else self
-        vals = g.edge_values()
-        if kind in ("sym", "row"):
-            d = g.degree().pow(-0.5 if kind == "sym" else -1.0)
-            d = torch.where(torch.isinf(d), torch.zeros_like(d), d)
-            vals = vals * d.index_select(0, g.row)
-        if kind in ("sym", "col"):
-            d = g.in_degree().pow(-0.5 if kind == "sym" else -1.0)
-            d = torch.where(torch.isinf(d), torch.zeros_like(d), d)
-            vals = vals * d.index_select(0, g.indices)
-        return Graph(g.indptr, g.indices, vals, g.num_cols, validate=False)
+        if degree not in ("both", "target"):
+            raise ValueError(f"Graph.normalize: degree must be 'both' or 'target' (got {degree!r})")
+        if degree == "target" and kind == "sym" and not self.is_square:
+            raise ValueError(f"Graph.normalize: degree='target' uses each source's in-degree, so it needs a square "
+                             f"graph (got shape {self.shape}); use degree='both' for bipartite graphs and blocks")
+
+        def compute() -> Graph:
+            g = self
+            if add_self_loops:
+                g = g.add_remaining_self_loops(fill_value) if remaining_self_loops else g.add_self_loops(fill_value)
+            vals = g.edge_values()
+            if kind in ("sym", "row"):
+                d = _inv_pow(g.degree(), -0.5 if kind == "sym" else -1.0)
+                vals = vals * d.index_select(0, g.row)
+            if kind in ("sym", "col"):
+                d_col = g.degree() if degree == "target" and kind == "sym" else g.in_degree()
+                d = _inv_pow(d_col, -0.5 if kind == "sym" else -1.0)
+                vals = vals * d.index_select(0, g.indices)
+            return g._with_values(vals)
+
+        if self._weight is not None and self._weight.requires_grad:
+            return compute()
+        key = ("normalize", kind, bool(add_self_loops), float(fill_value), bool(remaining_self_loops), degree)
+        return self._cached(key, compute)
 
     def select_rows(self, rows: Tensor) -> "Graph":
         """The rows ``rows`` of ``A`` as a ``[len(rows), num_cols]`` graph (repeats allowed).
@@ -272,25 +395,52 @@ class Graph:
         return Graph(indptr, self._indices.index_select(0, pos), w, self.num_cols, validate=False)
 
     def add_self_loops(self, fill: float = 1.0) -> "Graph":
-        """``A + fill * I``: adds one self loop to every node (existing loops are kept too)."""
-        self._require_square("add_self_loops")
-        n = self.num_rows
+        """``A + fill * I``: one new self loop ``i -> i`` per row (existing loops are kept too).
+
+        On a rectangular graph the loops join destination ``i`` to source ``i`` for every row
+        (the :class:`~sampling.Block` convention: destinations are the first sources), so it
+        needs ``num_rows <= num_cols``.
+        """
+        n = self._loop_rows("add_self_loops")
         loops = torch.arange(n, device=self.device)
+        return self._with_loops(loops, fill, keep=None)
+
+    def add_remaining_self_loops(self, fill: float = 1.0) -> "Graph":
+        """A self loop of weight ``fill`` for every row that has none; existing loops keep their weight.
+
+        PyG's ``add_remaining_self_loops``. Rectangular graphs as in :meth:`add_self_loops`.
+        """
+        n = self._loop_rows("add_remaining_self_loops")
+        has_loop = torch.zeros(n, dtype=torch.bool, device=self.device)
+        is_loop = self.row == self._indices
+        has_loop[self.row[is_loop]] = True
+        return self._with_loops((~has_loop).nonzero().view(-1), fill, keep=None)
+
+    def _loop_rows(self, what: str) -> int:
+        if self.num_rows > self.num_cols:
+            raise ValueError(f"Graph.{what}: a self loop joins row i to column i, so it needs num_rows <= num_cols "
+                             f"(got shape {self.shape})")
+        return self.num_rows
+
+    def _with_loops(self, loops: Tensor, fill: float, keep: Optional[Tensor]) -> "Graph":
+        """Graph plus the entries ``(i, i)`` for ``i`` in ``loops`` with value ``fill`` (re-sorted)."""
+        n = loops.numel()
         rows = torch.cat([self.row, loops])
         cols = torch.cat([self._indices, loops])
         vals = None
         if self._weight is not None:
             vals = torch.cat([self._weight, self._weight.new_full((n,), fill)])
         elif fill != 1.0:
-            vals = torch.cat([torch.ones(self.num_edges, device=self.device), torch.full((n,), float(fill), device=self.device)])
-        return Graph._from_coo(rows, cols, vals, n, n)
+            vals = torch.cat([torch.ones(self.num_edges, device=self.device),
+                              torch.full((n,), float(fill), device=self.device)])
+        return Graph.from_coo(rows, cols, vals, self.num_rows, self.num_cols, validate=False)
 
     def remove_self_loops(self) -> "Graph":
         """Copy without edges ``i -> i``."""
         self._require_square("remove_self_loops")
         keep = self.row != self._indices
         w = None if self._weight is None else self._weight[keep]
-        return Graph._from_coo(self.row[keep], self._indices[keep], w, self.num_rows, self.num_cols)
+        return Graph.from_coo(self.row[keep], self._indices[keep], w, self.num_rows, self.num_cols, validate=False)
 
     def _require_square(self, what: str) -> None:
         if not self.is_square:
@@ -306,14 +456,31 @@ class Graph:
 
     # --- construction and conversion (implemented in sampling.convert) ------------------------
     @staticmethod
-    def _from_coo(rows: Tensor, cols: Tensor, weight: Optional[Tensor], num_rows: int, num_cols: int) -> "Graph":
-        """Trusted COO -> CSR (entries sorted by (row, col), duplicates kept)."""
-        key = rows * max(num_cols, 1) + cols
+    def from_coo(row: Tensor, col: Tensor, weight: Optional[Tensor] = None, num_rows: Optional[int] = None,
+                 num_cols: Optional[int] = None, *, validate: bool = True) -> "Graph":
+        """From COO entries ``A[row[e], col[e]] = weight[e]`` (row = destination, col = source).
+
+        Entries are sorted by ``(row, col)`` with a stable sort (entries already in that order keep
+        it, so per-edge data stays aligned); duplicates are kept (they sum in ``spmm``).
+        ``num_rows`` defaults to ``max(row) + 1``, ``num_cols`` to ``num_rows``.
+
+        Raises:
+            TypeError: ``row``/``col`` are not int64 tensors or ``weight`` is not floating.
+            InvalidGraphError: shapes disagree, ids outside ``[0, num_rows)``/``[0, num_cols)``, or
+                non-finite weights (checked only when ``validate``; trusted internal callers skip it).
+
+        Example:
+            >>> Graph.from_coo(torch.tensor([1, 0]), torch.tensor([0, 2]), num_cols=3).indices.tolist()
+            [2, 0]
+        """
+        if validate or num_rows is None or num_cols is None:
+            num_rows, num_cols = _check_coo(row, col, weight, num_rows, num_cols)
+        key = row * max(num_cols, 1) + col
         perm = torch.argsort(key, stable=True)
-        indices = cols.index_select(0, perm)
+        indices = col.index_select(0, perm)
         w = None if weight is None else weight.index_select(0, perm)
-        indptr = torch.zeros(num_rows + 1, dtype=torch.int64, device=rows.device)
-        torch.cumsum(torch.bincount(rows, minlength=num_rows), 0, out=indptr[1:])
+        indptr = torch.zeros(num_rows + 1, dtype=torch.int64, device=row.device)
+        torch.cumsum(torch.bincount(row, minlength=num_rows), 0, out=indptr[1:])
         return Graph(indptr, indices, w, num_cols, validate=False)
 
     @classmethod

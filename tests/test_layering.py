@@ -35,6 +35,28 @@ def test_imports_point_down(package):
     assert not offenders, "layering violated:\n" + "\n".join(offenders)
 
 
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_conv_layers_sit_below_the_models():
+    """graphnets.conv is the layer library the models, samplers and pipeline stages build on: it imports no model."""
+    models = ("graphnets.node", "graphnets.ckgconv", "graphnets.protein", "graphnets.recsys")
+    offenders = []
+    for path in sorted((REPO / "graphnets" / "conv").rglob("*.py")):
+        bad = sorted(m for m in imported_modules(path) if m.startswith(models))
+        if bad:
+            offenders.append(f"{path.relative_to(REPO)} imports {bad}")
+    assert not offenders, "layering violated:\n" + "\n".join(offenders)
+
+
 def test_cuda_ext_does_not_touch_the_gpu_at_import():
     import subprocess
     import sys

@@ -4,8 +4,8 @@ r"""Post-norm convolution block with FFN (the official ``CKGraphConvMLP`` layer)
     h &= \mathrm{BN}\big(x + \mathrm{Drop}(W_O\, \mathrm{conv}(x))\big) \\
     y &= \mathrm{BN}\big(h + \mathrm{Drop}(W_2\, \sigma(W_1 h))\big), \qquad W_1: d \to r d,\ W_2: r d \to d.
 
-``conv`` is any module mapping ``(x, *graph_args) -> [N, d]``: :class:`CKGConv` for CKGCN,
-:class:`~graphnets.ckgconv.gcn.GCNAggregation` for the GCN baseline (so that the two models
+``conv`` is any module mapping ``(x, *graph_args) -> [N, d]``: :class:`graphnets.conv.CKGConv` for
+CKGCN, :class:`graphnets.conv.GCNConv` without weight for the GCN baseline (so that the two models
 differ only in the convolution). :math:`W_O` is the official ``O_h`` ("1x1 conv", Xavier-normal
 init); FFN weights use the truncated-normal init.
 

@@ -77,12 +77,19 @@ def load_zinc_pt(path: Union[str, Path]) -> list:
 
     The old ``Data`` object cannot be used through PyG 2's accessors, so its tensors are read
     from the instance ``__dict__``; ``slices`` give graph boundaries (edge ids are local).
-    Only load files you trust: this unpickles (``weights_only=False``).
+    Read with ``weights_only=True``: only tensors and the PyG data classes PyG registers as safe
+    globals are rebuilt, no code from the file runs; anything else is refused with a ``ValueError``.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"load_zinc_pt: no such file {path}")
-    obj = torch.load(path, weights_only=False, map_location="cpu")
+    _data_cls()  # importing PyG registers its data classes with torch.serialization's safe globals
+    try:
+        obj = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as err:  # noqa: BLE001 - torch raises UnpicklingError/RuntimeError/EOFError here
+        raise ValueError(f"load_zinc_pt: {path} is not a PyG processed file that loads weights-only "
+                         f"(got {type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''})"
+                         ) from err
     if not (isinstance(obj, tuple) and len(obj) >= 2 and isinstance(obj[1], dict)):
         raise ValueError(f"load_zinc_pt: expected a PyG processed (data, slices) tuple in {path} (got {type(obj).__name__})")
     data, slices = obj[0], obj[1]
@@ -119,10 +126,16 @@ def download_zinc(root: Union[str, Path], split: str = "train", subset: bool = T
     """Download (once) and return the real ZINC split through ``torch_geometric.datasets.ZINC``.
 
     ``subset=True`` is ZINC-12k (10k/1k/1k, the CKGConv paper's "ZINC"); ``False`` the 250k set.
+    The raw files come through :func:`graphnets.ckgconv.zinc_download.fetch_zinc_raw` (atomic,
+    resumable); PyG then unpickles the official ``<split>.pickle`` files once to process them.
     """
     if split not in ZINC_SPLITS:
         raise ValueError(f"download_zinc: split must be one of {ZINC_SPLITS} (got {split!r})")
     from torch_geometric.datasets import ZINC
+
+    from graphnets.ckgconv.zinc_download import fetch_zinc_raw
+
+    fetch_zinc_raw(root)
 
     ds = ZINC(str(root), subset=subset, split=split, pre_transform=pre_transform)
     out = []

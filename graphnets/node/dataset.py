@@ -7,21 +7,9 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from sampling import Graph
+from sampling import Graph, Split
 
-__all__ = ["NodeDataset", "Split", "row_normalize", "check_split"]
-
-
-@dataclass(frozen=True)
-class Split:
-    """Node ids (int64, 1-D) of the training, validation and test sets."""
-
-    train: Tensor
-    val: Tensor
-    test: Tensor
-
-    def to(self, device) -> "Split":
-        return Split(self.train.to(device), self.val.to(device), self.test.to(device))
+__all__ = ["NodeDataset", "row_normalize", "check_split"]
 
 
 @dataclass(frozen=True)

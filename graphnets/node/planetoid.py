@@ -27,8 +27,8 @@ from typing import Any, Union
 import numpy as np
 import torch
 
-from graphnets.node.dataset import NodeDataset, Split, check_split
-from sampling import Graph
+from graphnets.node.dataset import NodeDataset, check_split
+from sampling import Graph, Split
 
 __all__ = ["PLANETOID_NAMES", "load_planetoid", "planetoid_files"]
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 import torch
 
 from graphnets.node.dataset import NodeDataset
-from graphnets.node.splits import random_planetoid_split
-from sampling import Graph
+from sampling import Graph, random_planetoid_split
 
 __all__ = ["make_sbm"]
 

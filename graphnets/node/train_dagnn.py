@@ -21,9 +21,10 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphnets.node.dagnn import DAGNN
-from graphnets.node.dataset import NodeDataset, Split, check_split, row_normalize
+from graphnets.node.dataset import NodeDataset, check_split, row_normalize
 from graphnets.node.presets import DAGNNConfig
 from graphnets.node.results import RunResult
+from sampling import Split
 
 __all__ = ["prepare_features", "train_dagnn"]
 

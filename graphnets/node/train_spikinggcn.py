@@ -24,17 +24,19 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphnets.node.dataset import NodeDataset, Split, check_split
+from graphnets.node.dataset import NodeDataset, check_split
 from graphnets.node.presets import SpikingGCNConfig
 from graphnets.node.results import RunResult
-from graphnets.node.spike_encoding import CSRSpikes
 from graphnets.node.spikinggcn import SpikingGCN
+from sampling import Split
+from spiking.sparse_spikes import CSRSpikes
 
 __all__ = ["train_spikinggcn", "evaluate_spikinggcn"]
 
@@ -62,7 +64,8 @@ def evaluate_spikinggcn(model: SpikingGCN, h: Tensor, y: Tensor, index: Tensor, 
         if encoded is not None:
             out, inp = model.run(encoded[i]), encoded[i].per_node()  # [T, B, C], [B]
         else:
-            out, inp = model(h[idx], generator, return_input=True)
+            spikes_in = model.input_spikes(h[idx], generator)  # [T, B, F]
+            out, inp = model.run(spikes_in, generator), spikes_in.sum(dim=(0, 2))  # [T, B, C], [B]
         counts = out.sum(0)  # [B, C]
         correct += int((counts.argmax(-1) == y[idx]).sum())
         loss_sum += float(F.mse_loss(counts / model.T, F.one_hot(y[idx], model.out_channels).to(counts.dtype),

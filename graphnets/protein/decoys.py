@@ -13,7 +13,8 @@ of its local predictions), and GDT-TS from ``TM.dat`` kept in :attr:`DecoySet.gd
 ``include_native=True`` the native joins as a model with labels 1 (lDDT of itself).
 
 :func:`synthetic_decoy_set` builds the same structure from :mod:`.synthetic` (no files).
-:func:`split_by_target` splits targets, never decoys of one target, between train and test.
+Targets, never decoys of one target, are split with :func:`sampling.random_group_split` /
+:func:`sampling.leave_one_group_out` over :attr:`DecoySet.targets`.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from graphnets.protein.pdb import PDBFormatError, read_pdb
 from graphnets.protein.residue_graph import ResidueGraph, residue_graph
 from graphnets.protein.synthetic import synthetic_decoy, synthetic_native
 
-__all__ = ["DecoySet", "load_decoy_set", "read_error_file", "synthetic_decoy_set", "split_by_target"]
+__all__ = ["DecoySet", "load_decoy_set", "read_error_file", "synthetic_decoy_set"]
 
 
 @dataclass
@@ -149,13 +150,3 @@ def synthetic_decoy_set(num_targets: int = 4, decoys_per_target: int = 6, length
             y = y.to(torch.float32)
             graphs.append(g.with_labels(y, y.mean().reshape(1)))
     return DecoySet(graphs)
-
-
-def split_by_target(targets: Sequence[str], test_targets: int, generator: torch.Generator) -> tuple[list[str], list[str]]:
-    """Random split of target ids into (train, test) with ``test_targets`` in test."""
-    targets = sorted(targets)
-    if not 1 <= test_targets < len(targets):
-        raise ValueError(f"split_by_target: need 1 <= test_targets < {len(targets)} (got {test_targets})")
-    perm = torch.randperm(len(targets), generator=generator).tolist()
-    test = sorted(targets[i] for i in perm[:test_targets])
-    return [t for t in targets if t not in test], test

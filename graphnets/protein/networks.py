@@ -10,9 +10,9 @@ Igashov et al. 2021 (https://arxiv.org/abs/2011.07980), official ``networks.py``
   ``23 -> 20 -> 16 -> 14 -> 12 -> 8`` then a per-residue MLP ``8 -> 128 -> 64 -> 1`` (ELU,
   dropout 0.1), sigmoid.
 * :class:`ResidueGCN`: the baseline of our comparison, the :class:`SGCN` trunk with each
-  spherical convolution replaced by a GCN layer :math:`\hat A X W + b`,
-  :math:`\hat A = \tilde D^{-1/2}(A+I)\tilde D^{-1/2}` on the same contact graph and features
-  (no directional information).
+  spherical convolution replaced by a GCN layer (:class:`graphnets.conv.GCNConv`)
+  :math:`\hat A X W + b`, :math:`\hat A = \tilde D^{-1/2}(A+I)\tilde D^{-1/2}` on the same
+  contact graph and features (no directional information).
 
 The global score of a model is the mean of its per-residue predictions
 (:func:`global_scores`), as in the official evaluation.
@@ -34,43 +34,24 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cuda_ext import spmm
+from graphnets.conv import GCNConv, SphericalConvolution
 from graphnets.protein.residue_graph import NUM_NODE_FEATURES, ResidueGraph
-from graphnets.protein.spherical_conv import SphericalConvolution, edge_incidence
-from sampling import Graph
+from sampling import segment_mean
 
-__all__ = ["SGCN", "SGCNScoring", "ResidueGCN", "GCNLayer", "global_scores"]
+__all__ = ["SGCN", "SGCNScoring", "ResidueGCN", "global_scores"]
 
 
 def global_scores(residue_scores: Tensor, batch: Tensor, num_graphs: int) -> Tensor:
-    """Mean residue score per graph: ``[R]``, ``[R]`` -> ``[G]``."""
-    total = residue_scores.new_zeros(num_graphs).index_add_(0, batch, residue_scores)
-    count = residue_scores.new_zeros(num_graphs).index_add_(0, batch, torch.ones_like(residue_scores))
-    return total / count.clamp_min(1.0)
+    """Mean residue score per graph: ``[R]``, ``[R]`` -> ``[G]`` (a deterministic segment mean).
 
-
-class GCNLayer(nn.Module):
-    r"""Kipf-Welling GCN layer :math:`\hat A X W + b` on a precomputed normalised graph."""
-
-    def __init__(self, in_channels: int, out_channels: int, bias: bool = True) -> None:
-        super().__init__()
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.weight = nn.Parameter(torch.empty(in_channels, out_channels))
-        self.bias = nn.Parameter(torch.empty(out_channels)) if bias else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        nn.init.xavier_normal_(self.weight)
-        if self.bias is not None:
-            nn.init.zeros_(self.bias)
-
-    def forward(self, x: Tensor, norm_graph: Graph) -> Tensor:
-        out = spmm(norm_graph, x @ self.weight)
-        return out + self.bias if self.bias is not None else out
-
-    def extra_repr(self) -> str:
-        return f"{self.in_channels}, {self.out_channels}, bias={self.bias is not None}"
+    ``batch`` is the graph index of every residue, non-decreasing (graphs stored one after the
+    other, as :func:`~graphnets.protein.collate_residue_graphs` lays them out).
+    """
+    if batch.numel() > 1 and bool((batch[1:] < batch[:-1]).any()):
+        raise ValueError("global_scores: batch must be non-decreasing (residues of one graph stored together)")
+    ptr = torch.zeros(num_graphs + 1, dtype=torch.int64, device=batch.device)
+    torch.cumsum(torch.bincount(batch, minlength=num_graphs), 0, out=ptr[1:])
+    return segment_mean(residue_scores, ptr)
 
 
 def _check_input(name: str, data: ResidueGraph, in_channels: int) -> None:
@@ -102,6 +83,9 @@ class _Trunk(nn.Module):
                 x = self.dropout(x)
         return x
 
+
+def _gcn_layer(in_channels: int, out_channels: int) -> GCNConv:
+    return GCNConv(in_channels, out_channels, remaining_self_loops=False, degree="both")
 
 
 def _reset_submodules(module: nn.Module) -> None:
@@ -139,8 +123,7 @@ class SGCN(nn.Module):
 
     def forward(self, data: ResidueGraph) -> Tensor:
         _check_input("SGCN", data, self.in_channels)
-        inc = edge_incidence(data.graph)
-        out = self.trunk(data.x, lambda conv, h: conv(h, data.graph, data.sh, inc), last_activation=False)
+        out = self.trunk(data.x, lambda conv, h: conv(h, data.graph, data.sh), last_activation=False)
         return torch.sigmoid(out.squeeze(-1))  # [R]
 
     def extra_repr(self) -> str:
@@ -174,9 +157,8 @@ class SGCNScoring(nn.Module):
 
     def forward(self, data: ResidueGraph) -> Tensor:
         _check_input("SGCNScoring", data, self.in_channels)
-        inc = edge_incidence(data.graph)
         # every convolution of S-GCN_s has its ELU (the official conv4 too), no dropout before the MLP
-        h = self.trunk(data.x, lambda conv, z: conv(z, data.graph, data.sh, inc), last_activation=True)
+        h = self.trunk(data.x, lambda conv, z: conv(z, data.graph, data.sh), last_activation=True)
         for i, lin in enumerate(self.mlp):
             h = lin(h)
             if i < len(self.mlp) - 1:
@@ -189,7 +171,19 @@ class SGCNScoring(nn.Module):
 
 
 class ResidueGCN(nn.Module):
-    """Baseline: the :class:`SGCN` trunk with plain GCN layers (no direction), same features and graph."""
+    r"""Baseline: the :class:`SGCN` trunk with plain GCN layers (no direction), same features and graph.
+
+    Each spherical convolution is replaced by :class:`graphnets.conv.GCNConv`,
+    :math:`\hat A X W + b` with :math:`\hat A = D_r^{-1/2}(A+I)D_c^{-1/2}` (``remaining_self_loops=False,
+    degree="both"``; the contact graph is symmetric without loops, where this equals PyG's
+    normalisation), Xavier-normal weights like the spherical convolutions. :math:`\hat A` is
+    memoised on the batch graph, so it is computed once per forward.
+
+    Args:
+        in_channels: node feature size (23).
+        hidden: widths of the four hidden layers (as :class:`SGCN`).
+        dropout: dropout after each hidden layer.
+    """
 
     def __init__(self, in_channels: int = NUM_NODE_FEATURES, hidden: Sequence[int] = (20, 16, 8, 4),
                  dropout: float = 0.2) -> None:
@@ -197,7 +191,7 @@ class ResidueGCN(nn.Module):
         self.in_channels = in_channels
         self.hidden = tuple(hidden)
         self.dropout = dropout
-        self.trunk = _Trunk((in_channels, *hidden, 1), GCNLayer, norm_after=(1, 3), dropout=dropout)
+        self.trunk = _Trunk((in_channels, *hidden, 1), _gcn_layer, norm_after=(1, 3), dropout=dropout)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -205,9 +199,7 @@ class ResidueGCN(nn.Module):
 
     def forward(self, data: ResidueGraph) -> Tensor:
         _check_input("ResidueGCN", data, self.in_channels)
-        norm = data.graph.normalize("sym", add_self_loops=True)
-        norm = norm.with_weight(norm.weight.to(data.x.dtype))
-        out = self.trunk(data.x, lambda conv, h: conv(h, norm), last_activation=False)
+        out = self.trunk(data.x, lambda conv, h: conv(h, data.graph), last_activation=False)
         return torch.sigmoid(out.squeeze(-1))  # [R]
 
     def extra_repr(self) -> str:

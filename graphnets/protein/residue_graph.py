@@ -42,7 +42,7 @@ from graphnets.protein.contacts import ca_contacts, voronoi_contacts
 from graphnets.protein.frames import local_directions, local_frames
 from graphnets.protein.pdb import RESIDUE_TYPES, ProteinStructure
 from graphnets.protein.spherical_harmonics import spherical_harmonics
-from sampling import Graph
+from sampling import Graph, batch_graphs
 
 __all__ = ["ResidueGraph", "residue_graph", "node_features", "collate_residue_graphs", "NUM_NODE_FEATURES"]
 
@@ -191,25 +191,22 @@ def residue_graph(
 
 
 def collate_residue_graphs(graphs: Sequence[ResidueGraph]) -> ResidueGraph:
-    """Stack graphs into one block-diagonal :class:`ResidueGraph` (labels concatenated when all have them)."""
+    """Stack graphs into one block-diagonal :class:`ResidueGraph` (:func:`sampling.batch_graphs`; labels
+    concatenated when all have them). Per-edge ``sh`` and per-residue rows concatenate in graph order,
+    which is the batched CSR's order."""
     if len(graphs) == 0:
         raise ValueError("collate_residue_graphs: need at least one graph (got an empty sequence)")
     orders = {g.sh.shape[1] for g in graphs}
     if len(orders) != 1:
         raise ValueError(f"collate_residue_graphs: all graphs must share the SH order (got P^2 in {sorted(orders)})")
-    indptrs, indices, batches = [torch.zeros(1, dtype=torch.int64)], [], []
-    node_off = edge_off = graph_off = 0
-    for g in graphs:
-        indptrs.append(g.graph.indptr[1:] + edge_off)
-        indices.append(g.graph.indices + node_off)
+    batches, graph_off = [], 0
+    for g in graphs:  # an input may itself be a batch: keep its graph indices, offset
         batches.append(g.batch + graph_off)
-        node_off += g.num_nodes
-        edge_off += g.graph.num_edges
         graph_off += g.num_graphs
     has_y = all(g.y is not None for g in graphs)
     has_yg = all(g.y_global is not None for g in graphs)
     return ResidueGraph(
-        graph=Graph(torch.cat(indptrs), torch.cat(indices), num_cols=node_off, validate=False),
+        graph=batch_graphs([g.graph for g in graphs]).graph,
         sh=torch.cat([g.sh for g in graphs]),
         x=torch.cat([g.x for g in graphs]),
         batch=torch.cat(batches),

@@ -6,25 +6,33 @@
 >>> trainer.train_epoch(); trainer.evaluate()["ndcg@20"]
 """
 from graphnets.recsys.constraints import beta_vectors, item_item_topk
-from graphnets.recsys.data import InteractionData, random_user_split
+from graphnets.recsys.data import InteractionData
 from graphnets.recsys.datasets import load_dataset
-from graphnets.recsys.download import DOWNLOADS, download_dataset, verify_file
-from graphnets.recsys.evaluate import full_ranking_metrics, mask_train_items, popularity_embeddings
+from graphnets.recsys.download import DOWNLOADS, download_dataset
+from graphnets.recsys.evaluate import full_ranking_metrics, mask_train_items, popularity_embeddings, top_k_items
 from graphnets.recsys.lightgcn import LightGCN
-from graphnets.recsys.losses import bpr_loss, l2_batch_reg, l2_table_reg, ultragcn_constraint_loss, ultragcn_item_item_loss
+from graphnets.recsys.losses import (
+    bpr_loss,
+    l2_batch_reg,
+    l2_table_reg,
+    ultragcn_constraint_loss,
+    ultragcn_item_item_loss,
+)
 from graphnets.recsys.metrics import ranking_metrics_per_user
 from graphnets.recsys.presets import PAPER, LightGCNConfig, UltraGCNConfig, config_from_dict, get_preset, has_preset
 from graphnets.recsys.recbole import load_recbole, read_inter
+from graphnets.recsys.recommender import PairBatch, Recommender
 from graphnets.recsys.synthetic import make_synthetic
 from graphnets.recsys.text_format import load_lightgcn_split, read_user_item_lines, write_user_item_lines
 from graphnets.recsys.trainer import LightGCNTrainer, RecommenderTrainer, UltraGCNTrainer, build_trainer
 from graphnets.recsys.ultragcn import UltraGCN
 
 __all__ = [
-    "DOWNLOADS", "InteractionData", "LightGCN", "LightGCNConfig", "LightGCNTrainer", "PAPER", "RecommenderTrainer",
-    "UltraGCN", "UltraGCNConfig", "UltraGCNTrainer", "beta_vectors", "bpr_loss", "build_trainer", "config_from_dict",
+    "DOWNLOADS", "InteractionData", "LightGCN", "LightGCNConfig", "LightGCNTrainer", "PAPER", "PairBatch",
+    "Recommender", "RecommenderTrainer", "UltraGCN", "UltraGCNConfig", "UltraGCNTrainer", "beta_vectors", "bpr_loss",
+    "build_trainer", "config_from_dict",
     "download_dataset", "full_ranking_metrics", "get_preset", "has_preset", "item_item_topk", "l2_batch_reg",
     "l2_table_reg", "load_dataset", "load_lightgcn_split", "load_recbole", "make_synthetic", "mask_train_items",
-    "popularity_embeddings", "random_user_split", "ranking_metrics_per_user", "read_inter", "read_user_item_lines",
-    "ultragcn_constraint_loss", "ultragcn_item_item_loss", "verify_file", "write_user_item_lines",
+    "popularity_embeddings", "ranking_metrics_per_user", "read_inter", "read_user_item_lines",
+    "top_k_items", "ultragcn_constraint_loss", "ultragcn_item_item_loss", "write_user_item_lines",
 ]

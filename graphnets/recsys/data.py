@@ -175,23 +175,3 @@ class InteractionData:
     def __repr__(self) -> str:
         return (f"InteractionData(name={self.name!r}, num_users={self.num_users}, num_items={self.num_items}, "
                 f"num_train={self.num_train}, num_test={self.num_test})")
-
-
-def random_user_split(users: Tensor, items: Tensor, num_users: int, test_ratio: float,
-                      generator: Optional[torch.Generator] = None) -> Tensor:
-    """Boolean ``[E]`` test mask: each user's pairs in random order, the first
-    ``ceil(test_ratio * n_u)`` to test, but never all of them (users with one pair keep it in train).
-
-    Raises:
-        ValueError: ``test_ratio`` outside ``(0, 1)``.
-    """
-    if not 0.0 < test_ratio < 1.0:
-        raise ValueError(f"random_user_split: test_ratio must lie in (0, 1) (got {test_ratio})")
-    counts = torch.bincount(users, minlength=num_users)  # [U]
-    n_test = torch.minimum(torch.ceil(test_ratio * counts.to(torch.float64)).long(), counts - 1).clamp_(min=0)
-    key = users.to(torch.float64) + torch.rand(users.numel(), generator=generator, dtype=torch.float64)
-    order = torch.argsort(key)  # user-major, random inside each user
-    starts = torch.cumsum(counts, 0) - counts
-    rank = torch.empty_like(users)
-    rank[order] = torch.arange(users.numel()) - starts.index_select(0, users[order])
-    return rank < n_test.index_select(0, users)

@@ -22,7 +22,7 @@ __all__ = ["LightGCNConfig", "UltraGCNConfig", "get_preset", "has_preset", "PAPE
 MODELS = ("lightgcn", "ultragcn")
 
 
-@dataclass
+@dataclass(frozen=True)
 class LightGCNConfig:
     embedding_dim: int = 64
     num_layers: int = 3
@@ -39,7 +39,7 @@ class LightGCNConfig:
     model: str = field(default="lightgcn", init=False)
 
 
-@dataclass
+@dataclass(frozen=True)
 class UltraGCNConfig:
     embedding_dim: int = 64
     lr: float = 1e-3

@@ -20,7 +20,8 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from graphnets.recsys.data import InteractionData, random_user_split
+from graphnets.recsys.data import InteractionData
+from sampling import random_user_split
 
 __all__ = ["read_inter", "load_recbole"]
 

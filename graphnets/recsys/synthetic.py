@@ -9,7 +9,7 @@ Generative model (all draws from one ``torch.Generator``):
    number with mean ``mean_items - min_items``), chosen without replacement by Gumbel top-:math:`n_u`
    of the affinity :math:`\tau\, z_u^\top z_i / \sqrt d + \log \pi_i`.
 4. Each user's items are split at random: ``test_ratio`` of them (at least one) go to test
-   (:func:`graphnets.recsys.data.random_user_split`).
+   (:func:`sampling.random_user_split`).
 
 A model that learns the latent structure beats the popularity ranking by a wide margin; one
 that only learns popularity does not.
@@ -20,7 +20,8 @@ from typing import Optional
 
 import torch
 
-from graphnets.recsys.data import InteractionData, random_user_split
+from graphnets.recsys.data import InteractionData
+from sampling import random_user_split
 
 __all__ = ["make_synthetic"]
 

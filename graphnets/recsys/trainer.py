@@ -27,8 +27,8 @@ from graphnets.recsys.constraints import beta_vectors, item_item_topk
 from graphnets.recsys.data import InteractionData
 from graphnets.recsys.evaluate import full_ranking_metrics
 from graphnets.recsys.lightgcn import LightGCN
-from graphnets.recsys.losses import bpr_loss, l2_batch_reg
 from graphnets.recsys.presets import LightGCNConfig, UltraGCNConfig
+from graphnets.recsys.recommender import PairBatch, Recommender
 from graphnets.recsys.ultragcn import UltraGCN
 from sampling.bpr import sample_bpr_triples
 from sampling.negatives import PositiveSets, sample_negatives
@@ -39,7 +39,8 @@ Progress = Optional[Callable[[int], Any]]
 
 
 class RecommenderTrainer:
-    """Shared machinery; subclasses build the model and implement :meth:`train_epoch`."""
+    """Shared machinery; subclasses build the model (a :class:`~graphnets.recsys.Recommender`) and
+    implement :meth:`train_epoch`. Evaluation scores the model's ``forward()`` embeddings."""
 
     config: Union[LightGCNConfig, UltraGCNConfig]
 
@@ -64,13 +65,10 @@ class RecommenderTrainer:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.lr, fused=fused)
 
     # --- to implement -------------------------------------------------------------------------
-    def _build_model(self) -> torch.nn.Module:
+    def _build_model(self) -> Recommender:
         raise NotImplementedError
 
     def train_epoch(self, progress: Progress = None) -> dict[str, float]:
-        raise NotImplementedError
-
-    def embeddings(self) -> tuple[Tensor, Tensor]:
         raise NotImplementedError
 
     # --- shared by the training loops -----------------------------------------------------------
@@ -98,7 +96,7 @@ class RecommenderTrainer:
         """Full ranking of every test user (train items masked); adds ``"seconds"``."""
         t0 = time.perf_counter()
         self.model.eval()
-        users, items = self.embeddings()
+        users, items = self.model()
         out = full_ranking_metrics(users, items, self.data, self.config.topk, chunk_size=self.config.eval_chunk)
         self.model.train()
         out["seconds"] = time.perf_counter() - t0
@@ -161,17 +159,13 @@ class LightGCNTrainer(RecommenderTrainer):
 
     def _build_model(self) -> LightGCN:
         cfg = self.config
-        self.graph = self.data.bipartite_graph().to(self.device)
-        self.graph.transpose_csr()  # cache the transpose used by spmm's backward once
         model = LightGCN(self.data.num_users, self.data.num_items, cfg.embedding_dim, cfg.num_layers,
-                         init_std=cfg.init_std, generator=self.generator)
-        return model.to(self.device)
-
-    def embeddings(self) -> tuple[Tensor, Tensor]:
-        return self.model.embeddings(self.graph)
+                         decay=cfg.decay, init_std=cfg.init_std, generator=self.generator).to(self.device)
+        model.set_graph(self.data.bipartite_graph())
+        return model
 
     def train_epoch(self, progress: Progress = None) -> dict[str, float]:
-        cfg, model, num_users = self.config, self.model, self.data.num_users
+        cfg, model = self.config, self.model
         t0 = time.perf_counter()
         users, pos, neg = sample_bpr_triples(self.positives, self.data.num_train, mode=cfg.sampling,
                                              generator=self.generator)
@@ -179,15 +173,9 @@ class LightGCNTrainer(RecommenderTrainer):
         total = torch.zeros((), device=self.device)
         n = users.numel()
         for start in range(0, n, cfg.batch_size):
-            u, p, q = users[start:start + cfg.batch_size], pos[start:start + cfg.batch_size], neg[start:start + cfg.batch_size]
-            # final embeddings of just the batch's users, positives and negatives: [3B, D]
-            rows = torch.cat([u, p + num_users, q + num_users])
-            u_e, p_e, q_e = model.propagate_rows(self.graph, rows).split(u.numel())
-            loss = bpr_loss((u_e * p_e).sum(-1), (u_e * q_e).sum(-1))
-            reg = l2_batch_reg(model.user_embedding.index_select(0, u), model.item_embedding.index_select(0, p),
-                               model.item_embedding.index_select(0, q))
-            loss = loss + cfg.decay * reg
-            total += self._step(loss, progress)
+            batch = PairBatch(users[start:start + cfg.batch_size], pos[start:start + cfg.batch_size],
+                              neg[start:start + cfg.batch_size])
+            total += self._step(model.loss(batch), progress)
         return self._finish_epoch(t0, total, n)
 
 
@@ -207,9 +195,6 @@ class UltraGCNTrainer(RecommenderTrainer):
         model.set_constraints(beta_u, beta_i, nbrs, weights)
         return model
 
-    def embeddings(self) -> tuple[Tensor, Tensor]:
-        return self.model.embeddings()
-
     def eval_due(self) -> bool:
         if self.config.eval_every is not None:
             return self.epoch > 0 and super().eval_due()
@@ -228,8 +213,7 @@ class UltraGCNTrainer(RecommenderTrainer):
             q = sample_negatives(self.positives, u, cfg.negative_num, exclude_positives=cfg.sift_pos,
                                  generator=self.generator)
             u, p, q = u.to(self.device), p.to(self.device), q.to(self.device)
-            loss = self.model(u, p, q)
-            total += self._step(loss, progress)
+            total += self._step(self.model.loss(PairBatch(u, p, q)), progress)
         return self._finish_epoch(t0, total, n)
 
 

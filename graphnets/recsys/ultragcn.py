@@ -1,31 +1,4 @@
-r"""UltraGCN: graph convolution replaced by constraint losses on a matrix-factorisation model.
-
-Paper: Kelong Mao et al., "UltraGCN: Ultra Simplification of Graph Convolutional Networks for
-Recommendation", CIKM 2021, https://arxiv.org/abs/2110.15114. Official code: xue-pai/UltraGCN.
-
-The model is two embedding tables, the score is :math:`s_{ui} = e_u^\top e_i` (no message
-passing, at training or test time). One batch of observed pairs :math:`(u, i)`, each with
-``N`` sampled negatives :math:`j`, costs
-
-.. math::
-    \mathcal{L} = \sum_{(u,i)} \Big[(w_1 + w_2\beta_{ui})\,\mathrm{BCE}(s_{ui},1)
-      + \nu\,\tfrac1N\sum_j (w_3 + w_4\beta_{uj})\,\mathrm{BCE}(s_{uj},0)\Big]
-      + \tfrac{\gamma}{2}\lVert\Theta\rVert^2
-      - \lambda \sum_{(u,i)}\sum_{k\in S(i)} \omega_{ik}\log\sigma(s_{uk})
-
-with :math:`\beta` and :math:`\omega, S` from :mod:`graphnets.recsys.constraints`,
-:math:`\nu` = ``negative_weight``, :math:`\gamma` the L2 weight over the **entire** tables (as
-coded: every step updates every row) and :math:`\lambda` the item-item weight.
-
-How we differ from the official code: identical loss; the negative scores are computed by
-whichever of two exact forms is cheaper (gathering ``[B, N, D]`` negative rows, or one
-``[B, D] x [D, I]`` product followed by a gather of ``[B, N]`` scores with a sparse backward,
-:mod:`graphnets.recsys.sampled_scores`); the
-constraint matrices are built sparsely; ``log sigmoid`` is computed stably.
-
-Shapes:
-    users, pos_items ``[B]``; neg_items ``[B, N]`` -> scalar loss.
-"""
+"""UltraGCN: graph convolution replaced by constraint losses on a matrix-factorisation model."""
 from __future__ import annotations
 
 from typing import Optional
@@ -34,13 +7,39 @@ import torch
 from torch import Tensor, nn
 
 from graphnets.recsys.losses import l2_table_reg, ultragcn_constraint_loss, ultragcn_item_item_loss
+from graphnets.recsys.recommender import PairBatch, Recommender
 from graphnets.recsys.sampled_scores import sampled_scores
 
 __all__ = ["UltraGCN"]
 
 
-class UltraGCN(nn.Module):
-    """UltraGCN (see the module docstring for the objective).
+class UltraGCN(Recommender):
+    r"""UltraGCN of Kelong Mao et al., "UltraGCN: Ultra Simplification of Graph Convolutional Networks
+    for Recommendation", CIKM 2021, https://arxiv.org/abs/2110.15114. Official code: xue-pai/UltraGCN.
+
+    The model is two embedding tables, the score is :math:`s_{ui} = e_u^\top e_i` (no message
+    passing, at training or test time). :meth:`loss` on one batch of observed pairs :math:`(u, i)`,
+    each with ``N`` sampled negatives :math:`j`, is
+
+    .. math::
+        \mathcal{L} = \sum_{(u,i)} \Big[(w_1 + w_2\beta_{ui})\,\mathrm{BCE}(s_{ui},1)
+          + \nu\,\tfrac1N\sum_j (w_3 + w_4\beta_{uj})\,\mathrm{BCE}(s_{uj},0)\Big]
+          + \tfrac{\gamma}{2}\lVert\Theta\rVert^2
+          - \lambda \sum_{(u,i)}\sum_{k\in S(i)} \omega_{ik}\log\sigma(s_{uk})
+
+    with :math:`\beta` and :math:`\omega, S` from :mod:`graphnets.recsys.constraints`,
+    :math:`\nu` = ``negative_weight``, :math:`\gamma` the L2 weight over the **entire** tables (as
+    coded: every step updates every row) and :math:`\lambda` the item-item weight.
+
+    Implements the :class:`~graphnets.recsys.Recommender` contract: ``forward()`` gives
+    ``(users [U, D], items [I, D])`` (the tables), ``loss(batch)`` the objective above,
+    ``recommend(users, k)`` the top-``k`` items.
+
+    How we differ from the official code: identical loss; the negative scores are computed by
+    whichever of two exact forms is cheaper (gathering ``[B, N, D]`` negative rows, or one
+    ``[B, D] x [D, I]`` product followed by a gather of ``[B, N]`` scores with a sparse backward,
+    :mod:`graphnets.recsys.sampled_scores`); the constraint matrices are built sparsely;
+    ``log sigmoid`` is computed stably.
 
     Args:
         num_users, num_items: table sizes.
@@ -53,6 +52,18 @@ class UltraGCN(nn.Module):
         generator: optional generator for the initialisation.
 
     Call :meth:`set_constraints` once with the tensors from :mod:`graphnets.recsys.constraints`.
+
+    Shapes:
+        :meth:`loss` on a :class:`~graphnets.recsys.PairBatch`: users, pos_items ``[B]``,
+        neg_items ``[B, N]`` -> scalar.
+
+    Example:
+        >>> import torch
+        >>> model = UltraGCN(3, 5, embedding_dim=4, lambda_=0.0)
+        >>> model.set_constraints(torch.ones(3), torch.ones(5), torch.zeros(5, 0, dtype=torch.int64), torch.zeros(5, 0))
+        >>> batch = PairBatch(torch.tensor([0, 2]), torch.tensor([1, 4]), torch.tensor([[0, 3], [2, 2]]))
+        >>> model.loss(batch).dim(), model()[1].shape
+        (0, torch.Size([5, 4]))
     """
 
     def __init__(self, num_users: int, num_items: int, embedding_dim: int = 64, *, w1: float = 1e-7,
@@ -95,8 +106,8 @@ class UltraGCN(nn.Module):
         self.ii_neighbors = ii_neighbors.to(dev, torch.int64)
         self.ii_weights = ii_weights.to(dev, torch.float32)
 
-    def embeddings(self) -> tuple[Tensor, Tensor]:
-        """``(users [U, D], items [I, D])``: the representations scored at test time."""
+    def forward(self) -> tuple[Tensor, Tensor]:
+        """``(users [U, D], items [I, D])``: the representations scored at test time (the tables)."""
         return self.user_embedding, self.item_embedding
 
     def _negative_scores(self, user_rows: Tensor, neg_items: Tensor) -> Tensor:
@@ -110,10 +121,13 @@ class UltraGCN(nn.Module):
         neg_rows = self.item_embedding.index_select(0, neg_items.reshape(-1)).view(b, n, self.embedding_dim)  # [B, N, D]
         return torch.bmm(neg_rows, user_rows.unsqueeze(2)).squeeze(2)  # [B, N]
 
-    def forward(self, users: Tensor, pos_items: Tensor, neg_items: Tensor) -> Tensor:
+    def loss(self, batch: PairBatch) -> Tensor:
         """The summed batch loss. Shapes: users/pos_items ``[B]``, neg_items ``[B, N]``."""
+        users, pos_items, neg_items = batch
+        if neg_items.dim() != 2:
+            raise ValueError(f"UltraGCN.loss: neg_items must be [B, N] (got {tuple(neg_items.shape)})")
         if self.ii_neighbors.shape[1] == 0 and self.lambda_ != 0:
-            raise RuntimeError("UltraGCN.forward: call set_constraints(...) before training")
+            raise RuntimeError("UltraGCN.loss: call set_constraints(...) before training")
         user_rows = self.user_embedding.index_select(0, users)  # [B, D]
         pos_scores = (user_rows * self.item_embedding.index_select(0, pos_items)).sum(-1)  # [B]
         neg_scores = self._negative_scores(user_rows, neg_items)  # [B, N]

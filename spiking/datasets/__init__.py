@@ -1,4 +1,5 @@
-"""Neuromorphic datasets: readers, event -> frame integration, Dataset classes, downloads."""
+"""Neuromorphic datasets (readers, event -> frame integration, Dataset classes, downloads) and image sets
+for generative models (:mod:`spiking.datasets.images`: bundled digits, MNIST, Fashion-MNIST, CIFAR-10, CelebA)."""
 from .aedat2 import read_aedat2_header, read_cifar10dvs
 from .aedat3 import cut_gesture_samples, read_aedat3, read_gesture_labels
 from .atis import read_atis_bin, read_atis_frames
@@ -7,6 +8,8 @@ from .download import RESOURCES, prepare
 from .dvs128_gesture import DVS128Gesture
 from .base import FrameDataset
 from .cache import FrameCache
+from .image_files import read_cifar10_batch, read_idx
+from .images import IMAGE_SETS, ImageFolderDataset, ImageTensorDataset, load_image_set
 from .events import AUDIO_DTYPE, EVENT_DTYPE, make_audio_events, make_events, validate_audio_events, validate_events
 from .integrate import frames_by_duration, integrate_audio_events, integrate_events
 from .nmnist import NCaltech101, NMNIST
@@ -20,4 +23,5 @@ __all__ = [
     "read_aedat3", "read_gesture_labels", "cut_gesture_samples", "read_aedat2_header", "read_cifar10dvs",
     "SpikeH5File", "FrameCache", "FrameDataset", "NMNIST", "NCaltech101", "DVS128Gesture", "CIFAR10DVS",
     "SHD", "SSC", "SyntheticEvents", "RESOURCES", "prepare",
+    "IMAGE_SETS", "ImageTensorDataset", "ImageFolderDataset", "load_image_set", "read_idx", "read_cifar10_batch",
 ]

@@ -4,26 +4,17 @@ Nothing here runs at import or inside the Dataset classes: call :func:`prepare` 
 Some hosts (N-MNIST/N-Caltech101 on Mendeley/Dropbox, DVS128 Gesture on IBM Box) need a browser;
 :func:`prepare` then verifies archives you placed in ``download_dir`` and extracts them.
 
-Checksums are the published ones (the same values tonic and spikingjelly use).
+Checksums are the published ones (the same values tonic and spikingjelly use). The download
+itself (checksums, ``.part`` files, resume, safe extraction) is :mod:`sampling.download`.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import tarfile
-import urllib.request
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
+from sampling.download import Resource, extract, fetch, verify
 
-@dataclass(frozen=True)
-class Resource:
-    filename: str
-    url: str
-    md5: str
-    direct: bool  # False: the URL is a landing page; download by hand
+__all__ = ["RESOURCES", "prepare"]
 
 
 _NMNIST = "https://data.mendeley.com/public-files/datasets/468j46mzdv/files/"
@@ -71,76 +62,27 @@ RESOURCES: dict[str, tuple[Resource, ...]] = {
 }
 
 
-def md5sum(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
-    """Hex MD5 of a file."""
-    h = hashlib.md5()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def verify(path: str | os.PathLike, md5: str) -> None:
-    """Raise ``ValueError`` unless ``path`` exists and has checksum ``md5``."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"verify: {os.fspath(path)!r} does not exist")
-    got = md5sum(path)
-    if got != md5.lower():
-        raise ValueError(f"verify: checksum mismatch for {os.fspath(path)!r}: expected md5 {md5} (got {got}); "
-                         "the file is corrupt or incomplete, delete it and download again")
-
-
-def fetch(resource: Resource, download_dir: str | os.PathLike, timeout: float = 60.0) -> Path:
-    """Download ``resource`` into ``download_dir`` (atomically, through a ``.part`` file) and verify it.
-    An already present file with the right checksum is reused."""
-    dest = Path(download_dir) / resource.filename
-    if dest.is_file() and md5sum(dest) == resource.md5:
-        return dest
-    if not resource.direct:
-        raise FileNotFoundError(
-            f"fetch: {resource.filename} must be downloaded by hand from {resource.url} into {download_dir} "
-            f"(expected md5 {resource.md5})"
-        )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    with urllib.request.urlopen(resource.url, timeout=timeout) as r, open(part, "wb") as f:
-        shutil.copyfileobj(r, f)
-    verify(part, resource.md5)
-    os.replace(part, dest)
-    return dest
-
-
-def extract(archive: str | os.PathLike, to: str | os.PathLike) -> None:
-    """Extract a .zip or .tar(.gz) archive, refusing members that would escape ``to``."""
-    to = Path(to).resolve()
-    to.mkdir(parents=True, exist_ok=True)
-    name = os.fspath(archive)
-    if name.endswith(".zip"):
-        with zipfile.ZipFile(archive) as z:
-            for m in z.namelist():
-                if not (to / m).resolve().is_relative_to(to):
-                    raise ValueError(f"extract: member {m!r} of {name!r} escapes the target folder")
-            z.extractall(to)
-    elif name.endswith((".tar.gz", ".tgz", ".tar")):
-        with tarfile.open(archive) as t:
-            t.extractall(to, filter="data")
-    else:
-        raise ValueError(f"extract: unsupported archive type {name!r} (expected .zip, .tar, .tar.gz)")
-
-
 def prepare(dataset: str, root: str | os.PathLike, download_dir: str | os.PathLike | None = None,
             download: bool = True) -> Path:
     """Fetch (when ``download``), verify and extract every archive of ``dataset`` into ``root``.
 
-    Returns ``root``. ``dataset`` is one of :data:`RESOURCES`.
+    Returns ``root``. ``dataset`` is one of :data:`RESOURCES`. Archives go to ``download_dir``
+    (default ``<root>/download``) through :func:`sampling.download.fetch` (checksums, ``.part``
+    files, resume); archives from hosts that need a browser must be placed there by hand.
+
+    Raises:
+        ValueError: unknown dataset or checksum mismatch. FileNotFoundError: an archive missing
+        (with ``download=False``, or one that must be downloaded by hand).
     """
     if dataset not in RESOURCES:
         raise ValueError(f"prepare: unknown dataset {dataset!r} (valid: {sorted(RESOURCES)})")
     root = Path(root)
     download_dir = Path(download_dir) if download_dir is not None else root / "download"
     for res in RESOURCES[dataset]:
-        path = fetch(res, download_dir) if download else download_dir / res.filename
-        if not download:
-            verify(path, res.md5)
+        if download:
+            path = fetch(res, download_dir)
+        else:
+            path = download_dir / res.filename
+            verify(path, res)
         extract(path, root)
     return root

@@ -1,4 +1,4 @@
-"""Bar chart of energy per layer, SNN beside its ANN twin (matplotlib, imported only when used)."""
+"""Bar chart of energy per layer, an SNN beside its ANN twin (matplotlib, imported only when used)."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,8 @@ __all__ = ["plot_energy"]
 
 def plot_energy(report: EnergyReport, path: "str | os.PathLike", title: Optional[str] = None) -> str:
     """Write a PNG bar chart of compute energy (uJ) per layer; ANN twin bars beside when present.
+
+    The model's bars are labelled "SNN" when the report has spiking-neuron rows, else "ANN".
 
     Layers are matched by ``(name, op)``; neuron rows appear only when they cost energy.
 
@@ -37,8 +39,10 @@ def plot_energy(report: EnergyReport, path: "str | os.PathLike", title: Optional
     xs = range(len(keys))
     width = 0.4 if ann else 0.8
     fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(keys) + 2), 4.5))
+    # a model without spiking-neuron rows is an ANN: never label it "SNN"
+    kind = "SNN" if any(r.op == "neuron" for r in report.layers) else "ANN"
     ax.bar([x - (width / 2 if ann else 0) for x in xs], [snn.get(k, 0.0) * 1e-6 for k in keys], width,
-           label=f"SNN {report.energy_mJ:.4g} mJ")
+           label=f"{kind} {report.energy_mJ:.4g} mJ")
     if ann:
         ax.bar([x + width / 2 for x in xs], [ann.get(k, 0.0) * 1e-6 for k in keys], width,
                label=f"ANN twin {report.ann.energy_mJ:.4g} mJ")

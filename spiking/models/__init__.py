@@ -1,5 +1,26 @@
-"""Spiking network models."""
+"""Spiking network models: conv/MLP SNNs and spiking transformers (Spike-driven Transformer v1, Spikformer)."""
 from .conv_snn import SpikingConvNet
+from .frame_resize import FrameResize
 from .mlp_snn import SpikingMLP
+from .sdt import MSMLP, MSBlock, SpikeDrivenTransformer
+from .spikformer import Spikformer, SpikformerBlock, SpikformerMLP
+from .sps import SpikingPatchSplitting
+from .tet import tet_loss
+from .transformer_config import TRANSFORMER_CONFIGS, SpikingTransformerConfig, get_transformer_config
 
-__all__ = ["SpikingConvNet", "SpikingMLP"]
+__all__ = [
+    "MSMLP",
+    "TRANSFORMER_CONFIGS",
+    "FrameResize",
+    "MSBlock",
+    "SpikeDrivenTransformer",
+    "Spikformer",
+    "SpikformerBlock",
+    "SpikformerMLP",
+    "SpikingConvNet",
+    "SpikingMLP",
+    "SpikingPatchSplitting",
+    "SpikingTransformerConfig",
+    "get_transformer_config",
+    "tet_loss",
+]

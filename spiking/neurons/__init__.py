@@ -1,13 +1,26 @@
-"""Spiking neurons: LIF, ParametricLIF, IF (spikingjelly-compatible ``MemoryModule``s) and their functional core."""
+"""Spiking neurons: LIF, ParametricLIF, IF (spikingjelly-compatible ``MemoryModule``s).
+
+The dynamics live in :mod:`cuda_ext.neuron` (one :class:`LIFParams` record, one reference step
+:func:`lif_step`) and run on the fused :func:`lif_multistep` op; re-exported here.
+"""
+from cuda_ext import LIFParams, lif_multistep, lif_multistep_sequence, lif_step
+
 from .base import SpikingNeuron
-from .functional import lif_multistep, lif_multistep_loop, lif_step
 from .if_node import IF
 from .lif import LIF
 from .plif import ParametricLIF
 from .surrogate import SurrogateSpec, resolve_surrogate, surrogate_names
 
 __all__ = [
-    "SpikingNeuron", "LIF", "ParametricLIF", "IF",
-    "lif_step", "lif_multistep", "lif_multistep_loop",
-    "SurrogateSpec", "resolve_surrogate", "surrogate_names",
+    "IF",
+    "LIF",
+    "LIFParams",
+    "ParametricLIF",
+    "SpikingNeuron",
+    "SurrogateSpec",
+    "lif_multistep",
+    "lif_multistep_sequence",
+    "lif_step",
+    "resolve_surrogate",
+    "surrogate_names",
 ]

@@ -1,29 +1,55 @@
-"""Shared module shell of our LIF-family neurons (state handling, step modes, spikingjelly interop)."""
+"""Shared module shell of our LIF-family neurons (state, step modes, backend, spikingjelly interop)."""
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
 
 import torch
 from spikingjelly.activation_based import base as sj_base
 
-from . import functional as F
+from cuda_ext import BACKENDS, LIFParams, lif_multistep, lif_multistep_sequence, lif_step, resolve_backend
+from cuda_ext.neuron import opmath_dtype
+
 from .surrogate import resolve_surrogate
+
+__all__ = ["SpikingNeuron"]
 
 
 class SpikingNeuron(sj_base.MemoryModule):
-    """Base class: a spikingjelly ``MemoryModule`` holding the membrane potential ``v``.
+    r"""Base class of the LIF family: a spikingjelly ``MemoryModule`` holding the membrane potential ``v``.
 
-    Because it is a ``MemoryModule`` with ``v`` registered through ``register_memory``,
-    ``spikingjelly.activation_based.functional.reset_net`` resets it, ``set_step_mode`` switches it,
-    and tools that recognise spikingjelly stateful modules (our energy counter, monitors) see it.
-    ``is_spiking_neuron = True`` marks our neurons explicitly.
+    The dynamics are those of :mod:`cuda_ext.neuron` (one :class:`cuda_ext.LIFParams` record, one
+    reference step); the module owns the hyperparameters and the state, nothing else.
 
-    Step modes (as spikingjelly): ``'s'`` takes ``x`` [B, ...] and returns spikes [B, ...];
-    ``'m'`` takes time-major ``x_seq`` [T, B, ...]. One multi-step call equals T single steps.
+    State: ``v`` is registered through ``register_memory``, so
+    ``spikingjelly.activation_based.functional.reset_net`` and :meth:`reset` restore it
+    (to ``v_reset``, or 0 for soft reset), ``set_step_mode`` switches the mode,
+    ``detach_net`` detaches it, and tools that recognise spikingjelly stateful modules (our
+    energy counter, monitors) see it. ``is_spiking_neuron = True`` marks our neurons.
 
-    Subclasses define :meth:`tau_value` (a float, ``inf`` for IF, or a 0-dim tensor).
+    Step modes (as spikingjelly): ``'s'`` takes ``x`` ``[B, ...]`` and returns spikes ``[B, ...]``;
+    ``'m'`` takes time-major ``x_seq`` ``[T, B, ...]``. One multi-step call equals T single steps.
+    Multi-step inference writes the spikes and the last state only (``cuda_ext.lif_multistep``);
+    the membrane sequence ``v_seq`` ``[T, B, ...]`` is computed only with ``store_v_seq=True``.
+
+    Hyperparameters (``v_threshold``, ``v_reset``, ``detach_reset``, ``decay_input``, ``backend``
+    and the subclass's ``tau``) may be changed after construction, e.g. shifting every
+    neuron's threshold at inference; the new value is validated on assignment and used from
+    the next call on. Changing ``v_reset`` also changes the value ``reset()`` restores.
+
+    Backend: ``"auto"`` (the CUDA kernel for CUDA tensors when the extension is built, else
+    PyTorch), ``"torch"`` or ``"cuda"`` (an explicit request, never replaced: CPU tensors or a
+    missing extension raise; a surrogate the kernel does not implement is rejected at
+    construction). Resolved by ``cuda_ext._backend.resolve_backend``. In single-step mode the
+    PyTorch path is :func:`cuda_ext.lif_step` with the spikingjelly surrogate object (spikes and
+    state bitwise spikingjelly's ``LIFNode``; gradients too, except that spikingjelly runs its
+    sigmoid/atan steps through a fused op of its own, equal to rounding); the CUDA path runs the
+    kernel with T = 1.
 
     Differences from spikingjelly's ``BaseNode``: ``store_v_seq`` fills ``v_seq`` in multi-step
     mode only (spikingjelly also appends single steps); feeding a batch whose shape differs from
-    the stored ``v`` raises a ``ValueError`` asking for ``reset_net`` instead of broadcasting.
+    the stored ``v`` raises a ``ValueError`` asking for ``reset_net`` instead of broadcasting;
+    half-precision multi-step inputs compute in float32.
     """
 
     is_spiking_neuron = True
@@ -38,27 +64,88 @@ class SpikingNeuron(sj_base.MemoryModule):
         decay_input: bool = True,
         step_mode: str = "s",
         store_v_seq: bool = False,
+        backend: str = "auto",
+        *,
+        tau: float = 2.0,
     ) -> None:
         super().__init__()
         spec = resolve_surrogate(surrogate, alpha)
         self._surrogate = spec
         self.surrogate_function = spec.fn  # submodule, as in spikingjelly's BaseNode
-        self.v_threshold = float(v_threshold) if isinstance(v_threshold, int) else v_threshold
-        self.v_reset = float(v_reset) if isinstance(v_reset, int) else v_reset
-        self.detach_reset = bool(detach_reset)
-        self.decay_input = bool(decay_input)
+        self._params = self._record(tau=tau, v_threshold=v_threshold, v_reset=v_reset, decay_input=decay_input,
+                                    detach_reset=detach_reset, surrogate=spec.name if spec.fused else spec.fn,
+                                    alpha=spec.alpha)
+        self.backend = backend
         self.store_v_seq = bool(store_v_seq)
         self.step_mode = step_mode
         # V starts (and is reset by reset_net) at v_reset, or 0 for soft reset, as spikingjelly's BaseNode
-        self.register_memory("v", 0.0 if self.v_reset is None else self.v_reset)
+        self.register_memory("v", self._params.v_rest)
         if self.store_v_seq:
             self.register_memory("v_seq", None)
 
-    # subclasses --------------------------------------------------------------------------
-    def tau_value(self) -> float | torch.Tensor:
-        raise NotImplementedError(f"{type(self).__name__}.tau_value must be defined by the subclass")
+    # hyperparameters ----------------------------------------------------------------------
+    def _record(self, **fields: Any) -> LIFParams:
+        try:
+            return LIFParams(**fields)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{type(self).__name__}: {err}") from None
 
-    # helpers ----------------------------------------------------------------------------
+    def _update(self, **changes: Any) -> None:
+        try:
+            params = replace(self._params, **changes)
+        except (TypeError, ValueError) as err:
+            raise type(err)(f"{type(self).__name__}: {err}") from None
+        if params.v_rest != self._params.v_rest:
+            self.set_reset_value("v", params.v_rest)
+            if not isinstance(self.v, torch.Tensor):
+                self.v = params.v_rest
+        self._params = params
+
+    @property
+    def v_threshold(self) -> float:
+        return self._params.v_threshold
+
+    @v_threshold.setter
+    def v_threshold(self, value: float) -> None:
+        self._update(v_threshold=value)
+
+    @property
+    def v_reset(self) -> float | None:
+        return self._params.v_reset
+
+    @v_reset.setter
+    def v_reset(self, value: float | None) -> None:
+        self._update(v_reset=value)
+
+    @property
+    def detach_reset(self) -> bool:
+        return self._params.detach_reset
+
+    @detach_reset.setter
+    def detach_reset(self, value: bool) -> None:
+        self._update(detach_reset=value)
+
+    @property
+    def decay_input(self) -> bool:
+        return self._params.decay_input
+
+    @decay_input.setter
+    def decay_input(self, value: bool) -> None:
+        self._update(decay_input=value)
+
+    @property
+    def backend(self) -> str:
+        return self._backend
+
+    @backend.setter
+    def backend(self, value: str) -> None:
+        if value not in BACKENDS:
+            raise ValueError(f"{type(self).__name__}: backend must be one of {BACKENDS} (got {value!r})")
+        if value == "cuda" and not self._surrogate.fused:
+            raise ValueError(f"{type(self).__name__}: backend='cuda' needs a surrogate the kernel implements "
+                             f"('sigmoid', 'atan') (got {self._surrogate.name!r})")
+        self._backend = value
+
     @property
     def surrogate_name(self) -> str:
         return self._surrogate.name
@@ -67,6 +154,18 @@ class SpikingNeuron(sj_base.MemoryModule):
     def alpha(self) -> float:
         return self._surrogate.alpha
 
+    def tau_value(self) -> float | torch.Tensor:
+        """The time constant of the next call: a float (``inf`` for IF) or a 0-dim tensor (a subclass
+        with a learnable time constant overrides this)."""
+        return self._params.tau
+
+    def lif_params(self) -> LIFParams:
+        """The :class:`cuda_ext.LIFParams` of the next call: tau from :meth:`tau_value`, the fused op's
+        surrogate name when the kernel implements it, else the spikingjelly surrogate object."""
+        tau = self.tau_value()
+        return self._params if tau is self._params.tau else replace(self._params, tau=tau)
+
+    # forward ----------------------------------------------------------------------------
     def _check_state(self, x: torch.Tensor, where: str) -> None:
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"{type(self).__name__}.{where}: expected a tensor (got {type(x).__name__})")
@@ -80,15 +179,22 @@ class SpikingNeuron(sj_base.MemoryModule):
                 "after every batch"
             )
 
-    def _kwargs(self) -> dict:
-        return dict(decay_input=self.decay_input, v_threshold=self.v_threshold, v_reset=self.v_reset,
-                    surrogate=self._surrogate, detach_reset=self.detach_reset)
+    def _v_init(self, shape: torch.Size, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        v = self.v
+        if isinstance(v, torch.Tensor):
+            return v
+        return torch.full(shape, float(v), dtype=dtype, device=device)  # [B, ...]
 
-    # forward ----------------------------------------------------------------------------
     def single_step_forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x`` [B, ...] -> spikes [B, ...]; updates ``self.v``."""
         self._check_state(x, "single_step_forward")
-        spike, self.v = F.lif_step(x, self.v, self.tau_value(), **self._kwargs())
+        params = self.lif_params()
+        if params.fused and resolve_backend("lif_multistep", self.backend, x.device) == "cuda":
+            v_init = self._v_init(x.shape, opmath_dtype(x.dtype), x.device)
+            spikes, self.v = lif_multistep(x.unsqueeze(0), v_init, params, backend="cuda")  # [1, B, ...]
+            return spikes[0]
+        spike, self.v = lif_step(x, self._v_init(x.shape, x.dtype, x.device),
+                                 replace(params, surrogate=self._surrogate.fn))
         return spike
 
     def multi_step_forward(self, x_seq: torch.Tensor) -> torch.Tensor:
@@ -96,16 +202,19 @@ class SpikingNeuron(sj_base.MemoryModule):
         ``self.v_seq`` [T, B, ...] when ``store_v_seq``."""
         self._check_state(x_seq, "multi_step_forward")
         if x_seq.dim() < 2:
-            raise ValueError(
-                f"{type(self).__name__}.multi_step_forward: expected time-major [T, B, ...] (got shape {tuple(x_seq.shape)})"
-            )
-        spikes, self.v, v_seq = F.lif_multistep(x_seq, self.v, self.tau_value(), return_v_seq=self.store_v_seq,
-                                                **self._kwargs())
+            raise ValueError(f"{type(self).__name__}.multi_step_forward: expected time-major [T, B, ...] "
+                             f"(got shape {tuple(x_seq.shape)})")
+        v_init = self._v_init(x_seq.shape[1:], opmath_dtype(x_seq.dtype), x_seq.device)
         if self.store_v_seq:
+            spikes, v_seq = lif_multistep_sequence(x_seq, v_init, self.lif_params(), backend=self.backend)
             self.v_seq = v_seq
+            self.v = v_seq[-1].clone()  # a view would break spikingjelly's in-place detach_net/reset
+        else:
+            spikes, self.v = lif_multistep(x_seq, v_init, self.lif_params(), backend=self.backend)
         return spikes
 
     def extra_repr(self) -> str:
         return (f"v_threshold={self.v_threshold}, v_reset={self.v_reset}, surrogate={self.surrogate_name!r}, "
                 f"alpha={self.alpha}, detach_reset={self.detach_reset}, decay_input={self.decay_input}, "
-                f"step_mode={self.step_mode!r}, store_v_seq={self.store_v_seq}")
+                f"step_mode={self.step_mode!r}, store_v_seq={self.store_v_seq}, backend={self.backend!r}")
+

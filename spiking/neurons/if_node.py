@@ -4,13 +4,14 @@ from __future__ import annotations
 import torch
 
 from .base import SpikingNeuron
-from .functional import check_neuron_args
+
+__all__ = ["IF"]
 
 
 class IF(SpikingNeuron):
     r"""Integrate-and-fire neuron: :math:`H[t] = V[t-1] + X[t]`, then fire and reset as LIF.
 
-    Runs the LIF kernel with :math:`\tau = \infty` (no leak). Same arguments as
+    The LIF dynamics with :math:`\tau = \infty` (no leak). Same arguments as
     :class:`~spiking.neurons.lif.LIF` without ``tau``/``decay_input``.
 
     Shapes:
@@ -21,9 +22,7 @@ class IF(SpikingNeuron):
 
     def __init__(self, v_threshold: float = 1.0, v_reset: float | None = 0.0,
                  surrogate: str | torch.nn.Module = "sigmoid", alpha: float | None = None,
-                 detach_reset: bool = False, step_mode: str = "s", store_v_seq: bool = False) -> None:
-        check_neuron_args("IF", float("inf"), v_threshold, v_reset)
-        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, True, step_mode, store_v_seq)
-
-    def tau_value(self) -> float:
-        return float("inf")
+                 detach_reset: bool = False, step_mode: str = "s", store_v_seq: bool = False,
+                 backend: str = "auto") -> None:
+        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, True, step_mode, store_v_seq,
+                         backend, tau=float("inf"))

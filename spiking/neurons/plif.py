@@ -6,7 +6,8 @@ import math
 import torch
 
 from .base import SpikingNeuron
-from .functional import check_neuron_args
+
+__all__ = ["ParametricLIF"]
 
 
 class ParametricLIF(SpikingNeuron):
@@ -18,7 +19,7 @@ class ParametricLIF(SpikingNeuron):
     :math:`\tau = \tau_0` at start. The gradient reaches ``w`` through the kernel's tau gradient.
 
     Args:
-        init_tau: initial time constant :math:`\tau_0` > 1 (2.0). Others as :class:`LIF`.
+        init_tau: initial time constant :math:`\tau_0`, a finite float > 1 (2.0). Others as :class:`LIF`.
 
     Shapes:
         's': [B, *] -> [B, *]; 'm': [T, B, *] -> [T, B, *].
@@ -30,12 +31,12 @@ class ParametricLIF(SpikingNeuron):
     def __init__(self, init_tau: float = 2.0, v_threshold: float = 1.0, v_reset: float | None = 0.0,
                  surrogate: str | torch.nn.Module = "sigmoid", alpha: float | None = None,
                  detach_reset: bool = False, decay_input: bool = True, step_mode: str = "s",
-                 store_v_seq: bool = False) -> None:
-        check_neuron_args("ParametricLIF", float(init_tau) if isinstance(init_tau, int) else init_tau,
-                          v_threshold, v_reset)
-        if isinstance(init_tau, torch.Tensor) or math.isinf(init_tau):
-            raise ValueError(f"ParametricLIF: init_tau must be a finite float > 1 (got {init_tau})")
-        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, decay_input, step_mode, store_v_seq)
+                 store_v_seq: bool = False, backend: str = "auto") -> None:
+        if isinstance(init_tau, bool) or not isinstance(init_tau, (int, float)) or not math.isfinite(init_tau):
+            raise ValueError(f"ParametricLIF: init_tau must be a finite float > 1 (got {init_tau!r})")
+        # the record's tau is the initial value; every call uses tau_value() (SpikingNeuron.lif_params)
+        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, decay_input, step_mode, store_v_seq,
+                         backend, tau=init_tau)
         self.init_tau = float(init_tau)
         self.w = torch.nn.Parameter(torch.empty(()))
         self.reset_parameters()

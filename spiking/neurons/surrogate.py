@@ -1,10 +1,11 @@
 """Surrogate gradients: resolve a name or a spikingjelly surrogate object into one spec.
 
 We do not define our own surrogate functions: the heaviside-with-surrogate-gradient used by the
-pure-torch step comes from :mod:`spikingjelly.activation_based.surrogate`, so a network that
+single-step path comes from :mod:`spikingjelly.activation_based.surrogate`, so a network that
 mixes our neurons and spikingjelly's trains with identical gradients. The fused kernel
-(``cuda_ext.lif_multistep``) receives the surrogate as a ``(name, alpha)`` pair; surrogates the
-kernel does not implement run through the pure-torch loop with the spikingjelly object.
+(``cuda_ext.lif_multistep``) receives the surrogate as a ``(name, alpha)`` pair when it
+implements it (:attr:`SurrogateSpec.fused`); any other surrogate runs the PyTorch loop of
+``cuda_ext.lif_step`` with the spikingjelly object as its spike function.
 """
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from dataclasses import dataclass
 
 import torch
 from spikingjelly.activation_based import surrogate as sj_surrogate
+
+from cuda_ext import SURROGATES
+
+__all__ = ["SurrogateSpec", "resolve_surrogate", "surrogate_names"]
 
 # our name -> spikingjelly class (default alpha is spikingjelly's own default)
 _NAMES: dict[str, type] = {
@@ -35,6 +40,11 @@ class SurrogateSpec:
     name: str
     alpha: float
     fn: torch.nn.Module
+
+    @property
+    def fused(self) -> bool:
+        """Whether the fused op ``cuda_ext.lif_multistep`` implements this surrogate."""
+        return self.name in SURROGATES
 
 
 def surrogate_names() -> tuple[str, ...]:

@@ -44,15 +44,17 @@ def test_csr_equals_coo_equals_dense():
     torch.testing.assert_close(cuda_ext.spmm(g, x), g.to_dense() @ x, rtol=1e-5, atol=1e-5)
 
 
-def test_tuple_and_duck_typed_inputs():
+def test_tuple_input_and_graphs_recognised_by_type():
     g = random_graph(30, 30, 100, weighted=False)
     x = torch.randn(30, 4)
     torch.testing.assert_close(cuda_ext.spmm((g.indptr, g.indices), x), cuda_ext.spmm(g, x))
+    assert isinstance(g, cuda_ext.CSR)
 
-    class Csr:
+    class LooksLikeCsr:  # same attribute names, not a CSR: refused, not duck-typed
         indptr, indices, weight = g.indptr, g.indices, None
 
-    torch.testing.assert_close(cuda_ext.spmm(Csr(), x), cuda_ext.spmm(g, x))
+    with pytest.raises(TypeError, match="sampling.Graph"):
+        cuda_ext.spmm(LooksLikeCsr(), x)
 
 
 def test_float16_and_bfloat16_use_reference_path():

@@ -1,51 +1,68 @@
-"""examples/protein_nested_loto.py: the selection never looks at the held-out target; end to end on the real set."""
+"""examples/protein_nested_loto.py: synthetic default end to end, exact resume, the real set (tiny budget)."""
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 
 from tests.helpers import data_path, load_example
 
+TINY = ["--epochs", "1", "--weight-decays", "3e-3", "--dropouts", "0.0,0.5"]
 
-def test_selection_uses_inner_scores_only():
+
+def check(summary: dict, out, targets: list[str], settings: int) -> None:
+    assert json.loads((out / "metrics.json").read_text()) == summary
+    assert summary["targets"] == targets
+    seed = summary["seeds"]["0"]
+    for model in ("sgcn", "gcn"):
+        assert set(seed[model]["chosen"]) == set(targets)
+        assert len(seed[model]["outer"]) == settings
+        assert all(len(v) == len(targets) for v in seed[model]["inner"].values())
+        for t, name in seed[model]["chosen"].items():  # the nested score is the chosen setting's outer score
+            assert seed[model]["per_target"][t] == seed[model]["outer"][name][t]
+    assert summary["sgcn_minus_gcn"]["seeds"] == 1 and summary["wall_seconds"] > 0
+    assert len((out / "metrics.csv").read_text().splitlines()) == 1 + 2 * settings
+
+
+def test_synthetic_default_end_to_end(tmp_path):
     mod = load_example("protein_nested_loto")
-    # setting "a" is best on every test target, but "b" wins the inner scores of A and B
-    outer = {"a": {"A": 0.9, "B": 0.9, "C": 0.9}, "b": {"A": 0.1, "B": 0.2, "C": 0.3}}
-    inner = {"a": {"A": 0.0, "B": 0.0, "C": 0.5}, "b": {"A": 0.4, "B": 0.4, "C": float("nan")}}
-    r = mod.nested(outer, inner, ["A", "B", "C"])
-    assert r["chosen"] == {"A": "b", "B": "b", "C": "a"}  # NaN ranks last
-    assert r["per_target"] == {"A": 0.1, "B": 0.2, "C": 0.9}
-    z = [math.atanh(v) for v in (0.1, 0.2, 0.9)]
-    assert r["pearson"] == pytest.approx(math.tanh(sum(z) / 3))
+    out = tmp_path / "run"
+    summary = mod.main([*TINY, "--out", str(out)])
+    check(summary, out, ["syn000", "syn001", "syn002"], settings=2)
 
 
-def test_grid_and_bad_lists():
+def test_resume_skips_scored_settings_and_matches(tmp_path, monkeypatch):
+    import graphnets.protein.selection as selection
+
+    mod = load_example("protein_nested_loto")
+    full = mod.main([*TINY, "--out", str(tmp_path / "full")])
+    real, calls = selection.leave_one_target_out, []
+
+    def interrupted(data, model, *a, **k):
+        calls.append(model)
+        if model == "gcn":
+            raise KeyboardInterrupt
+        return real(data, model, *a, **k)
+    monkeypatch.setattr(selection, "leave_one_target_out", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        mod.main([*TINY, "--out", str(tmp_path / "part")])
+    monkeypatch.setattr(selection, "leave_one_target_out", real)
+    resumed = mod.main([*TINY, "--out", str(tmp_path / "part"), "--resume"])
+    assert resumed["seeds"] == full["seeds"] and resumed["sgcn_minus_gcn"] == full["sgcn_minus_gcn"]
+    assert calls.count("sgcn") == 2 * 4  # both S-GCN settings were scored (outer + 3 inner) before the stop
+
+
+def test_grid():
     mod = load_example("protein_nested_loto")
     args = mod.parse_args(["--root", "x", "--orders", "1,2", "--weight-decays", "0.1", "--dropouts", "0,0.5"])
     grid = mod.settings(args)
     assert len(grid["sgcn"]) == 4 and len(grid["gcn"]) == 2 and all("order" not in s for s in grid["gcn"])
-    with pytest.raises(SystemExit):
-        mod.parse_args(["--root", "x", "--dropouts", "0.1,high"])
+    assert args.epochs == 60 and mod.parse_args([]).epochs == 6  # real vs synthetic defaults
 
 
 @pytest.mark.data
 def test_nested_end_to_end_tiny(tmp_path):
     root = data_path("proteins") / "proteingcn_decoys"
     mod = load_example("protein_nested_loto")
-    summary = mod.main(["--root", str(root), "--out", str(tmp_path), "--epochs", "1", "--orders", "1",
-                        "--weight-decays", "3e-3", "--dropouts", "0.0,0.5"])
-    saved = json.loads((tmp_path / "nested.json").read_text())
-    assert saved["targets"] == ["1ew0A", "1eyvA", "1ez3A", "1ezgA"]
-    seed = saved["seeds"]["0"]
-    for model in ("sgcn", "gcn"):
-        assert set(seed[model]["chosen"]) == set(saved["targets"])
-        assert len(seed[model]["outer"]) == 2 and all(len(v) == 4 for v in seed[model]["inner"].values())
-        for t, name in seed[model]["chosen"].items():  # the nested score is the chosen setting's outer score
-            assert seed[model]["per_target"][t] == seed[model]["outer"][name][t]
-    assert saved["sgcn_minus_gcn"]["seeds"] == 1 and summary["wall_seconds"] > 0
-    # inner runs never contain their held-out target
-    cfg = json.loads((tmp_path / "runs" / "s0" / "gcn_weight_decay0.003_dropout0.0" / "inner_without_1ew0A"
-                      / "config.json").read_text())
-    assert cfg["targets"] == ["1eyvA", "1ez3A", "1ezgA"]
+    summary = mod.main(["--root", str(root), "--out", str(tmp_path / "r"), "--orders", "1", *TINY])
+    check(summary, tmp_path / "r", ["1ew0A", "1eyvA", "1ez3A", "1ezgA"], settings=2)

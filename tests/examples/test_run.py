@@ -66,7 +66,7 @@ def test_parser_defaults_and_device_auto():
 
 def _run(tmp_path, *extra, name="t"):
     args = parse(["--out", str(tmp_path / "r"), *extra])
-    return run_mod.Run(args, name=name)
+    return run_mod.Run(args, name=name, resumable=("epochs",))
 
 
 def test_folder_policy(tmp_path, capsys):
@@ -115,6 +115,9 @@ def test_resume_restores_rows_rng_and_refuses_other_settings(tmp_path, capsys):
     capsys.readouterr()
     err = one_line_error(capsys, lambda: _run(tmp_path, "--resume", "--lr", "0.1").resume())
     assert "--lr 0.001 -> 0.1" in err
+    args = parse(["--out", str(tmp_path / "r"), "--resume", "--epochs", "5"])
+    err = one_line_error(capsys, lambda: run_mod.Run(args, name="t").resume())  # epochs fixed unless declared
+    assert "--epochs 2 -> 5" in err
     run = _run(tmp_path, "--resume", "--epochs", "5")  # epochs may change
     state = run.resume()
     assert state["epoch"] == 1 and torch.equal(state["w"], torch.ones(3))

@@ -127,9 +127,49 @@ def test_self_loops():
     g = small()
     torch.testing.assert_close(g.add_self_loops().to_dense(), g.to_dense() + torch.eye(3))
     torch.testing.assert_close(g.remove_self_loops().to_dense(), g.to_dense() * (1 - torch.eye(3)))
+    # rectangular (block convention: destination i is source i): loops on the leading diagonal
     rect = Graph(torch.tensor([0, 1]), torch.tensor([1]), num_cols=2)
-    with pytest.raises(ValueError, match="square"):
-        rect.add_self_loops()
+    torch.testing.assert_close(rect.add_self_loops(2.0).to_dense(), torch.tensor([[2.0, 1.0]]))
+    with pytest.raises(ValueError, match="num_rows <= num_cols"):
+        rect.transpose().add_self_loops()
+
+
+def test_add_remaining_self_loops_keeps_existing_loop_weights():
+    # node 2 has a loop of weight 3; nodes 0 and 1 get a new one of weight 1
+    g = Graph.from_edge_index(EDGE_INDEX, num_nodes=3, weight=torch.tensor([0.5, 1.5, 2.0, 3.0]))
+    expected = g.to_dense() + torch.diag(torch.tensor([1.0, 1.0, 0.0]))
+    torch.testing.assert_close(g.add_remaining_self_loops().to_dense(), expected)
+    torch.testing.assert_close(g.add_self_loops().to_dense(), g.to_dense() + torch.eye(3))
+
+
+def test_from_coo_sorts_stably_and_validates():
+    g = Graph.from_coo(torch.tensor([1, 0, 1]), torch.tensor([2, 1, 0]), torch.tensor([1.0, 2.0, 3.0]), 2, 3)
+    assert g.indptr.tolist() == [0, 1, 3] and g.indices.tolist() == [1, 0, 2]
+    assert g.weight.tolist() == [2.0, 3.0, 1.0]
+    assert Graph.from_coo(torch.tensor([0, 2]), torch.tensor([1, 0])).shape == (3, 3)
+    with pytest.raises(InvalidGraphError, match="num_cols=2"):
+        Graph.from_coo(torch.tensor([0]), torch.tensor([2]), num_rows=1, num_cols=2)
+    with pytest.raises(TypeError, match="int64"):
+        Graph.from_coo(torch.tensor([0.0]), torch.tensor([0]))
+    with pytest.raises(InvalidGraphError, match="finite"):
+        Graph.from_coo(torch.tensor([0]), torch.tensor([0]), torch.tensor([float("nan")]))
+
+
+def test_degrees_are_deterministic_segment_sums():
+    gen = torch.Generator().manual_seed(0)
+    ei = torch.randint(0, 50, (2, 400), generator=gen)
+    w = torch.rand(400, generator=gen)
+    g = Graph.from_edge_index(ei, num_nodes=50, weight=w)
+    dense = g.to_dense()
+    torch.testing.assert_close(g.degree(), dense.sum(1))
+    torch.testing.assert_close(g.in_degree(), dense.sum(0))
+    # bitwise: the same edge-order sum as a sequential scatter over the CSR rows
+    seq = torch.zeros(50).index_add_(0, g.row, g.weight)
+    assert torch.equal(g.degree(), seq)
+    g2 = Graph.from_edge_index(ei, num_nodes=50, weight=w)
+    assert torch.equal(g.degree(), g2.degree()) and torch.equal(g.in_degree(), g2.in_degree())
+    unweighted = Graph.from_edge_index(ei, num_nodes=50)
+    assert torch.equal(unweighted.degree(), torch.bincount(ei[1], minlength=50).float())
 
 
 def test_bipartite_layout_and_errors():

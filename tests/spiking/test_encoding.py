@@ -1,10 +1,12 @@
-"""Encoders: seeded reproducibility, rates, exact latency codes, bad input."""
+"""Encoders: seeded reproducibility, rates (dense and sparse Bernoulli), exact latency codes, bad input."""
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
 
-from spiking.encoding import bernoulli_encode, latency_encode, poisson_encode, repeat_encode
+from spiking.encoding import bernoulli_encode, latency_encode, poisson_encode, repeat_encode, sparse_bernoulli_encode
 
 
 def test_bernoulli_seeded_and_rate():
@@ -49,3 +51,44 @@ def test_bad_input():
         latency_encode(x, 3, mode="exp")
     with pytest.raises(ValueError, match="max_rate"):
         poisson_encode(x, 3, max_rate=0.0)
+
+
+def test_bernoulli_fires_where_u_is_at_most_x_like_spikingjelly():
+    x = torch.tensor([0.0, 0.5, 1.0])
+    u = torch.tensor([[0.0, 0.5, 0.99], [0.1, 0.51, 0.0]])
+    assert bernoulli_encode(x, 2, uniform=u).tolist() == [[1.0, 1.0, 1.0], [0.0, 0.0, 1.0]]
+    with pytest.raises(ValueError, match="uniform must have shape"):
+        bernoulli_encode(x, 3, uniform=u)
+
+
+@pytest.mark.parametrize("encoder", ["dense", "sparse"])
+def test_encoder_rate_equals_probability(encoder):
+    gen = torch.Generator().manual_seed(0)
+    p = torch.rand(20, 30, generator=gen) * (torch.rand(20, 30, generator=gen) < 0.4) * 0.9 + 0.05  # floor 0.05
+    p[0, 0] = 1.0  # always fires
+    T = 4000
+    if encoder == "dense":
+        rate = bernoulli_encode(p, T, generator=gen).mean(0)
+    else:
+        rate = sparse_bernoulli_encode(p, T, generator=gen).to_dense().mean(0)
+    # every entry within 5 standard errors of its probability; overall z-score near 0
+    se = (p * (1 - p) / T).sqrt().clamp(min=1e-6)
+    z = (rate - p) / se
+    assert float(z.abs().max()) < 5.0
+    assert abs(float(z[p < 1].mean())) * math.sqrt(int((p < 1).sum())) < 5.0
+    assert rate[0, 0] == 1.0
+
+
+def test_sparse_encoder_seeded_never_fires_zero_probability_and_counts_per_node():
+    gen = torch.Generator().manual_seed(1)
+    p = torch.rand(8, 50, generator=gen) * (torch.rand(8, 50, generator=gen) < 0.3)
+    s = sparse_bernoulli_encode(p, 300, generator=torch.Generator().manual_seed(2))
+    s2 = sparse_bernoulli_encode(p, 300, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(s.rows, s2.rows) and torch.equal(s.cols, s2.cols)
+    dense = s.to_dense()
+    assert dense[:, p == 0].sum() == 0
+    assert torch.equal(s.per_node(), dense.sum((0, 2)).long())
+    with pytest.raises(ValueError, match="2-D"):
+        sparse_bernoulli_encode(torch.rand(3), 4)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        sparse_bernoulli_encode(torch.rand(3, 4) + 1, 4)

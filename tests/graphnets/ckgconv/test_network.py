@@ -108,6 +108,28 @@ def test_bad_input():
         GCNRegressor(CKGCNConfig(num_layers=0))
 
 
+def test_support_must_be_sorted_and_config_is_frozen():
+    import dataclasses
+
+    d = AddRRWP(SMALL.K)(molecules(1)[0])
+    b = Batch.from_data_list([d])
+    flip = torch.arange(b.pair_index.shape[1] - 1, -1, -1)
+    b.pair_index, b.pair_attr = b.pair_index[:, flip], b.pair_attr[flip]
+    with pytest.raises(ValueError, match=r"sorted by \(target, source\)"):
+        CKGCN(SMALL).eval()(b)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        SMALL.dim = 8
+
+
+def test_pooling_is_a_deterministic_segment_sum_per_graph():
+    model = GCNRegressor(SMALL).eval()
+    b = Batch.from_data_list([AddRRWP(SMALL.K)(d) for d in molecules(5, seed=2)])
+    h = model.node_embeddings(b)
+    expected = model.head(torch.stack([h[b.batch == k].sum(0) for k in range(5)]))
+    torch.testing.assert_close(model(b), expected)
+    assert torch.equal(model(b), model(b))
+
+
 def test_cosine_with_warmup():
     opt = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=1e-3)
     sched = cosine_with_warmup(opt, epochs=20, warmup=4, min_lr=1e-6, warmup_init_lr=1e-6)

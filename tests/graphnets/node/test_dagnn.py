@@ -4,8 +4,7 @@ import torch
 import torch.nn.functional as F
 
 from graphnets.node import DAGNN, dagnn_preset, make_sbm, train_dagnn
-from graphnets.node.dataset import Split
-from sampling import Graph, InvalidGraphError
+from sampling import Graph, InvalidGraphError, Split
 from tests.equivariance import assert_node_equivariant
 
 
@@ -26,7 +25,7 @@ def _dense_reference(model: DAGNN, x, g):
     a_hat = d[:, None] * a * d[None, :]
     z = model.lin2(torch.relu(model.lin1(x)))
     hops = torch.stack([torch.linalg.matrix_power(a_hat, k) @ z for k in range(model.K + 1)], 1)
-    s = torch.sigmoid(hops @ model.proj.weight.view(-1) + model.proj.bias)  # [N, K+1]
+    s = torch.sigmoid(hops @ model.prop.proj.weight.view(-1) + model.prop.proj.bias)  # [N, K+1]
     return F.log_softmax((s.unsqueeze(-1) * hops).sum(1), -1), s, hops
 
 
@@ -38,7 +37,7 @@ def test_forward_matches_dense_equations_and_retention_in_unit_interval():
     torch.testing.assert_close(out, ref)
     hops = model.hops(x, g)
     torch.testing.assert_close(hops, hops_ref)
-    s = model.retention(hops)
+    s = model.prop.retention(hops)
     torch.testing.assert_close(s, s_ref)
     assert s.shape == (12, 6) and bool(((s > 0) & (s < 1)).all())
     assert out.shape == (12, 3) and torch.allclose(out.exp().sum(-1), torch.ones(12, dtype=torch.float64))
@@ -66,14 +65,26 @@ def test_dropout_uses_the_generator():
     m1, m2 = DAGNN(6, 8, 3, 2), DAGNN(6, 8, 3, 2)
     m1.reset_parameters(torch.Generator().manual_seed(5))
     m2.reset_parameters(torch.Generator().manual_seed(5))
-    assert torch.equal(m1.lin1.weight, m2.lin1.weight) and torch.equal(m1.proj.bias, m2.proj.bias)
+    assert torch.equal(m1.lin1.weight, m2.lin1.weight) and torch.equal(m1.prop.proj.bias, m2.prop.proj.bias)
+
+
+def test_reset_parameters_drops_the_input_cache_and_the_graph_normalisation_is_shared():
+    x, g = _data()
+    model = DAGNN(6, 8, 3, K=2).double().eval()
+    xs = x.to_sparse_csr()
+    model(xs, g)
+    assert model._feat_cache[0] is xs
+    model.reset_parameters()
+    assert model._feat_cache == (None, None)
+    from graphnets.conv import gcn_norm
+    assert gcn_norm(g) is gcn_norm(g)  # memoised on the graph: no per-model graph cache to go stale
 
 
 def test_permutation_equivariance():
     x, g = _data()
     model = DAGNN(6, 8, 3, K=6, dropout=0.5).double().eval()
     assert_node_equivariant(lambda x, g: model(x, g), x, g, generator=torch.Generator().manual_seed(0))
-    assert_node_equivariant(lambda x, g: model.retention(model.hops(x, g)), x, g,
+    assert_node_equivariant(lambda x, g: model.prop.retention(model.hops(x, g)), x, g,
                             generator=torch.Generator().manual_seed(1))
 
 
@@ -110,7 +121,8 @@ def test_training_protocol_on_sbm():
         assert stopped and stopped[0] == res.epochs_run - 1
     else:
         assert not stopped
-    assert set(res.state) == {"lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias", "proj.weight", "proj.bias"}
+    assert set(res.state) == {"lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias", "prop.proj.weight",
+                              "prop.proj.bias"}
 
 
 def test_training_rejects_bad_labels_and_splits():

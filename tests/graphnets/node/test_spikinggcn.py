@@ -1,16 +1,15 @@
-"""SpikingGCN: features vs dense powers, encoder statistics, LIF multi-step == single steps (and
-the official spikingjelly-0.0.0.0.4 equations), sparse == dense current, equivariance, training, bad inputs."""
-import math
-
+"""SpikingGCN: features vs dense powers, LIF multi-step == single steps (and the official
+spikingjelly-0.0.0.0.4 equations), sparse == dense current, equivariance, training, bad inputs.
+(The encoders themselves are tested in tests/spiking/test_encoding.py.)"""
 import pytest
 import torch
 
-from cuda_ext.lif import lif_multistep
 from graphnets.node import make_sbm, spikinggcn_preset
-from graphnets.node.spike_encoding import bernoulli_spikes, sparse_bernoulli_spikes
 from graphnets.node.spikinggcn import SpikingGCN, symmetrize
 from graphnets.node.train_spikinggcn import train_spikinggcn
 from sampling import Graph
+from spiking.encoding import sparse_bernoulli_encode
+from spiking.neurons import LIF
 from tests.equivariance import assert_node_equivariant
 
 
@@ -33,36 +32,6 @@ def test_features_are_a_hat_squared_x_on_the_symmetrised_graph():
     assert symmetrize(g).is_symmetric()
 
 
-@pytest.mark.parametrize("encoder", ["dense", "sparse"])
-def test_encoder_rate_equals_probability(encoder):
-    gen = torch.Generator().manual_seed(0)
-    p = torch.rand(20, 30, generator=gen) * (torch.rand(20, 30, generator=gen) < 0.4) + 0.05  # floor 0.05
-    p[0, 0], p[0, 1] = 1.7, 1.0  # above 1 always fires
-    T = 4000
-    if encoder == "dense":
-        rate = bernoulli_spikes(p, T, gen).mean(0)
-    else:
-        rate = sparse_bernoulli_spikes(p, T, gen).to_dense().mean(0)
-    q = p.clamp(max=1.0)
-    # every entry within 5 standard errors of its probability; overall z-score near 0
-    se = (q * (1 - q) / T).sqrt().clamp(min=1e-6)
-    z = (rate - q) / se
-    assert float(z.abs().max()) < 5.0
-    assert abs(float(z[q < 1].mean())) * math.sqrt(int((q < 1).sum())) < 5.0
-    assert rate[0, 0] == 1.0 and rate[0, 1] == 1.0
-
-
-def test_sparse_encoder_never_fires_zero_probability_and_counts_per_node():
-    gen = torch.Generator().manual_seed(1)
-    p = torch.rand(8, 50, generator=gen) * (torch.rand(8, 50, generator=gen) < 0.3)
-    s = sparse_bernoulli_spikes(p, 300, gen)
-    dense = s.to_dense()
-    assert dense[:, p == 0].sum() == 0
-    assert torch.equal(s.per_node(), dense.sum((0, 2)).long())
-    w = torch.randn(50, 3, dtype=torch.float32)
-    torch.testing.assert_close(s.matmul(w), dense @ w)
-
-
 def _official_lif_loop(x_seq, tau, v_th):
     """spikingjelly 0.0.0.0.4 LIFNode(v_reset=None) step by step: v += (x - v) / tau; fire; v -= s * v_th."""
     v = torch.zeros_like(x_seq[0])
@@ -79,16 +48,13 @@ def test_multistep_neuron_equals_loop_of_single_steps_and_official_equations():
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(50, 6, 7, generator=gen, dtype=torch.float64) * 0.6
     model = SpikingGCN(5, 7, T=50, tau=8.0, v_threshold=0.2).double()
+    assert isinstance(model.lif, LIF) and model.lif.v_reset is None and model.lif.alpha == 1.0
     multi = model.neurons(x)
-    v = None
-    steps = []
-    for t in range(50):
-        s, v_seq = lif_multistep(x[t:t + 1], v, tau=8.0, v_threshold=0.2, v_reset=None, surrogate="sigmoid",
-                                 alpha=1.0, return_v=True)
-        steps.append(s[0])
-        v = v_seq[-1]
-    assert torch.equal(multi, torch.stack(steps))
+    single = LIF(tau=8.0, v_threshold=0.2, v_reset=None, alpha=1.0)
+    steps = torch.stack([single(x[t]) for t in range(50)])
+    assert torch.equal(multi, steps)
     assert torch.equal(multi, _official_lif_loop(x, 8.0, 0.2))
+    assert torch.equal(model.neurons(x), multi)  # the state is reset before every batch
     assert 0 < float(multi.mean()) < 1  # the check is not vacuous
 
 
@@ -96,14 +62,15 @@ def test_forward_sparse_equals_dense_with_the_same_spikes_and_shapes():
     gen = torch.Generator().manual_seed(0)
     model = SpikingGCN(30, 4, T=25, tau=5.0, v_threshold=0.1)
     h = torch.rand(6, 30, generator=gen) * 0.5
-    spikes = sparse_bernoulli_spikes(h, 25, gen)
+    spikes = sparse_bernoulli_encode(h, 25, generator=gen)
     torch.testing.assert_close(model.current(spikes), model.current(spikes.to_dense()))
-    out, n_in = model(h, torch.Generator().manual_seed(3), return_input=True)
-    assert out.shape == (25, 6, 4) and n_in.shape == (6,)
+    torch.testing.assert_close(model.current(spikes.to_csr()), model.current(spikes.to_dense()))
+    out = model(h, torch.Generator().manual_seed(3))
+    assert out.shape == (25, 6, 4)
     assert set(out.unique().tolist()) <= {0.0, 1.0}
-    out2, n_in2 = model(h, torch.Generator().manual_seed(3), return_input=True)
-    assert torch.equal(out, out2) and torch.equal(n_in, n_in2)
-    assert "T=25" in repr(model) and "bias=False" in repr(model)
+    spikes_in = model.input_spikes(h, torch.Generator().manual_seed(3))
+    assert torch.equal(model.run(spikes_in), out) and torch.equal(model(h, torch.Generator().manual_seed(3)), out)
+    assert "T=25" in repr(model) and "bias=False" in repr(model) and "(lif): LIF(\n    tau=5.0" in repr(model)
 
 
 def test_permutation_equivariance_with_common_random_numbers():
@@ -134,7 +101,9 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="10 x 10"):
         SpikingGCN.features(_graph(12), torch.rand(10, 4))
     with pytest.raises(ValueError, match="uniform must have shape"):
-        bernoulli_spikes(torch.rand(4, 8), 5, uniform=torch.rand(4, 4, 8))
+        model(torch.rand(4, 8), uniform=torch.rand(4, 4, 8))
+    with pytest.raises(ValueError, match="tau must be > 1"):
+        SpikingGCN(8, 3, tau=1.0)
 
 
 def test_training_on_sbm_learns_and_reports_spikes():
@@ -170,3 +139,12 @@ def test_cora_preset_is_the_official_notebook_run():
     assert (cfg.T, cfg.tau, cfg.v_threshold, cfg.lr, cfg.epochs, cfg.batch_size) == (200, 80.0, 0.2, 2e-3, 200, 64)
     assert cfg.feature_offset == 0.05 and cfg.dropout == 0.6 and cfg.weight_decay == 0.0
     assert spikinggcn_preset("citeseer").weight_decay == 0.01
+
+
+def test_docstring_on_the_class_and_hyperparameters_from_the_neuron():
+    assert "Spiking Graph Convolutional Networks" in SpikingGCN.__doc__
+    model = SpikingGCN(4, 2, T=3, tau=10.0, v_threshold=0.3, surrogate_alpha=2.0)
+    assert (model.tau, model.v_threshold, model.surrogate_alpha) == (10.0, 0.3, 2.0)
+    model.lif.v_threshold = 0.5  # one neuron core: the model reads its neuron's hyperparameters
+    assert model.v_threshold == 0.5 and "v_threshold=0.5" in model.extra_repr()
+    assert list(model.state_dict()) == ["fc.weight"]  # checkpoints unchanged by the neuron module

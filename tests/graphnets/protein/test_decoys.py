@@ -5,7 +5,6 @@ from graphnets.protein import (
     load_decoy_set,
     read_error_file,
     read_pdb,
-    split_by_target,
     synthetic_decoy,
     synthetic_decoy_set,
     synthetic_native,
@@ -42,13 +41,6 @@ def test_torsion_decoy_keeps_local_geometry():
     torch.testing.assert_close((decoy.backbone[:, 0] - decoy.backbone[:, 1]).norm(dim=1),
                                (native.backbone[:, 0] - native.backbone[:, 1]).norm(dim=1))
     assert float(y.mean()) < 0.99
-
-
-def test_split_by_target_disjoint():
-    train, test = split_by_target(["d", "a", "c", "b"], 1, torch.Generator().manual_seed(0))
-    assert len(test) == 1 and sorted(train + test) == ["a", "b", "c", "d"] and not set(train) & set(test)
-    with pytest.raises(ValueError, match="test_targets"):
-        split_by_target(["a"], 1, torch.Generator())
 
 
 def test_error_file_and_missing_root(tmp_path):

@@ -30,6 +30,8 @@ def test_shapes_range_and_batching(make):
     torch.testing.assert_close(out, torch.cat([model(a), model(b)]), atol=1e-6, rtol=1e-5)  # eval: per-graph = batched
     gs = global_scores(out, torch.tensor([0] * 12 + [1] * 9), 2)
     torch.testing.assert_close(gs, torch.stack([out[:12].mean(), out[12:].mean()]))
+    with pytest.raises(ValueError, match="non-decreasing"):
+        global_scores(out, torch.tensor([1] * 12 + [0] * 9), 2)
 
 
 def test_official_widths_and_repr():
@@ -97,3 +99,20 @@ def test_one_training_step_reduces_loss():
         opt.step()
         losses.append(float(loss.detach()))
     assert losses[-1] < 0.7 * losses[0]
+
+
+def test_residue_gcn_uses_the_shared_gcn_conv_with_the_textbook_normalisation():
+    from graphnets.conv import GCNConv, gcn_norm
+
+    g = torch.Generator().manual_seed(3)
+    data = residue_graph(synthetic_native(11, g), order=2)
+    model = ResidueGCN().eval()
+    conv = model.trunk.convs[0]
+    assert isinstance(conv, GCNConv) and not conv.remaining_self_loops and conv.degree == "both"
+    a = data.graph.to_dense() + torch.eye(11)
+    d = a.sum(1).rsqrt()
+    expected = (d[:, None] * a * d[None, :]) @ data.x @ conv.weight + conv.bias
+    torch.testing.assert_close(conv(data.x, data.graph), expected)
+    # the contact graph is symmetric without loops: PyG's normalisation gives the same numbers
+    assert torch.equal(gcn_norm(data.graph).weight, gcn_norm(data.graph, remaining_self_loops=False,
+                                                             degree="both").weight)

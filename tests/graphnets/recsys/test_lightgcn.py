@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from graphnets.recsys import LightGCN, bpr_loss, build_trainer, get_preset, l2_batch_reg
+from graphnets.recsys import LightGCN, PairBatch, bpr_loss, build_trainer, get_preset, l2_batch_reg
+from sampling import Graph
 from graphnets.recsys.synthetic import make_synthetic
 from tests.graphnets.recsys.test_metrics import tiny_split
 
@@ -30,13 +31,13 @@ def test_propagation_matches_dense_mean_of_layers():
     for _ in range(3):
         layers.append(a @ layers[-1])
     expected = torch.stack(layers).mean(0)
-    torch.testing.assert_close(model.propagate(graph), expected)
-    users, items = model.embeddings(graph)
+    model.set_graph(graph)
+    torch.testing.assert_close(model.propagate(), expected)
+    users, items = model()
     torch.testing.assert_close(users, expected[:3])
-    torch.testing.assert_close(model(graph, torch.tensor([0, 2]), torch.tensor([4, 1])),
-                               torch.stack([expected[0] @ expected[3 + 4], expected[2] @ expected[3 + 1]]))
+    torch.testing.assert_close(items, expected[3:])
     # gradients flow to both tables through spmm's backward (transposed CSR)
-    model.propagate(graph).pow(2).sum().backward()
+    model.propagate().pow(2).sum().backward()
     e0r = e0.clone().requires_grad_()
     m = e0r
     out = e0r
@@ -53,24 +54,30 @@ def test_propagate_rows_equals_rows_of_the_full_propagation():
     rows = torch.tensor([0, 4, 4, 2, 7, 1])
     for layers in (0, 1, 3):
         model = LightGCN(data.num_users, data.num_items, 5, layers, generator=torch.Generator().manual_seed(1))
+        model.set_graph(graph)
         upstream = torch.randn(rows.numel(), 5)
-        full = model.propagate(graph)[rows]
-        torch.testing.assert_close(model.propagate_rows(graph, rows), full)
+        full = model.propagate()[rows]
+        torch.testing.assert_close(model.propagate_rows(rows), full)
         with torch.no_grad():  # the in-place evaluation path gives the same embeddings
-            torch.testing.assert_close(model.propagate(graph)[rows], full)
+            torch.testing.assert_close(model.propagate()[rows], full)
         g_full = torch.autograd.grad((full * upstream).sum(), list(model.parameters()))
-        g_rows = torch.autograd.grad((model.propagate_rows(graph, rows) * upstream).sum(), list(model.parameters()))
+        g_rows = torch.autograd.grad((model.propagate_rows(rows) * upstream).sum(), list(model.parameters()))
         for a, b in zip(g_full, g_rows):
             torch.testing.assert_close(a, b)
 
 
 def test_repr_and_bad_args():
     model = LightGCN(3, 4, embedding_dim=8, num_layers=2)
-    assert "num_layers=2" in repr(model) and model.user_embedding.shape == (3, 8)
+    assert "num_layers=2, decay=0.0001" in repr(model) and model.user_embedding.shape == (3, 8)
     with pytest.raises(ValueError, match="num_layers must be an int >= 0"):
         LightGCN(3, 4, num_layers=-1)
-    with pytest.raises(ValueError, match=r"graph must be \[7, 7\]"):
-        model.propagate(tiny_split().train_matrix())
+    with pytest.raises(RuntimeError, match="set_graph"):
+        model()
+    with pytest.raises(ValueError, match=r"graph must be a sampling.Graph \[7, 7\]"):
+        model.set_graph(tiny_split().train_matrix())
+    model.set_graph(Graph.bipartite(torch.tensor([0]), torch.tensor([1]), 3, 4).normalize("sym"))
+    with pytest.raises(ValueError, match=r"one negative per pair"):
+        model.loss(PairBatch(torch.tensor([0]), torch.tensor([1]), torch.tensor([[2, 3]])))
 
 
 def test_losses_match_formulas():
@@ -92,10 +99,11 @@ def test_training_step_is_the_official_loss():
     g.set_state(tr.generator.get_state())
     users, pos, neg = sample_bpr_triples(tr.positives, data.num_train, generator=g)
     model = LightGCN(data.num_users, data.num_items, 8, 2)
+    model.set_graph(data.bipartite_graph())
     with torch.no_grad():
         model.user_embedding.copy_(before[0])
         model.item_embedding.copy_(before[1])
-    out = model.propagate(data.bipartite_graph())
+    out = model.propagate()
     ue, pe, ne = out[users], out[data.num_users + pos], out[data.num_users + neg]
     loss = torch.nn.functional.softplus((ue * ne).sum(1) - (ue * pe).sum(1)).mean()
     reg = 0.5 * (model.user_embedding[users].pow(2).sum() + model.item_embedding[pos].pow(2).sum()

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graphnets.recsys import UltraGCN, beta_vectors, build_trainer, get_preset, item_item_topk
+from graphnets.recsys import PairBatch, UltraGCN, beta_vectors, build_trainer, get_preset, item_item_topk
 from graphnets.recsys.synthetic import make_synthetic
 from tests.graphnets.recsys.test_metrics import tiny_split
 
@@ -84,7 +84,7 @@ def test_loss_matches_hand_computation(num_negatives):
             j = int(nbrs[i, kk])
             total += 0.2 * -float(omega[i, kk]) * math.log(1 / (1 + math.exp(-float(U[u] @ I[j]))))
     total += 0.01 * 0.5 * float(U.pow(2).sum() + I.pow(2).sum())
-    assert float(m(users, pos, neg).detach()) == pytest.approx(float(total), rel=1e-5)
+    assert float(m.loss(PairBatch(users, pos, neg)).detach()) == pytest.approx(float(total), rel=1e-5)
 
 
 def test_dense_and_gather_negative_paths_agree():

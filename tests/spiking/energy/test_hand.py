@@ -217,7 +217,7 @@ def test_functional_lif_op_counted_as_neuron_row():
             self.fc = nn.Linear(3, 4, bias=False)
 
         def forward(self, x):  # [T, B, 3]
-            return lif_multistep(self.fc(x), tau=2.0, v_threshold=0.1)
+            return lif_multistep(self.fc(x), params=cuda_ext.LIFParams(tau=2.0, v_threshold=0.1))[0]
 
     model = Functional()
     x = torch.rand(5, 2, 3)
