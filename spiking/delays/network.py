@@ -23,10 +23,11 @@ class DelaySNN(nn.Module):
         \qquad V = \mathrm{Readout}(\mathrm{Delay}^{L+1}(S^{L}))
 
     Every ``Delay`` is a :class:`~spiking.delays.DelayLinear` (each adds ``(K - 1) // 2`` steps), BN
-    normalises each channel over time and batch (spikingjelly's multi-step ``BatchNorm1d``), LIF is
-    :class:`spiking.neurons.LIF` with ``decay_input=False``, ATan(alpha) surrogate and detached
-    reset, dropout keeps one mask for all steps (spikingjelly ``layer.Dropout``), and the read-out is
-    the potential of a LIF that never fires (:class:`~spiking.delays.readout.MembraneReadout`).
+    normalises each channel over time and batch (``nn.BatchNorm1d`` on ``[T * B, C]``, as spikingjelly's
+    multi-step ``BatchNorm1d``), LIF is :class:`spiking.neurons.LIF` (the shared neuron core, fused
+    multi-step op) with ``decay_input=False``, ATan(alpha) surrogate and detached reset, dropout keeps
+    one mask for all steps (spikingjelly ``layer.Dropout``), and the read-out is the potential of a LIF
+    that never fires (:class:`~spiking.delays.readout.MembraneReadout`).
     Train with :func:`~spiking.delays.loss.sum_softmax_loss`; call
     ``spikingjelly.activation_based.functional.reset_net(model)`` after every batch.
 
@@ -44,6 +45,8 @@ class DelaySNN(nn.Module):
         batch_norm: BN after each hidden delay layer (True).
         bias: biases in the delay layers (False).
         learn_delays: False freezes the positions (fixed random delays; ``requires_grad=False``).
+        backend: ``"auto"``, ``"torch"`` or ``"cuda"``: the LIF op of the neurons and the read-out
+            (:func:`spiking.neurons.lif_multistep`, the shared neuron core).
 
     Shapes:
         ``[T, B, in_features]`` -> read-out potentials ``[T + (L + 1) * ((K - 1) // 2), B, num_classes]``.
@@ -54,15 +57,15 @@ class DelaySNN(nn.Module):
         >>> from spikingjelly.activation_based import functional; functional.reset_net(net)
 
     Differences from the official ``SnnDelays``: one class for every dataset (no config object),
-    the read-out is computed as a leaky integrator instead of a LIF with ``v_threshold=1e9``, the
-    options the paper's best configurations do not use (PLIF, stateful synapses, weight sparsity,
-    kernel count > 1) are left out.
+    the read-out keeps only the membrane sequence of its ``v_threshold=1e9`` LIF, the options the
+    paper's best configurations do not use (PLIF, stateful synapses, weight sparsity, kernel count
+    > 1) are left out.
     """
 
     def __init__(self, in_features: int, num_classes: int, hidden_features: int = 256, num_hidden_layers: int = 2,
                  kernel_size: int = 25, interpolation: str = "gauss", dropout: float = 0.4, tau: float = 1.005,
                  v_threshold: float = 1.0, alpha: float = 5.0, batch_norm: bool = True, bias: bool = False,
-                 learn_delays: bool = True) -> None:
+                 learn_delays: bool = True, backend: str = "auto") -> None:
         super().__init__()
         fn = "DelaySNN"
         if isinstance(num_hidden_layers, bool) or not isinstance(num_hidden_layers, int) or num_hidden_layers < 1:
@@ -73,18 +76,18 @@ class DelaySNN(nn.Module):
         self.hidden_features, self.num_hidden_layers = hidden_features, num_hidden_layers
         self.kernel_size, self.interpolation, self.dropout = kernel_size, interpolation, dropout
         self.tau, self.v_threshold, self.alpha = tau, v_threshold, alpha
-        self.batch_norm, self.bias, self.learn_delays = batch_norm, bias, learn_delays
+        self.batch_norm, self.bias, self.learn_delays, self.backend = batch_norm, bias, learn_delays, backend
         dims = [in_features] + [hidden_features] * num_hidden_layers
         self.delays = nn.ModuleList(DelayLinear(a, b, kernel_size, interpolation, bias=bias)
                                     for a, b in itertools.pairwise(dims))
         self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_features) if batch_norm else nn.Identity()
                                    for _ in range(num_hidden_layers))
         self.neurons = nn.ModuleList(LIF(tau=tau, v_threshold=v_threshold, surrogate="atan", alpha=alpha,
-                                         detach_reset=True, decay_input=False, step_mode="m")
+                                         detach_reset=True, decay_input=False, step_mode="m", backend=backend)
                                      for _ in range(num_hidden_layers))
         self.drops = nn.ModuleList(sj_layer.Dropout(dropout, step_mode="m") for _ in range(num_hidden_layers))
         self.readout_delay = DelayLinear(hidden_features, num_classes, kernel_size, interpolation, bias=bias)
-        self.readout = MembraneReadout(tau)
+        self.readout = MembraneReadout(tau, backend)
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -116,4 +119,4 @@ class DelaySNN(nn.Module):
                 f"num_hidden_layers={self.num_hidden_layers}, kernel_size={self.kernel_size}, "
                 f"interpolation={self.interpolation!r}, dropout={self.dropout}, tau={self.tau}, "
                 f"v_threshold={self.v_threshold}, alpha={self.alpha}, batch_norm={self.batch_norm}, bias={self.bias}, "
-                f"learn_delays={self.learn_delays}")
+                f"learn_delays={self.learn_delays}, backend={self.backend!r}")

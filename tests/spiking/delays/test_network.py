@@ -14,6 +14,7 @@ from spiking.delays import (
     sum_softmax_loss,
     sum_softmax_predict,
 )
+from spiking.neurons import LIF
 
 
 def test_shd_network_shapes_and_size():
@@ -41,17 +42,25 @@ def test_ssc_network_and_no_delay_twin():
 
 def test_neurons_follow_the_paper():
     lif = DelaySNN(8, 3).neurons[0]
+    assert isinstance(lif, LIF)  # the shared neuron core (fused lif_multistep), not a private LIF
     assert (lif.tau, lif.v_threshold, lif.decay_input, lif.detach_reset, lif.surrogate_name, lif.alpha) == \
         (1.005, 1.0, False, True, "atan", 5.0)
+    net = DelaySNN(8, 3, backend="torch")
+    assert all(n.backend == "torch" for n in net.neurons) and net.readout.backend == "torch"
 
 
-def test_readout_is_a_lif_that_never_fires():
-    x = torch.randn(30, 4, 5) * 3
-    ours = MembraneReadout(1.5)(x)
-    sj = neuron.LIFNode(tau=1.5, decay_input=False, v_threshold=1e9, step_mode="m", store_v_seq=True)
+@pytest.mark.parametrize("tau", [1.005, 1.5])
+def test_readout_is_a_lif_that_never_fires(tau):
+    x = (torch.randn(30, 4, 5, dtype=torch.float64) * 3).requires_grad_()
+    ours = MembraneReadout(tau)(x)
+    sj = neuron.LIFNode(tau=tau, decay_input=False, v_threshold=1e9, step_mode="m", store_v_seq=True)
     sj(x)
     torch.testing.assert_close(ours, sj.v_seq)
-    with pytest.raises(ValueError, match="tau must be a number > 1"):
+    w = torch.randn_like(x)
+    g_ours, = torch.autograd.grad((ours * w).sum(), x)
+    g_sj, = torch.autograd.grad((sj.v_seq * w).sum(), x)
+    torch.testing.assert_close(g_ours, g_sj)
+    with pytest.raises(ValueError, match="tau must be a finite number > 1"):
         MembraneReadout(1.0)
 
 
@@ -73,6 +82,19 @@ def test_param_groups_and_optimizers():
     assert groups["weights"]["weight_decay"] == 1e-5 and groups["other"]["weight_decay"] == 0
     n = sum(len(g["params"]) for g in groups.values())
     assert n == len(list(net.parameters()))
+    layers = [*net.delays, net.readout_delay]
+    assert [id(p) for p in groups["positions"]["params"]] == [id(m.P) for m in layers]
+    assert [id(p) for p in groups["weights"]["params"]] == [id(m.weight) for m in layers]
+    assert groups["weights"]["lr"] == groups["other"]["lr"] == 1e-3
+    assert delay_param_groups(net, 2e-3, lr_positions=0.5)[-1]["lr"] == 0.5
+    # one Adam step moves a position ~100x as far as a weight (Adam's first step is lr * sign(grad))
+    opt = torch.optim.Adam(delay_param_groups(net, 1e-3, weight_decay=0.0))
+    before = [m.P.detach().clone() for m in layers], [m.weight.detach().clone() for m in layers]
+    net(torch.rand(12, 2, 10)).pow(2).sum().backward()
+    opt.step()
+    dp = max((m.P - p).abs().max().item() for m, p in zip(layers, before[0]))
+    dw = max((m.weight - w).abs().max().item() for m, w in zip(layers, before[1]))
+    assert dp == pytest.approx(0.1, rel=1e-3) and dw == pytest.approx(1e-3, rel=1e-3)
     frozen = DelaySNN(10, 4, hidden_features=8, learn_delays=False)
     assert "positions" not in {g["name"] for g in delay_param_groups(frozen, 1e-3)}
     opts, scheds = RECIPES["shd"].optimizers(net)
