@@ -84,8 +84,9 @@ class DelayRecipe:
         return model
 
     def sigma_schedule(self) -> SigmaSchedule:
-        return SigmaSchedule(self.effective_kernel_size, int(self.epochs * self.sigma_fraction),
-                             sigma_init=self.sigma_offset + self.effective_kernel_size // 2,
+        K = self.effective_kernel_size  # K = 1 (no delays): one tap, the width does not matter
+        return SigmaSchedule(K, int(self.epochs * self.sigma_fraction),
+                             sigma_init=self.sigma_offset + K // 2 if K > 1 else self.sigma_final,
                              sigma_final=self.sigma_final, offset=self.sigma_offset)
 
     def optimizers(self, model: nn.Module) -> tuple[list[torch.optim.Optimizer], list]:

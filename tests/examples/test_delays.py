@@ -32,7 +32,7 @@ def test_default_task_run(tmp_path):
     for name in ("config.json", "metrics.csv", "delays.png", "energy.json", "checkpoint.pt", "best.pt"):
         assert (out / name).exists(), name
     energy = json.loads((out / "energy.json").read_text())
-    assert [r["op"] for r in energy["layers"] if r["name"].startswith(("delays", "readout"))] == ["spmm", "spmm"]
+    assert [r["op"] for r in energy["layers"] if r["name"].startswith(("delays", "readout"))] == ["spmm", "spmm", "neuron"]
     # resume from the last checkpoint: nothing left to train, same metrics
     again = ex.main(["--out", str(out), *TINY, "--train-samples", "64", "--test-samples", "32", "--resume"])
     assert again["best"] == saved["best"]

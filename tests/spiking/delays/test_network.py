@@ -36,6 +36,9 @@ def test_ssc_network_and_no_delay_twin():
     assert net.neurons[0].tau == 1.5 and net.drops[0].p == 0.25
     none = get_recipe("ssc", delays="none").build_model(140, 35)
     assert none.kernel_size == 1 and none.output_steps(40) == 40
+    for name in RECIPES:  # every recipe's width schedule exists without delays too (K = 1: width unused)
+        sched = get_recipe(name, delays="none").sigma_schedule()
+        assert sched(0) == sched(10**6) == RECIPES[name].sigma_final
     fixed = get_recipe("shd", delays="fixed").build_model(140, 20)
     assert all(m.rounded and not m.P.requires_grad for m in [*fixed.delays, fixed.readout_delay])
 
