@@ -13,12 +13,15 @@ Workloads, at the paper's network sizes (SHD: 140 -> 256 -> 256 -> 20, K = 25; S
   a ``Dcls1d`` wrapper holding the same parameters.
 - ``train-step``: forward, ``sum_softmax_loss``, backward and the two Adam steps of the whole network,
   Gaussian kernels (sigma = 0.5 + K / 4), dcls vs ours.
+- ``parity`` (no timing): for each interpolation and K in {5, 25, 31}, float32, random weights,
+  positions and per-synapse widths: max |diff| of our kernel against dcls's ``ConstructKernel1d``, and
+  of the layer's output and its gradients (input, weight, position) against ``Dcls1d`` + ``conv1d``.
 
 Both sides run in the same process, interleaved, ``--repeats`` times after a warm-up; medians of
 process CPU time and of wall time; the ratio dcls / graphspike uses CPU time on the CPU (the machine
 is shared) and wall time on CUDA. JSON: ``benchmarks/results/delays-<cpu|cuda>.json``.
 
-    python benchmarks/delays.py --threads 1                     # CPU, batch 32, T = 100
+    python benchmarks/delays.py --threads 1 --T 100,250         # CPU, batch 32
     python benchmarks/delays.py --device cuda --batch 256 --T 100,250
 """
 from __future__ import annotations
@@ -38,6 +41,7 @@ from benchmarks._common import stamp, write_result
 from spiking.delays import (
     DelayLinear,
     DelaySNN,
+    delay_kernel,
     delay_layers,
     integer_delay_linear,
     integer_delay_linear_reference,
@@ -58,21 +62,30 @@ def _dcls():
     return Dcls1d
 
 
+# our interpolation -> (dcls version, c in sigma = |SIG| + c)
+VERSIONS = {"gauss": ("gauss", 0.27), "triangle": ("max", 1.0), "bilinear": ("v1", None)}
+
+
 class DclsDelay(torch.nn.Module):
     """The official layer: ``F.pad`` (K - 1, (K - 1) // 2) + ``Dcls1d`` in time-major layout, holding the
-    parameters of a ``DelayLinear``; ``rounded`` switches to the official evaluation kernel."""
+    parameters of a ``DelayLinear`` (its interpolation; ``SIG`` from its ``sigma`` or given per synapse);
+    ``rounded`` switches to the official evaluation kernel."""
 
-    def __init__(self, ours: DelayLinear) -> None:
+    def __init__(self, ours: DelayLinear, sig: torch.Tensor | None = None) -> None:
         super().__init__()
         Dcls1d = _dcls()
         self.K = ours.kernel_size
+        version, offset = VERSIONS[ours.interpolation]
         self.m = Dcls1d(ours.in_channels, ours.out_channels, kernel_count=1, dilated_kernel_size=self.K, bias=False,
-                        version="gauss").to(ours.weight.device)
+                        version=version).to(ours.weight.device)
         with torch.no_grad():
             self.m.weight.copy_(ours.weight.unsqueeze(-1))
             self.m.P.copy_(ours.P.view(1, *ours.P.shape, 1))
-            self.m.SIG.fill_(float(ours.sigma) - 0.27)
-        self.m.SIG.requires_grad_(False)
+            if self.m.SIG is not None:
+                sig = torch.full_like(ours.P, float(ours.sigma) - offset) if sig is None else sig
+                self.m.SIG.copy_(sig.view(self.m.SIG.shape))
+        if self.m.SIG is not None:
+            self.m.SIG.requires_grad_(False)  # the official code never trains SIG
         self.rounded = False
 
     def forward(self, x):
@@ -214,6 +227,42 @@ def bench_train_step(net_name, T, B, repeats, device, g):
     return {"shape": {"T": T, "B": B}, "times": res}
 
 
+def bench_parity(sizes=(5, 25, 31), T=60, B=4, C_in=48, C_out=40, seed=0) -> list[dict]:
+    """Max |ours - dcls| (float32) of kernels, outputs and gradients, per interpolation and K."""
+    rows = []
+    for interpolation, (version, offset) in VERSIONS.items():
+        for K in sizes:
+            g = torch.Generator().manual_seed(seed + K)
+            layer = DelayLinear(C_in, C_out, K, interpolation)
+            layer.reset_parameters(g)
+            with torch.no_grad():
+                layer.weight.normal_(generator=g)
+            sig = torch.rand(C_out, C_in, generator=g) * K / 2  # dcls SIG per synapse: width |SIG| + c
+            ref = DclsDelay(layer, sig)
+            sigma = sig.abs() + offset if offset is not None else 1.0
+            with torch.no_grad():
+                kernel = (delay_kernel(layer.weight, layer.P, sigma, K, interpolation)
+                          - ref.m.DCK(ref.m.weight, ref.m.P, ref.m.SIG)).abs().max()
+            # the layer (one width for all synapses, the layer's sigma) against Dcls1d + conv1d
+            layer.set_sigma(0.4 + K / 5)
+            ref = DclsDelay(layer)
+            x = (torch.rand(T, B, C_in, generator=g) < 0.2).float().requires_grad_()
+            x_ref = x.detach().clone().requires_grad_()
+            y, y_ref = layer(x), ref(x_ref)
+            probe = torch.randn(y.shape, generator=g)
+            (y * probe).sum().backward()
+            (y_ref * probe).sum().backward()
+            rows.append({"interpolation": interpolation, "dcls_version": version, "K": K,
+                         "kernel": float(kernel), "output": float((y - y_ref).abs().max()),
+                         "grad_input": float((x.grad - x_ref.grad).abs().max()),
+                         "grad_weight": float((layer.weight.grad - ref.m.weight.grad[..., 0]).abs().max()),
+                         "grad_position": float((layer.P.grad - ref.m.P.grad[0, ..., 0]).abs().max()),
+                         "output_scale": float(y_ref.abs().max())})
+            print("parity " + "  ".join(f"{k} {v:.2e}" if isinstance(v, float) else f"{k} {v}"
+                                        for k, v in rows[-1].items()), flush=True)
+    return rows
+
+
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--device", default="cpu")
@@ -221,7 +270,7 @@ def main(argv=None) -> dict:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--T", default="100", help="comma list of input steps, e.g. 100,250")
     p.add_argument("--networks", default="shd,ssc")
-    p.add_argument("--workloads", default="infer-layer,infer-net,train-step")
+    p.add_argument("--workloads", default="parity,infer-layer,infer-net,train-step")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-write", action="store_true", help="print only")
@@ -231,10 +280,16 @@ def main(argv=None) -> dict:
     kind = "cuda" if device.type == "cuda" else "cpu"
     primary = "wall_s" if kind == "cuda" else "cpu_s"
     benches = {"infer-layer": bench_infer_layer, "infer-net": bench_infer_net, "train-step": bench_train_step}
+    workloads = a.workloads.split(",")
+    unknown = sorted(set(workloads) - set(benches) - {"parity"})
+    if unknown:
+        p.error(f"unknown workloads {unknown}; valid: {sorted(benches) + ['parity']}")
+    parity = bench_parity(seed=a.seed) if "parity" in workloads else None
+    workloads = [w for w in workloads if w != "parity"]
     rows = []
-    for net_name in a.networks.split(","):
+    for net_name in a.networks.split(",") if workloads else []:
         for T in (int(t) for t in a.T.split(",")):
-            for wl in a.workloads.split(","):
+            for wl in workloads:
                 g = torch.Generator().manual_seed(a.seed)
                 r = benches[wl](net_name, T, a.batch, a.repeats, device, g)
                 t = r["times"]
@@ -245,6 +300,8 @@ def main(argv=None) -> dict:
                       + (f"   check {r['check']}" if "check" in r else ""), flush=True)
     payload = {"benchmark": "delays: graphspike DelayLinear vs dcls.Dcls1d + conv1d", "threads": a.threads,
                "batch": a.batch, "repeats": a.repeats, "timing": primary, "input_rate": 0.1, "results": rows}
+    if parity is not None:
+        payload["parity_max_abs_diff"] = parity
     if not a.no_write:
         print("wrote", write_result("delays", payload, str(device)))
     return {**stamp(str(device)), **payload}
