@@ -18,6 +18,10 @@ Writes ``config.json``, ``metrics.csv``, ``metrics.json`` (``best.test_acc``: SH
 best test epoch as the paper reports, SSC at the best validation epoch; ``final``: the last epoch),
 TensorBoard events, ``checkpoint.pt`` / ``best.pt``, ``delays.png`` (histogram of the learned
 integer delays per layer) and ``energy.json`` (operation counts and energy of one test sample).
+
+Measured on the task (2000 / 1000 samples, 20 epochs, 1 CPU thread, ``heavy --exclusive``; chance
+0.25): ``--delays learn`` 0.999 best test accuracy (36 s), ``fixed`` 0.996 (33 s), ``none`` 0.262 (22 s);
+with ``--hidden 32``: ``learn`` 0.930, ``fixed`` 0.503 (spiking/delays/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -99,6 +103,7 @@ def plot_delays(model, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     layers = delay_layers(model)
     fig, axes = plt.subplots(1, len(layers), figsize=(3.2 * len(layers), 2.6), squeeze=False)
@@ -107,6 +112,7 @@ def plot_delays(model, path):
         ax.hist(d.numpy(), bins=torch.arange(m.kernel_size + 1).numpy() - 0.5, color="tab:blue")
         ax.set_title(f"layer {i + 1}: {m.in_channels} -> {m.out_channels}", fontsize=9)
         ax.set_xlabel("delay (steps)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][0].set_ylabel("synapses")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
