@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -32,12 +33,20 @@ def device_name(device: "str | torch.device" = "cpu") -> str:
 
 
 def git_commit() -> str:
-    """The checked-out commit of this repository, or ``"unknown"``."""
+    """The checked-out commit of this repository: ``$GRAPHSPIKE_COMMIT`` when set (a copy of the
+    tree without ``.git``, e.g. on a lent GPU: ``benchmarks/device_check.sh`` sets it), else git's,
+    else ``"unknown"``."""
+    if os.environ.get("GRAPHSPIKE_COMMIT"):
+        return os.environ["GRAPHSPIKE_COMMIT"]
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                               cwd=RESULTS.parent, check=True).stdout.strip()
+        # uncommitted edits to tracked files mean the figures are not those of ``head``
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                               text=True, cwd=RESULTS.parent, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return f"{head}-dirty" if dirty else head
 
 
 def stamp(device: str = "cpu") -> dict[str, Any]:

@@ -6,7 +6,8 @@ Ops are registered in the ``torch.ops.graphspike`` namespace:
 * :func:`lif_multistep` / :func:`lif_multistep_sequence` -- fused multi-step leaky integrate-and-fire
   with surrogate gradient, on the neuron core of :mod:`cuda_ext.neuron` (:class:`LIFParams`,
   :func:`lif_step`);
-* :func:`gather_rows` -- row gather, zero-copy from pinned host memory on GPUs.
+* :func:`gather_rows` -- row gather, zero-copy from pinned host memory on GPUs (page-locking
+  a table in place is the sampling layer's; :mod:`cuda_ext.host_memory` has its CUDA calls).
 
 The compiled CUDA extension is optional and built explicitly with ``python -m cuda_ext build``
 (``python -m cuda_ext info`` says which backend each op uses and why); without it every op
@@ -14,8 +15,8 @@ runs its PyTorch implementation (see :mod:`cuda_ext._backend`).
 """
 from cuda_ext._backend import BACKENDS, extension_available, extension_status, resolve_backend
 from cuda_ext.csr import CSR, csr_rows, csr_transpose
-from cuda_ext.gather import (GatherHandle, PinnedMemory, gather_rows, gather_rows_async, gather_rows_reference,
-                             pin_memory_inplace)
+from cuda_ext.gather import GatherHandle, gather_rows, gather_rows_async, gather_rows_reference
+from cuda_ext.host_memory import host_register, host_unregister, is_pinned_range
 from cuda_ext.lif import lif_multistep, lif_multistep_sequence
 from cuda_ext.neuron import LIFParams, lif_charge, lif_fire, lif_multistep_reference, lif_reset, lif_step
 from cuda_ext.spmm import spmm, spmm_reference
@@ -26,7 +27,6 @@ __all__ = [
     "CSR",
     "GatherHandle",
     "LIFParams",
-    "PinnedMemory",
     "SURROGATES",
     "csr_rows",
     "csr_transpose",
@@ -35,6 +35,9 @@ __all__ = [
     "gather_rows",
     "gather_rows_async",
     "gather_rows_reference",
+    "host_register",
+    "host_unregister",
+    "is_pinned_range",
     "lif_charge",
     "lif_fire",
     "lif_multistep",
@@ -42,7 +45,6 @@ __all__ = [
     "lif_multistep_sequence",
     "lif_reset",
     "lif_step",
-    "pin_memory_inplace",
     "resolve_backend",
     "spmm",
     "spmm_reference",

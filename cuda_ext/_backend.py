@@ -6,8 +6,9 @@ Each op accepts ``backend="auto" | "torch" | "cuda"``:
 * ``"cuda"`` runs the compiled kernel. It is an explicit request, so it is never silently
   replaced: CPU tensors or a missing compiled extension raise an error that says why.
 * ``"auto"`` picks the kernel for CUDA tensors when the compiled extension is loaded, and
-  the PyTorch path otherwise. On CUDA without the extension it warns once per op, because
-  the user would otherwise not know they are on the slower path.
+  the PyTorch path otherwise. On CUDA without a usable extension (not built, stale, or built
+  for another GPU architecture) it warns once per process, saying why, because the user
+  would otherwise not know every op is on the slower path.
 
 The compiled extension is built explicitly by ``python -m cuda_ext build`` (see
 ``cuda_ext/_build.py``); nothing is compiled or loaded at import time.
@@ -22,7 +23,7 @@ import torch
 BACKENDS = ("auto", "torch", "cuda")
 
 _extension: tuple[ModuleType | None, str] | None = None
-_warned: set[str] = set()
+_warned: list[str] = []  # the op that triggered the one fallback warning, if any
 
 
 def _load_extension() -> tuple[ModuleType | None, str]:
@@ -92,11 +93,11 @@ def resolve_backend(op: str, requested: str, device: torch.device) -> str:
         return "cuda"
     if available:
         return "cuda"
-    if op not in _warned:
-        _warned.add(op)
+    if not _warned:
+        _warned.append(op)
         warnings.warn(
-            f"{op}: using the PyTorch implementation on CUDA because the compiled extension is "
-            f"unavailable ({reason}); run `python -m cuda_ext build` for the fused kernel",
+            f"{op}: graphspike's ops use their PyTorch implementations on CUDA because the compiled "
+            f"extension is unavailable ({reason}); run `python -m cuda_ext build` for the kernels",
             stacklevel=3,
         )
     return "torch"

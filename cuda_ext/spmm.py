@@ -18,7 +18,24 @@ Pieces (ARCHITECTURE.md, "cuda_ext: one op, four pieces"):
   kernel (``cuda_ext/csrc/spmm.cu``) when the backend resolves to ``"cuda"``.
 * fake (meta) implementation for ``torch.compile``; autograd through the transposed CSR:
   :math:`\partial L/\partial x = A^\top g` (the same op on the transpose, never atomics) and
-  :math:`\partial L/\partial w_e = \langle g_{\mathrm{row}_e}, x_{\mathrm{col}_e}\rangle`.
+  :math:`\partial L/\partial w_e = \langle g_{\mathrm{row}_e}, x_{\mathrm{col}_e}\rangle`, the op
+  ``torch.ops.graphspike.spmm_edge_grad``: a fused row-wise dot kernel on CUDA, edge chunks of
+  bounded size elsewhere, never an ``[nnz, F]`` temporary (differentiable again, for double
+  backward).
+
+Bad structure is an error on every path. Raw ``(indptr, indices)`` tuples are checked on the
+host (``indptr`` non-decreasing from 0 to nnz, column ids in range). Graphs are validated when
+built; for ``Graph(..., validate=False)`` the CPU path checks column ids and ``indptr`` before
+multiplying (host tensors, no synchronisation; once per structure while its tensors live
+unmodified), and so does the transpose the backward needs; on CUDA the kernel checks them as it reads
+them and stops with a device-side assertion (the PyTorch fallback on CUDA queues
+``torch._assert_async``): nothing is read out of bounds, no host synchronisation.
+
+The CUDA kernel (``csrc/spmm.cu``) splits long rows into segments summed separately and combined
+in segment order, so power-law in-degrees do not leave one warp running: :data:`SEG_LEN` edges for
+rows of 512 bytes or more, proportionally fewer (at least 32) for narrower rows, where a warp
+serves several rows at once and the longest of them sets its time. The schedule is computed on
+the device once per ``indptr`` and segment length, and cached.
 
 The transpose is an op input (not recomputed per call): :class:`sampling.Graph` caches it.
 Its sizes are data-dependent, so under ``torch.compile`` call ``graph.transpose_csr()`` once
@@ -38,9 +55,16 @@ import torch
 from torch import Tensor
 
 from cuda_ext._backend import extension, resolve_backend
-from cuda_ext.csr import CSR, csr_rows, csr_transpose, invert_permutation
+from cuda_ext.csr import CSR, check_csr, csr_rows, csr_transpose, invert_permutation
 
-__all__ = ["spmm", "spmm_reference"]
+__all__ = ["SEG_LEN", "spmm", "spmm_reference"]
+
+#: Rows with more edges are split by the CUDA kernel into segments of this many edges (rows of
+#: x of 512 bytes or more; see :func:`_seg_len`).
+SEG_LEN = 256
+#: Edge-weight gradient off the kernel: edges per chunk are EDGE_GRAD_CHUNK // F, so each of the
+#: chunk's temporaries holds at most this many elements (4 MiB in float32).
+EDGE_GRAD_CHUNK = 1 << 20
 
 
 def spmm_reference(indptr: Tensor, indices: Tensor, weight: Optional[Tensor], x: Tensor) -> Tensor:
@@ -53,12 +77,35 @@ def spmm_reference(indptr: Tensor, indices: Tensor, weight: Optional[Tensor], x:
     return x.new_zeros((num_rows, x.shape[1])).index_add_(0, rows, msg)
 
 
-# torch's CSR matmul covers these dtypes on every device; others use the reference.
+# torch's CSR matmul covers these dtypes on every device; half types go through float32, others
+# use the reference.
 _SPARSE_DTYPES = (torch.float32, torch.float64)
 
 
+# (id(indptr), id(indices), num_cols) -> (indptr ref, indices ref, versions) of structures already checked
+_CHECKED: dict[tuple[int, int, int], tuple] = {}
+
+
+def _check_once(indptr: Tensor, indices: Tensor, num_cols: int) -> None:
+    """:func:`check_csr` once per (indptr, indices, num_cols) while both tensors live unmodified
+    (a model multiplies by the same graph at every layer and step)."""
+    key = (id(indptr), id(indices), num_cols)
+    versions = (indptr._version, indices._version)
+    hit = _CHECKED.get(key)
+    if hit is not None and hit[0]() is indptr and hit[1]() is indices and hit[2] == versions:
+        return
+    check_csr(indptr, indices, num_cols, "spmm")
+    if _is_plain(indptr) and _is_plain(indices):
+        drop = lambda _=None, k=key: _CHECKED.pop(k, None)  # noqa: E731 -- forget the entry with either tensor
+        _CHECKED[key] = (weakref.ref(indptr, drop), weakref.ref(indices, drop), versions)
+
+
 def _spmm_torch(indptr: Tensor, indices: Tensor, weight: Optional[Tensor], x: Tensor) -> Tensor:
+    _check_once(indptr, indices, x.shape[0])
     num_rows = indptr.numel() - 1
+    if x.dtype in (torch.float16, torch.bfloat16):
+        # accumulate in float32, as the kernel does (half-precision sums lose digits per edge)
+        return _spmm_torch(indptr, indices, None if weight is None else weight.float(), x.float()).to(x.dtype)
     if x.dtype not in _SPARSE_DTYPES or indices.numel() == 0 or x.shape[1] == 0:
         return spmm_reference(indptr, indices, weight, x)
     values = weight if weight is not None else x.new_ones(indices.numel())
@@ -84,10 +131,50 @@ def _spmm_op(
     return _spmm_torch(indptr, indices, weight, x)
 
 
+# (id(indptr), seg_len) -> (indptr ref, version, extra_ptr, ws_ptr)
+_SCHEDULES: dict[tuple[int, int], tuple] = {}
+
+
+def _segment_schedule(indptr: Tensor, seg_len: int) -> tuple[Tensor, Tensor]:
+    """``(extra_ptr, ws_ptr)``, each ``[R + 1]``: exclusive prefix sums over rows of (segments - 1)
+    and of the workspace rows of heavy rows (rows of more than ``seg_len`` edges). Device-side
+    torch ops, no synchronisation; cached per ``indptr`` tensor while it lives unmodified."""
+    key = (id(indptr), seg_len)
+    hit = _SCHEDULES.get(key)
+    if hit is not None and hit[0]() is indptr and hit[1] == indptr._version:
+        return hit[2], hit[3]
+    counts = indptr[1:] - indptr[:-1]
+    segments = torch.div(counts + (seg_len - 1), seg_len, rounding_mode="floor").clamp_(min=1)
+    extra_ptr = torch.zeros_like(indptr)
+    torch.cumsum(segments - 1, 0, out=extra_ptr[1:])
+    ws_ptr = torch.zeros_like(indptr)
+    torch.cumsum(torch.where(segments > 1, segments, 0), 0, out=ws_ptr[1:])
+    if _is_plain(indptr):
+        drop = lambda k=key: _SCHEDULES.pop(k, None)  # noqa: E731 -- forget the entry with the tensor
+        _SCHEDULES[key] = (weakref.ref(indptr, lambda _: drop()), indptr._version, extra_ptr, ws_ptr)
+    return extra_ptr, ws_ptr
+
+
+def _seg_len(x: Tensor) -> int:
+    """Segment length for rows of ``x``: SEG_LEN at 512 bytes and more (a warp per row), scaled down
+    with the row size (32 / G rows per warp) to at least min(32, SEG_LEN)."""
+    row_bytes = x.shape[1] * x.element_size()
+    return max(min(32, SEG_LEN), min(SEG_LEN, SEG_LEN * row_bytes // 512))
+
+
+def _kernel_inputs(indptr: Tensor, indices: Tensor, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, int]:
+    """``(indptr, indices, extra_ptr, ws_ptr, seg_len)`` for the kernels of ``csrc/spmm.cu``."""
+    indptr = indptr.contiguous()
+    seg_len = _seg_len(x)
+    extra_ptr, ws_ptr = _segment_schedule(indptr, seg_len)
+    return indptr, indices.contiguous(), extra_ptr, ws_ptr, seg_len
+
+
 @_spmm_op.register_kernel("cuda")
 def _spmm_cuda(indptr, indices, weight, x, t_indptr, t_indices, t_perm, backend):
     if backend == "cuda":
-        return extension().spmm_csr(indptr, indices, weight, x.contiguous())
+        indptr, indices, extra_ptr, ws_ptr, seg_len = _kernel_inputs(indptr, indices, x)
+        return extension().spmm_csr(indptr, indices, weight, x.contiguous(), extra_ptr, ws_ptr, seg_len)
     return _spmm_torch(indptr, indices, weight, x)
 
 
@@ -149,13 +236,69 @@ def _backward(ctx: Any, grad: Tensor):
         else:
             grad_x = _spmm_op(t_indptr, t_indices, None, grad, indptr, indices, t_perm, ctx.backend)
     if ctx.has_weight and ctx.needs_input_grad[2]:
-        rows = csr_rows(indptr, indices.numel())
-        # [nnz, F] * [nnz, F] -> [nnz]
-        grad_w = (grad.index_select(0, rows) * x.index_select(0, indices)).sum(-1)
+        grad_w = _edge_grad_op(indptr, indices, grad, x, t_indptr, t_indices, t_perm, ctx.backend)
     return None, None, grad_w, grad_x, None, None, None, None
 
 
 _spmm_op.register_autograd(_backward, setup_context=_setup_context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Edge-weight gradient grad_w[e] = <grad[row_e], x[col_e]> (a row-wise SDDMM)
+# ---------------------------------------------------------------------------------------------
+def _edge_grad_torch(indptr: Tensor, indices: Tensor, grad: Tensor, x: Tensor) -> Tensor:
+    """Chunks of ``EDGE_GRAD_CHUNK // F`` edges: temporaries stay bounded whatever nnz is."""
+    nnz, features = indices.numel(), x.shape[1]
+    om = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else x.dtype
+    out = torch.empty(nnz, dtype=x.dtype, device=x.device)
+    rows = csr_rows(indptr, nnz)  # [nnz]
+    chunk = max(1, EDGE_GRAD_CHUNK // max(features, 1))
+    for start in range(0, nnz, chunk):
+        stop = min(nnz, start + chunk)
+        g = grad.index_select(0, rows[start:stop]).to(om)  # [chunk, F]
+        xs = x.index_select(0, indices[start:stop]).to(om)  # [chunk, F]
+        out[start:stop] = torch.einsum("ef,ef->e", g, xs)
+    return out
+
+
+@torch.library.custom_op("graphspike::spmm_edge_grad", mutates_args=())
+def _edge_grad_op(indptr: Tensor, indices: Tensor, grad: Tensor, x: Tensor, t_indptr: Tensor, t_indices: Tensor,
+                  t_perm: Tensor, backend: str) -> Tensor:
+    return _edge_grad_torch(indptr, indices, grad, x)
+
+
+@_edge_grad_op.register_kernel("cuda")
+def _edge_grad_cuda(indptr, indices, grad, x, t_indptr, t_indices, t_perm, backend):
+    if backend == "cuda":
+        indptr, indices, extra_ptr, _, seg_len = _kernel_inputs(indptr, indices, x)
+        return extension().spmm_edge_dot(indptr, indices, grad.contiguous(), x.contiguous(), extra_ptr, seg_len)
+    return _edge_grad_torch(indptr, indices, grad, x)
+
+
+@_edge_grad_op.register_fake
+def _edge_grad_fake(indptr, indices, grad, x, t_indptr, t_indices, t_perm, backend):
+    return x.new_empty(indices.shape)
+
+
+def _edge_grad_setup(ctx: Any, inputs: tuple, output: Tensor) -> None:
+    indptr, indices, grad, x, t_indptr, t_indices, t_perm, backend = inputs
+    ctx.backend = backend
+    ctx.save_for_backward(indptr, indices, grad, x, t_indptr, t_indices, t_perm)
+
+
+def _edge_grad_backward(ctx: Any, gg: Tensor):
+    # gw[e] = <g[row_e], x[col_e]>:  d/dg = A(gg) x,  d/dx = A(gg)^T g  -- two SpMMs, still differentiable.
+    indptr, indices, grad, x, t_indptr, t_indices, t_perm = ctx.saved_tensors
+    d_grad = d_x = None
+    if ctx.needs_input_grad[2]:
+        d_grad = _spmm_op(indptr, indices, gg, x, t_indptr, t_indices, t_perm, ctx.backend)
+    if ctx.needs_input_grad[3]:
+        t_gg, inv_perm = gg.index_select(0, t_perm), invert_permutation(t_perm)
+        d_x = _spmm_op(t_indptr, t_indices, t_gg, grad, indptr, indices, inv_perm, ctx.backend)
+    return None, None, d_grad, d_x, None, None, None, None
+
+
+_edge_grad_op.register_autograd(_edge_grad_backward, setup_context=_edge_grad_setup)
 
 
 def _unpack(graph_or_csr: Any, num_cols: int) -> tuple[Tensor, Tensor, Optional[Tensor], tuple[Tensor, Tensor, Tensor]]:
@@ -179,10 +322,9 @@ def _check_raw_csr(indptr: Tensor, indices: Tensor, num_cols: int) -> None:
         if not isinstance(t, Tensor) or t.dtype != torch.int64 or t.dim() != 1:
             got = f"{t.dtype} tensor of dim {t.dim()}" if isinstance(t, Tensor) else type(t).__name__
             raise TypeError(f"spmm: {name} must be a 1-D int64 tensor (got {got})")
-    if indptr.numel() == 0 or int(indptr[-1]) != indices.numel():
-        raise ValueError(f"spmm: indptr[-1] must equal len(indices) = {indices.numel()}")
-    if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= num_cols):
-        raise ValueError(f"spmm: column indices must lie in [0, {num_cols}) (x has {num_cols} rows)")
+    if indptr.device != indices.device:
+        raise ValueError(f"spmm: indptr and indices must be on one device (got {indptr.device} and {indices.device})")
+    check_csr(indptr, indices, num_cols, "spmm", sync=True)
 
 
 def spmm(graph_or_csr: Any, x: Tensor, weight: Optional[Tensor] = None, *, backend: str = "auto") -> Tensor:

@@ -7,12 +7,16 @@ planted taste clusters; it prints the popularity baseline beside the model's num
     python examples/recommend.py --model ultragcn --data amazon-electronics --root ../shared/data
     python examples/recommend.py --model lightgcn --data gowalla --root ../shared/data --epochs 50
     python examples/recommend.py ... --out runs/x --resume     # continue exactly where it stopped
+    python examples/recommend.py --minibatch --fanouts 10,10,10  # LightGCN on sampled neighbourhoods
 
 ``--root`` holds one folder per dataset (``<root>/<name>/train.txt``, ``test.txt`` in the
 LightGCN format, or RecBole ``<name>.train.inter`` / ``<name>.test.inter``). The paper preset of
 the model for the dataset applies when one exists (``--preset none`` disables it); flags override
 it. ``--download`` fetches the known splits (gowalla, yelp2018, amazon-book, amazon-electronics,
-ml-1m, amazon-cds) into ``--root`` first, checksums verified.
+ml-1m, amazon-cds) into ``--root`` first, checksums verified. ``--minibatch`` trains LightGCN on
+the sampled K-hop neighbourhood of each batch (one fan-out per layer, ``--fanouts``) instead of
+propagating the whole graph every step (``graphnets.recsys.sampled``); evaluation still
+propagates the whole graph once.
 
 Writes the run folder of ``examples/_run.py``: ``config.json``, ``metrics.csv`` (one row per
 epoch), ``tb/``, ``checkpoint.pt`` (after every epoch; ``--resume``, which may raise ``--epochs``)
@@ -30,10 +34,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _run import Run, example_parser, fail, nonnegative_int, positive_float, positive_int
+from node_minibatch import fanout_list
 
 from graphnets.recsys import (PAPER, build_trainer, full_ranking_metrics, get_preset, has_preset, load_dataset,
                               popularity_embeddings)
 from graphnets.recsys.download import how_to_obtain
+from graphnets.recsys.sampled import SampledLightGCNTrainer
 
 KEYS = ("recall@20", "ndcg@20", "precision@20", "hr@20", "f1@20")
 
@@ -57,7 +63,13 @@ def parse_args(argv=None):
     p.add_argument("--dim", type=positive_int, help="embedding dimension")
     p.add_argument("--layers", type=positive_int, help="LightGCN propagation layers")
     p.add_argument("--max-minutes", type=positive_float, help="stop after this much training time")
+    p.add_argument("--minibatch", action="store_true", help="LightGCN on sampled neighbourhoods (see --fanouts)")
+    p.add_argument("--fanouts", type=fanout_list, help="with --minibatch: one fan-out per layer (default 10 each)")
     a = p.parse_args(argv)
+    if a.minibatch and a.model != "lightgcn":
+        p.error("--minibatch applies to lightgcn only (got --model ultragcn)")
+    if a.fanouts is not None and not a.minibatch:
+        p.error("--fanouts needs --minibatch")
     if a.download and a.data == "synthetic":
         p.error("--download needs a real --data (the synthetic split is generated, not downloaded)")
     if a.layers is not None and a.model != "lightgcn":
@@ -96,14 +108,22 @@ def main(argv=None) -> dict:
     except FileNotFoundError as err:
         fail(f"{err}. {how_to_obtain(a.data, a.root)}")
     print(data.summary())
-    trainer = build_trainer(a.model, data, config, device=run.device, seed=a.seed)
-    print(f"model: {a.model} (preset: {preset or 'none'}); setup {trainer.setup_seconds:.2f}s")
+    if a.minibatch:
+        fanouts = a.fanouts or [10] * config.num_layers
+        if len(fanouts) != config.num_layers:
+            fail(f"--fanouts: one fan-out per LightGCN layer ({config.num_layers}) (got {len(fanouts)}: {fanouts})")
+        trainer = SampledLightGCNTrainer(data, config, fanouts=fanouts, device=run.device, seed=a.seed)
+    else:
+        trainer = build_trainer(a.model, data, config, device=run.device, seed=a.seed)
+    sampled = f", sampled fan-outs {trainer.fanouts}" if a.minibatch else ""
+    print(f"model: {a.model}{sampled} (preset: {preset or 'none'}); setup {trainer.setup_seconds:.2f}s")
     if (state := run.resume()) is not None:
         trainer.load_state_dict(state["trainer"])
         print(f"resumed at epoch {trainer.epoch}")
     baseline = full_ranking_metrics(*popularity_embeddings(data), data, config.topk)
     print(f"popularity baseline  {short(baseline)}")
     run.write_config({"preset": preset, "model": dataclasses.asdict(config),
+                      "fanouts": trainer.fanouts if a.minibatch else None,
                       "data": {"name": data.name, "num_users": data.num_users, "num_items": data.num_items,
                                "num_train": data.num_train, "num_test": data.num_test}})
 

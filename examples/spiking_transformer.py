@@ -47,7 +47,7 @@ from spiking.attention import ATTENTION_MODES
 from spiking.datasets import CIFAR10DVS, NMNIST, DVS128Gesture, NCaltech101, SyntheticEvents
 from spiking.energy import estimate_energy
 from spiking.models import get_transformer_config
-from spiking.neurons import SpikingNeuron
+from spiking.neurons import SpikingNeuron, set_backend
 
 DATA = ("synthetic", "nmnist", "cifar10-dvs", "dvs128-gesture", "ncaltech101")
 FLAGS = {"T": "T", "chunk": "chunk_size", "epochs": "epochs", "batch_size": "batch_size", "lr": "lr",
@@ -66,6 +66,7 @@ def parse_args(argv=None):
         p.add_argument(f"--{flag}", type=positive_int, help="default: the config's")
     p.add_argument("--lr", type=positive_float, help="peak learning rate (default: the config's)")
     p.add_argument("--tet", choices=("on", "off"), help="TET loss (default: the config's)")
+    p.add_argument("--backend", choices=("auto", "torch", "cuda"), default="auto", help="LIF op of every neuron")
     p.add_argument("--train-samples", type=nonnegative_int, default=0, help="0 = all (synthetic: 500)")
     p.add_argument("--test-samples", type=nonnegative_int, default=0, help="0 = all (synthetic: 200)")
     p.add_argument("--split-by", choices=("number", "time"), default="number")
@@ -198,7 +199,10 @@ def main(argv=None) -> dict:
         base, idx = (ds.dataset, ds.indices) if isinstance(ds, Subset) else (ds, None)
         if base.cache_dir is not None or base.in_memory:  # integrate each recording once, in file order
             base.warm(idx, lambda r, name=name: run.bar(r, desc=f"frames ({name})"))
+    if args.backend == "cuda" and run.device.type != "cuda":
+        fail(f"--backend cuda runs the fused kernel on a GPU: add --device cuda (got --device {run.device})")
     model = cfg.build_model().to(run.device)
+    set_backend(model, args.backend)
     optimizer = cfg.make_optimizer(model.parameters())
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(cfg, e))
     gen = torch.Generator().manual_seed(args.seed)

@@ -57,6 +57,64 @@ def test_conv_layers_sit_below_the_models():
     assert not offenders, "layering violated:\n" + "\n".join(offenders)
 
 
+def resolved_imports(path: Path) -> set[str]:
+    """Absolute module names imported by ``path``, relative imports resolved against its package."""
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    package = parts[:-1]  # a module's package; an ``__init__``'s package is its own folder
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                names.add(node.module or "")
+                continue
+            base = package[: len(package) - (node.level - 1)]
+            if node.module:
+                names.add(".".join([*base, node.module]))
+            else:  # ``from . import x`` imports sub-modules
+                names.update(".".join([*base, alias.name]) for alias in node.names)
+    return names
+
+
+# Within a top-level package, sub-packages also point down. The neuron core sits under every spiking
+# model; attention blocks use only neurons; energy estimation and datasets know no model (energy
+# works on any nn.Module); graph model families do not import each other (they share graphnets.conv).
+SPIKING_MODELS = ("spiking.models", "spiking.attention", "spiking.diffusion", "spiking.delays", "spiking.training")
+GRAPH_MODELS = ("graphnets.node", "graphnets.ckgconv", "graphnets.protein", "graphnets.recsys")
+SUB_FORBIDDEN = {
+    "spiking/neurons": (*SPIKING_MODELS, "spiking.datasets", "spiking.energy", "spiking.encoding"),
+    "spiking/attention": ("spiking.models", "spiking.diffusion", "spiking.delays", "spiking.training",
+                          "spiking.datasets"),
+    "spiking/energy": (*SPIKING_MODELS, "spiking.datasets"),
+    "spiking/datasets": (*SPIKING_MODELS, "spiking.neurons", "spiking.energy"),
+    **{model.replace(".", "/"): tuple(m for m in GRAPH_MODELS if m != model) for model in GRAPH_MODELS},
+}
+
+
+@pytest.mark.parametrize("subpackage", sorted(SUB_FORBIDDEN))
+def test_subpackages_point_down(subpackage):
+    offenders = []
+    for path in sorted((REPO / subpackage).rglob("*.py")):
+        bad = sorted(m for m in resolved_imports(path) if m.startswith(SUB_FORBIDDEN[subpackage]))
+        if bad:
+            offenders.append(f"{path.relative_to(REPO)} imports {bad}")
+    assert not offenders, "layering violated:\n" + "\n".join(offenders)
+
+
+def test_resolved_imports_sees_relative_imports(tmp_path, monkeypatch):
+    """The checker itself: a relative import of a forbidden sibling is caught (so the test above can fail)."""
+    import tests.test_layering as layering
+
+    pkg = tmp_path / "spiking" / "neurons"
+    pkg.mkdir(parents=True)
+    (pkg / "bad.py").write_text("from ..models import sdt\nfrom . import lif\n")
+    monkeypatch.setattr(layering, "REPO", tmp_path)
+    assert layering.resolved_imports(pkg / "bad.py") == {"spiking.models", "spiking.neurons.lif"}
+    with pytest.raises(AssertionError, match="spiking.models"):
+        layering.test_subpackages_point_down("spiking/neurons")
+
+
 def test_cuda_ext_does_not_touch_the_gpu_at_import():
     import subprocess
     import sys

@@ -1,10 +1,13 @@
-"""Node classification on citation graphs: Planetoid data, SBM generator, DAGNN, SpikingGCN.
+"""Node classification on citation graphs: Planetoid data, SBM generator, DAGNN, SpikingGCN, and deep
+models written as layer sequences for pipelines (DeepGCN, DAGNN's hops via ``dagnn_layers``).
 
 Splits (:class:`sampling.Split`, :func:`sampling.random_planetoid_split`) live in :mod:`sampling.splits`;
 the GCN normalisation and propagation (:func:`graphnets.conv.gcn_norm`, :func:`graphnets.conv.propagate`)
 in :mod:`graphnets.conv`."""
 from graphnets.node.dagnn import DAGNN
+from graphnets.node.dagnn_pipeline import DAGNNEncoder, DAGNNHop, DAGNNReadout, dagnn_layers
 from graphnets.node.dataset import NodeDataset, row_normalize
+from graphnets.node.deep_gcn import DeepGCN, ResGCNBlock
 from graphnets.node.planetoid import PLANETOID_NAMES, load_planetoid
 from graphnets.node.presets import PAPER_ACCURACY, DAGNNConfig, SpikingGCNConfig, dagnn_preset, spikinggcn_preset
 from graphnets.node.results import RunResult
@@ -15,13 +18,19 @@ from graphnets.node.train_spikinggcn import evaluate_spikinggcn, train_spikinggc
 
 __all__ = [
     "DAGNN",
-    "DAGNNConfig",
-    "NodeDataset",
     "PAPER_ACCURACY",
     "PLANETOID_NAMES",
+    "DAGNNConfig",
+    "DAGNNEncoder",
+    "DAGNNHop",
+    "DAGNNReadout",
+    "DeepGCN",
+    "NodeDataset",
+    "ResGCNBlock",
     "RunResult",
     "SpikingGCN",
     "SpikingGCNConfig",
+    "dagnn_layers",
     "dagnn_preset",
     "evaluate_spikinggcn",
     "load_planetoid",

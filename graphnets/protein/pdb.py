@@ -270,10 +270,18 @@ def read_pdb(path: Union[str, os.PathLike], **kwargs) -> ProteinStructure:
 
     Keyword arguments are those of :func:`parse_pdb`.
 
-    Example:
-        >>> s = read_pdb("1ezgA/tag0001.al.pdb")          # doctest: +SKIP
+    Example (two residues' backbone atoms, columns as the format fixes them):
+        >>> import pathlib, tempfile
+        >>> atoms = [("N", 1, "GLY", 11.104, 6.134, -6.504), ("CA", 1, "GLY", 11.639, 6.071, -5.147),
+        ...          ("C", 1, "GLY", 13.149, 6.188, -5.168), ("N", 2, "ALA", 13.730, 6.330, -3.975),
+        ...          ("CA", 2, "ALA", 15.180, 6.450, -3.870), ("C", 2, "ALA", 15.700, 7.860, -4.100)]
+        >>> text = "".join(f"ATOM  {i:5d}  {name:<3s} {res} A{seq:4d}    {x:8.3f}{y:8.3f}{z:8.3f}  1.00  0.00\\n"
+        ...                for i, (name, seq, res, x, y, z) in enumerate(atoms, 1))
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "two.pdb"
+        >>> _ = path.write_text(text)
+        >>> s = read_pdb(path)
         >>> s.num_residues, s.backbone.shape
-        (82, torch.Size([82, 3, 3]))
+        (2, torch.Size([2, 3, 3]))
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"read_pdb: path must be a str or os.PathLike (got {type(path).__name__})")

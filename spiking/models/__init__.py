@@ -2,6 +2,7 @@
 from .conv_snn import SpikingConvNet
 from .frame_resize import FrameResize
 from .mlp_snn import SpikingMLP
+from .pipeline import EncoderLayer, HeadLayer, PatchEmbedLayer, reset_neurons, transformer_layers
 from .sdt import MSMLP, MSBlock, SpikeDrivenTransformer
 from .spikformer import Spikformer, SpikformerBlock, SpikformerMLP
 from .sps import SpikingPatchSplitting
@@ -11,8 +12,11 @@ from .transformer_config import TRANSFORMER_CONFIGS, SpikingTransformerConfig, g
 __all__ = [
     "MSMLP",
     "TRANSFORMER_CONFIGS",
+    "EncoderLayer",
     "FrameResize",
+    "HeadLayer",
     "MSBlock",
+    "PatchEmbedLayer",
     "SpikeDrivenTransformer",
     "Spikformer",
     "SpikformerBlock",
@@ -22,5 +26,7 @@ __all__ = [
     "SpikingPatchSplitting",
     "SpikingTransformerConfig",
     "get_transformer_config",
+    "reset_neurons",
     "tet_loss",
+    "transformer_layers",
 ]

@@ -6,6 +6,7 @@ The dynamics live in :mod:`cuda_ext.neuron` (one :class:`LIFParams` record, one 
 from cuda_ext import LIFParams, lif_multistep, lif_multistep_sequence, lif_step
 
 from .base import SpikingNeuron
+from .functional import set_backend
 from .if_node import IF
 from .lif import LIF
 from .plif import ParametricLIF
@@ -22,5 +23,6 @@ __all__ = [
     "lif_multistep_sequence",
     "lif_step",
     "resolve_surrogate",
+    "set_backend",
     "surrogate_names",
 ]

@@ -12,7 +12,7 @@ import torch
 from tests.helpers import REPO, load_example
 
 EXAMPLES = ("recommend", "node_classification", "graph_regression", "neuromorphic", "energy", "protein_quality",
-            "protein_nested_loto")
+            "protein_nested_loto", "pipeline_train")
 MISSING = "/nonexistent/graphspike-data"
 
 # (example, argv, expected text in the one-line error)
@@ -57,6 +57,11 @@ BAD = [
     ("protein_nested_loto", ["--seeds", "a"], "argument --seeds: expected an integer >= 0 (got 'a')"),
     ("protein_nested_loto", ["--synthetic-targets", "2"], "need >= 3 targets for an inner split (got 2)"),
     ("protein_nested_loto", ["--root", MISSING], "--root must hold one folder per target"),
+    ("pipeline_train", ["--epochs", "0"], "argument --epochs: expected an integer >= 1 (got '0')"),
+    ("pipeline_train", ["--dropout", "1.0"], "argument --dropout: expected a number in [0, 1) (got 1.0)"),
+    ("pipeline_train", ["--schedule", "zb"], "argument --schedule: invalid choice: 'zb'"),
+    ("pipeline_train", ["--data", "cora"], "--data cora needs --root DIR holding ind.cora.*"),
+    ("pipeline_train", ["--data", "cora", "--root", MISSING], "--root must hold the raw files ind.cora."),
     ("recommend", ["--download"], "--download needs a real --data"),
     ("node_classification", ["--download"], "--download needs --data cora|citeseer|pubmed and --root DIR"),
     ("graph_regression", ["--download"], "--download needs --root DIR"),

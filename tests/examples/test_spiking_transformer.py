@@ -52,6 +52,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, monkey
     (["--T", "6", "--chunk", "4"], "chunk_size must divide the number of time steps T (got T=6, chunk_size=4"),
     (["--embed-dim", "16", "--heads", "3"], "num_heads must divide the channel dimension D"),
     (["--data", "nmnist"], "--data nmnist needs --root"),
+    (["--backend", "cuda", "--device", "cpu"], "--backend cuda runs the fused kernel on a GPU: add --device cuda"),
 ])
 def test_bad_flags(tmp_path, capsys, argv, message):
     ex = load_example("spiking_transformer")
