@@ -16,7 +16,7 @@
 #    sm_90, runs `pytest -m cuda` over tests/ (collection errors do not stop it), then
 #    benchmarks/kernels.py (ceilings, byte model, LIF vs spikingjelly's Triton path, SpMM vs
 #    cuSPARSE on power-law and Gowalla graphs, zero-copy gather), the GPU part of
-#    benchmarks/sampling.py, and every other benchmark in GPU_BENCHMARKS that has a --device flag
+#    benchmarks/neighbor_sampling.py, and every other benchmark in GPU_BENCHMARKS that has a --device flag
 #    (spiking_transformer.py; delays.py once it exists), in that order. Each step has a time
 #    limit and the whole stays within DEVICE_CHECK_BUDGET seconds (default 430, under the 8
 #    minutes the issue allows), so a slow step cannot eat the next ones. Everything lands in $OUT
@@ -171,8 +171,8 @@ read -r -a KERNELS_EXTRA <<< "${DEVICE_CHECK_KERNELS_ARGS:-}"
 run_step kernels 120 "$PY" benchmarks/kernels.py "${DEVICE_ARGS[@]}" "${ROOT_ARGS[@]}" "${KERNELS_EXTRA[@]}" --out "$OUT"
 
 # 5. the GPU part of the sampling benchmark, with whichever flags it has
-if [ -f benchmarks/sampling.py ]; then
-  HELP=$("$PY" benchmarks/sampling.py --help 2>&1 || true)
+if [ -f benchmarks/neighbor_sampling.py ]; then
+  HELP=$("$PY" benchmarks/neighbor_sampling.py --help 2>&1 || true)
   SAMPLING_ARGS=()
   for flag in --gpu-only --gpu; do
     if grep -q -- "$flag\b" <<< "$HELP"; then SAMPLING_ARGS+=("$flag"); break; fi
@@ -182,10 +182,10 @@ if [ -f benchmarks/sampling.py ]; then
   fi
   if [ "$DRY" = 1 ] && grep -q -- "--quick" <<< "$HELP"; then SAMPLING_ARGS+=(--quick); fi
   if grep -q -- "--out" <<< "$HELP"; then SAMPLING_ARGS+=(--out "$OUT"); fi
-  run_step sampling 60 "$PY" benchmarks/sampling.py "${SAMPLING_ARGS[@]}"
+  run_step sampling 60 "$PY" benchmarks/neighbor_sampling.py "${SAMPLING_ARGS[@]}"
 else
-  echo "=== sampling: benchmarks/sampling.py not in this checkout; skipped"
-  STEPS+=('{"step": "sampling", "rc": null, "seconds": 0, "note": "benchmarks/sampling.py absent"}')
+  echo "=== sampling: benchmarks/neighbor_sampling.py not in this checkout; skipped"
+  STEPS+=('{"step": "sampling", "rc": null, "seconds": 0, "note": "benchmarks/neighbor_sampling.py absent"}')
 fi
 
 # 6. other benchmarks with a GPU mode; they write benchmarks/results/<name>-cuda.json, copied to $OUT below

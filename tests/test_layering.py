@@ -122,3 +122,12 @@ def test_cuda_ext_does_not_touch_the_gpu_at_import():
     code = "import torch, cuda_ext, sampling; print(torch.cuda.is_initialized())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("folder", ["benchmarks", "examples"])
+def test_no_script_shadows_a_package(folder):
+    """``python benchmarks/x.py`` puts ``benchmarks/`` first on sys.path: a ``sampling.py`` there would
+    be imported instead of the ``sampling`` package by everything the script imports."""
+    packages = {p.name for p in REPO.iterdir() if (p / "__init__.py").is_file()} | {"torch", "numpy"}
+    shadowing = sorted(p.name for p in (REPO / folder).glob("*.py") if p.stem in packages)
+    assert not shadowing, f"{folder}/ scripts named like importable packages: {shadowing}"

@@ -1,11 +1,11 @@
-"""benchmarks/sampling.py: the quick CPU run writes every section; the GPU part exits cleanly without a GPU."""
+"""benchmarks/neighbor_sampling.py: the quick CPU run writes every section; the GPU part exits cleanly without a GPU."""
 import json
 
 import pytest
 import torch
 
 import benchmarks._common as common
-from benchmarks import sampling as bench
+from benchmarks import neighbor_sampling as bench
 
 
 @pytest.mark.slow
@@ -15,7 +15,7 @@ def test_quick_cpu_run_writes_every_section(tmp_path, monkeypatch):
                ["--quick", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out")])
     if torch.cuda.is_available():
         return
-    payload = json.loads((tmp_path / "out" / "sampling-cpu.json").read_text())
+    payload = json.loads((tmp_path / "out" / "neighbor_sampling-cpu.json").read_text())
     sections = {"device", "commit", "graph", "uniformity", "sampler", "peers", "gather", "epoch", "full_epoch"}
     assert sections <= set(payload)
     assert all(test["p_value"] > 1e-3 for test in payload["uniformity"].values())  # fixed seeds: deterministic
@@ -24,7 +24,7 @@ def test_quick_cpu_run_writes_every_section(tmp_path, monkeypatch):
     variants = {"plain", "prefetch1", "prefetch2", "prepare_only", "compute_only", "mmap_prefetch1"}
     assert variants <= set(payload["epoch"])
     assert payload["full_epoch"]["seeds"] == payload["full_epoch"]["batches"] * 1000  # quick: one batch of 1000
-    assert (tmp_path / "results" / "sampling-cpu.json").exists()
+    assert (tmp_path / "results" / "neighbor_sampling-cpu.json").exists()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message without a GPU")

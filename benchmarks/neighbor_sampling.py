@@ -33,8 +33,8 @@ on an H200 with the defaults. Without a GPU, ``--gpu-only`` prints why and exits
 Results: ``benchmarks/results/sampling-{cpu,cuda}.json`` (stamped with device and commit, rewritten
 after every section), and copies in ``--out`` when given.
 
-    /work/bin/heavy --exclusive python benchmarks/sampling.py --threads 1
-    python benchmarks/sampling.py --gpu-only --out $OUT
+    /work/bin/heavy --exclusive python benchmarks/neighbor_sampling.py --threads 1
+    python benchmarks/neighbor_sampling.py --gpu-only --out $OUT
 """
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--cached-batches", type=int, default=8, help="prepared batches the compute-only epoch cycles")
     p.add_argument("--uniformity-trials", type=int, default=20000, help="destinations per chi-square test")
     p.add_argument("--sections", default=",".join(SECTIONS),
-                   help="CPU sections to run; a subset writes sampling-<sections>-cpu.json (e.g. full_epoch alone, "
+                   help="CPU sections to run; a subset writes neighbor_sampling-<sections>-cpu.json (e.g. full_epoch alone, "
                         "for its peak memory in a fresh process)")
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU part)")
     p.add_argument("--gpu-threads", type=int, default=os.cpu_count(), help="torch intra-op threads (GPU part)")
@@ -170,7 +170,7 @@ class Results:
     def __init__(self, args: argparse.Namespace, device: str) -> None:
         self.device, self.out = device, args.out
         partial = device == "cpu" and list(args.sections) != list(SECTIONS)
-        self.name = "sampling" + ("-" + "-".join(args.sections) if partial else "")
+        self.name = "neighbor_sampling" + ("-" + "-".join(args.sections) if partial else "")
         self.payload: dict[str, Any] = {"config": {k: (str(v) if isinstance(v, Path) else v)
                                                    for k, v in vars(args).items()}}
 
