@@ -34,8 +34,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _run import Run, choice_list, example_parser, fail, nonnegative_int, positive_float, positive_int
 
-from graphnets.ckgconv import (CKGCN, ZINC_NUM_ATOM_TYPES, ZINC_NUM_BOND_TYPES, AddRRWP, CKGCNConfig, GCNRegressor,
-                               download_zinc, load_zinc, synthetic_molecules)
+from graphnets.ckgconv import (
+    CKGCN,
+    ZINC_NUM_ATOM_TYPES,
+    ZINC_NUM_BOND_TYPES,
+    AddRRWP,
+    CKGCNConfig,
+    GCNRegressor,
+    download_zinc,
+    load_zinc,
+    synthetic_molecules,
+)
 from graphnets.ckgconv.train import GraphRegressionTrainer, RegressionTrainConfig  # imports PyG without its warning
 
 MODELS = {"ckgconv": CKGCN, "gcn": GCNRegressor}

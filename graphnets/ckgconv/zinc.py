@@ -18,14 +18,22 @@ the ``.npz`` layout without unpickling code (:mod:`graphnets.ckgconv.zinc_raw`).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["ZINC_SPLITS", "ZINC_NUM_ATOM_TYPES", "ZINC_NUM_BOND_TYPES", "load_zinc", "load_zinc_npz",
-           "load_zinc_pt", "download_zinc", "graphs_from_arrays"]
+__all__ = [
+    "ZINC_NUM_ATOM_TYPES",
+    "ZINC_NUM_BOND_TYPES",
+    "ZINC_SPLITS",
+    "download_zinc",
+    "graphs_from_arrays",
+    "load_zinc",
+    "load_zinc_npz",
+    "load_zinc_pt",
+]
 
 ZINC_SPLITS = ("train", "val", "test")
 ZINC_NUM_ATOM_TYPES = 28
@@ -58,7 +66,7 @@ def graphs_from_arrays(x: Tensor, edge_index: Tensor, edge_attr: Tensor, y: Tens
     return out
 
 
-def load_zinc_npz(path: Union[str, Path]) -> list:
+def load_zinc_npz(path: str | Path) -> list:
     """Graphs of one ``zinc_subset_<split>.npz`` file."""
     path = Path(path)
     if not path.is_file():
@@ -72,7 +80,7 @@ def load_zinc_npz(path: Union[str, Path]) -> list:
                               arr["node_ptr"].long(), arr["edge_ptr"].long())
 
 
-def load_zinc_pt(path: Union[str, Path]) -> list:
+def load_zinc_pt(path: str | Path) -> list:
     """Graphs of one PyG-processed ``<split>.pt`` (PyG 1.x pickle; needs torch_geometric installed).
 
     The old ``Data`` object cannot be used through PyG 2's accessors, so its tensors are read
@@ -86,7 +94,7 @@ def load_zinc_pt(path: Union[str, Path]) -> list:
     _data_cls()  # importing PyG registers its data classes with torch.serialization's safe globals
     try:
         obj = torch.load(path, weights_only=True, map_location="cpu")
-    except Exception as err:  # noqa: BLE001 - torch raises UnpicklingError/RuntimeError/EOFError here
+    except Exception as err:  # torch raises UnpicklingError/RuntimeError/EOFError here
         raise ValueError(f"load_zinc_pt: {path} is not a PyG processed file that loads weights-only "
                          f"(got {type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''})"
                          ) from err
@@ -102,7 +110,7 @@ def load_zinc_pt(path: Union[str, Path]) -> list:
                               raw["y"].reshape(-1).float(), slices["x"].long(), slices["edge_index"].long())
 
 
-def load_zinc(root: Union[str, Path], split: str) -> list:
+def load_zinc(root: str | Path, split: str) -> list:
     """The ``split`` graphs from an offline folder (``.npz`` preferred, then ``.pt``).
 
     Raises:
@@ -121,8 +129,8 @@ def load_zinc(root: Union[str, Path], split: str) -> list:
                             f"test; download_zinc(root, split) fetches the real data (network needed)")
 
 
-def download_zinc(root: Union[str, Path], split: str = "train", subset: bool = True,
-                  pre_transform: Optional[Any] = None) -> list:
+def download_zinc(root: str | Path, split: str = "train", subset: bool = True,
+                  pre_transform: Any | None = None) -> list:
     """Download (once) the official raw ZINC files and return the real ``split`` graphs.
 
     ``subset=True`` is ZINC-12k (10k/1k/1k, the CKGConv paper's "ZINC"); ``False`` the 250k set.

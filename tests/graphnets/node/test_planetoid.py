@@ -87,7 +87,7 @@ def test_cora_matches_pyg_reader():
     assert torch.equal(ours.x, ref.x)
     assert torch.equal(ours.y, ref.y)
     ei, _ = ours.graph.to_edge_index()
-    key = lambda e: set((e[0] * 10_000 + e[1]).tolist())  # noqa: E731
+    key = lambda e: set((e[0] * 10_000 + e[1]).tolist())
     assert key(ei) == key(ref.edge_index) and ei.shape[1] == 10556
     for name in ("train", "val", "test"):
         assert torch.equal(torch.sort(getattr(ours.split, name)).values, getattr(ref, f"{name}_mask").nonzero().view(-1))
