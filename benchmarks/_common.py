@@ -1,4 +1,5 @@
 """Shared by the benchmark scripts: machine/commit stamp, medians, JSON results."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -39,11 +40,17 @@ def git_commit() -> str:
     if os.environ.get("GRAPHSPIKE_COMMIT"):
         return os.environ["GRAPHSPIKE_COMMIT"]
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=RESULTS.parent, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=RESULTS.parent, check=True
+        ).stdout.strip()
         # uncommitted edits to tracked files mean the figures are not those of ``head``
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                               text=True, cwd=RESULTS.parent, check=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=RESULTS.parent,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return f"{head}-dirty" if dirty else head
@@ -51,11 +58,18 @@ def git_commit() -> str:
 
 def stamp(device: str = "cpu") -> dict[str, Any]:
     """Device, software versions, commit and date for a results file."""
-    return {"device": device_name(device), "torch": torch.__version__, "python": platform.python_version(),
-            "commit": git_commit(), "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "device": device_name(device),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "commit": git_commit(),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
-def median_time(fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, sync: Callable[[], None] = lambda: None) -> tuple[float, list[float]]:
+def median_time(
+    fn: Callable[[], Any], repeats: int = 5, warmup: int = 1, sync: Callable[[], None] = lambda: None
+) -> tuple[float, list[float]]:
     """Median wall time of ``fn`` over ``repeats`` runs after ``warmup`` runs, and all runs."""
     for _ in range(warmup):
         fn()

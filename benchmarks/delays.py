@@ -24,6 +24,7 @@ is shared) and wall time on CUDA. JSON: ``benchmarks/results/delays-<cpu|cuda>.j
     python benchmarks/delays.py --threads 1 --T 100,250         # CPU, batch 32
     python benchmarks/delays.py --device cuda --batch 256 --T 100,250
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,8 +77,9 @@ class DclsDelay(torch.nn.Module):
         Dcls1d = _dcls()
         self.K = ours.kernel_size
         version, offset = VERSIONS[ours.interpolation]
-        self.m = Dcls1d(ours.in_channels, ours.out_channels, kernel_count=1, dilated_kernel_size=self.K, bias=False,
-                        version=version).to(ours.weight.device)
+        self.m = Dcls1d(
+            ours.in_channels, ours.out_channels, kernel_count=1, dilated_kernel_size=self.K, bias=False, version=version
+        ).to(ours.weight.device)
         with torch.no_grad():
             self.m.weight.copy_(ours.weight.unsqueeze(-1))
             self.m.P.copy_(ours.P.view(1, *ours.P.shape, 1))
@@ -117,6 +119,7 @@ def _timer(device):
         fn()
         sync()
         return time.process_time() - c0, time.perf_counter() - w0
+
     return run
 
 
@@ -155,14 +158,21 @@ def bench_infer_layer(net_name, T, B, repeats, device, g):
         theirs = ref(x)
         wi = w.mul(8).round()  # integer weights: every partial sum exact
         exact = torch.equal(integer_delay_linear(x, wi, d, K), integer_delay_linear_reference(x, wi, d, K))
-        fns = {"graphspike": lambda: integer_delay_linear(x, w, d, K),
-               "dcls": lambda: ref(x),
-               "graphspike dense": lambda: integer_delay_linear_reference(x, w, d, K)}
+        fns = {
+            "graphspike": lambda: integer_delay_linear(x, w, d, K),
+            "dcls": lambda: ref(x),
+            "graphspike dense": lambda: integer_delay_linear_reference(x, w, d, K),
+        }
         res = compare(fns, repeats, device)
-    return {"check": {"max_abs_diff_vs_dense": float((fast - dense).abs().max()),
-                      "bit_equal_integer_weights": bool(exact),
-                      "max_abs_diff_vs_dcls": float((fast - theirs).abs().max())},
-            "shape": {"T": T, "B": B, "C_in": H, "C_out": H, "K": K}, "times": res}
+    return {
+        "check": {
+            "max_abs_diff_vs_dense": float((fast - dense).abs().max()),
+            "bit_equal_integer_weights": bool(exact),
+            "max_abs_diff_vs_dcls": float((fast - theirs).abs().max()),
+        },
+        "shape": {"T": T, "B": B, "C_in": H, "C_out": H, "K": K},
+        "times": res,
+    }
 
 
 def bench_infer_net(net_name, T, B, repeats, device, g):
@@ -190,8 +200,7 @@ def bench_infer_net(net_name, T, B, repeats, device, g):
         v_ref = twin(x)
         functional.reset_net(twin)
         res = compare({"graphspike": ours, "dcls": theirs}, repeats, device)
-    return {"check": {"max_abs_diff_readout": float((v - v_ref).abs().max())},
-            "shape": {"T": T, "B": B}, "times": res}
+    return {"check": {"max_abs_diff_readout": float((v - v_ref).abs().max())}, "shape": {"T": T, "B": B}, "times": res}
 
 
 def bench_train_step(net_name, T, B, repeats, device, g):
@@ -213,15 +222,22 @@ def bench_train_step(net_name, T, B, repeats, device, g):
             for o in opts:
                 o.step()
             functional.reset_net(model)
+
         return step
 
     opts, _ = recipe.optimizers(net)
     layers = [m.m for m in [*twin.delays, twin.readout_delay]]
     w_twin = [m.weight for m in layers]
-    others = [p for p in twin.parameters() if p.requires_grad and all(p is not q for q in w_twin + [m.P for m in layers])]
-    opts_twin = [torch.optim.Adam([{"params": w_twin, "weight_decay": recipe.weight_decay},
-                                   {"params": others, "weight_decay": 0.0}], lr=recipe.lr),
-                 torch.optim.Adam([m.P for m in layers], lr=recipe.lr_positions)]
+    others = [
+        p for p in twin.parameters() if p.requires_grad and all(p is not q for q in w_twin + [m.P for m in layers])
+    ]
+    opts_twin = [
+        torch.optim.Adam(
+            [{"params": w_twin, "weight_decay": recipe.weight_decay}, {"params": others, "weight_decay": 0.0}],
+            lr=recipe.lr,
+        ),
+        torch.optim.Adam([m.P for m in layers], lr=recipe.lr_positions),
+    ]
     assert delay_layers(twin) == []  # the twin really runs dcls
     res = compare({"graphspike": step_fn(net, opts), "dcls": step_fn(twin, opts_twin)}, repeats, device)
     return {"shape": {"T": T, "B": B}, "times": res}
@@ -241,8 +257,14 @@ def bench_parity(sizes=(5, 25, 31), T=60, B=4, C_in=48, C_out=40, seed=0) -> lis
             ref = DclsDelay(layer, sig)
             sigma = sig.abs() + offset if offset is not None else 1.0
             with torch.no_grad():
-                kernel = (delay_kernel(layer.weight, layer.P, sigma, K, interpolation)
-                          - ref.m.DCK(ref.m.weight, ref.m.P, ref.m.SIG)).abs().max()
+                kernel = (
+                    (
+                        delay_kernel(layer.weight, layer.P, sigma, K, interpolation)
+                        - ref.m.DCK(ref.m.weight, ref.m.P, ref.m.SIG)
+                    )
+                    .abs()
+                    .max()
+                )
             # the layer (one width for all synapses, the layer's sigma) against Dcls1d + conv1d
             layer.set_sigma(0.4 + K / 5)
             ref = DclsDelay(layer)
@@ -252,14 +274,24 @@ def bench_parity(sizes=(5, 25, 31), T=60, B=4, C_in=48, C_out=40, seed=0) -> lis
             probe = torch.randn(y.shape, generator=g)
             (y * probe).sum().backward()
             (y_ref * probe).sum().backward()
-            rows.append({"interpolation": interpolation, "dcls_version": version, "K": K,
-                         "kernel": float(kernel), "output": float((y - y_ref).abs().max()),
-                         "grad_input": float((x.grad - x_ref.grad).abs().max()),
-                         "grad_weight": float((layer.weight.grad - ref.m.weight.grad[..., 0]).abs().max()),
-                         "grad_position": float((layer.P.grad - ref.m.P.grad[0, ..., 0]).abs().max()),
-                         "output_scale": float(y_ref.abs().max())})
-            print("parity " + "  ".join(f"{k} {v:.2e}" if isinstance(v, float) else f"{k} {v}"
-                                        for k, v in rows[-1].items()), flush=True)
+            rows.append(
+                {
+                    "interpolation": interpolation,
+                    "dcls_version": version,
+                    "K": K,
+                    "kernel": float(kernel),
+                    "output": float((y - y_ref).abs().max()),
+                    "grad_input": float((x.grad - x_ref.grad).abs().max()),
+                    "grad_weight": float((layer.weight.grad - ref.m.weight.grad[..., 0]).abs().max()),
+                    "grad_position": float((layer.P.grad - ref.m.P.grad[0, ..., 0]).abs().max()),
+                    "output_scale": float(y_ref.abs().max()),
+                }
+            )
+            print(
+                "parity "
+                + "  ".join(f"{k} {v:.2e}" if isinstance(v, float) else f"{k} {v}" for k, v in rows[-1].items()),
+                flush=True,
+            )
     return rows
 
 
@@ -293,13 +325,27 @@ def main(argv=None) -> dict:
                 g = torch.Generator().manual_seed(a.seed)
                 r = benches[wl](net_name, T, a.batch, a.repeats, device, g)
                 t = r["times"]
-                r.update(network=net_name, workload=wl, ratio_dcls_over_graphspike=t["dcls"][primary] / t["graphspike"][primary])
+                r.update(
+                    network=net_name,
+                    workload=wl,
+                    ratio_dcls_over_graphspike=t["dcls"][primary] / t["graphspike"][primary],
+                )
                 rows.append(r)
                 line = "  ".join(f"{k} {v[primary] * 1e3:9.1f} ms" for k, v in t.items())
-                print(f"{net_name} T={T:<4} {wl:<12} {line}   dcls/graphspike x{r['ratio_dcls_over_graphspike']:.2f}"
-                      + (f"   check {r['check']}" if "check" in r else ""), flush=True)
-    payload = {"benchmark": "delays: graphspike DelayLinear vs dcls.Dcls1d + conv1d", "threads": a.threads,
-               "batch": a.batch, "repeats": a.repeats, "timing": primary, "input_rate": 0.1, "results": rows}
+                print(
+                    f"{net_name} T={T:<4} {wl:<12} {line}   dcls/graphspike x{r['ratio_dcls_over_graphspike']:.2f}"
+                    + (f"   check {r['check']}" if "check" in r else ""),
+                    flush=True,
+                )
+    payload = {
+        "benchmark": "delays: graphspike DelayLinear vs dcls.Dcls1d + conv1d",
+        "threads": a.threads,
+        "batch": a.batch,
+        "repeats": a.repeats,
+        "timing": primary,
+        "input_rate": 0.1,
+        "results": rows,
+    }
     if parity is not None:
         payload["parity_max_abs_diff"] = parity
     if not a.no_write:

@@ -11,6 +11,7 @@ sampling (``spiking.diffusion.sampling_energy``). ``--speed``: training steps/s 
     python benchmarks/diffusion.py --seeds 0 1 --out-dir runs/diffusion_bench
     python benchmarks/diffusion.py --speed
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,12 @@ def train(ddpm: GaussianDiffusion, data, steps: int, seed: int) -> tuple[EMA, fl
 
 def sample(ddpm_ema: GaussianDiffusion, n: int, seed: int, steps: int, batch: int = 128) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
-    out = [ddpm_ema.sample((min(batch, n - i), 1, CFG.image_size, CFG.image_size), sampler="ddim", steps=steps,
-                           generator=g) for i in range(0, n, batch)]
+    out = [
+        ddpm_ema.sample(
+            (min(batch, n - i), 1, CFG.image_size, CFG.image_size), sampler="ddim", steps=steps, generator=g
+        )
+        for i in range(0, n, batch)
+    ]
     return torch.cat(out)
 
 
@@ -80,8 +85,13 @@ def speed(args) -> dict:
             times[kind].append(median_time(trainer.step, repeats=1, warmup=0)[0])
     for kind, trainer in steps.items():
         med = sorted(times[kind])[len(times[kind]) // 2]
-        out[kind] = {"s_per_step": med, "steps_per_s": 1 / med, "images_per_s": CFG.batch_size / med,
-                     "repeats": args.speed_repeats, "params": sum(p.numel() for p in trainer.diffusion.model.parameters())}
+        out[kind] = {
+            "s_per_step": med,
+            "steps_per_s": 1 / med,
+            "images_per_s": CFG.batch_size / med,
+            "repeats": args.speed_repeats,
+            "params": sum(p.numel() for p in trainer.diffusion.model.parameters()),
+        }
         print(kind, out[kind], flush=True)
     out["ann_over_spiking_speed"] = out["ann"]["steps_per_s"] / out["spiking"]["steps_per_s"]
     return out
@@ -96,8 +106,12 @@ def main(argv=None) -> None:
     p.add_argument("--shifts", type=float, nargs="+", default=[-0.2, -0.1, 0.0, 0.1, 0.2])
     p.add_argument("--energy-steps", type=int, default=1000, help="DDPM steps of the energy count (one sample)")
     p.add_argument("--models", nargs="+", default=["spiking", "ann"])
-    p.add_argument("--tg-from", type=Path, default=None,
-                   help="skip training: load spiking_seed<S>_ema.pt from this folder and sweep --shifts only")
+    p.add_argument(
+        "--tg-from",
+        type=Path,
+        default=None,
+        help="skip training: load spiking_seed<S>_ema.pt from this folder and sweep --shifts only",
+    )
     p.add_argument("--speed", action="store_true")
     p.add_argument("--speed-repeats", type=int, default=10)
     p.add_argument("--threads", type=int, default=1)
@@ -105,8 +119,10 @@ def main(argv=None) -> None:
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    result = {"stamp": stamp(), "config": {k: (list(v) if isinstance(v, tuple) else v)
-                                           for k, v in CFG.__dict__.items()}}
+    result = {
+        "stamp": stamp(),
+        "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in CFG.__dict__.items()},
+    }
     if args.speed:
         result["speed"] = speed(args)
         path = args.json or RESULTS / "diffusion_speed.json"
@@ -116,13 +132,23 @@ def main(argv=None) -> None:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     train_set, test_set = load_image_set("digits"), load_image_set("digits", split="test")
     real = train_set.batch(torch.arange(len(train_set)))
-    clf, acc = train_fid_classifier(real, train_set.labels, test_set.batch(torch.arange(len(test_set))),
-                                    test_set.labels, generator=torch.Generator().manual_seed(0))
+    clf, acc = train_fid_classifier(
+        real,
+        train_set.labels,
+        test_set.batch(torch.arange(len(test_set))),
+        test_set.labels,
+        generator=torch.Generator().manual_seed(0),
+    )
     fid = ClassifierFID(clf, real, acc)
     floor = fid.score(test_set.batch(torch.arange(min(args.samples, len(test_set)))))
     print(f"FID classifier held-out accuracy {acc:.4f}; real test vs train FID {floor:.3f}", flush=True)
-    result.update(classifier_accuracy=acc, fid_real_test_vs_train=floor, samples=args.samples,
-                  sampler=f"ddim eta=0, {args.sample_steps} steps", runs=[])
+    result.update(
+        classifier_accuracy=acc,
+        fid_real_test_vs_train=floor,
+        samples=args.samples,
+        sampler=f"ddim eta=0, {args.sample_steps} steps",
+        runs=[],
+    )
     save_image_grid(real[:64], args.out_dir / "real.png", nrow=8)
     for seed in args.seeds:
         for kind in args.models:
@@ -137,8 +163,13 @@ def main(argv=None) -> None:
             else:
                 ema, loss, secs = train(ddpm, train_set, args.steps, seed)
                 torch.save(ema.module.state_dict(), args.out_dir / f"{kind}_seed{seed}_ema.pt")
-                run = {"seed": seed, "model": kind, "final_loss": loss, "train_seconds": secs,
-                       "steps_per_s": args.steps / secs}
+                run = {
+                    "seed": seed,
+                    "model": kind,
+                    "final_loss": loss,
+                    "train_seconds": secs,
+                    "steps_per_s": args.steps / secs,
+                }
             ema_ddpm = GaussianDiffusion(ema.module, CFG.num_steps, CFG.beta_1, CFG.beta_T, CFG.var_type)
             x = sample(ema_ddpm, args.samples, 1000 + seed, args.sample_steps)
             run["fid"] = fid.score(x)
@@ -149,26 +180,44 @@ def main(argv=None) -> None:
                 for shift in args.shifts:
                     with threshold_shift(ema.module, shift):
                         held = fid.score(sample(ema_ddpm, args.samples, 2000 + seed, args.sample_steps))
-                        rep = run["fid"] if shift == 0 else fid.score(
-                            sample(ema_ddpm, args.samples, 1000 + seed, args.sample_steps))
+                        rep = (
+                            run["fid"]
+                            if shift == 0
+                            else fid.score(sample(ema_ddpm, args.samples, 1000 + seed, args.sample_steps))
+                        )
                     tg.append({"shift": shift, "fid_heldout": held, "fid_reported": rep})
                     print(f"  TG shift {shift:+.2f}: held-out {held:.3f}, reported {rep:.3f}", flush=True)
                 best = min(tg, key=lambda r: r["fid_heldout"])
                 run.update(threshold_guidance=tg, tg_best_shift=best["shift"], fid_tg=best["fid_reported"])
                 with threshold_shift(ema.module, best["shift"]):
-                    save_image_grid(sample(ema_ddpm, 64, 1000 + seed, args.sample_steps),
-                                    args.out_dir / f"spiking_tg_seed{seed}.png", nrow=8)
+                    save_image_grid(
+                        sample(ema_ddpm, 64, 1000 + seed, args.sample_steps),
+                        args.out_dir / f"spiking_tg_seed{seed}.png",
+                        nrow=8,
+                    )
             if seed == args.seeds[0] and args.energy_steps:
-                rep, calls = sampling_energy(ema_ddpm, (1, 1, CFG.image_size, CFG.image_size), sampler="ddpm",
-                                             steps=args.energy_steps, generator=torch.Generator().manual_seed(7),
-                                             ann=kind == "ann")
+                rep, calls = sampling_energy(
+                    ema_ddpm,
+                    (1, 1, CFG.image_size, CFG.image_size),
+                    sampler="ddpm",
+                    steps=args.energy_steps,
+                    generator=torch.Generator().manual_seed(7),
+                    ann=kind == "ann",
+                )
                 neurons = [r for r in rep.layers if r.op == "neuron"]
-                run["energy"] = {"sampler": f"ddpm {calls} steps", "per_sample_mJ": rep.energy_mJ,
-                                 "per_step_mJ": rep.energy_mJ / calls, "mac": rep.mac, "ac": rep.ac,
-                                 "firing_rate": rep.firing_rate,
-                                 "layer_rates": {r.name: r.output_rate for r in neurons}}
-                print(f"  energy per sample {rep.energy_mJ:.4f} mJ ({calls} steps), firing rate {rep.firing_rate}",
-                      flush=True)
+                run["energy"] = {
+                    "sampler": f"ddpm {calls} steps",
+                    "per_sample_mJ": rep.energy_mJ,
+                    "per_step_mJ": rep.energy_mJ / calls,
+                    "mac": rep.mac,
+                    "ac": rep.ac,
+                    "firing_rate": rep.firing_rate,
+                    "layer_rates": {r.name: r.output_rate for r in neurons},
+                }
+                print(
+                    f"  energy per sample {rep.energy_mJ:.4f} mJ ({calls} steps), firing rate {rep.firing_rate}",
+                    flush=True,
+                )
             result["runs"].append(run)
             path = args.json or RESULTS / "diffusion_digits.json"
             path.write_text(json.dumps(result, indent=2) + "\n")

@@ -37,6 +37,7 @@ unavailable, unless ``--allow-fallback``.
     python benchmarks/kernels.py --root ../shared/data --repeats 7
     python benchmarks/kernels.py --device cuda --root .device/data --out $OUT   # device check
 """
+
 from __future__ import annotations
 
 import argparse
@@ -148,33 +149,58 @@ def lif_traffic(T: int, n: int, elem: int, opmath: int) -> int:
     return T * n * (4 * elem + 2 * opmath)
 
 
-def byte_model(n: int, Ts: list[int], feats: list[int], graphs: dict[str, tuple[int, int, bool]],
-               num_index: int, hbm_gbps: float, h2d_gbps: float, measured: bool) -> dict:
+def byte_model(
+    n: int,
+    Ts: list[int],
+    feats: list[int],
+    graphs: dict[str, tuple[int, int, bool]],
+    num_index: int,
+    hbm_gbps: float,
+    h2d_gbps: float,
+    measured: bool,
+) -> dict:
     """Bytes per call of every kernel at the given sizes, and the time that traffic takes at the
     peaks (``graphs``: name -> (rows, nnz, weighted))."""
     rows: list[dict] = []
 
     def add(kernel: str, case: str, nbytes: int, peak: float) -> None:
-        rows.append({"kernel": kernel, "case": case, "bytes_per_call": nbytes, "peak_GBps": peak,
-                     "time_at_peak_s": nbytes / (peak * 1e9)})
+        rows.append(
+            {
+                "kernel": kernel,
+                "case": case,
+                "bytes_per_call": nbytes,
+                "peak_GBps": peak,
+                "time_at_peak_s": nbytes / (peak * 1e9),
+            }
+        )
 
     for dtype, elem, opmath in (("float32", 4, 4), ("float16", 2, 4)):
         for T in Ts:
             add("lif fwd+bwd", f"{dtype} T={T} N={n}", lif_traffic(T, n, elem, opmath), hbm_gbps)
     for name, (num_rows, nnz, weighted) in graphs.items():
         for F in feats:
-            add("spmm", f"{name} rows={num_rows} nnz={nnz} F={F} fp32",
-                spmm_traffic_counts(num_rows, nnz, weighted, F, 4), hbm_gbps)
+            add(
+                "spmm",
+                f"{name} rows={num_rows} nnz={nnz} F={F} fp32",
+                spmm_traffic_counts(num_rows, nnz, weighted, F, 4),
+                hbm_gbps,
+            )
             # edge-weight gradient: column ids, one grad row per edge is re-read within a row, one x row per edge
             add("spmm edge-grad", f"{name} F={F} fp32", nnz * (8 + 4 + F * 4) + num_rows * F * 4, hbm_gbps)
     for row_bytes in (16, 64, 128, 256, 1024):
         # zero-copy: every useful byte crosses PCIe once; index (8 B) and output stay on the GPU
         add("gather zero-copy", f"{num_index} rows x {row_bytes} B", num_index * row_bytes, h2d_gbps)
-    peaks = ("measured in this run" if measured else
-             f"H200 device copy {hbm_gbps:.0f} GB/s (measured on the lent H200), PCIe {h2d_gbps:.0f} GB/s (assumed)")
+    peaks = (
+        "measured in this run"
+        if measured
+        else f"H200 device copy {hbm_gbps:.0f} GB/s (measured on the lent H200), PCIe {h2d_gbps:.0f} GB/s (assumed)"
+    )
     for r in rows:
-        print(f"model  {r['kernel']:17s} {r['case']:48s} {r['bytes_per_call'] / 1e6:10.1f} MB  "
-              f"{r['time_at_peak_s'] * 1e6:9.1f} us at {r['peak_GBps']:.0f} GB/s", flush=True)
+        print(
+            f"model  {r['kernel']:17s} {r['case']:48s} {r['bytes_per_call'] / 1e6:10.1f} MB  "
+            f"{r['time_at_peak_s'] * 1e6:9.1f} us at {r['peak_GBps']:.0f} GB/s",
+            flush=True,
+        )
     return {"peaks": peaks, "hbm_GBps": hbm_gbps, "h2d_GBps": h2d_gbps, "rows": rows}
 
 
@@ -210,8 +236,9 @@ def _restore_sj(restore) -> None:
         sj_lif._selection._selections.update(restore[1])
 
 
-def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dtype], Ts: list[int],
-              peak_gbps: float | None = None) -> list[dict]:
+def bench_lif(
+    device: torch.device, repeats: int, n: int, dtypes: list[torch.dtype], Ts: list[int], peak_gbps: float | None = None
+) -> list[dict]:
     rows = []
     for dtype in dtypes:
         for T in Ts:
@@ -223,8 +250,12 @@ def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dty
                 x.grad = None
                 torch.autograd.backward(lif_multistep(x)[0], grad)  # (spikes, v_last); default tau 2
 
-            row = {"T": T, "neurons": n, "dtype": str(dtype).replace("torch.", ""),
-                   "ours_s": time_fn(ours, device, repeats)}
+            row = {
+                "T": T,
+                "neurons": n,
+                "dtype": str(dtype).replace("torch.", ""),
+                "ours_s": time_fn(ours, device, repeats),
+            }
             b = x.element_size()
             opm = 8 if dtype == torch.float64 else 4
             row["min_traffic_bytes"] = lif_traffic(T, n, b, opm)
@@ -245,8 +276,11 @@ def bench_lif(device: torch.device, repeats: int, n: int, dtypes: list[torch.dty
             rows.append(row)
             extra = "  ".join(f"{k}={v:.3g}" for k, v in row.items() if k.endswith("_over_ours"))
             frac = f", {row['ours_fraction_of_peak']:.0%} of peak" if peak_gbps else ""
-            print(f"lif  {row['dtype']:8s} T={T:<3d} N={n}  ours {row['ours_s'] * 1e3:8.3f} ms "
-                  f"({row['ours_GBps']:.1f} GB/s{frac})  {extra}", flush=True)
+            print(
+                f"lif  {row['dtype']:8s} T={T:<3d} N={n}  ours {row['ours_s'] * 1e3:8.3f} ms "
+                f"({row['ours_GBps']:.1f} GB/s{frac})  {extra}",
+                flush=True,
+            )
     return rows
 
 
@@ -259,7 +293,7 @@ def power_law_graph(num_nodes: int, avg_degree: int, skew: str, seed: int, devic
     num_edges = num_nodes * avg_degree
     uniform = torch.randint(0, num_nodes, (num_edges,), generator=gen, device=device)
     u = torch.rand(num_edges, generator=gen, dtype=torch.float64, device=device)
-    skewed = (num_nodes ** u).long().clamp_(1, num_nodes) - 1
+    skewed = (num_nodes**u).long().clamp_(1, num_nodes) - 1
     skewed = torch.randperm(num_nodes, generator=gen, device=device)[skewed]
     src, dst = (uniform, skewed) if skew == "dst" else (skewed, uniform)
     return Graph.from_edge_index(torch.stack([src, dst]), num_nodes=num_nodes)
@@ -291,8 +325,9 @@ def spmm_traffic(graph: Graph, features: int, elem: int) -> int:
     return spmm_traffic_counts(graph.num_rows, graph.num_edges, graph.weight is not None, features, elem)
 
 
-def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], features: list[int],
-               peak_gbps: float | None) -> list[dict]:
+def bench_spmm(
+    device: torch.device, repeats: int, graphs: dict[str, Graph], features: list[int], peak_gbps: float | None
+) -> list[dict]:
     from cuda_ext.spmm import _edge_grad_op
 
     rows = []
@@ -306,8 +341,10 @@ def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], fea
             extra: dict[str, float] = {}
             ours = time_fn(lambda: cuda_ext.spmm(graph, x), device, repeats)
             theirs = time_fn(lambda: torch.sparse.mm(adj, x), device, repeats)
-            for label, fn in (("ours_graph_s", lambda: cuda_ext.spmm(graph, x)),
-                              ("torch_sparse_mm_graph_s", lambda: torch.sparse.mm(adj, x))):
+            for label, fn in (
+                ("ours_graph_s", lambda: cuda_ext.spmm(graph, x)),
+                ("torch_sparse_mm_graph_s", lambda: torch.sparse.mm(adj, x)),
+            ):
                 replayed = time_graph(fn, device, max(3, repeats // 2))
                 if replayed is not None:
                     extra[label] = replayed
@@ -315,10 +352,20 @@ def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], fea
             rel_err = float((cuda_ext.spmm(graph, x) - ref).abs().max() / ref.abs().max().clamp_min(1e-30))
             del ref
             traffic = spmm_traffic(graph, F, 4)
-            row = {"graph": name, "rows": graph.num_rows, "nnz": graph.num_edges, "max_row_degree": max_degree,
-                   "F": F, "ours_s": ours, "torch_sparse_mm_s": theirs, "torch_sparse_mm_over_ours": theirs / ours,
-                   "traffic_bytes": traffic, "ours_GBps": traffic / ours / 1e9,
-                   "torch_sparse_mm_GBps": traffic / theirs / 1e9, "max_abs_err_over_max_abs": rel_err}
+            row = {
+                "graph": name,
+                "rows": graph.num_rows,
+                "nnz": graph.num_edges,
+                "max_row_degree": max_degree,
+                "F": F,
+                "ours_s": ours,
+                "torch_sparse_mm_s": theirs,
+                "torch_sparse_mm_over_ours": theirs / ours,
+                "traffic_bytes": traffic,
+                "ours_GBps": traffic / ours / 1e9,
+                "torch_sparse_mm_GBps": traffic / theirs / 1e9,
+                "max_abs_err_over_max_abs": rel_err,
+            }
             row.update(extra)
             if "ours_graph_s" in extra and "torch_sparse_mm_graph_s" in extra:
                 row["graph_replay_ratio"] = extra["torch_sparse_mm_graph_s"] / extra["ours_graph_s"]
@@ -328,8 +375,11 @@ def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], fea
             # edge-weight gradient: fused row-wise dot vs gathering two [nnz, F] tensors
             upstream = torch.randn(graph.num_rows, F, device=device)
             backend = "cuda" if device.type == "cuda" and cuda_ext.extension_available() else "torch"
-            ours_w = time_fn(lambda: _edge_grad_op(graph.indptr, graph.indices, upstream, x, *t_csr, backend),
-                             device, max(3, repeats // 2))
+            ours_w = time_fn(
+                lambda: _edge_grad_op(graph.indptr, graph.indices, upstream, x, *t_csr, backend),
+                device,
+                max(3, repeats // 2),
+            )
             gathered_bytes = 2 * graph.num_edges * F * 4
             if gathered_bytes <= (1 << 31):
                 rows_e = graph.row
@@ -343,9 +393,12 @@ def bench_spmm(device: torch.device, repeats: int, graphs: dict[str, Graph], fea
             row["edge_grad_ours_GBps"] = (graph.num_edges * (8 + 4 + F * 4) + graph.num_rows * F * 4) / ours_w / 1e9
             rows.append(row)
             frac = f" ({row['ours_fraction_of_peak']:.0%} of peak)" if "ours_fraction_of_peak" in row else ""
-            print(f"spmm {name:13s} F={F:<4d} ours {ours * 1e3:8.3f} ms {row['ours_GBps']:7.1f} GB/s{frac}  "
-                  f"torch.sparse.mm {theirs * 1e3:8.3f} ms  ratio {row['torch_sparse_mm_over_ours']:.2f}  "
-                  f"edge-grad {ours_w * 1e3:.3f} ms  err {rel_err:.1e}", flush=True)
+            print(
+                f"spmm {name:13s} F={F:<4d} ours {ours * 1e3:8.3f} ms {row['ours_GBps']:7.1f} GB/s{frac}  "
+                f"torch.sparse.mm {theirs * 1e3:8.3f} ms  ratio {row['torch_sparse_mm_over_ours']:.2f}  "
+                f"edge-grad {ours_w * 1e3:.3f} ms  err {rel_err:.1e}",
+                flush=True,
+            )
     return rows
 
 
@@ -374,19 +427,27 @@ def bench_gather(device: torch.device, repeats: int, num_index: int, table_bytes
         gpu_t = time_fn(lambda: table_gpu.index_select(0, idx), device, repeats)
         ours_dev = time_fn(lambda: gather_rows(table_gpu, idx, backend="cuda"), device, repeats)
         table_gpu = None  # free the GPU copy before the next row size
-        row = {"row_bytes": row_bytes, "num_index": num_index, "table_bytes": R * row_bytes,
-               "ours_GBps": moved / ours / 1e9, "cpu_gather_pinned_copy_GBps": moved / cpu_t / 1e9,
-               "all_in_gpu_index_select_GBps": moved / gpu_t / 1e9, "ours_device_table_GBps": moved / ours_dev / 1e9,
-               "ours_over_cpu_path": cpu_t / ours}
+        row = {
+            "row_bytes": row_bytes,
+            "num_index": num_index,
+            "table_bytes": R * row_bytes,
+            "ours_GBps": moved / ours / 1e9,
+            "cpu_gather_pinned_copy_GBps": moved / cpu_t / 1e9,
+            "all_in_gpu_index_select_GBps": moved / gpu_t / 1e9,
+            "ours_device_table_GBps": moved / ours_dev / 1e9,
+            "ours_over_cpu_path": cpu_t / ours,
+        }
         sm = ceilings.get("sm_read_h2d_GBps")
         if sm:
             row["ours_fraction_of_sm_read"] = row["ours_GBps"] / sm
         rows.append(row)
         frac = f"  {row['ours_fraction_of_sm_read']:.0%} of SM-read" if sm else ""
-        print(f"gather {row_bytes:5d} B  ours {row['ours_GBps']:6.1f} GB/s{frac}  cpu+copy "
-              f"{row['cpu_gather_pinned_copy_GBps']:6.1f}  all-in-GPU {row['all_in_gpu_index_select_GBps']:7.1f}  "
-              f"ours(GPU table) {row['ours_device_table_GBps']:7.1f}  x cpu-path {row['ours_over_cpu_path']:.2f}",
-              flush=True)
+        print(
+            f"gather {row_bytes:5d} B  ours {row['ours_GBps']:6.1f} GB/s{frac}  cpu+copy "
+            f"{row['cpu_gather_pinned_copy_GBps']:6.1f}  all-in-GPU {row['all_in_gpu_index_select_GBps']:7.1f}  "
+            f"ours(GPU table) {row['ours_device_table_GBps']:7.1f}  x cpu-path {row['ours_over_cpu_path']:.2f}",
+            flush=True,
+        )
     return rows
 
 
@@ -403,16 +464,27 @@ def bench_gather_cpu(repeats: int, num_index: int, table_bytes: int, peak_gbps: 
         ours = time_fn(lambda table=table, idx=idx: gather_rows(table, idx), torch.device("cpu"), repeats)
         theirs = time_fn(lambda table=table, idx=idx: torch.index_select(table, 0, idx), torch.device("cpu"), repeats)
         traffic = num_index * (2 * row_bytes + 8)  # read each row, write it, read its index
-        row = {"row_bytes": row_bytes, "num_index": num_index, "table_bytes": R * row_bytes, "ours_s": ours,
-               "index_select_s": theirs, "index_select_over_ours": theirs / ours,
-               "useful_GBps": num_index * row_bytes / ours / 1e9, "traffic_bytes": traffic,
-               "ours_GBps": traffic / ours / 1e9, "index_select_GBps": traffic / theirs / 1e9}
+        row = {
+            "row_bytes": row_bytes,
+            "num_index": num_index,
+            "table_bytes": R * row_bytes,
+            "ours_s": ours,
+            "index_select_s": theirs,
+            "index_select_over_ours": theirs / ours,
+            "useful_GBps": num_index * row_bytes / ours / 1e9,
+            "traffic_bytes": traffic,
+            "ours_GBps": traffic / ours / 1e9,
+            "index_select_GBps": traffic / theirs / 1e9,
+        }
         if peak_gbps:
             row["ours_fraction_of_peak"] = row["ours_GBps"] / peak_gbps
         rows.append(row)
         frac = f" ({row['ours_fraction_of_peak']:.0%} of peak)" if peak_gbps else ""
-        print(f"gather(cpu) {row_bytes:5d} B  ours {ours * 1e3:8.3f} ms {row['ours_GBps']:6.2f} GB/s{frac}  "
-              f"index_select {theirs * 1e3:8.3f} ms  ratio {row['index_select_over_ours']:.2f}", flush=True)
+        print(
+            f"gather(cpu) {row_bytes:5d} B  ours {ours * 1e3:8.3f} ms {row['ours_GBps']:6.2f} GB/s{frac}  "
+            f"index_select {theirs * 1e3:8.3f} ms  ratio {row['index_select_over_ours']:.2f}",
+            flush=True,
+        )
     return rows
 
 
@@ -433,8 +505,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated subset of {SECTIONS}")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results", help="folder of the JSON")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke run)")
-    parser.add_argument("--allow-fallback", action="store_true",
-                        help="on a GPU, run even when the compiled extension is unavailable ('ours' = PyTorch path)")
+    parser.add_argument(
+        "--allow-fallback",
+        action="store_true",
+        help="on a GPU, run even when the compiled extension is unavailable ('ours' = PyTorch path)",
+    )
     args = parser.parse_args(argv)
     sections = [s for s in args.sections.split(",") if s]
     unknown = set(sections) - set(SECTIONS)
@@ -447,8 +522,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     gpu = device.type == "cuda"
     available, reason = cuda_ext.extension_status()
     if gpu and not available and not args.allow_fallback:
-        print(f"error: graphspike's CUDA extension is unavailable on this GPU machine ({reason}); "
-              f"run `python -m cuda_ext build` (or pass --allow-fallback to time the PyTorch paths)", file=sys.stderr)
+        print(
+            f"error: graphspike's CUDA extension is unavailable on this GPU machine ({reason}); "
+            f"run `python -m cuda_ext build` (or pass --allow-fallback to time the PyTorch paths)",
+            file=sys.stderr,
+        )
         return 2
     repeats = args.repeats or (20 if gpu else 5)
     n = args.neurons or (GPU_NEURONS if gpu else 1 << 16)
@@ -462,12 +540,16 @@ def main(argv: Optional[list[str]] = None) -> int:
         num_index, table_bytes, ceiling_bytes = 4096, 1 << 24, 1 << 24
 
     results: dict[str, object] = {
-        "device": device_name(device), "device_type": device.type, "torch": torch.__version__,
+        "device": device_name(device),
+        "device_type": device.type,
+        "torch": torch.__version__,
         "commit": git_commit(),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "repeats": repeats, "threads": torch.get_num_threads(),
+        "repeats": repeats,
+        "threads": torch.get_num_threads(),
         "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
-        "extension": reason, "timing": "CUDA events, median" if gpu else "wall clock, median",
+        "extension": reason,
+        "timing": "CUDA events, median" if gpu else "wall clock, median",
         "note": "ratio = competitor time / ours; GB/s on each section's byte model",
         "sections_done": [],
     }
@@ -480,8 +562,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         tmp.write_text(json.dumps(results, indent=2))
         os.replace(tmp, path)
 
-    print(f"device: {results['device']}  torch {torch.__version__}  commit {str(results['commit'])[:10]}  "
-          f"extension: {reason}", flush=True)
+    print(
+        f"device: {results['device']}  torch {torch.__version__}  commit {str(results['commit'])[:10]}  "
+        f"extension: {reason}",
+        flush=True,
+    )
     gowalla = None
     if args.root is not None and ("spmm" in sections or "model" in sections):
         gowalla = gowalla_graph(args.root)
@@ -500,17 +585,25 @@ def main(argv: Optional[list[str]] = None) -> int:
             model_graphs["gowalla"] = (gowalla.num_rows, gowalla.num_edges, gowalla.weight is not None)
         measured = gpu and "hbm_copy_GBps" in ceilings and "sm_read_h2d_GBps" in ceilings
         results["model"] = byte_model(
-            GPU_NEURONS, GPU_TS, FEATURES, model_graphs, GPU_NUM_INDEX,
+            GPU_NEURONS,
+            GPU_TS,
+            FEATURES,
+            model_graphs,
+            GPU_NUM_INDEX,
             ceilings["hbm_copy_GBps"] if measured else H200_HBM_COPY_GBPS,
-            ceilings["sm_read_h2d_GBps"] if measured else ASSUMED_PCIE5_H2D_GBPS, measured)
+            ceilings["sm_read_h2d_GBps"] if measured else ASSUMED_PCIE5_H2D_GBPS,
+            measured,
+        )
         write("model")
     if "lif" in sections:
         dtypes = [torch.float32, torch.float16] if gpu else [torch.float32]
         results["lif"] = bench_lif(device, repeats, n, dtypes, Ts, peak)
         write("lif")
     if "spmm" in sections:
-        graphs = {"powerlaw_dst": power_law_graph(nodes, avg_degree, "dst", 0, device),
-                  "powerlaw_src": power_law_graph(nodes, avg_degree, "src", 1, device)}
+        graphs = {
+            "powerlaw_dst": power_law_graph(nodes, avg_degree, "dst", 0, device),
+            "powerlaw_src": power_law_graph(nodes, avg_degree, "src", 1, device),
+        }
         if gowalla is not None:
             graphs["gowalla"] = gowalla
         results["spmm"] = bench_spmm(device, repeats, graphs, feats, peak)

@@ -36,6 +36,7 @@ after every section), and copies in ``--out`` when given.
     /work/bin/heavy --exclusive python benchmarks/neighbor_sampling.py --threads 1
     python benchmarks/neighbor_sampling.py --gpu-only --out $OUT
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,6 +67,9 @@ from sampling.synthetic import community_features, powerlaw_community_graph  # n
 SECTIONS = ("uniformity", "sampler", "gather", "epoch", "full_epoch")
 
 
+CPU = torch.device("cpu")
+
+
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--edges", type=float, default=1e7, help="edges of the CPU synthetic graph")
@@ -79,9 +83,12 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved epoch variants (medians)")
     p.add_argument("--cached-batches", type=int, default=8, help="prepared batches the compute-only epoch cycles")
     p.add_argument("--uniformity-trials", type=int, default=20000, help="destinations per chi-square test")
-    p.add_argument("--sections", default=",".join(SECTIONS),
-                   help="CPU sections to run; a subset writes neighbor_sampling-<sections>-cpu.json (e.g. full_epoch alone, "
-                        "for its peak memory in a fresh process)")
+    p.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help="CPU sections to run; a subset writes neighbor_sampling-<sections>-cpu.json (e.g. full_epoch alone, "
+        "for its peak memory in a fresh process)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch intra-op threads (CPU part)")
     p.add_argument("--gpu-threads", type=int, default=os.cpu_count(), help="torch intra-op threads (GPU part)")
     p.add_argument("--cache", type=Path, default=Path(".cache/sampling-bench"), help="folder for the mmap table")
@@ -98,8 +105,9 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     args.fanouts = [int(k) for k in args.fanouts.split(",")]
     args.sections = [v for v in args.sections.split(",") if v]
     if not args.sections or not set(args.sections) <= set(SECTIONS):
-        p.error(f"--sections: expected a comma-separated subset of {','.join(SECTIONS)} "
-                f"(got {','.join(args.sections)})")
+        p.error(
+            f"--sections: expected a comma-separated subset of {','.join(SECTIONS)} (got {','.join(args.sections)})"
+        )
     if args.quick:
         args.edges, args.dim, args.hidden = 2e5, 32, 32
         args.sampler_batches, args.naive_batches, args.epoch_batches, args.rounds = 4, 1, 4, 1
@@ -171,8 +179,9 @@ class Results:
         self.device, self.out = device, args.out
         partial = device == "cpu" and list(args.sections) != list(SECTIONS)
         self.name = "neighbor_sampling" + ("-" + "-".join(args.sections) if partial else "")
-        self.payload: dict[str, Any] = {"config": {k: (str(v) if isinstance(v, Path) else v)
-                                                   for k, v in vars(args).items()}}
+        self.payload: dict[str, Any] = {
+            "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+        }
 
     def add(self, key: str, value: Any, sub: Optional[str] = None) -> None:
         """Set ``payload[key]`` (or ``payload[key][sub]``), write the files, print the new value."""
@@ -206,7 +215,8 @@ def _positions(degree: int, fanout: int, rows: int, seed: int, replace: bool = F
     """``[rows, fanout]`` positions within each destination's row drawn by the sampler."""
     graph = _star_rows(rows, degree)
     (block,) = NeighborSampler(graph, [fanout], replace=replace).sample_blocks(
-        torch.arange(rows), torch.Generator().manual_seed(seed))
+        torch.arange(rows), torch.Generator().manual_seed(seed)
+    )
     return (block.edge_ids - graph.indptr[:rows].repeat_interleave(fanout)).view(rows, fanout)
 
 
@@ -214,8 +224,12 @@ def _chisquare(counts: torch.Tensor, expected: Optional[torch.Tensor] = None) ->
     from scipy import stats
 
     test = stats.chisquare(counts.double().numpy(), None if expected is None else expected.double().numpy())
-    return {"statistic": float(test.statistic), "dof": counts.numel() - 1, "p_value": float(test.pvalue),
-            "draws": int(counts.sum())}
+    return {
+        "statistic": float(test.statistic),
+        "dof": counts.numel() - 1,
+        "p_value": float(test.pvalue),
+        "draws": int(counts.sum()),
+    }
 
 
 def bench_uniformity(args, res: Results) -> None:
@@ -231,8 +245,12 @@ def bench_uniformity(args, res: Results) -> None:
     hub_degree, hub_fanout, hub_draws = 100_000, 8, max(trials // 20, 50)
     graph = _star_rows(1, hub_degree)
     sampler = NeighborSampler(graph, [hub_fanout])
-    hub = torch.cat([sampler.sample_blocks(torch.tensor([0]), torch.Generator().manual_seed(i))[0].edge_ids
-                     for i in range(hub_draws)])
+    hub = torch.cat(
+        [
+            sampler.sample_blocks(torch.tensor([0]), torch.Generator().manual_seed(i))[0].edge_ids
+            for i in range(hub_draws)
+        ]
+    )
     bins = 100  # positions pooled into 100 equal ranges: expected count per bin stays >= 5
     counts = torch.bincount(hub * bins // hub_degree, minlength=bins)
     out[f"inclusion_hub_d{hub_degree}_k{hub_fanout}_100bins"] = _chisquare(counts)
@@ -248,8 +266,10 @@ def bench_uniformity(args, res: Results) -> None:
 
 def bench_sampler(data, args, res: Results) -> list[torch.Tensor]:
     gen = torch.Generator().manual_seed(args.seed + 1)
-    batches = [data.train[torch.randperm(data.train.numel(), generator=gen)[: args.batch_size]]
-               for _ in range(args.sampler_batches)]
+    batches = [
+        data.train[torch.randperm(data.train.numel(), generator=gen)[: args.batch_size]]
+        for _ in range(args.sampler_batches)
+    ]
     sampler = NeighborSampler(data.graph, args.fanouts)
     sampler.sample_blocks(batches[0], torch.Generator().manual_seed(0))  # warm-up (scratch arrays)
     t0, edges, inputs = time.perf_counter(), 0, []
@@ -264,9 +284,16 @@ def bench_sampler(data, args, res: Results) -> list[torch.Tensor]:
         naive_edges += sum(b.num_edges for b in blocks)
     naive_s = time.perf_counter() - t0
     ours, naive = edges / ours_s, naive_edges / naive_s
-    res.add("sampler", {"ours_edges_per_s": ours, "ours_seconds_per_batch": ours_s / len(batches),
-                        "naive_edges_per_s": naive, "ratio_ours_over_naive": ours / naive,
-                        "edges_per_batch": edges / len(batches)})
+    res.add(
+        "sampler",
+        {
+            "ours_edges_per_s": ours,
+            "ours_seconds_per_batch": ours_s / len(batches),
+            "naive_edges_per_s": naive,
+            "ratio_ours_over_naive": ours / naive,
+            "edges_per_batch": edges / len(batches),
+        },
+    )
     res.add("peers", {**peer_status(), "pyg_NodeLoader_on_ours": pyg_node_loader(data, batches, args)})
     return inputs
 
@@ -292,8 +319,12 @@ def pyg_node_loader(data, batches: list[torch.Tensor], args) -> dict[str, float]
         edges += batch.num_edges
         count += 1
     dt = time.perf_counter() - t0
-    return {"edges_per_s": edges / dt, "seconds_per_batch": dt / max(count, 1), "batches": count,
-            "sampler_from_Data_seconds": build_s}
+    return {
+        "edges_per_s": edges / dt,
+        "seconds_per_batch": dt / max(count, 1),
+        "batches": count,
+        "sampler_from_Data_seconds": build_s,
+    }
 
 
 def peer_status() -> dict[str, str]:
@@ -330,8 +361,14 @@ def bench_gather(stores: dict[str, FeatureStore], inputs: list[torch.Tensor], re
     res.add("gather", out)
 
 
-def run_epoch(loader: "Loader | list", model: nn.Module, opt: torch.optim.Optimizer, *, compute: bool = True,
-              device: torch.device = torch.device("cpu")) -> dict[str, float]:
+def run_epoch(
+    loader: "Loader | list",
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    *,
+    compute: bool = True,
+    device: torch.device = CPU,
+) -> dict[str, float]:
     """One epoch; ``prepare`` is time spent waiting for the loader, ``compute`` in the training step."""
     sync = _sync(device)
     prepare = compute_s = 0.0
@@ -358,8 +395,13 @@ def run_epoch(loader: "Loader | list", model: nn.Module, opt: torch.optim.Optimi
         t = time.perf_counter()
         compute_s += t - t1
     total = time.perf_counter() - t_start
-    return {"seconds": total, "prepare_seconds": prepare, "compute_seconds": compute_s,
-            "edges_per_s": edges / total, "seeds_per_s": seeds / total}
+    return {
+        "seconds": total,
+        "prepare_seconds": prepare,
+        "compute_seconds": compute_s,
+        "edges_per_s": edges / total,
+        "seeds_per_s": seeds / total,
+    }
 
 
 def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> None:
@@ -374,20 +416,37 @@ def bench_epochs(data, stores: dict[str, FeatureStore], args, res: Results) -> N
     res.add("epoch", list(os.getloadavg()), "loadavg_at_start")  # other processes on the machine
 
     def loader(store, prefetch, workers=1):
-        return Loader(sampler, store, seeds, labels=data.labels, batch_size=args.batch_size, prefetch=prefetch,
-                      num_workers=workers, generator=torch.Generator().manual_seed(args.seed))
+        return Loader(
+            sampler,
+            store,
+            seeds,
+            labels=data.labels,
+            batch_size=args.batch_size,
+            prefetch=prefetch,
+            num_workers=workers,
+            generator=torch.Generator().manual_seed(args.seed),
+        )
 
-    variants = {"plain": ("cpu", 0, True), "prefetch1": ("cpu", 1, True), "prefetch2": ("cpu", 2, True),
-                "prefetch2_workers2": ("cpu", 2, True), "prepare_only": ("cpu", 0, False),
-                "compute_only": ("cached", 0, True), "mmap_prefetch1": ("mmap", 1, True)}
+    variants = {
+        "plain": ("cpu", 0, True),
+        "prefetch1": ("cpu", 1, True),
+        "prefetch2": ("cpu", 2, True),
+        "prefetch2_workers2": ("cpu", 2, True),
+        "prepare_only": ("cpu", 0, False),
+        "compute_only": ("cached", 0, True),
+        "mmap_prefetch1": ("mmap", 1, True),
+    }
     run_epoch(loader(stores["cpu"], 1), model, opt)  # warm-up (allocator, scratch arrays, page cache)
     epoch_len = len(loader(None, 0))
     cached = list(itertools.islice(loader(stores["cpu"], 0), args.cached_batches))
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
     for _ in range(args.rounds):
         for name, (store, prefetch, compute) in variants.items():
-            source = ([cached[i % len(cached)] for i in range(epoch_len)] if store == "cached"
-                      else loader(stores[store], prefetch, 2 if name.endswith("workers2") else 1))
+            source = (
+                [cached[i % len(cached)] for i in range(epoch_len)]
+                if store == "cached"
+                else loader(stores[store], prefetch, 2 if name.endswith("workers2") else 1)
+            )
             with PeakRSS() as rss:
                 stats = run_epoch(source, model, opt, compute=compute)
             runs[name].append({**stats, "peak_rss_GB": rss.peak / 1e9})
@@ -410,28 +469,52 @@ def bench_full_epoch(data, store: FeatureStore, args, res: Results) -> None:
     torch.manual_seed(args.seed)
     model = SAGE([args.dim, args.hidden, data.num_classes])
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    loader = Loader(sampler, store, data.train, labels=data.labels, batch_size=args.batch_size, prefetch=2,
-                    generator=torch.Generator().manual_seed(args.seed))
+    loader = Loader(
+        sampler,
+        store,
+        data.train,
+        labels=data.labels,
+        batch_size=args.batch_size,
+        prefetch=2,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
     before = _status("VmRSS", "RssAnon", "RssFile")
     with PeakRSS() as rss:
         stats = run_epoch(loader, model, opt)
-    res.add("full_epoch", {**stats, "rss_before_GB": {k: v / 1e9 for k, v in before.items()},
-                           "batches": len(loader), "seeds": data.train.numel(),
-                           "feature_GB": data.features.numel() * 4 / 1e9, "peak_rss_GB": rss.peak / 1e9,
-                           "peak_rss_anon_GB": rss.peak_anon / 1e9, "peak_rss_file_GB": rss.peak_file / 1e9,
-                           "process_peak_rss_GB": _hwm() / 1e9})
+    res.add(
+        "full_epoch",
+        {
+            **stats,
+            "rss_before_GB": {k: v / 1e9 for k, v in before.items()},
+            "batches": len(loader),
+            "seeds": data.train.numel(),
+            "feature_GB": data.features.numel() * 4 / 1e9,
+            "peak_rss_GB": rss.peak / 1e9,
+            "peak_rss_anon_GB": rss.peak_anon / 1e9,
+            "peak_rss_file_GB": rss.peak_file / 1e9,
+            "process_peak_rss_GB": _hwm() / 1e9,
+        },
+    )
 
 
 def cpu_part(args) -> None:
     res = Results(args, "cpu")
     t0 = time.perf_counter()
     args.cache.mkdir(parents=True, exist_ok=True)
-    data = synthetic_node_dataset(int(args.edges), torch.Generator().manual_seed(args.seed), feature_dim=args.dim,
-                                  root=args.cache)
+    data = synthetic_node_dataset(
+        int(args.edges), torch.Generator().manual_seed(args.seed), feature_dim=args.dim, root=args.cache
+    )
     feats = data.features_path
-    res.add("graph", {"num_nodes": data.graph.num_nodes, "num_edges": data.graph.num_edges,
-                      "max_degree": int((data.graph.indptr[1:] - data.graph.indptr[:-1]).max()),
-                      "feature_GB": data.features.numel() * 4 / 1e9, "build_seconds": time.perf_counter() - t0})
+    res.add(
+        "graph",
+        {
+            "num_nodes": data.graph.num_nodes,
+            "num_edges": data.graph.num_edges,
+            "max_degree": int((data.graph.indptr[1:] - data.graph.indptr[:-1]).max()),
+            "feature_GB": data.features.numel() * 4 / 1e9,
+            "build_seconds": time.perf_counter() - t0,
+        },
+    )
     sections = set(args.sections)
     stores = {"mmap": FeatureStore(feats, "mmap")}
     if sections & {"gather", "epoch"}:
@@ -466,8 +549,16 @@ def gpu_part(args) -> None:
     train = torch.randperm(n, generator=gen)[: args.gpu_batches * args.batch_size]
     total = torch.cuda.get_device_properties(dev).total_memory
     budget = int(args.gpu_budget_gb * 2**30)
-    res.add("gpu_graph", {"num_nodes": n, "num_edges": graph.num_edges, "feature_GB": x.numel() * 4 / 2**30,
-                          "gpu_budget_GB": args.gpu_budget_gb, "build_seconds": time.perf_counter() - t0})
+    res.add(
+        "gpu_graph",
+        {
+            "num_nodes": n,
+            "num_edges": graph.num_edges,
+            "feature_GB": x.numel() * 4 / 2**30,
+            "gpu_budget_GB": args.gpu_budget_gb,
+            "build_seconds": time.perf_counter() - t0,
+        },
+    )
     sampler = NeighborSampler(graph, args.fanouts)
     out: dict[str, Any] = {}
     for placement, prefetch in (("pinned", 2), ("cpu", 2), ("pinned", 0), ("cpu", 0), ("cuda", 2)):
@@ -480,21 +571,30 @@ def gpu_part(args) -> None:
         t1 = time.perf_counter()
         with FeatureStore(x, placement, device=dev) as store:
             setup = time.perf_counter() - t1
-            loader = Loader(sampler, store, train, labels=labels, batch_size=args.batch_size, prefetch=prefetch,
-                            generator=torch.Generator().manual_seed(args.seed))
+            loader = Loader(
+                sampler,
+                store,
+                train,
+                labels=labels,
+                batch_size=args.batch_size,
+                prefetch=prefetch,
+                generator=torch.Generator().manual_seed(args.seed),
+            )
             run_epoch(loader, model, opt, device=dev)  # warm-up epoch
             torch.cuda.reset_peak_memory_stats(dev)
             stats = run_epoch(loader, model, opt, device=dev)
-        stats.update(setup_seconds=setup, gpu_peak_GB=torch.cuda.max_memory_allocated(dev) / 2**30,
-                     gpu_memory_fraction=fraction)
+        stats.update(
+            setup_seconds=setup, gpu_peak_GB=torch.cuda.max_memory_allocated(dev) / 2**30, gpu_memory_fraction=fraction
+        )
         out[f"{placement}_prefetch{prefetch}"] = stats
         res.add("gpu_epoch", stats, f"{placement}_prefetch{prefetch}")
     torch.cuda.set_per_process_memory_fraction(1.0, dev)
     for prefetch in (2, 0):
         pinned, cpu = out[f"pinned_prefetch{prefetch}"]["seconds"], out[f"cpu_prefetch{prefetch}"]["seconds"]
         res.add("gpu_epoch", cpu / pinned, f"cpu_over_pinned_prefetch{prefetch}")
-    res.add("gpu_epoch", out["pinned_prefetch2"]["seconds"] / out["cuda_prefetch2"]["seconds"],
-            "pinned_over_cuda_prefetch2")
+    res.add(
+        "gpu_epoch", out["pinned_prefetch2"]["seconds"] / out["cuda_prefetch2"]["seconds"], "pinned_over_cuda_prefetch2"
+    )
     res.add("gpu_sampler", gpu_sampler(graph.to("cpu"), train, args))
 
 

@@ -18,6 +18,7 @@ a core) and of wall time, events/s and the ratio to the faster competitor are pr
 
     python benchmarks/neuromorphic.py --root ../shared/data --repeats 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,8 +73,11 @@ def competitors():
 
 def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--root", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
-                   help="folder holding nmnist/ and slayer_dvsgesture_ntidigits_samples/")
+    p.add_argument(
+        "--root",
+        default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+        help="folder holding nmnist/ and slayer_dvsgesture_ntidigits_samples/",
+    )
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--T", type=int, default=10)
     a = p.parse_args(argv)
@@ -91,8 +95,9 @@ def main(argv=None) -> dict:
         n_events = sum(f.stat().st_size // 5 for f in files)
         for split_by in ("number", "time"):
             # correctness first: our frames must equal spikingjelly's
-            for x, y in zip(libs["graphspike"](files[:50], a.T, split_by, wh),
-                            libs["spikingjelly"](files[:50], a.T, split_by, wh)):
+            for x, y in zip(
+                libs["graphspike"](files[:50], a.T, split_by, wh), libs["spikingjelly"](files[:50], a.T, split_by, wh)
+            ):
                 np.testing.assert_array_equal(x, y)
             times: dict[str, list[float]] = {k: [] for k in libs}
             cpu: dict[str, list[float]] = {k: [] for k in libs}
@@ -111,25 +116,44 @@ def main(argv=None) -> dict:
             med_wall = {k: statistics.median(v) for k, v in times.items()}
             rivals = [k for k in libs if not k.startswith("graphspike")]
             fastest = min(rivals, key=lambda k: med[k])
-            row = {"workload": wname, "split_by": split_by, "T": a.T, "files": len(files), "events": n_events,
-                   "median_cpu_s": med, "median_wall_s": med_wall,
-                   "events_per_s": {k: n_events / v for k, v in med.items()},
-                   "events_per_s_wall": {k: n_events / v for k, v in med_wall.items()},
-                   "all_cpu_s": cpu, "all_wall_s": times, "fastest_competitor": fastest,
-                   "speedup_vs_fastest_wall": med_wall[fastest] / med_wall["graphspike"],
-                   "speedup_vs_fastest": med[fastest] / med["graphspike"],
-                   "speedup_vs": {k: med[k] / med["graphspike"] for k in rivals}}
+            row = {
+                "workload": wname,
+                "split_by": split_by,
+                "T": a.T,
+                "files": len(files),
+                "events": n_events,
+                "median_cpu_s": med,
+                "median_wall_s": med_wall,
+                "events_per_s": {k: n_events / v for k, v in med.items()},
+                "events_per_s_wall": {k: n_events / v for k, v in med_wall.items()},
+                "all_cpu_s": cpu,
+                "all_wall_s": times,
+                "fastest_competitor": fastest,
+                "speedup_vs_fastest_wall": med_wall[fastest] / med_wall["graphspike"],
+                "speedup_vs_fastest": med[fastest] / med["graphspike"],
+                "speedup_vs": {k: med[k] / med["graphspike"] for k in rivals},
+            }
             results.append(row)
             print(f"{wname:7s} split_by={split_by:6s} T={a.T} files={len(files)} events={n_events}")
             for k in libs:
-                print(f"    {k:32s} cpu {med[k] * 1e3:8.1f} ms  {n_events / med[k] / 1e6:7.2f} M events/s"
-                      f"   (wall {med_wall[k] * 1e3:8.1f} ms)")
-            print(f"    speedup vs fastest competitor ({fastest}): {row['speedup_vs_fastest']:.2f}x cpu, "
-                  f"{row['speedup_vs_fastest_wall']:.2f}x wall  "
-                  + "  ".join(f"vs {k}: {v:.2f}x" for k, v in row["speedup_vs"].items()), flush=True)
-    payload = {"benchmark": "neuromorphic read+integrate", "repeats": a.repeats,
-               "threads": torch.get_num_threads(), "results": results,
-               "note": "shared 2-core machine under load from other jobs; events_per_s and speedup use process CPU time, *_wall use wall time"}
+                print(
+                    f"    {k:32s} cpu {med[k] * 1e3:8.1f} ms  {n_events / med[k] / 1e6:7.2f} M events/s"
+                    f"   (wall {med_wall[k] * 1e3:8.1f} ms)"
+                )
+            print(
+                f"    speedup vs fastest competitor ({fastest}): {row['speedup_vs_fastest']:.2f}x cpu, "
+                f"{row['speedup_vs_fastest_wall']:.2f}x wall  "
+                + "  ".join(f"vs {k}: {v:.2f}x" for k, v in row["speedup_vs"].items()),
+                flush=True,
+            )
+    payload = {
+        "benchmark": "neuromorphic read+integrate",
+        "repeats": a.repeats,
+        "threads": torch.get_num_threads(),
+        "results": results,
+        "note": "shared 2-core machine under load from other jobs; events_per_s and speedup use process CPU time, "
+        "*_wall use wall time",
+    }
     path = write_result("neuromorphic", payload)
     print(f"wrote {path}")
     return {**stamp(), **payload}

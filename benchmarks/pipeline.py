@@ -5,7 +5,8 @@
    ``--ranks`` entry pipelined over that many CPU ranks (``torchrun --standalone``, gloo, historical
    embeddings and late halo gradients, 1F1B, ``--partition`` chunks, METIS by default). Reported per
    run: test accuracy at the best validation epoch, the mean test accuracy of the last 20 epochs
-   (less noisy), the median epoch time, and the difference to the unpipelined run; the curves go into one plot (``benchmarks/results/pipeline-<data>-cpu.png``).
+   (less noisy), the median epoch time, and the difference to the unpipelined run; the curves go into one plot
+   (``benchmarks/results/pipeline-<data>-cpu.png``).
 2. **Communication per epoch** (float32, forward and backward): for ``P`` workers, GNNPipe over ``P``
    stages moves the ``N`` rows of each of the ``P - 1`` stage boundaries
    (:func:`sampling.pipeline.pipeline_activation_bytes`); graph parallelism over ``P`` partitions
@@ -20,6 +21,7 @@ pipeline speed-up. Run under ``/work/bin/heavy --exclusive`` (or on an otherwise
     python benchmarks/pipeline.py --data cora --root ../shared/data/planetoid    # ~15 min on 2 cores
     python benchmarks/pipeline.py --epochs 30                                    # synthetic graph, quick
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,9 +63,33 @@ def parse(argv=None):
 
 def train(args, ranks: int, seed: int, out: Path) -> dict:
     """One run of the example; ``ranks = 0`` is the unpipelined baseline. Returns its curves and metrics."""
-    flags = ["--data", args.data, "--layers", str(args.layers), "--hidden", str(args.hidden), "--epochs",
-             str(args.epochs), "--chunks", str(args.chunks), "--partition", args.partition, "--seed", str(seed), "--threads", "1",
-             "--device", "cpu", "--schedule", "1f1b", "--checkpoint-every", "0", "--out", str(out), "--overwrite"]
+    flags = [
+        "--data",
+        args.data,
+        "--layers",
+        str(args.layers),
+        "--hidden",
+        str(args.hidden),
+        "--epochs",
+        str(args.epochs),
+        "--chunks",
+        str(args.chunks),
+        "--partition",
+        args.partition,
+        "--seed",
+        str(seed),
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+        "--schedule",
+        "1f1b",
+        "--checkpoint-every",
+        "0",
+        "--out",
+        str(out),
+        "--overwrite",
+    ]
     if args.root:
         flags += ["--root", args.root]
     script = str(REPO / "examples" / "pipeline_train.py")
@@ -80,18 +106,32 @@ def train(args, ranks: int, seed: int, out: Path) -> dict:
         rows = list(csv.DictReader(fh))
     metrics = json.loads((out / "metrics.json").read_text())
     test = [float(r["test_acc"]) for r in rows]
-    return {"ranks": ranks, "seed": seed, "test_acc": test, "val_acc": [float(r["val_acc"]) for r in rows],
-            "loss": [float(r["loss"]) for r in rows], "best": metrics["best"],
-            "last20_test_acc": statistics.mean(test[-20:]), "epoch_seconds": metrics["epoch_seconds"],
-            "bytes_sent_per_epoch": metrics.get("bytes_sent_per_epoch"), "split": metrics.get("split"),
-            "time_split": {k: metrics.get(k) for k in ("compute_seconds", "comm_seconds", "bubble_seconds")}}
+    return {
+        "ranks": ranks,
+        "seed": seed,
+        "test_acc": test,
+        "val_acc": [float(r["val_acc"]) for r in rows],
+        "loss": [float(r["loss"]) for r in rows],
+        "best": metrics["best"],
+        "last20_test_acc": statistics.mean(test[-20:]),
+        "epoch_seconds": metrics["epoch_seconds"],
+        "bytes_sent_per_epoch": metrics.get("bytes_sent_per_epoch"),
+        "split": metrics.get("split"),
+        "time_split": {k: metrics.get(k) for k in ("compute_seconds", "comm_seconds", "bubble_seconds")},
+    }
 
 
 def traffic(args, workers: int) -> dict:
     """Bytes per epoch (float32, forward + backward) for ``workers`` workers, from the partition."""
     if args.data == "synthetic":  # the example's default graph (seed 0)
-        ds = make_sbm(torch.Generator().manual_seed(0), num_classes=4, nodes_per_class=250, p_in=0.02,
-                      p_out=0.002, num_features=64)
+        ds = make_sbm(
+            torch.Generator().manual_seed(0),
+            num_classes=4,
+            nodes_per_class=250,
+            p_in=0.02,
+            p_out=0.002,
+            num_features=64,
+        )
     else:
         ds = load_planetoid(args.root, args.data)
     graph, n = gcn_norm(ds.graph), ds.num_nodes
@@ -100,8 +140,7 @@ def traffic(args, workers: int) -> dict:
     pipe = pipeline_activation_bytes(n, cuts)
     out = {"workers": workers, "gnnpipe_bytes": pipe, "graph_layers": args.layers}
     for method in ("contiguous", "random", "metis"):
-        parts = partition_nodes(n, workers, method=method, generator=torch.Generator().manual_seed(0),
-                                graph=graph)
+        parts = partition_nodes(n, workers, method=method, generator=torch.Generator().manual_seed(0), graph=graph)
         halo = halo_exchange_bytes(graph, parts, [args.hidden] * args.layers)
         out[f"halo_bytes_{method}"] = halo
         out[f"ratio_{method}"] = halo / pipe
@@ -127,8 +166,11 @@ def plot(curves: dict[int, list[list[float]]], path: Path, title: str) -> None:
 
 
 def _stats(values: list[float]) -> dict:
-    return {"mean": statistics.mean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "values": values}
+    return {
+        "mean": statistics.mean(values),
+        "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+        "values": values,
+    }
 
 
 def main(argv=None) -> dict:
@@ -136,14 +178,19 @@ def main(argv=None) -> dict:
     ranks = [int(r) for r in args.ranks.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="gs-pipeline-bench-"))
-    runs = [train(args, k, seed, folder / f"{'pp' + str(k) if k else 'unpipelined'}-seed{seed}")
-            for seed in seeds for k in [0, *ranks]]
+    runs = [
+        train(args, k, seed, folder / f"{'pp' + str(k) if k else 'unpipelined'}-seed{seed}")
+        for seed in seeds
+        for k in [0, *ranks]
+    ]
     summary = {}
     for k in [0, *ranks]:
         mine = [r for r in runs if r["ranks"] == k]
-        summary[k] = {"best_test_acc": _stats([r["best"]["test_acc"] for r in mine]),
-                      "last20_test_acc": _stats([r["last20_test_acc"] for r in mine]),
-                      "epoch_seconds": _stats([r["epoch_seconds"] for r in mine])}
+        summary[k] = {
+            "best_test_acc": _stats([r["best"]["test_acc"] for r in mine]),
+            "last20_test_acc": _stats([r["last20_test_acc"] for r in mine]),
+            "epoch_seconds": _stats([r["epoch_seconds"] for r in mine]),
+        }
     base = summary[0]
     for k in ranks:
         s = summary[k]
@@ -159,22 +206,31 @@ def main(argv=None) -> dict:
         comm.append(t)
     name = f"pipeline-{args.data}"
     title = f"{args.data}: {args.layers}-layer residual GCN, {args.chunks} {args.partition} chunks"
-    plot({k: [r["test_acc"] for r in runs if r["ranks"] == k] for k in [0, *ranks]}, RESULTS / f"{name}-cpu.png",
-         title)
-    payload = {"config": vars(args), "summary": {str(k): v for k, v in summary.items()}, "communication": comm,
-               "runs": runs, "note": "2 CPU cores: epoch times with more ranks than cores measure oversubscription"}
+    plot({k: [r["test_acc"] for r in runs if r["ranks"] == k] for k in [0, *ranks]}, RESULTS / f"{name}-cpu.png", title)
+    payload = {
+        "config": vars(args),
+        "summary": {str(k): v for k, v in summary.items()},
+        "communication": comm,
+        "runs": runs,
+        "note": "2 CPU cores: epoch times with more ranks than cores measure oversubscription",
+    }
     path = write_result(name, payload)
     for k, s in summary.items():
-        print(f"ranks: {k}  best_test_acc: {s['best_test_acc']['mean']:.4f} +- {s['best_test_acc']['std']:.4f}  "
-              f"last20_test_acc: {s['last20_test_acc']['mean']:.4f} +- {s['last20_test_acc']['std']:.4f}  "
-              f"epoch_s: {s['epoch_seconds']['mean']:.3f}")
+        print(
+            f"ranks: {k}  best_test_acc: {s['best_test_acc']['mean']:.4f} +- {s['best_test_acc']['std']:.4f}  "
+            f"last20_test_acc: {s['last20_test_acc']['mean']:.4f} +- {s['last20_test_acc']['std']:.4f}  "
+            f"epoch_s: {s['epoch_seconds']['mean']:.3f}"
+        )
     for t in comm:
-        print(f"workers: {t['workers']}  gnnpipe_bytes: {t['gnnpipe_bytes']}  counted: {t['counted_gnnpipe_bytes']}  "
-              f"halo_contiguous: {t['halo_bytes_contiguous']} ({t['ratio_contiguous']:.2f}x)  "
-              f"halo_random: {t['halo_bytes_random']} ({t['ratio_random']:.2f}x)  "
-              f"halo_metis: {t['halo_bytes_metis']} ({t['ratio_metis']:.2f}x)")
+        print(
+            f"workers: {t['workers']}  gnnpipe_bytes: {t['gnnpipe_bytes']}  counted: {t['counted_gnnpipe_bytes']}  "
+            f"halo_contiguous: {t['halo_bytes_contiguous']} ({t['ratio_contiguous']:.2f}x)  "
+            f"halo_random: {t['halo_bytes_random']} ({t['ratio_random']:.2f}x)  "
+            f"halo_metis: {t['halo_bytes_metis']} ({t['ratio_metis']:.2f}x)"
+        )
     print(f"wrote {path}")
     return payload
+
 
 if __name__ == "__main__":
     main()

@@ -21,6 +21,7 @@ The official code is not part of graphspike. Fetch it yourself and export a work
     python benchmarks/recsys.py --root ../shared/data --dataset gowalla \\
         --official-lightgcn /tmp/official/LightGCN-PyTorch --official-ultragcn /tmp/official/UltraGCN
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,13 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-ULTRA_CONFIGS = {"gowalla": "gowalla_config.ini", "amazon-electronics": "electronics_config.ini",
-                 "ml-1m": "ml-1m_config.ini", "amazon-cds": "amazoncds_config.ini", "yelp2018": "yelp2018_config.ini"}
+ULTRA_CONFIGS = {
+    "gowalla": "gowalla_config.ini",
+    "amazon-electronics": "electronics_config.ini",
+    "ml-1m": "ml-1m_config.ini",
+    "amazon-cds": "amazoncds_config.ini",
+    "yelp2018": "yelp2018_config.ini",
+}
 
 
 def ours_worker(model: str, dataset: str, root: str, repeats: int, device: str) -> None:
@@ -57,12 +63,24 @@ def ours_worker(model: str, dataset: str, root: str, repeats: int, device: str) 
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         evals.append(time.perf_counter() - t0)
-    print("RESULT " + json.dumps({
-        "impl": f"graphspike-{model}", "dataset": dataset, "prepare_s": prepare_s,
-        "epoch_s": statistics.median(epochs), "epoch_runs_s": epochs, "eval_s": statistics.median(evals),
-        "eval_runs_s": evals, "batches_per_epoch": trainer.num_batches(),
-        "recall@20": metrics.get("recall@20"), "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
-    }), flush=True)
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "impl": f"graphspike-{model}",
+                "dataset": dataset,
+                "prepare_s": prepare_s,
+                "epoch_s": statistics.median(epochs),
+                "epoch_runs_s": epochs,
+                "eval_s": statistics.median(evals),
+                "eval_runs_s": evals,
+                "batches_per_epoch": trainer.num_batches(),
+                "recall@20": metrics.get("recall@20"),
+                "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
+            }
+        ),
+        flush=True,
+    )
 
 
 def run_child(cmd: list[str], label: str) -> dict:
@@ -74,7 +92,7 @@ def run_child(cmd: list[str], label: str) -> dict:
     if proc.returncode != 0 or not lines:
         tail = (proc.stdout + proc.stderr)[-2000:]
         raise RuntimeError(f"{label} failed (exit {proc.returncode}):\n{tail}")
-    result = json.loads(lines[-1][len("RESULT "):])
+    result = json.loads(lines[-1][len("RESULT ") :])
     result["process_wall_s"] = time.perf_counter() - t0
     return result
 
@@ -84,8 +102,11 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     p.add_argument("--root", required=True, help="folder with one subfolder per dataset (e.g. ../shared/data)")
     p.add_argument("--dataset", default="gowalla")
     p.add_argument("--models", default="lightgcn,ultragcn")
@@ -106,26 +127,75 @@ def main() -> None:
     py = sys.executable
     rows = []
     for model in args.models.split(","):
-        ours = run_child([py, "benchmarks/recsys.py", "--root", args.root, "--repeats", str(args.repeats),
-                          "--device", args.device, "--worker", model, args.dataset], f"graphspike {model}")
+        ours = run_child(
+            [
+                py,
+                "benchmarks/recsys.py",
+                "--root",
+                args.root,
+                "--repeats",
+                str(args.repeats),
+                "--device",
+                args.device,
+                "--worker",
+                model,
+                args.dataset,
+            ],
+            f"graphspike {model}",
+        )
         official = None
         data_dir = str(Path(args.root).resolve() / args.dataset)
         if model == "lightgcn" and args.official_lightgcn:
-            official = run_child([py, "-m", "benchmarks.official.lightgcn_driver", "--code", str(args.official_lightgcn),
-                                  "--data", data_dir, "--dataset", args.dataset,
-                                  "--max-batches", str(args.official_batches)], "official LightGCN-PyTorch")
+            official = run_child(
+                [
+                    py,
+                    "-m",
+                    "benchmarks.official.lightgcn_driver",
+                    "--code",
+                    str(args.official_lightgcn),
+                    "--data",
+                    data_dir,
+                    "--dataset",
+                    args.dataset,
+                    "--max-batches",
+                    str(args.official_batches),
+                ],
+                "official LightGCN-PyTorch",
+            )
         if model == "ultragcn" and args.official_ultragcn:
-            official = run_child([py, "-m", "benchmarks.official.ultragcn_driver", "--code", str(args.official_ultragcn),
-                                  "--data", data_dir, "--config", ULTRA_CONFIGS[args.dataset],
-                                  "--max-batches", str(args.official_batches)], "official UltraGCN")
-        rows.append({"model": model, "ours": ours, "official": official,
-                     "speedup_epoch": ratio(official and official["epoch_s"], ours["epoch_s"]),
-                     "speedup_eval": ratio(official and official.get("eval_s"), ours["eval_s"]),
-                     "memory_ratio": ratio(ours["peak_rss_gb"], official and official["peak_rss_gb"])})
+            official = run_child(
+                [
+                    py,
+                    "-m",
+                    "benchmarks.official.ultragcn_driver",
+                    "--code",
+                    str(args.official_ultragcn),
+                    "--data",
+                    data_dir,
+                    "--config",
+                    ULTRA_CONFIGS[args.dataset],
+                    "--max-batches",
+                    str(args.official_batches),
+                ],
+                "official UltraGCN",
+            )
+        rows.append(
+            {
+                "model": model,
+                "ours": ours,
+                "official": official,
+                "speedup_epoch": ratio(official and official["epoch_s"], ours["epoch_s"]),
+                "speedup_eval": ratio(official and official.get("eval_s"), ours["eval_s"]),
+                "memory_ratio": ratio(ours["peak_rss_gb"], official and official["peak_rss_gb"]),
+            }
+        )
         # Written after every model, so a long later model never costs the earlier results.
         # one file per dataset and model list, so a LightGCN run never overwrites an UltraGCN one
-        path = write_result(f"recsys-{args.dataset}-{args.models.replace(',', '-')}",
-                            {"dataset": args.dataset, "rows": rows}, args.device)
+        path = write_result(
+            f"recsys-{args.dataset}-{args.models.replace(',', '-')}",
+            {"dataset": args.dataset, "rows": rows},
+            args.device,
+        )
 
     print(f"\n{'model':9} {'impl':10} {'prepare s':>10} {'epoch s':>9} {'eval s':>8} {'peak GB':>8}")
     for row in rows:
@@ -135,11 +205,15 @@ def main() -> None:
                 continue
             prep = r.get("prepare_s", r.get("load_s", float("nan")))
             note = " (extrapolated)" if r.get("extrapolated") else ""
-            print(f"{row['model']:9} {name:10} {prep:10.2f} {r['epoch_s']:9.2f} {r.get('eval_s', float('nan')):8.2f} "
-                  f"{r['peak_rss_gb']:8.2f}{note}")
+            print(
+                f"{row['model']:9} {name:10} {prep:10.2f} {r['epoch_s']:9.2f} {r.get('eval_s', float('nan')):8.2f} "
+                f"{r['peak_rss_gb']:8.2f}{note}"
+            )
         if row["official"]:
-            print(f"{row['model']:9} ratios: epoch {row['speedup_epoch']:.2f}x faster, evaluation "
-                  f"{row['speedup_eval']:.2f}x faster, peak memory {row['memory_ratio']:.2f} of official")
+            print(
+                f"{row['model']:9} ratios: epoch {row['speedup_epoch']:.2f}x faster, evaluation "
+                f"{row['speedup_eval']:.2f}x faster, peak memory {row['memory_ratio']:.2f} of official"
+            )
     print(f"wrote {path}")
 
 

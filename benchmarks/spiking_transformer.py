@@ -27,6 +27,7 @@ spikingjelly / ours. Writes ``benchmarks/results/spiking_transformer-<cpu|cuda>.
     python benchmarks/spiking_transformer.py                 # CPU, about two minutes with 1 thread
     python benchmarks/spiking_transformer.py --device cuda   # on a GPU
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,11 +71,22 @@ def pairs(T, B, D, H, W, heads):
     for m in (sdsa, ssa):
         randomise_bn(m)
     return [
-        ("SpikeDrivenSelfAttention", sdsa, SpikeDrivenSelfAttention.from_spikingjelly(sdsa),
-         lambda x: x, lambda x: x.flatten(3).transpose(2, 3), lambda y: y.transpose(2, 3).reshape(T, B, D, H, W)),
-        ("SpikingSelfAttention", ssa, SpikingSelfAttention.from_spikingjelly(ssa),
-         lambda x: (x > 0).to(x.dtype).flatten(3), lambda x: (x > 0).to(x.dtype).flatten(3).transpose(2, 3),
-         lambda y: y.transpose(2, 3)),
+        (
+            "SpikeDrivenSelfAttention",
+            sdsa,
+            SpikeDrivenSelfAttention.from_spikingjelly(sdsa),
+            lambda x: x,
+            lambda x: x.flatten(3).transpose(2, 3),
+            lambda y: y.transpose(2, 3).reshape(T, B, D, H, W),
+        ),
+        (
+            "SpikingSelfAttention",
+            ssa,
+            SpikingSelfAttention.from_spikingjelly(ssa),
+            lambda x: (x > 0).to(x.dtype).flatten(3),
+            lambda x: (x > 0).to(x.dtype).flatten(3).transpose(2, 3),
+            lambda y: y.transpose(2, 3),
+        ),
     ]
 
 
@@ -176,9 +188,12 @@ def official_statten() -> dict:
         except ImportError as err:
             missing.append(f"{mod} ({type(err).__name__}: {err})")
     if missing:
-        return {"ran": False, "why": "its imports fail here: " + "; ".join(missing) + ". It is written for "
-                "spikingjelly 0.0.0.0.12 (clock_driven API, removed in 2.0) with MultiStepLIFNode(backend='cupy') "
-                "(CUDA only) and timm 0.6.12; spikingjelly 2.0 cannot be installed beside 0.0.0.0.12"}
+        return {
+            "ran": False,
+            "why": "its imports fail here: " + "; ".join(missing) + ". It is written for "
+            "spikingjelly 0.0.0.0.12 (clock_driven API, removed in 2.0) with MultiStepLIFNode(backend='cupy') "
+            "(CUDA only) and timm 0.6.12; spikingjelly 2.0 cannot be installed beside 0.0.0.0.12",
+        }
     return {"ran": False, "why": "imports succeed, but running third-party code is out of this benchmark's scope"}
 
 
@@ -219,11 +234,17 @@ def main(argv=None) -> dict:
             row["sj_over_ours_time_no_neurons"] = row["spikingjelly_no_neurons_s"] / row["ours_no_neurons_s"]
             row["sj_over_ours_peak_mem"] = row["spikingjelly_peak_MB"] / row["ours_peak_MB"]
             rows.append(row)
-            print("  ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in row.items()),
-                  flush=True)
-    payload = {"threads": torch.get_num_threads(), "repeats": a.repeats, "loadavg": list(os.getloadavg()),
-               "note": "forward+backward per batch, medians; ratios = spikingjelly / ours (> 1: ours faster / smaller)",
-               "rows": rows, "official_statten": official_statten()}
+            print(
+                "  ".join(f"{k}: {v:.4g}" if isinstance(v, float) else f"{k}: {v}" for k, v in row.items()), flush=True
+            )
+    payload = {
+        "threads": torch.get_num_threads(),
+        "repeats": a.repeats,
+        "loadavg": list(os.getloadavg()),
+        "note": "forward+backward per batch, medians; ratios = spikingjelly / ours (> 1: ours faster / smaller)",
+        "rows": rows,
+        "official_statten": official_statten(),
+    }
     path = write_result("spiking_transformer", payload, str(device))
     print(f"official STAtten: {payload['official_statten']}\nwrote {path}")
     return payload

@@ -14,6 +14,7 @@ start (preparation included, as ours). Official epochs are 0-based, ours 1-based
 The official checkout is never modified except for the ``data/<dataset>`` links it reads and
 the model / item-item caches it writes itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,14 @@ def run_official(code: Path, data_dir: Path, config: str, threads: int, log_path
         (code / f"{dataset}{suffix}").unlink(missing_ok=True)
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-u", "main.py", "--config_file", config], cwd=code, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "main.py", "--config_file", config],
+        cwd=code,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines = [(time.perf_counter() - t0, line.rstrip("\n")) for line in proc.stdout]
     proc.wait()
     log_path.write_text("".join(f"{t:10.3f} {line}\n" for t, line in lines))
@@ -74,21 +81,48 @@ def run_official(code: Path, data_dir: Path, config: str, threads: int, log_path
 
 def run_ours(dataset: str, root: str, threads: int, out: Path) -> dict:
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "examples/recommend.py", "--model", "ultragcn", "--data", dataset, "--root", root,
-                    "--threads", str(threads), "--out", str(out)], cwd=REPO, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            "examples/recommend.py",
+            "--model",
+            "ultragcn",
+            "--data",
+            dataset,
+            "--root",
+            root,
+            "--threads",
+            str(threads),
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - t0
     m = json.loads((out / "metrics.json").read_text())
     # metrics.json counts training + evaluation time; add the start-up before training began
     startup = wall - m["seconds"]
-    return {"best": {"epoch": m["best"]["epoch"], "recall@20": m["best"]["recall@20"], "ndcg@20": m["best"]["ndcg@20"],
-                     "seconds": m["seconds_to_best"] + startup}, "seconds": wall,
-            "median_train_seconds_per_epoch": m["median_train_seconds_per_epoch"]}
+    return {
+        "best": {
+            "epoch": m["best"]["epoch"],
+            "recall@20": m["best"]["recall@20"],
+            "ndcg@20": m["best"]["ndcg@20"],
+            "seconds": m["seconds_to_best"] + startup,
+        },
+        "seconds": wall,
+        "median_train_seconds_per_epoch": m["median_train_seconds_per_epoch"],
+    }
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
     p.add_argument("--root", required=True, help="folder with one subfolder per dataset")
     p.add_argument("--dataset", default="amazon-electronics", choices=sorted(ULTRA_CONFIGS))
     p.add_argument("--official-ultragcn", type=Path, required=True, help="UltraGCN work tree (holds main.py)")
@@ -102,8 +136,13 @@ def main() -> None:
     results: dict = {}
 
     def official() -> None:
-        results["official"] = run_official(code, Path(args.root).resolve() / args.dataset, ULTRA_CONFIGS[args.dataset],
-                                           args.threads, args.out / "official.log")
+        results["official"] = run_official(
+            code,
+            Path(args.root).resolve() / args.dataset,
+            ULTRA_CONFIGS[args.dataset],
+            args.threads,
+            args.out / "official.log",
+        )
 
     worker = threading.Thread(target=official)
     worker.start()
@@ -113,15 +152,20 @@ def main() -> None:
         raise SystemExit("time_to_best: the official run failed (see the traceback above)")
 
     from benchmarks._common import write_result
+
     ours, off = results["ours"]["best"], results["official"]["best"]
     ratio = off["seconds"] / ours["seconds"]
     for name, b in (("official", off), ("ours", ours)):
-        print(f"{name:9} best NDCG@20 {b['ndcg@20']:.4f} (Recall@20 {b['recall@20']:.4f}) at epoch {b['epoch']} "
-              f"after {b['seconds']:.1f} s")
+        print(
+            f"{name:9} best NDCG@20 {b['ndcg@20']:.4f} (Recall@20 {b['recall@20']:.4f}) at epoch {b['epoch']} "
+            f"after {b['seconds']:.1f} s"
+        )
     print(f"time to best: {ratio:.2f}x shorter")
     results["official"].pop("curve")
-    path = write_result(f"time-to-best-{args.dataset}", {"dataset": args.dataset, "threads": args.threads,
-                                                         "ratio_time_to_best": ratio, **results})
+    path = write_result(
+        f"time-to-best-{args.dataset}",
+        {"dataset": args.dataset, "threads": args.threads, "ratio_time_to_best": ratio, **results},
+    )
     print(f"wrote {path}")
 
 

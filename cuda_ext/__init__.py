@@ -13,6 +13,7 @@ The compiled CUDA extension is optional and built explicitly with ``python -m cu
 (``python -m cuda_ext info`` says which backend each op uses and why); without it every op
 runs its PyTorch implementation (see :mod:`cuda_ext._backend`).
 """
+
 from cuda_ext._backend import BACKENDS, extension_available, extension_status, resolve_backend
 from cuda_ext.csr import CSR, csr_rows, csr_transpose
 from cuda_ext.gather import GatherHandle, gather_rows, gather_rows_async, gather_rows_reference

@@ -9,6 +9,7 @@
     print the extension status and, for each op, the backend ``"auto"`` resolves to on CPU
     and on CUDA tensors, and why.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,11 +31,17 @@ def _build(args: argparse.Namespace) -> int:
         if args.require:
             print(f"cuda_ext build FAILED (--require): {err}", file=sys.stderr)
             return 1
-        print(f"cuda_ext build: skipped: {err}; the ops use their PyTorch implementations "
-              f"(pass --require to make this an error)", flush=True)
+        print(
+            f"cuda_ext build: skipped: {err}; the ops use their PyTorch implementations "
+            f"(pass --require to make this an error)",
+            flush=True,
+        )
         return 0
-    print(f"building {_build.EXTENSION_NAME} into {_build.build_dir()} "
-          f"(archs: {args.arch or 'TORCH_CUDA_ARCH_LIST, the visible GPUs or ' + _build.DEFAULT_ARCH})", flush=True)
+    print(
+        f"building {_build.EXTENSION_NAME} into {_build.build_dir()} "
+        f"(archs: {args.arch or 'TORCH_CUDA_ARCH_LIST, the visible GPUs or ' + _build.DEFAULT_ARCH})",
+        flush=True,
+    )
     try:
         path = _build.build(args.arch, verbose=not args.quiet)
     except (RuntimeError, OSError, ValueError) as err:  # compiler failure or a malformed --arch
@@ -57,8 +64,7 @@ def _info(_: argparse.Namespace) -> int:
         cuda_choice = "cuda kernel" if available else "torch (extension unavailable: warns once)"
         if gpu is None:
             cuda_choice += " [no GPU here]"
-        print(f"  {op:14s} auto on CPU tensors -> torch (reference/CPU path); "
-              f"auto on CUDA tensors -> {cuda_choice}")
+        print(f"  {op:14s} auto on CPU tensors -> torch (reference/CPU path); auto on CUDA tensors -> {cuda_choice}")
     print("  gather_rows uses the zero-copy kernel only for a pinned CPU table with a CUDA index")
     return 0
 
@@ -67,11 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cuda_ext", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_build = sub.add_parser("build", help="compile the CUDA extension")
-    p_build.add_argument("--arch", default=None,
-                         help='CUDA arch list, e.g. "9.0" or "8.0;9.0" (default: the visible GPUs, else 9.0)')
+    p_build.add_argument(
+        "--arch", default=None, help='CUDA arch list, e.g. "9.0" or "8.0;9.0" (default: the visible GPUs, else 9.0)'
+    )
     p_build.add_argument("--quiet", action="store_true", help="do not print compiler commands")
-    p_build.add_argument("--require", action="store_true",
-                         help="fail (exit 1) instead of skipping when nvcc or a CUDA build of torch is missing")
+    p_build.add_argument(
+        "--require",
+        action="store_true",
+        help="fail (exit 1) instead of skipping when nvcc or a CUDA build of torch is missing",
+    )
     p_build.set_defaults(func=_build)
     p_info = sub.add_parser("info", help="print which backend each op uses and why")
     p_info.set_defaults(func=_info)

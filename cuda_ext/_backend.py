@@ -13,6 +13,7 @@ Each op accepts ``backend="auto" | "torch" | "cuda"``:
 The compiled extension is built explicitly by ``python -m cuda_ext build`` (see
 ``cuda_ext/_build.py``); nothing is compiled or loaded at import time.
 """
+
 from __future__ import annotations
 
 import warnings

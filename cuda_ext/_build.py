@@ -20,6 +20,7 @@ The stamp records the list, and :func:`load` refuses a build that cannot run on 
 (an ``sm_90`` build on an A100 or a B200): every op then falls back to PyTorch with one warning
 that says why, instead of failing at its first launch.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -96,8 +97,9 @@ def parse_arch_list(arch_list: str) -> list[tuple[int, int, bool, bool]]:
     for entry in entries:
         match = _ARCH_RE.match(entry)
         if match is None:
-            raise ValueError(f"cuda_ext build: architectures look like '9.0', '9.0a' or '8.6+PTX' (got {entry!r} "
-                             f"in {arch_list!r})")
+            raise ValueError(
+                f"cuda_ext build: architectures look like '9.0', '9.0a' or '8.6+PTX' (got {entry!r} in {arch_list!r})"
+            )
         parsed.append((int(match[1]), int(match[2]), bool(match[3]), bool(match[4])))
     return parsed
 
@@ -122,8 +124,10 @@ def arch_runs_on(arch_list: str, capability: tuple[int, int]) -> bool:
 def _visible_capabilities() -> list[tuple[str, tuple[int, int]]]:
     if not torch.cuda.is_available():
         return []
-    return [(torch.cuda.get_device_name(i), tuple(torch.cuda.get_device_capability(i)))
-            for i in range(torch.cuda.device_count())]
+    return [
+        (torch.cuda.get_device_name(i), tuple(torch.cuda.get_device_capability(i)))
+        for i in range(torch.cuda.device_count())
+    ]
 
 
 def _default_arch() -> str:
@@ -179,8 +183,10 @@ def load() -> tuple[ModuleType | None, str]:
     for name, capability in _visible_capabilities():
         if not arch_runs_on(arch_list, capability):
             cap = f"{capability[0]}.{capability[1]}"
-            return None, (f"built for archs {arch_list!r}, which cannot run on {name} (compute capability {cap}); "
-                          f"rebuild with `python -m cuda_ext build --arch {cap}`")
+            return None, (
+                f"built for archs {arch_list!r}, which cannot run on {name} (compute capability {cap}); "
+                f"rebuild with `python -m cuda_ext build --arch {cap}`"
+            )
     module_name = so_path.name.split(".")[0]
     if module_name in sys.modules:
         return sys.modules[module_name], f"loaded from {so_path} (archs {arch_list})"
@@ -254,9 +260,14 @@ def build(arch_list: str | None = None, verbose: bool = True) -> Path:
         else:
             os.environ["TORCH_CUDA_ARCH_LIST"] = previous
     so_path = Path(module.__file__).resolve()
-    stamp = {"path": str(so_path), "fingerprint": _fingerprint(), "arch_list": arch,
-             "archs": [f"sm_{a}{b}{'a' if s else ''}" + ("+ptx" if p else "") for a, b, s, p in parse_arch_list(arch)],
-             "torch": torch.__version__, "cuda": torch.version.cuda}
+    stamp = {
+        "path": str(so_path),
+        "fingerprint": _fingerprint(),
+        "arch_list": arch,
+        "archs": [f"sm_{a}{b}{'a' if s else ''}" + ("+ptx" if p else "") for a, b, s, p in parse_arch_list(arch)],
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+    }
     tmp = out_dir / (_STAMP + ".tmp")
     tmp.write_text(json.dumps(stamp, indent=2))
     os.replace(tmp, out_dir / _STAMP)

@@ -1,6 +1,7 @@
 """Plain-PyTorch CSR helpers shared by the ops and ``sampling.Graph`` (none synchronises with the
 host on CUDA: structure errors there are queued device-side assertions, see :func:`check_csr`),
 and :class:`CSR`, the base class of every graph structure the ops accept (``sampling.Graph``)."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -75,18 +76,21 @@ def check_csr(indptr: Tensor, indices: Tensor, num_cols: int, fn: str, *, sync: 
         return
     first, last = int(indptr[0]), int(indptr[-1])
     if first != 0 or last != nnz:
-        raise ValueError(f"{fn}: indptr must start at 0 and end at len(indices) = {nnz} "
-                         f"(got indptr[0] = {first}, indptr[-1] = {last})")
+        raise ValueError(
+            f"{fn}: indptr must start at 0 and end at len(indices) = {nnz} "
+            f"(got indptr[0] = {first}, indptr[-1] = {last})"
+        )
     decreasing = indptr[1:] < indptr[:-1]
     if bool(decreasing.any()):
         at = int(torch.nonzero(decreasing)[0, 0])
-        raise ValueError(f"{fn}: indptr must be non-decreasing (got indptr[{at}] = {int(indptr[at])} > "
-                         f"indptr[{at + 1}] = {int(indptr[at + 1])})")
+        raise ValueError(
+            f"{fn}: indptr must be non-decreasing (got indptr[{at}] = {int(indptr[at])} > "
+            f"indptr[{at + 1}] = {int(indptr[at + 1])})"
+        )
     if nnz:
         lo, hi = torch.aminmax(indices)
         if int(lo) < 0 or int(hi) >= num_cols:
-            raise ValueError(f"{fn}: column indices must lie in [0, {num_cols}) "
-                             f"(got min {int(lo)}, max {int(hi)})")
+            raise ValueError(f"{fn}: column indices must lie in [0, {num_cols}) (got min {int(lo)}, max {int(hi)})")
 
 
 def csr_rows(indptr: Tensor, nnz: int | None = None) -> Tensor:

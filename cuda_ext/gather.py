@@ -47,6 +47,7 @@ Differences from DGL/GraphBolt: plain torch tensors (no NDArray keep-alive objec
 is a ``torch.library`` op with a fake implementation (``torch.compile``), and a gradient to the
 table (``index_add_``); out-of-range rows are counted and reported rather than unchecked.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -77,8 +78,10 @@ def gather_rows_reference(table: Tensor, index: Tensor) -> Tensor:
 
 def _raise_out_of_range(count: int, index: Tensor, num_rows: int) -> None:
     lo, hi = torch.aminmax(index)
-    raise ValueError(f"gather_rows: index out of range for a table of {num_rows} rows "
-                     f"({count} value(s) outside [0, {num_rows}); got min {int(lo)}, max {int(hi)})")
+    raise ValueError(
+        f"gather_rows: index out of range for a table of {num_rows} rows "
+        f"({count} value(s) outside [0, {num_rows}); got min {int(lo)}, max {int(hi)})"
+    )
 
 
 def _check_host_index(table: Tensor, index: Tensor) -> None:
@@ -155,8 +158,10 @@ def _gather_cuda(table: Tensor, index: Tensor, max_threads: int, backend: str) -
 @_gather_op.register_fake
 def _gather_fake(table: Tensor, index: Tensor, max_threads: int, backend: str) -> tuple[Tensor, Tensor]:
     device = _out_device(table, index)
-    return (table.new_empty((index.shape[0], *table.shape[1:]), device=device),
-            torch.empty((), dtype=torch.int64, device=device))
+    return (
+        table.new_empty((index.shape[0], *table.shape[1:]), device=device),
+        torch.empty((), dtype=torch.int64, device=device),
+    )
 
 
 def _gather_setup(ctx: Any, inputs: tuple, output: tuple) -> None:
@@ -181,8 +186,9 @@ def _validate(table: Any, index: Any, max_threads: Any) -> Tensor:
         got = f"tensor of shape {tuple(table.shape)}" if isinstance(table, Tensor) else type(table).__name__
         raise TypeError(f"gather_rows: table must be a tensor [R, ...] with at least one dimension (got {got})")
     if not isinstance(index, Tensor) or index.dim() != 1 or index.dtype not in (torch.int64, torch.int32):
-        got = (f"{index.dtype} tensor of shape {tuple(index.shape)}" if isinstance(index, Tensor)
-               else type(index).__name__)
+        got = (
+            f"{index.dtype} tensor of shape {tuple(index.shape)}" if isinstance(index, Tensor) else type(index).__name__
+        )
         raise TypeError(f"gather_rows: index must be a 1-D int64/int32 tensor (got {got})")
     if isinstance(max_threads, bool) or not isinstance(max_threads, int) or max_threads < 256:
         raise ValueError(f"gather_rows: max_threads must be an int >= 256 (got {max_threads!r})")
@@ -198,8 +204,14 @@ def _op_backend(backend: str, table: Tensor, index: Tensor) -> str:
     return "auto" if resolved == "cuda" else "torch"
 
 
-def gather_rows(table: Tensor, index: Tensor, *, backend: str = "auto", max_threads: int = DEFAULT_MAX_THREADS,
-                check: str = "device") -> Tensor:
+def gather_rows(
+    table: Tensor,
+    index: Tensor,
+    *,
+    backend: str = "auto",
+    max_threads: int = DEFAULT_MAX_THREADS,
+    check: str = "device",
+) -> Tensor:
     """Gather ``table[index]`` onto the compute device (see the module docstring for the paths).
 
     Args:
@@ -295,9 +307,14 @@ def _side_stream(device: torch.device) -> "torch.cuda.Stream":
     return _side_streams[idx]
 
 
-def gather_rows_async(table: Tensor, index: Tensor, *, backend: str = "auto",
-                      max_threads: int = DEFAULT_MAX_THREADS,
-                      stream: Optional["torch.cuda.Stream"] = None) -> GatherHandle:
+def gather_rows_async(
+    table: Tensor,
+    index: Tensor,
+    *,
+    backend: str = "auto",
+    max_threads: int = DEFAULT_MAX_THREADS,
+    stream: Optional["torch.cuda.Stream"] = None,
+) -> GatherHandle:
     """:func:`gather_rows` on a (high-priority) side stream when the index is on CUDA.
 
     The side stream first waits for the current stream (which produced ``index``); work queued on

@@ -17,6 +17,7 @@ as its own failure.
 Both registration calls use the compiled extension when it is loaded, else
 ``torch.cuda.cudart()`` plus ``cudaGetLastError`` from the CUDA runtime library torch loaded.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -85,8 +86,9 @@ def host_register(ptr: int, nbytes: int, *, read_only: bool = False) -> None:
         if code:
             _clear_last_error()
     if code:
-        raise RuntimeError(f"host_register: cudaHostRegister of {nbytes} bytes at {ptr:#x} failed "
-                           f"({_error_text(code)})")
+        raise RuntimeError(
+            f"host_register: cudaHostRegister of {nbytes} bytes at {ptr:#x} failed ({_error_text(code)})"
+        )
 
 
 def host_unregister(ptr: int) -> None:

@@ -32,6 +32,7 @@ Differences from spikingjelly 2.0 (``lif_multi_step``): one functional op withou
 created in float32 too), and ``h_seq`` is kept in float32 so recomputed spikes match the forward
 ones exactly; the surrogate is a name plus ``alpha`` (or a callable, on the PyTorch loop).
 """
+
 from __future__ import annotations
 
 import math
@@ -60,16 +61,22 @@ def _tau_for(tau: Tensor, om: torch.dtype) -> TauLike:
 
 
 def _lif_forward_torch(
-    x_seq: Tensor, v_init: Tensor, tau: Tensor, v_threshold: float, v_reset: Optional[float],
-    decay_input: bool, store_h: bool,
+    x_seq: Tensor,
+    v_init: Tensor,
+    tau: Tensor,
+    v_threshold: float,
+    v_reset: Optional[float],
+    decay_input: bool,
+    store_h: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
     om = opmath_dtype(x_seq.dtype)
     tau_v = _tau_for(tau, om)
     spikes = torch.empty(x_seq.shape, dtype=x_seq.dtype, device=x_seq.device)  # [T, *N]
     h_seq = x_seq.new_empty(x_seq.shape if store_h else (0,), dtype=om)
     if not isinstance(tau_v, Tensor):
-        v = _lif_forward_cpu(x_seq, v_init.to(om), tau_v, v_threshold, v_reset, decay_input, spikes,
-                             h_seq if store_h else None)
+        v = _lif_forward_cpu(
+            x_seq, v_init.to(om), tau_v, v_threshold, v_reset, decay_input, spikes, h_seq if store_h else None
+        )
         return spikes, v.to(x_seq.dtype), h_seq
     v = v_init.to(om)
     for t in range(x_seq.shape[0]):
@@ -83,8 +90,14 @@ def _lif_forward_torch(
 
 
 def _lif_forward_cpu(
-    x_seq: Tensor, v_init: Tensor, tau: float, v_threshold: float, v_reset: Optional[float], decay_input: bool,
-    spikes: Tensor, h_seq: Optional[Tensor],
+    x_seq: Tensor,
+    v_init: Tensor,
+    tau: float,
+    v_threshold: float,
+    v_reset: Optional[float],
+    decay_input: bool,
+    spikes: Tensor,
+    h_seq: Optional[Tensor],
 ) -> Tensor:
     """The CPU kernel for a Python-float tau: the floating-point operations of
     :func:`cuda_ext.neuron.lif_step` in the same order (so bitwise its values), written in place
@@ -122,9 +135,16 @@ def _lif_forward_cpu(
     return v
 
 
-def _last_step_grad(grad_spikes_t: Optional[Tensor], grad_v_last: Tensor, h: Tensor, spike: Tensor,
-                    v_threshold: float, v_reset: Optional[float], detach_reset: bool,
-                    x_dtype: torch.dtype) -> tuple[Optional[Tensor], Tensor]:
+def _last_step_grad(
+    grad_spikes_t: Optional[Tensor],
+    grad_v_last: Tensor,
+    h: Tensor,
+    spike: Tensor,
+    v_threshold: float,
+    v_reset: Optional[float],
+    detach_reset: bool,
+    x_dtype: torch.dtype,
+) -> tuple[Optional[Tensor], Tensor]:
     """Fold ``dL/dV[T-1]`` into the last step: ``(dL/dS[T-1], extra dL/dH[T-1])``.
 
     The terms and their order are those autograd produced when ``v_last`` was ``lif_reset``
@@ -151,9 +171,20 @@ def _last_step_grad(grad_spikes_t: Optional[Tensor], grad_v_last: Tensor, h: Ten
 
 
 def _lif_backward_torch(
-    grad_spikes: Optional[Tensor], grad_v_last: Optional[Tensor], grad_h: Optional[Tensor], h_seq: Tensor,
-    v_init: Tensor, tau: Tensor, v_threshold: float, v_reset: Optional[float], decay_input: bool,
-    detach_reset: bool, surrogate: str, alpha: float, x_dtype: torch.dtype, need_tau_grad: bool,
+    grad_spikes: Optional[Tensor],
+    grad_v_last: Optional[Tensor],
+    grad_h: Optional[Tensor],
+    h_seq: Tensor,
+    v_init: Tensor,
+    tau: Tensor,
+    v_threshold: float,
+    v_reset: Optional[float],
+    decay_input: bool,
+    detach_reset: bool,
+    surrogate: str,
+    alpha: float,
+    x_dtype: torch.dtype,
+    need_tau_grad: bool,
     differentiable: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Backward through time, t = T-1..0. ``differentiable``: keep ``tau`` a tensor so that
@@ -233,20 +264,23 @@ def _lif_op(
 
 
 @_lif_op.register_kernel("cuda")
-def _lif_cuda(x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha,
-              store_h, backend):
+def _lif_cuda(x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha, store_h, backend):
     if backend == "cuda":
         spikes, v_last, h_seq = extension().lif_forward(
-            x_seq.contiguous(), v_init.contiguous(), tau.to(torch.float64), v_threshold, v_reset,
-            decay_input, store_h,
+            x_seq.contiguous(),
+            v_init.contiguous(),
+            tau.to(torch.float64),
+            v_threshold,
+            v_reset,
+            decay_input,
+            store_h,
         )
         return spikes, v_last, h_seq
     return _lif_forward_torch(x_seq, v_init, tau, v_threshold, v_reset, decay_input, store_h)
 
 
 @_lif_op.register_fake
-def _lif_fake(x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha,
-              store_h, backend):
+def _lif_fake(x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha, store_h, backend):
     om = opmath_dtype(x_seq.dtype)
     spikes = torch.empty_like(x_seq, memory_format=torch.contiguous_format)
     v_last = x_seq.new_empty(x_seq.shape[1:])
@@ -272,13 +306,42 @@ def _lif_bwd_op(
     need_tau_grad: bool,
     backend: str,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    return _lif_backward_torch(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset,
-                               decay_input, detach_reset, surrogate, alpha, x_dtype, need_tau_grad)
+    return _lif_backward_torch(
+        grad_spikes,
+        grad_v_last,
+        grad_h,
+        h_seq,
+        v_init,
+        tau,
+        v_threshold,
+        v_reset,
+        decay_input,
+        detach_reset,
+        surrogate,
+        alpha,
+        x_dtype,
+        need_tau_grad,
+    )
 
 
 @_lif_bwd_op.register_kernel("cuda")
-def _lif_bwd_cuda(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset, decay_input,
-                  detach_reset, surrogate, alpha, x_dtype, need_tau_grad, backend):
+def _lif_bwd_cuda(
+    grad_spikes,
+    grad_v_last,
+    grad_h,
+    h_seq,
+    v_init,
+    tau,
+    v_threshold,
+    v_reset,
+    decay_input,
+    detach_reset,
+    surrogate,
+    alpha,
+    x_dtype,
+    need_tau_grad,
+    backend,
+):
     if backend == "cuda":
         grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)
 
@@ -286,25 +349,64 @@ def _lif_bwd_cuda(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_thresh
             return None if t is None else t.contiguous()
 
         grad_v, grad_tau = extension().lif_backward(
-            grad_x, c(grad_spikes), c(grad_v_last), c(grad_h), h_seq.contiguous(), v_init.contiguous(),
-            tau.to(torch.float64), v_threshold, v_reset, decay_input, detach_reset, surrogate_id(surrogate),
-            alpha, need_tau_grad,
+            grad_x,
+            c(grad_spikes),
+            c(grad_v_last),
+            c(grad_h),
+            h_seq.contiguous(),
+            v_init.contiguous(),
+            tau.to(torch.float64),
+            v_threshold,
+            v_reset,
+            decay_input,
+            detach_reset,
+            surrogate_id(surrogate),
+            alpha,
+            need_tau_grad,
         )
         return grad_x, grad_v, grad_tau.to(tau.dtype)
-    return _lif_backward_torch(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset,
-                               decay_input, detach_reset, surrogate, alpha, x_dtype, need_tau_grad)
+    return _lif_backward_torch(
+        grad_spikes,
+        grad_v_last,
+        grad_h,
+        h_seq,
+        v_init,
+        tau,
+        v_threshold,
+        v_reset,
+        decay_input,
+        detach_reset,
+        surrogate,
+        alpha,
+        x_dtype,
+        need_tau_grad,
+    )
 
 
 @_lif_bwd_op.register_fake
-def _lif_bwd_fake(grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset, decay_input,
-                  detach_reset, surrogate, alpha, x_dtype, need_tau_grad, backend):
+def _lif_bwd_fake(
+    grad_spikes,
+    grad_v_last,
+    grad_h,
+    h_seq,
+    v_init,
+    tau,
+    v_threshold,
+    v_reset,
+    decay_input,
+    detach_reset,
+    surrogate,
+    alpha,
+    x_dtype,
+    need_tau_grad,
+    backend,
+):
     grad_x = h_seq.new_empty(h_seq.shape, dtype=x_dtype)
     return grad_x, torch.empty_like(v_init, memory_format=torch.contiguous_format), torch.empty_like(tau)
 
 
 def _setup_context(ctx: Any, inputs: tuple, output: tuple) -> None:
-    (x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha,
-     store_h, backend) = inputs
+    (x_seq, v_init, tau, v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha, store_h, backend) = inputs
     ctx.set_materialize_grads(False)  # an unused output's gradient arrives as None, not as zeros
     ctx.params = (v_threshold, v_reset, decay_input, detach_reset, surrogate, alpha)
     ctx.backend = backend
@@ -323,8 +425,17 @@ def _backward(ctx: Any, grad_spikes: Optional[Tensor], grad_v_last: Optional[Ten
             "lif_multistep: backward needs the charged potentials, but the op ran with store_h=False "
             "(call cuda_ext.lif_multistep, which sets it when an input requires grad)"
         )
-    args = (grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, *ctx.params, ctx.x_dtype,
-            bool(ctx.needs_input_grad[2]))
+    args = (
+        grad_spikes,
+        grad_v_last,
+        grad_h,
+        h_seq,
+        v_init,
+        tau,
+        *ctx.params,
+        ctx.x_dtype,
+        bool(ctx.needs_input_grad[2]),
+    )
     if torch.is_grad_enabled():  # create_graph=True: differentiable PyTorch ops, for double backward
         grad_x, grad_v, grad_tau = _lif_backward_torch(*args, differentiable=True)
     else:
@@ -361,11 +472,15 @@ def _prepare(fn: str, x_seq: Any, v_init: Any, params: Any, backend: Any) -> tup
         if not isinstance(v_init, Tensor):
             raise TypeError(f"{fn}: v_init must be a tensor or None (got {type(v_init).__name__})")
         if v_init.shape != x_seq.shape[1:]:
-            raise ValueError(f"{fn}: v_init must have the shape of one time step {tuple(x_seq.shape[1:])} "
-                             f"(got {tuple(v_init.shape)})")
+            raise ValueError(
+                f"{fn}: v_init must have the shape of one time step {tuple(x_seq.shape[1:])} "
+                f"(got {tuple(v_init.shape)})"
+            )
         if v_init.dtype not in (x_seq.dtype, om) or v_init.device != x_seq.device:
-            raise TypeError(f"{fn}: v_init must be on x_seq's device ({x_seq.device}) in its dtype or compute dtype "
-                            f"({x_seq.dtype} or {om}) (got {v_init.dtype}, {v_init.device})")
+            raise TypeError(
+                f"{fn}: v_init must be on x_seq's device ({x_seq.device}) in its dtype or compute dtype "
+                f"({x_seq.dtype} or {om}) (got {v_init.dtype}, {v_init.device})"
+            )
         v_init = v_init.to(om)
     if isinstance(params.tau, Tensor):
         tau = params.tau.to(device=x_seq.device, dtype=om)
@@ -374,8 +489,10 @@ def _prepare(fn: str, x_seq: Any, v_init: Any, params: Any, backend: Any) -> tup
     if params.fused:
         resolved = resolve_backend(fn, backend, x_seq.device)
     elif backend == "cuda":
-        raise ValueError(f"{fn}: backend='cuda' needs a named surrogate {tuple(SURROGATES)} "
-                         f"(got the callable {params.surrogate!r}); use backend='auto' or 'torch'")
+        raise ValueError(
+            f"{fn}: backend='cuda' needs a named surrogate {tuple(SURROGATES)} "
+            f"(got the callable {params.surrogate!r}); use backend='auto' or 'torch'"
+        )
     elif backend not in BACKENDS:
         raise ValueError(f"{fn}: backend must be one of {BACKENDS} (got {backend!r})")
     else:
@@ -383,15 +500,28 @@ def _prepare(fn: str, x_seq: Any, v_init: Any, params: Any, backend: Any) -> tup
     return params, resolved, v_init, tau
 
 
-def _run_op(x_seq: Tensor, v_init: Tensor, tau: Tensor, params: LIFParams, store_h: bool,
-            backend: str) -> tuple[Tensor, Tensor, Tensor]:
+def _run_op(
+    x_seq: Tensor, v_init: Tensor, tau: Tensor, params: LIFParams, store_h: bool, backend: str
+) -> tuple[Tensor, Tensor, Tensor]:
     needs_grad = torch.is_grad_enabled() and (x_seq.requires_grad or v_init.requires_grad or tau.requires_grad)
-    return _lif_op(x_seq, v_init, tau, params.v_threshold, params.v_reset, params.decay_input,
-                   params.detach_reset, params.surrogate, params.alpha, store_h or needs_grad, backend)
+    return _lif_op(
+        x_seq,
+        v_init,
+        tau,
+        params.v_threshold,
+        params.v_reset,
+        params.decay_input,
+        params.detach_reset,
+        params.surrogate,
+        params.alpha,
+        store_h or needs_grad,
+        backend,
+    )
 
 
-def lif_multistep(x_seq: Tensor, v_init: Optional[Tensor] = None, params: Optional[LIFParams] = None, *,
-                  backend: str = "auto") -> tuple[Tensor, Tensor]:
+def lif_multistep(
+    x_seq: Tensor, v_init: Optional[Tensor] = None, params: Optional[LIFParams] = None, *, backend: str = "auto"
+) -> tuple[Tensor, Tensor]:
     """Run a layer of LIF neurons over ``T`` steps: ``(spikes, v_last)``.
 
     Args:
@@ -424,8 +554,9 @@ def lif_multistep(x_seq: Tensor, v_init: Optional[Tensor] = None, params: Option
     return spikes, v_last
 
 
-def lif_multistep_sequence(x_seq: Tensor, v_init: Optional[Tensor] = None, params: Optional[LIFParams] = None, *,
-                           backend: str = "auto") -> tuple[Tensor, Tensor]:
+def lif_multistep_sequence(
+    x_seq: Tensor, v_init: Optional[Tensor] = None, params: Optional[LIFParams] = None, *, backend: str = "auto"
+) -> tuple[Tensor, Tensor]:
     """As :func:`lif_multistep`, but returns ``(spikes [T, *N], v_seq [T, *N])``: the membrane
     potential after the reset of every step (``v_seq[-1]`` is ``v_last``). Costs a ``[T, *N]``
     compute-dtype buffer and the ``v_seq`` output; ask for it only when the sequence is used.
@@ -445,8 +576,9 @@ def lif_multistep_sequence(x_seq: Tensor, v_init: Optional[Tensor] = None, param
     return spikes, v_seq.to(x_seq.dtype)
 
 
-def _reference_loop(x_seq: Tensor, v_init: Tensor, tau: Tensor, params: LIFParams,
-                    keep_seq: bool) -> tuple[Tensor, Tensor]:
+def _reference_loop(
+    x_seq: Tensor, v_init: Tensor, tau: Tensor, params: LIFParams, keep_seq: bool
+) -> tuple[Tensor, Tensor]:
     """The loop of :func:`cuda_ext.lif_step` in the compute dtype (for callable surrogates):
     ``(spikes, v_seq)`` when ``keep_seq``, else ``(spikes, v_last)``."""
     om = tau.dtype

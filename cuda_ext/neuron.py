@@ -24,11 +24,12 @@ Backward replaces :math:`\Theta'` by a surrogate derivative (:mod:`cuda_ext.surr
 * :func:`lif_multistep_reference` -- the time loop over :func:`lif_step`; the fused op
   :func:`cuda_ext.lif_multistep` (CPU loop and CUDA kernel) is held to it by the tests.
 """
+
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Optional, Union
 
 import torch
@@ -94,8 +95,9 @@ class LIFParams:
         tau = self.tau
         if isinstance(tau, Tensor):
             if tau.dim() != 0 or not tau.is_floating_point():
-                raise TypeError(f"{fn}: a tensor tau must be a 0-dim floating tensor "
-                                f"(got {tau.dtype} of shape {tuple(tau.shape)})")
+                raise TypeError(
+                    f"{fn}: a tensor tau must be a 0-dim floating tensor (got {tau.dtype} of shape {tuple(tau.shape)})"
+                )
         elif not _real(tau):
             raise TypeError(f"{fn}: tau must be a float or a 0-dim tensor (got {type(tau).__name__})")
         elif not tau > 1.0:  # also rejects NaN
@@ -111,16 +113,19 @@ class LIFParams:
             if not _real(self.v_reset):
                 raise TypeError(f"{fn}: v_reset must be a float or None (got {type(self.v_reset).__name__})")
             if not (math.isfinite(self.v_reset) and self.v_reset < self.v_threshold):
-                raise ValueError(f"{fn}: v_reset must be finite and below v_threshold "
-                                 f"(got v_reset={self.v_reset}, v_threshold={self.v_threshold})")
+                raise ValueError(
+                    f"{fn}: v_reset must be finite and below v_threshold "
+                    f"(got v_reset={self.v_reset}, v_threshold={self.v_threshold})"
+                )
             object.__setattr__(self, "v_reset", float(self.v_reset))
         for name in ("decay_input", "detach_reset"):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{fn}: {name} must be a bool (got {getattr(self, name)!r})")
         if isinstance(self.surrogate, str):
             if self.surrogate not in SURROGATES:
-                raise ValueError(f"{fn}: surrogate must be one of {tuple(SURROGATES)} or a callable "
-                                 f"(got {self.surrogate!r})")
+                raise ValueError(
+                    f"{fn}: surrogate must be one of {tuple(SURROGATES)} or a callable (got {self.surrogate!r})"
+                )
         elif not callable(self.surrogate):
             raise TypeError(f"{fn}: surrogate must be a name or a callable (got {type(self.surrogate).__name__})")
         if not isinstance(self.surrogate, str):
@@ -182,8 +187,9 @@ def lif_step(x: Tensor, v: Tensor, params: LIFParams) -> tuple[Tensor, Tensor]:
     return spike, v
 
 
-def lif_multistep_reference(x_seq: Tensor, v_init: Optional[Tensor] = None,
-                            params: Optional[LIFParams] = None) -> tuple[Tensor, Tensor]:
+def lif_multistep_reference(
+    x_seq: Tensor, v_init: Optional[Tensor] = None, params: Optional[LIFParams] = None
+) -> tuple[Tensor, Tensor]:
     """Executable spec of the multi-step LIF: ``(spikes [T, *N], v_seq [T, *N])``.
 
     The loop of :func:`lif_step` from ``v_init`` (default: ``params.v_rest``), differentiated by
@@ -204,4 +210,3 @@ def lif_multistep_reference(x_seq: Tensor, v_init: Optional[Tensor] = None,
         spikes.append(spike)
         voltages.append(v)
     return torch.stack(spikes).to(x_seq.dtype), torch.stack(voltages).to(x_seq.dtype)
-

@@ -45,6 +45,7 @@ Shapes:
     indptr ``[R + 1]`` int64, indices ``[nnz]`` int64, weight ``[nnz]`` or None,
     x ``[C, F]`` -> out ``[R, F]``.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -112,8 +113,7 @@ def _spmm_torch(indptr: Tensor, indices: Tensor, weight: Optional[Tensor], x: Te
     with warnings.catch_warnings():
         # torch warns once that CSR is "beta"; the structure was validated by the caller.
         warnings.simplefilter("ignore", UserWarning)
-        adj = torch.sparse_csr_tensor(indptr, indices, values, size=(num_rows, x.shape[0]),
-                                      check_invariants=False)
+        adj = torch.sparse_csr_tensor(indptr, indices, values, size=(num_rows, x.shape[0]), check_invariants=False)
         return torch.sparse.mm(adj, x.contiguous())
 
 
@@ -200,8 +200,9 @@ def _transposed_weight(weight: Tensor, t_perm: Tensor) -> tuple[Tensor, Tensor]:
     tensors live and are unmodified (``_version``); a weight that requires grad (learnable
     edge weights, double backward) or a traced tensor is never cached.
     """
-    cacheable = (not weight.requires_grad and _is_plain(weight) and _is_plain(t_perm)
-                 and not torch.compiler.is_compiling())
+    cacheable = (
+        not weight.requires_grad and _is_plain(weight) and _is_plain(t_perm) and not torch.compiler.is_compiling()
+    )
     if not cacheable:
         return weight.index_select(0, t_perm), invert_permutation(t_perm)
     key = (id(weight), id(t_perm))
@@ -212,8 +213,13 @@ def _transposed_weight(weight: Tensor, t_perm: Tensor) -> tuple[Tensor, Tensor]:
             return t_weight, inv
     t_weight, inv = weight.index_select(0, t_perm), invert_permutation(t_perm)
     drop = lambda k=key: _TRANSPOSED.pop(k, None)  # noqa: E731 -- forget the entry with either tensor
-    _TRANSPOSED[key] = (weakref.ref(weight, lambda _: drop()), weakref.ref(t_perm, lambda _: drop()),
-                        (weight._version, t_perm._version), t_weight, inv)
+    _TRANSPOSED[key] = (
+        weakref.ref(weight, lambda _: drop()),
+        weakref.ref(t_perm, lambda _: drop()),
+        (weight._version, t_perm._version),
+        t_weight,
+        inv,
+    )
     return t_weight, inv
 
 
@@ -262,8 +268,16 @@ def _edge_grad_torch(indptr: Tensor, indices: Tensor, grad: Tensor, x: Tensor) -
 
 
 @torch.library.custom_op("graphspike::spmm_edge_grad", mutates_args=())
-def _edge_grad_op(indptr: Tensor, indices: Tensor, grad: Tensor, x: Tensor, t_indptr: Tensor, t_indices: Tensor,
-                  t_perm: Tensor, backend: str) -> Tensor:
+def _edge_grad_op(
+    indptr: Tensor,
+    indices: Tensor,
+    grad: Tensor,
+    x: Tensor,
+    t_indptr: Tensor,
+    t_indices: Tensor,
+    t_perm: Tensor,
+    backend: str,
+) -> Tensor:
     return _edge_grad_torch(indptr, indices, grad, x)
 
 
@@ -304,8 +318,9 @@ _edge_grad_op.register_autograd(_edge_grad_backward, setup_context=_edge_grad_se
 def _unpack(graph_or_csr: Any, num_cols: int) -> tuple[Tensor, Tensor, Optional[Tensor], tuple[Tensor, Tensor, Tensor]]:
     if isinstance(graph_or_csr, CSR):
         if graph_or_csr.num_cols != num_cols:
-            raise ValueError(f"spmm: x must have one row per graph column ({graph_or_csr.num_cols}) "
-                             f"(got x with {num_cols} rows)")
+            raise ValueError(
+                f"spmm: x must have one row per graph column ({graph_or_csr.num_cols}) (got x with {num_cols} rows)"
+            )
         return graph_or_csr.indptr, graph_or_csr.indices, graph_or_csr.weight, graph_or_csr.transpose_csr()
     if isinstance(graph_or_csr, (tuple, list)):
         if len(graph_or_csr) != 2:
@@ -313,8 +328,10 @@ def _unpack(graph_or_csr: Any, num_cols: int) -> tuple[Tensor, Tensor, Optional[
         indptr, indices = graph_or_csr
         _check_raw_csr(indptr, indices, num_cols)
         return indptr, indices, None, csr_transpose(indptr, indices, num_cols)
-    raise TypeError("spmm: expected a sampling.Graph (or another cuda_ext.csr.CSR) or an (indptr, indices) "
-                    f"tuple (got {type(graph_or_csr).__name__})")
+    raise TypeError(
+        "spmm: expected a sampling.Graph (or another cuda_ext.csr.CSR) or an (indptr, indices) "
+        f"tuple (got {type(graph_or_csr).__name__})"
+    )
 
 
 def _check_raw_csr(indptr: Tensor, indices: Tensor, num_cols: int) -> None:

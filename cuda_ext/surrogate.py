@@ -14,6 +14,7 @@ The formulas and their evaluation order are those of spikingjelly 2.0 (``_ops/su
 so gradients agree to rounding. The CUDA kernels (``csrc/lif.cu``) evaluate the same
 expressions; the integer ids below are shared with them.
 """
+
 from __future__ import annotations
 
 import math

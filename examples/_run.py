@@ -28,6 +28,7 @@ killed at any moment leaves the previous checkpoint intact. They hold tensors, n
 strings, lists and dicts only and load with ``torch.load(weights_only=True)``, which executes
 no code from the file; a corrupt or foreign file is a one-line error.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,10 +48,28 @@ from typing import Any, NoReturn
 import torch
 
 __all__ = [
-    "CHECKPOINT_FORMAT", "ExampleParser", "Run", "atomic_write", "choice_list", "comma_list", "example_parser", "fail",
-    "float_list", "fraction", "int_list", "load_checkpoint", "load_weights", "nonnegative_float", "nonnegative_int",
+    "CHECKPOINT_FORMAT",
+    "ExampleParser",
+    "Run",
+    "atomic_write",
+    "choice_list",
+    "comma_list",
+    "example_parser",
+    "fail",
+    "float_list",
+    "fraction",
+    "int_list",
+    "load_checkpoint",
+    "load_weights",
+    "nonnegative_float",
+    "nonnegative_int",
     "positive_float",
-    "positive_int", "progress", "resolve_device", "save_checkpoint", "shape", "strict_json",
+    "positive_int",
+    "progress",
+    "resolve_device",
+    "save_checkpoint",
+    "shape",
+    "strict_json",
 ]
 
 CHECKPOINT_FORMAT = "graphspike.examples.run/1"
@@ -72,6 +91,7 @@ def fail(message: str) -> NoReturn:
 
 # --- argument types: each raises ArgumentTypeError, which the parser turns into one line -------------
 
+
 def _number(kind: Callable, name: str, ok: Callable[[Any], bool], expected: str) -> Callable[[str], Any]:
     def parse(text: str):
         try:
@@ -81,6 +101,7 @@ def _number(kind: Callable, name: str, ok: Callable[[Any], bool], expected: str)
         if isinstance(value, float) and not math.isfinite(value) or not ok(value):
             raise argparse.ArgumentTypeError(f"expected {expected} (got {text!r})")
         return value
+
     parse.__name__ = name
     return parse
 
@@ -94,11 +115,13 @@ fraction = _number(float, "fraction", lambda v: 0 <= v <= 1, "a number in [0, 1]
 
 def comma_list(item: Callable[[str], Any], name: str = "comma_list") -> Callable[[str], list]:
     """An argument type: ``"a,b"`` -> ``[item("a"), item("b")]`` (at least one item)."""
+
     def parse(text: str) -> list:
         parts = [p.strip() for p in text.split(",") if p.strip()]
         if not parts:
             raise argparse.ArgumentTypeError(f"expected a comma list (got {text!r})")
         return [item(p) for p in parts]
+
     parse.__name__ = name
     return parse
 
@@ -120,10 +143,12 @@ def shape(text: str) -> tuple[int, ...]:
 
 def choice_list(choices: Sequence[str]) -> Callable[[str], list]:
     """``"a,b"`` -> ``["a", "b"]``, every item one of ``choices``, no repeats."""
+
     def item(text: str) -> str:
         if text not in choices:
             raise argparse.ArgumentTypeError(f"expected a comma list of {list(choices)} (got {text!r})")
         return text
+
     parse_list = comma_list(item, "choice_list")
 
     def parse(text: str) -> list:
@@ -131,6 +156,7 @@ def choice_list(choices: Sequence[str]) -> Callable[[str], list]:
         if len(set(values)) != len(values):
             raise argparse.ArgumentTypeError(f"expected each of {list(choices)} at most once (got {text!r})")
         return values
+
     parse.__name__ = "choice_list"
     return parse
 
@@ -149,8 +175,9 @@ def resolve_device(text: str) -> str:
             raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N (got {text!r})")
         if not torch.cuda.is_available():
             why = "a CPU-only torch build" if torch.version.cuda is None else "no GPU visible"
-            raise argparse.ArgumentTypeError(f"{text} requested but CUDA is not available ({why}); "
-                                             f"use --device cpu or --device auto")
+            raise argparse.ArgumentTypeError(
+                f"{text} requested but CUDA is not available ({why}); use --device cpu or --device auto"
+            )
         if index and int(index) >= torch.cuda.device_count():
             raise argparse.ArgumentTypeError(f"{text} requested but only {torch.cuda.device_count()} GPU(s) visible")
         return text
@@ -168,8 +195,9 @@ class ExampleParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def example_parser(doc: str | None, *, out: str, seed: int = 0, threads: int | None = None,
-                   device: bool = True) -> ExampleParser:
+def example_parser(
+    doc: str | None, *, out: str, seed: int = 0, threads: int | None = None, device: bool = True
+) -> ExampleParser:
     """A parser with the flags every example shares; ``doc``'s first paragraph is the description.
 
     ``--out DIR`` (default ``out``), ``--resume`` / ``--overwrite`` (exclusive), ``--seed N`` (>= 0),
@@ -191,6 +219,7 @@ def example_parser(doc: str | None, *, out: str, seed: int = 0, threads: int | N
 
 
 # --- files -----------------------------------------------------------------------------------------
+
 
 def atomic_write(path: os.PathLike, data: bytes | str | Callable[[io.BufferedWriter], None]) -> Path:
     """Write ``path`` through ``<path>.part`` + fsync + rename: readers see the old file or the whole new one.
@@ -245,15 +274,18 @@ def _check_safe(obj: Any, where: str) -> None:
     if isinstance(obj, dict):
         for k, v in obj.items():
             if not isinstance(k, (str, int)):
-                raise TypeError(f"save_checkpoint: {where} has a key of type {type(k).__name__}; "
-                                f"keys must be str or int")
+                raise TypeError(
+                    f"save_checkpoint: {where} has a key of type {type(k).__name__}; keys must be str or int"
+                )
             _check_safe(v, f"{where}[{k!r}]")
     elif isinstance(obj, (list, tuple)):
         for i, v in enumerate(obj):
             _check_safe(v, f"{where}[{i}]")
     elif not isinstance(obj, _SAFE_LEAVES):
-        raise TypeError(f"save_checkpoint: {where} is a {type(obj).__name__}; a checkpoint holds tensors, numbers, "
-                        f"strings, lists and dicts only (use dataclasses.asdict / state_dict())")
+        raise TypeError(
+            f"save_checkpoint: {where} is a {type(obj).__name__}; a checkpoint holds tensors, numbers, "
+            f"strings, lists and dicts only (use dataclasses.asdict / state_dict())"
+        )
 
 
 def save_checkpoint(path: os.PathLike, state: dict, *, example: str, **meta: Any) -> Path:
@@ -329,8 +361,14 @@ def _fmt(v: Any) -> str:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], check=False, capture_output=True, text=True, timeout=5,
-                             cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -351,8 +389,14 @@ class Run:
     thread count and seeds torch's global generator with ``--seed``.
     """
 
-    def __init__(self, args: argparse.Namespace, *, name: str | None = None, resumable: Sequence[str] = (),
-                 can_resume: bool = True) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        *,
+        name: str | None = None,
+        resumable: Sequence[str] = (),
+        can_resume: bool = True,
+    ) -> None:
         self.args = args
         self.name = name or Path(sys.argv[0]).stem or "example"
         self.out = Path(args.out).resolve()
@@ -380,18 +424,24 @@ class Run:
         entries = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
         ours = MARKER in entries
         if entries and not ours:
-            fail(f"--out {out} is not empty and was not made by an example; refusing to write into it or "
-                 f"delete it (choose a new folder)")
+            fail(
+                f"--out {out} is not empty and was not made by an example; refusing to write into it or "
+                f"delete it (choose a new folder)"
+            )
         has_run = ours and (out / "config.json").exists()
         if a.resume:
             if not has_run:
                 fail(f"--resume: {out} holds no run to continue (start without --resume)")
             if not (out / "checkpoint.pt").exists():
-                fail(f"--resume: {out} holds no checkpoint.pt (the run stopped before its first checkpoint); "
-                     f"use --overwrite to start again")
+                fail(
+                    f"--resume: {out} holds no checkpoint.pt (the run stopped before its first checkpoint); "
+                    f"use --overwrite to start again"
+                )
         elif has_run and not a.overwrite:
-            fail(f"--out {out} holds another run; pass --resume to continue it, --overwrite to replace it, "
-                 f"or choose another --out")
+            fail(
+                f"--out {out} holds another run; pass --resume to continue it, --overwrite to replace it, "
+                f"or choose another --out"
+            )
         elif ours and a.overwrite:
             for entry in out.iterdir():
                 if entry.is_dir() and not entry.is_symlink():
@@ -412,9 +462,16 @@ class Run:
     # --- config and results -------------------------------------------------------------------------
     def write_config(self, config: dict | None = None) -> dict:
         """``config.json``: the example, its flags, the resolved ``config``, torch, threads, device, commit."""
-        resolved = {"example": self.name, "args": vars(self.args), "config": config or {},
-                    "device": str(self.device), "threads": torch.get_num_threads(), "torch": torch.__version__,
-                    "git_commit": _git_commit(), "command": [Path(sys.argv[0]).name, *sys.argv[1:]]}
+        resolved = {
+            "example": self.name,
+            "args": vars(self.args),
+            "config": config or {},
+            "device": str(self.device),
+            "threads": torch.get_num_threads(),
+            "torch": torch.__version__,
+            "git_commit": _git_commit(),
+            "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        }
         atomic_write(self.path("config.json"), _json_text(resolved))
         return resolved
 
@@ -422,8 +479,7 @@ class Run:
         """``<out>/<name>`` as strict JSON (NaN -> null), atomically."""
         return atomic_write(self.path(name), _json_text(obj))
 
-    def log(self, row: dict, *, step: int, tag: str = "", echo: bool = True, csv: bool = True,
-            tb: bool = True) -> None:
+    def log(self, row: dict, *, step: int, tag: str = "", echo: bool = True, csv: bool = True, tb: bool = True) -> None:
         """Append ``row`` to ``metrics.csv`` (``csv``), add its numbers to TensorBoard as ``<tag>/<key>``
         at ``step`` (``tb``; ``epoch``/``step`` columns are not plotted) and print it as one
         ``key: value`` line (``echo``)."""
@@ -476,6 +532,7 @@ class Run:
             w.writeheader()
             w.writerows(self.rows)
             fh.write(text.getvalue().encode())
+
         atomic_write(self.path("metrics.csv"), write)
 
     @property
@@ -513,9 +570,17 @@ class Run:
         rng = {"torch": torch.get_rng_state()}
         if torch.cuda.is_available() and torch.cuda.is_initialized():
             rng["cuda"] = torch.cuda.get_rng_state_all()
-        return save_checkpoint(self.path(name), state, example=self.name, args=strict_json(vars(self.args)),
-                               step=int(step), rows=strict_json(self.rows), tb=strict_json(self._tb_rows),
-                               rng=rng, seconds=self.seconds)
+        return save_checkpoint(
+            self.path(name),
+            state,
+            example=self.name,
+            args=strict_json(vars(self.args)),
+            step=int(step),
+            rows=strict_json(self.rows),
+            tb=strict_json(self._tb_rows),
+            rng=rng,
+            seconds=self.seconds,
+        )
 
     def resume(self) -> dict | None:
         """Without ``--resume``: ``None``. With it: the state of ``checkpoint.pt``, after checking its
@@ -526,11 +591,16 @@ class Run:
         if self._payload is None:
             payload = load_checkpoint(self.out / "checkpoint.pt", example=self.name)
             saved, now = payload.get("args", {}), strict_json(vars(self.args))
-            changed = [f"--{k.replace('_', '-')} {saved.get(k)!r} -> {now.get(k)!r}"
-                       for k in sorted(set(saved) | set(now)) if k not in self.resumable and saved.get(k) != now.get(k)]
+            changed = [
+                f"--{k.replace('_', '-')} {saved.get(k)!r} -> {now.get(k)!r}"
+                for k in sorted(set(saved) | set(now))
+                if k not in self.resumable and saved.get(k) != now.get(k)
+            ]
             if changed:
-                fail(f"--resume: the run in {self.out} was started with other settings ({'; '.join(changed)}); "
-                     f"resume with the same flags or use --overwrite")
+                fail(
+                    f"--resume: the run in {self.out} was started with other settings ({'; '.join(changed)}); "
+                    f"resume with the same flags or use --overwrite"
+                )
             self._payload = payload
             self.rows = [dict(r) for r in payload["rows"]]
             self._tb_rows = [(t, dict(r), int(s)) for t, r, s in payload["tb"]]

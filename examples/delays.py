@@ -23,6 +23,7 @@ Measured on the task (2000 / 1000 samples, 20 epochs, 1 CPU thread, ``heavy --ex
 0.25): ``--delays learn`` 0.999 best test accuracy (36 s), ``fixed`` 0.996 (33 s), ``none`` 0.262 (22 s);
 with ``--hidden 32``: ``learn`` 0.930, ``fixed`` 0.503 (spiking/delays/RESULTS.md).
 """
+
 from __future__ import annotations
 
 import sys
@@ -64,8 +65,12 @@ def parse(argv):
     p.add_argument("--hidden", type=positive_int, help="neurons per hidden layer (default: the recipe's)")
     p.add_argument("--layers", type=positive_int, help="hidden layers (default: the recipe's)")
     p.add_argument("--kernel-size", type=positive_int, help="K, max delay K - 1 steps (default: the recipe's)")
-    p.add_argument("--train-samples", type=nonnegative_int, default=0,
-                   help="task: samples (0: 2000); shd/ssc: first N recordings (0: all)")
+    p.add_argument(
+        "--train-samples",
+        type=nonnegative_int,
+        default=0,
+        help="task: samples (0: 2000); shd/ssc: first N recordings (0: all)",
+    )
     p.add_argument("--test-samples", type=nonnegative_int, default=0, help="as --train-samples (0: 1000 / all)")
     p.add_argument("--cache", help="disk cache of the SHD/SSC frames")
     p.add_argument("--workers", type=nonnegative_int, default=0, help="DataLoader worker processes")
@@ -122,20 +127,40 @@ def plot_delays(model, path):
 def main(argv=None) -> dict:
     args = parse(argv)
     run = Run(args)
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
-                                   ("hidden_features", args.hidden), ("num_hidden_layers", args.layers),
-                                   ("kernel_size", args.kernel_size)) if v is not None}
+    overrides = {
+        k: v
+        for k, v in (
+            ("epochs", args.epochs),
+            ("batch_size", args.batch_size),
+            ("hidden_features", args.hidden),
+            ("num_hidden_layers", args.layers),
+            ("kernel_size", args.kernel_size),
+        )
+        if v is not None
+    }
     recipe = get_recipe(args.data, delays=args.delays, **overrides)
     sets, channels, classes = datasets(args, recipe)
     model = recipe.build_model(channels, classes, generator=torch.Generator().manual_seed(args.seed)).to(run.device)
     optimizers, schedulers = recipe.optimizers(model)
     sigma = recipe.sigma_schedule()
-    loaders = {k: DataLoader(v, batch_size=recipe.batch_size, shuffle=k == "train", collate_fn=pad_collate,
-                             num_workers=args.workers) for k, v in sets.items()}
-    select = "valid" if "valid" in sets else "test"  # SSC selects on validation; SHD (no validation) and the task on test
-    run.write_config({"recipe": recipe.to_dict(), "samples": {k: len(v) for k, v in sets.items()},
-                      "in_channels": channels, "classes": classes,
-                      "parameters": sum(p.numel() for p in model.parameters())})
+    loaders = {
+        k: DataLoader(
+            v, batch_size=recipe.batch_size, shuffle=k == "train", collate_fn=pad_collate, num_workers=args.workers
+        )
+        for k, v in sets.items()
+    }
+    select = (
+        "valid" if "valid" in sets else "test"
+    )  # SSC selects on validation; SHD (no validation) and the task on test
+    run.write_config(
+        {
+            "recipe": recipe.to_dict(),
+            "samples": {k: len(v) for k, v in sets.items()},
+            "in_channels": channels,
+            "classes": classes,
+            "parameters": sum(p.numel() for p in model.parameters()),
+        }
+    )
     start, best = 0, {"epoch": 0, select + "_acc": -1.0}
     state = run.resume()
     if state is not None:
@@ -148,7 +173,9 @@ def main(argv=None) -> dict:
     for epoch in range(start, recipe.epochs):
         set_sigma(model, sigma(epoch))
         t0 = run.seconds
-        train = train_epoch(model, loaders["train"], optimizers, run.device, lambda it, e=epoch: run.bar(it, desc=f"epoch {e + 1}"))
+        train = train_epoch(
+            model, loaders["train"], optimizers, run.device, lambda it, e=epoch: run.bar(it, desc=f"epoch {e + 1}")
+        )
         seconds = run.seconds - t0
         for sch in schedulers:
             sch.step()
@@ -161,9 +188,16 @@ def main(argv=None) -> dict:
         if row[select + "_acc"] > best[select + "_acc"]:
             best = {k: row[k] for k in row if k == "epoch" or k.endswith("_acc")}
             run.checkpoint({"model": model.state_dict(), "epoch": epoch + 1}, step=epoch + 1, name="best.pt")
-        run.checkpoint({"model": model.state_dict(), "optimizers": [o.state_dict() for o in optimizers],
-                        "schedulers": [s.state_dict() for s in schedulers], "epoch": epoch + 1, "best": best},
-                       step=epoch + 1)
+        run.checkpoint(
+            {
+                "model": model.state_dict(),
+                "optimizers": [o.state_dict() for o in optimizers],
+                "schedulers": [s.state_dict() for s in schedulers],
+                "epoch": epoch + 1,
+                "best": best,
+            },
+            step=epoch + 1,
+        )
     plot_delays(model, run.path("delays.png"))
     x, _ = sets["test"][0]
     with integer_delays(model, method="spmm"):  # the op the energy counter charges once per synapse and step
@@ -171,8 +205,15 @@ def main(argv=None) -> dict:
     report.to_json(run.path("energy.json"))
     print(report.table(), flush=True)
     final = {k: v for k, v in run.rows[-1].items() if k == "epoch" or k.endswith("_acc")} if run.rows else {}
-    return run.finish({"best": best, "final": final, "energy_mJ_per_sample": report.energy_mJ,
-                       "minutes": run.seconds / 60, "recipe": recipe.to_dict()})
+    return run.finish(
+        {
+            "best": best,
+            "final": final,
+            "energy_mJ_per_sample": report.energy_mJ,
+            "minutes": run.seconds / 60,
+            "recipe": recipe.to_dict(),
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ celeba --root DIR (nothing is downloaded; SDDPM's network sizes for those sets).
     python examples/diffusion.py --model both --steps 500
     python examples/diffusion.py --model spiking --threshold-shift -0.1 --sampler ddpm --sample-steps 100
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,12 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--eval-every", type=positive_int, default=250, help="steps between sample grids and FIDs")
     p.add_argument("--fid-samples", type=positive_int, default=256)
     p.add_argument("--fid-epochs", type=positive_int, default=30, help="training epochs of the FID classifier")
-    p.add_argument("--energy-steps", type=int, default=None,
-                   help="denoising steps counted for the energy of one sample (default: the sampler's)")
+    p.add_argument(
+        "--energy-steps",
+        type=int,
+        default=None,
+        help="denoising steps counted for the energy of one sample (default: the sampler's)",
+    )
     return p.parse_args(argv)
 
 
@@ -72,9 +77,15 @@ def main(argv=None) -> dict:
     args = parse(argv)
     run = Run(args, resumable=("steps",))
     base = CPU_CONFIGS.get(args.data) or PAPER_CONFIGS[args.data]
-    cfg = dataclasses.replace(base, T_snn=args.T_snn, neuron=args.neuron, total_steps=args.steps,
-                              batch_size=args.batch_size or base.batch_size, ch=args.ch or base.ch,
-                              image_size=args.image_size or base.image_size)
+    cfg = dataclasses.replace(
+        base,
+        T_snn=args.T_snn,
+        neuron=args.neuron,
+        total_steps=args.steps,
+        batch_size=args.batch_size or base.batch_size,
+        ch=args.ch or base.ch,
+        image_size=args.image_size or base.image_size,
+    )
     device = torch.device(args.device)
     try:
         train_set = load_image_set(args.data, args.root, "train", cfg.image_size)
@@ -88,10 +99,16 @@ def main(argv=None) -> dict:
     ref = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(args.seed))[:10_000]
     real = train_set.batch(ref)
     held = torch.arange(min(len(test_set), 5000))
-    clf, acc = train_fid_classifier(real, train_set.labels[ref], test_set.batch(held), test_set.labels[held],
-                                    epochs=args.fid_epochs, generator=torch.Generator().manual_seed(args.seed))
+    clf, acc = train_fid_classifier(
+        real,
+        train_set.labels[ref],
+        test_set.batch(held),
+        test_set.labels[held],
+        epochs=args.fid_epochs,
+        generator=torch.Generator().manual_seed(args.seed),
+    )
     fid = ClassifierFID(clf, real, acc)
-    floor = fid.score(test_set.batch(held[:args.fid_samples]))
+    floor = fid.score(test_set.batch(held[: args.fid_samples]))
     print(f"fid classifier: test accuracy {acc:.4f}; real test images vs train: fid {floor:.3f}", flush=True)
     save_image_grid(real[:64], run.path("real.png"), nrow=8)
 
@@ -127,8 +144,13 @@ def main(argv=None) -> dict:
     def evaluate(tr: DiffusionTrainer, kind: str, losses: list[float], secs: float) -> dict:
         x = sample(tr, kind, args.fid_samples, 10_000 + args.seed)
         save_image_grid(x[:64], run.path(f"samples_{kind}_step{tr.steps}.png"), nrow=8)
-        row = {"model": kind, "step": tr.steps, "loss": sum(losses) / max(len(losses), 1),
-               "train_samples_per_s": len(losses) * cfg.batch_size / max(secs, 1e-9), "fid": fid.score(x)}
+        row = {
+            "model": kind,
+            "step": tr.steps,
+            "loss": sum(losses) / max(len(losses), 1),
+            "train_samples_per_s": len(losses) * cfg.batch_size / max(secs, 1e-9),
+            "fid": fid.score(x),
+        }
         run.log(row, step=tr.steps, tag=kind)
         return row
 
@@ -146,22 +168,43 @@ def main(argv=None) -> dict:
                 run.checkpoint({k: t.state_dict() for k, t in trainers.items()}, step=tr.steps)
         if kind not in results:  # resumed after this model had finished
             results[kind] = evaluate(tr, kind, [], 0.0)
-        rep, calls = sampling_energy(tr.ema_diffusion(), (1, *shape), sampler=args.sampler,
-                                     steps=args.energy_steps or args.sample_steps,
-                                     generator=torch.Generator(device).manual_seed(1), ann=kind == "ann")
-        results[kind].update(energy_step_mJ=rep.energy_mJ / calls, energy_sample_mJ=rep.energy_mJ, energy_calls=calls,
-                             firing_rate=rep.firing_rate)
-        print(f"{kind}: energy {rep.energy_mJ / calls:.5f} mJ per denoising step, {rep.energy_mJ:.4f} mJ per "
-              f"sample ({calls} steps), firing rate {rep.firing_rate}", flush=True)
+        rep, calls = sampling_energy(
+            tr.ema_diffusion(),
+            (1, *shape),
+            sampler=args.sampler,
+            steps=args.energy_steps or args.sample_steps,
+            generator=torch.Generator(device).manual_seed(1),
+            ann=kind == "ann",
+        )
+        results[kind].update(
+            energy_step_mJ=rep.energy_mJ / calls,
+            energy_sample_mJ=rep.energy_mJ,
+            energy_calls=calls,
+            firing_rate=rep.firing_rate,
+        )
+        print(
+            f"{kind}: energy {rep.energy_mJ / calls:.5f} mJ per denoising step, {rep.energy_mJ:.4f} mJ per "
+            f"sample ({calls} steps), firing rate {rep.firing_rate}",
+            flush=True,
+        )
     first = results[models[0]]
-    metrics = {"fid": first["fid"], "fid_classifier_accuracy": acc, "fid_real_test_vs_train": floor,
-               "energy_step_mJ": first["energy_step_mJ"], "energy_sample_mJ": first["energy_sample_mJ"],
-               "firing_rate": first["firing_rate"], "models": results}
+    metrics = {
+        "fid": first["fid"],
+        "fid_classifier_accuracy": acc,
+        "fid_real_test_vs_train": floor,
+        "energy_step_mJ": first["energy_step_mJ"],
+        "energy_sample_mJ": first["energy_sample_mJ"],
+        "firing_rate": first["firing_rate"],
+        "models": results,
+    }
     if "ann" in results and "spiking" in results:
-        metrics.update(fid=results["spiking"]["fid"], fid_ann_twin=results["ann"]["fid"],
-                       energy_sample_mJ=results["spiking"]["energy_sample_mJ"],
-                       energy_step_mJ=results["spiking"]["energy_step_mJ"],
-                       energy_sample_mJ_ann_twin=results["ann"]["energy_sample_mJ"])
+        metrics.update(
+            fid=results["spiking"]["fid"],
+            fid_ann_twin=results["ann"]["fid"],
+            energy_sample_mJ=results["spiking"]["energy_sample_mJ"],
+            energy_step_mJ=results["spiking"]["energy_step_mJ"],
+            energy_sample_mJ_ann_twin=results["ann"]["energy_sample_mJ"],
+        )
     return run.finish(metrics)
 
 

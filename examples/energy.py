@@ -18,6 +18,7 @@ the run folder of ``examples/_run.py``: ``config.json``, ``report.json`` (``--js
 "layers", "ann"}``), ``metrics.json`` (totals), ``metrics.csv`` (one row per layer), ``tb/`` and
 ``energy.png`` (``--plot``; the model beside its ANN counterpart, per layer).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -31,8 +32,18 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _run import (Run, atomic_write, example_parser, fail, fraction, load_weights, nonnegative_int, positive_float,
-                  positive_int, shape)
+from _run import (
+    Run,
+    atomic_write,
+    example_parser,
+    fail,
+    fraction,
+    load_weights,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    shape,
+)
 
 from spiking.energy import plot_energy, preset_names
 from spiking.energy.targets import INPUT_KINDS, EnergyTarget, measure_energy, random_input, spiking_frames_target
@@ -47,8 +58,12 @@ def parse_args(argv=None):
     p.add_argument("--input-kind", choices=INPUT_KINDS, help="default: real (torchvision, callables), events (snn)")
     p.add_argument("--rate", type=fraction, default=0.1, help="spike probability for --input-kind spikes/events")
     p.add_argument("--T", type=positive_int, help="time steps (snn default 8, spikinggcn default 200)")
-    p.add_argument("--step-mode", choices=["m", "s"], default="m",
-                   help="with --T on a static input: one call on [T, ...] (m) or T calls (s)")
+    p.add_argument(
+        "--step-mode",
+        choices=["m", "s"],
+        default="m",
+        help="with --T on a static input: one call on [T, ...] (m) or T calls (s)",
+    )
     p.add_argument("--preset", default="45nm-fp32", choices=preset_names())
     p.add_argument("--mac-pj", type=positive_float, help="user preset: energy per MAC (with --ac-pj)")
     p.add_argument("--ac-pj", type=positive_float, help="user preset: energy per AC (with --mac-pj)")
@@ -59,8 +74,13 @@ def parse_args(argv=None):
     p.add_argument("--neuron-updates", action="store_true", help="one AC per neuron per step")
     p.add_argument("--memory", action="store_true", help="add the memory-access term (3.12 pJ/bit)")
     p.add_argument("--no-ann", action="store_true", help="skip the ANN counterpart")
-    p.add_argument("--root", "--data-root", dest="root", help="snn: N-MNIST folder; spikinggcn: Planetoid folder "
-                   "(Cora); lightgcn: a LightGCN split folder (train.txt), e.g. <data>/gowalla")
+    p.add_argument(
+        "--root",
+        "--data-root",
+        dest="root",
+        help="snn: N-MNIST folder; spikinggcn: Planetoid folder "
+        "(Cora); lightgcn: a LightGCN split folder (train.txt), e.g. <data>/gowalla",
+    )
     p.add_argument("--checkpoint", help="weights: a run's checkpoint (best.pt) or a plain state dict")
     p.add_argument("--batch", type=positive_int, default=1, help="batch of the synthetic input (queries for lightgcn)")
     p.add_argument("--nodes", type=nonnegative_int, default=0, help="spikinggcn: count the first N nodes (0 = all)")
@@ -70,8 +90,9 @@ def parse_args(argv=None):
     if (a.mac_pj is None) != (a.ac_pj is None):
         p.error("--mac-pj and --ac-pj go together")
     if a.model not in GRAPHSPIKE_MODELS and ":" not in a.model:
-        p.error(f"--model must be one of {list(GRAPHSPIKE_MODELS)}, torchvision:NAME or module:callable "
-                f"(got {a.model!r})")
+        p.error(
+            f"--model must be one of {list(GRAPHSPIKE_MODELS)}, torchvision:NAME or module:callable (got {a.model!r})"
+        )
     return a
 
 
@@ -94,8 +115,9 @@ def build_target(a, gen: torch.Generator) -> EnergyTarget:
             dims = a.input or (a.batch, 700)
             model, kind = SpikingMLP(dims[-1], 20), a.input_kind or "spikes"
             notes = [f"input [T={T}, {', '.join(map(str, dims))}] {kind}", f"weights: {weights(model, a.checkpoint)}"]
-            return EnergyTarget("SpikingMLP", model, random_input((T, *dims), kind, a.rate, gen), weight_reads=T,
-                                notes=notes)
+            return EnergyTarget(
+                "SpikingMLP", model, random_input((T, *dims), kind, a.rate, gen), weight_reads=T, notes=notes
+            )
         model = SpikingConvNet(2, 10, (16, 32), dropout=0.0)
         source_w = weights(model, a.checkpoint)
         if a.root:
@@ -124,8 +146,9 @@ def build_target(a, gen: torch.Generator) -> EnergyTarget:
             fail(f"{err}; --root must be a LightGCN split folder (examples/recommend.py --download fetches some)")
         model = LightGCN(data.num_users, data.num_items, 64, 3, generator=gen)
         weights(model, a.checkpoint)
-        return lightgcn_energy_target(model, data, batch=a.batch, source=Path(a.root).name if a.root else "synthetic",
-                                      **common)
+        return lightgcn_energy_target(
+            model, data, batch=a.batch, source=Path(a.root).name if a.root else "synthetic", **common
+        )
     if a.model == "spikinggcn":
         from graphnets.node import SpikingGCN, load_planetoid, make_sbm, spikinggcn_preset
         from graphnets.node.energy import spikinggcn_energy_target
@@ -133,8 +156,10 @@ def build_target(a, gen: torch.Generator) -> EnergyTarget:
         try:
             data = load_planetoid(a.root, "cora") if a.root else make_sbm(gen)
         except FileNotFoundError as err:
-            fail(f"{err}; --root must be the folder of the raw Planetoid files ind.cora.* "
-                 f"(examples/node_classification.py --download fetches them)")
+            fail(
+                f"{err}; --root must be the folder of the raw Planetoid files ind.cora.* "
+                f"(examples/node_classification.py --download fetches them)"
+            )
         offset = spikinggcn_preset("cora").feature_offset if a.root else 0.0  # the official notebook adds 0.05
         model = SpikingGCN(data.x.shape[1], data.num_classes, T=a.T or 200)
         weights(model, a.checkpoint)
@@ -157,8 +182,9 @@ def build_target(a, gen: torch.Generator) -> EnergyTarget:
     except (ImportError, AttributeError) as err:
         fail(f"--model {a.model}: cannot import {attr!r} from {module_name!r} ({err})")
     if not isinstance(model, nn.Module) or a.input is None:
-        fail(f"--model {a.model}: needs --input SHAPE and a callable returning an nn.Module "
-             f"(got {type(model).__name__})")
+        fail(
+            f"--model {a.model}: needs --input SHAPE and a callable returning an nn.Module (got {type(model).__name__})"
+        )
     return EnergyTarget(a.model, model, random_input(a.input, a.input_kind or "real", a.rate, gen), T=a.T)
 
 
@@ -172,9 +198,18 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     target = build_target(a, torch.Generator().manual_seed(a.seed))
     target.to(run.device)
-    result = measure_energy(target, ann=not a.no_ann, preset=preset(a), first_layer=a.first_layer, ac_count=a.ac_count,
-                            bn=a.bn, step_mode=a.step_mode, static_input=a.static_input,
-                            neuron_updates=a.neuron_updates, memory=a.memory)
+    result = measure_energy(
+        target,
+        ann=not a.no_ann,
+        preset=preset(a),
+        first_layer=a.first_layer,
+        ac_count=a.ac_count,
+        bn=a.bn,
+        step_mode=a.step_mode,
+        static_input=a.static_input,
+        neuron_updates=a.neuron_updates,
+        memory=a.memory,
+    )
     report, metrics = result.report, {**result.metrics, "wall_s": time.perf_counter() - t0}
     run.write_config({"model": target.name, "notes": target.notes})
     print("\n".join([f"model: {target.name}", *(f"note: {n}" for n in target.notes)]))
@@ -184,8 +219,13 @@ def main(argv=None) -> dict:
             print(f"{key}: {value:.6g}")
     for row in report.layers:
         run.log(row.to_dict(), step=0, echo=False, tb=False)
-    run.log({k: metrics[k] for k in ("mac", "ac", "energy_mJ", "ann_energy_mJ") if k in metrics}, step=0,
-            tag="energy", echo=False, csv=False)
+    run.log(
+        {k: metrics[k] for k in ("mac", "ac", "energy_mJ", "ann_energy_mJ") if k in metrics},
+        step=0,
+        tag="energy",
+        echo=False,
+        csv=False,
+    )
     json_path = Path(a.json) if a.json else run.path("report.json")
     json_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(json_path, json.dumps(result.data, indent=2) + "\n")

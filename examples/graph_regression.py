@@ -21,6 +21,7 @@ Writes the run folder of ``examples/_run.py``: ``config.json``, ``metrics.csv`` 
 epoch), ``metrics.json`` (final test MAE, minutes and parameters per model), ``tb/`` and
 ``checkpoint.pt`` (``--resume`` continues the model and epoch where the run stopped).
 """
+
 from __future__ import annotations
 
 import sys
@@ -51,18 +52,21 @@ MODELS = {"ckgconv": CKGCN, "gcn": GCNRegressor}
 PROTOCOL = {
     None: "synthetic: train on 96 graphs, test MAE on 48 held-out graphs after the last epoch",
     "download": "the paper's split (ZINC-12k: train on the 10k training graphs, test MAE on the 1k test graphs) but "
-                "a short budget and no model selection (paper: 2000 epochs, test MAE at the best-validation epoch)",
+    "a short budget and no model selection (paper: 2000 epochs, test MAE at the best-validation epoch)",
     "zinc": "NOT the paper protocol: trained on the 1,000 ZINC validation graphs (the 10k train split is unavailable "
-            "offline), test MAE on the 1,000 test graphs after the last epoch, no model selection; paper: 10k train, "
-            "2000 epochs, best-val epoch",
+    "offline), test MAE on the 1,000 test graphs after the last epoch, no model selection; paper: 10k train, "
+    "2000 epochs, best-val epoch",
 }
 
 
 def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/graph_regression", threads=1)
     p.add_argument("--root", help="zinc_subset folder (zinc_subset_{val,test}.npz); default: synthetic graphs")
-    p.add_argument("--download", action="store_true",
-                   help="fetch ZINC-12k into --root (the official files) and train on its 10k training graphs")
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="fetch ZINC-12k into --root (the official files) and train on its 10k training graphs",
+    )
     p.add_argument("--models", type=choice_list(tuple(MODELS)), default=["ckgconv", "gcn"], help="comma list")
     p.add_argument("--epochs", type=positive_int, help="default 10 synthetic, 30 ZINC (at least 2)")
     p.add_argument("--warmup", type=nonnegative_int, help="warmup epochs (default: ~5%% of epochs, >= 1)")
@@ -88,9 +92,15 @@ def parse_args(argv=None):
     if a.warmup >= a.epochs:
         p.error(f"argument --warmup: expected fewer warmup epochs than --epochs {a.epochs} (got {a.warmup})")
     a.eval_every = a.eval_every or (5 if real else 1)
-    a.model = asdict(CKGCNConfig(num_node_types=ZINC_NUM_ATOM_TYPES if real else 6, num_edge_types=ZINC_NUM_BOND_TYPES,
-                                 K=a.K or (21 if real else 8), dim=a.dim or (64 if real else 16),
-                                 num_layers=a.layers or (10 if real else 2)))
+    a.model = asdict(
+        CKGCNConfig(
+            num_node_types=ZINC_NUM_ATOM_TYPES if real else 6,
+            num_edge_types=ZINC_NUM_BOND_TYPES,
+            K=a.K or (21 if real else 8),
+            dim=a.dim or (64 if real else 16),
+            num_layers=a.layers or (10 if real else 2),
+        )
+    )
     return a
 
 
@@ -108,8 +118,10 @@ def load_data(a) -> tuple[list, list, str]:
         try:
             train, test = load_zinc(a.root, "val"), load_zinc(a.root, "test")
         except FileNotFoundError as err:
-            fail(f"{err}. --root must hold zinc_subset_val.npz and zinc_subset_test.npz (the offline ZINC-12k val "
-                 f"and test graphs); --download fetches ZINC-12k instead and trains on its training split")
+            fail(
+                f"{err}. --root must hold zinc_subset_val.npz and zinc_subset_test.npz (the offline ZINC-12k val "
+                f"and test graphs); --download fetches ZINC-12k instead and trains on its training split"
+            )
         data = f"ZINC-12k from {a.root}: train = val split, test = test split"
     tr = AddRRWP(a.model["K"], a.support, a.hops)
     return [tr(d) for d in train[: a.max_train]], [tr(d) for d in test[: a.max_test]], data
@@ -132,8 +144,9 @@ def main(argv=None) -> dict:
             continue
         torch.manual_seed(a.seed)
         model = MODELS[name](CKGCNConfig(**a.model)).to(run.device)
-        trainer = GraphRegressionTrainer(model, train, test, config, torch.Generator().manual_seed(a.seed),
-                                         device=run.device)
+        trainer = GraphRegressionTrainer(
+            model, train, test, config, torch.Generator().manual_seed(a.seed), device=run.device
+        )
         n_params, test_mae, train_mae, seconds = sum(p.numel() for p in model.parameters()), float("nan"), None, 0.0
         if state["current"] == name:
             run.resume()  # torch's RNG as it was at the checkpoint (dropout)
@@ -149,15 +162,38 @@ def main(argv=None) -> dict:
             if trainer.eval_due():
                 row["test_mae"] = test_mae = trainer.evaluate()
             seconds += stats["seconds"]
-            run.log({**row, "lr": stats["lr"], "epoch_seconds": stats["seconds"],
-                     "graphs_per_s": stats["graphs_per_s"]}, step=trainer.epoch, tag=name)
-            run.checkpoint({"results": results, "current": name, "trainer": trainer.state_dict(),
-                            "test_mae": test_mae, "train_mae": train_mae, "seconds": seconds}, step=trainer.epoch)
-        results[name] = {"test_mae": test_mae, "final_train_mae": train_mae, "minutes": round(seconds / 60, 2),
-                         "params": n_params, "epochs": config.epochs}
+            run.log(
+                {**row, "lr": stats["lr"], "epoch_seconds": stats["seconds"], "graphs_per_s": stats["graphs_per_s"]},
+                step=trainer.epoch,
+                tag=name,
+            )
+            run.checkpoint(
+                {
+                    "results": results,
+                    "current": name,
+                    "trainer": trainer.state_dict(),
+                    "test_mae": test_mae,
+                    "train_mae": train_mae,
+                    "seconds": seconds,
+                },
+                step=trainer.epoch,
+            )
+        results[name] = {
+            "test_mae": test_mae,
+            "final_train_mae": train_mae,
+            "minutes": round(seconds / 60, 2),
+            "params": n_params,
+            "epochs": config.epochs,
+        }
         print(f"{name}: test_mae: {test_mae:.4f} minutes: {results[name]['minutes']}")
-    metrics = {"protocol": protocol, "data": data, "models": results, "rrwp_seconds": round(prep, 2),
-               "threads": torch.get_num_threads(), "torch": torch.__version__}
+    metrics = {
+        "protocol": protocol,
+        "data": data,
+        "models": results,
+        "rrwp_seconds": round(prep, 2),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
     if "ckgconv" in results and "gcn" in results:
         metrics["ckgconv_beats_gcn"] = results["ckgconv"]["test_mae"] < results["gcn"]["test_mae"]
     return run.finish(metrics)

@@ -21,6 +21,7 @@ firing rate per neuron layer), ``metrics.json`` (``best``/``final``/``history``,
 fractions), ``tb/``, ``checkpoint.pt`` (``--resume``) and ``best.pt``; frames are cached in
 ``<out>/frames`` (``--cache-dir``).
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,17 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _run import (Run, example_parser, fail, fraction, int_list, nonnegative_float, nonnegative_int, positive_float,
-                  positive_int)
+from _run import (
+    Run,
+    example_parser,
+    fail,
+    fraction,
+    int_list,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
 
 from spiking.datasets import SyntheticEvents, prepare
 from spiking.datasets.catalog import EVENT_DATASETS, event_dataset_pair, how_to_obtain
@@ -78,16 +88,26 @@ def build_data(args):
     """(train, test, kind, num_classes); missing files are a CLI error saying how to get them."""
     if args.data == "synthetic":
         kw = dict(T=args.T, split_by=args.split_by)
-        return (SyntheticEvents(args.train_samples or 300, seed=args.seed * 2 + 1, **kw),
-                SyntheticEvents(args.test_samples or 100, seed=args.seed * 2 + 2, **kw), "frames", 10)
+        return (
+            SyntheticEvents(args.train_samples or 300, seed=args.seed * 2 + 1, **kw),
+            SyntheticEvents(args.test_samples or 100, seed=args.seed * 2 + 2, **kw),
+            "frames",
+            10,
+        )
     if args.root is None:
         fail(f"--data {args.data} needs --root DIR: {how_to_obtain(args.data, '<DIR>')}")
     try:
         if args.download:
             prepare(args.data, args.root)
         train, test, info = event_dataset_pair(
-            args.data, args.root, T=args.T, split_by=args.split_by, in_memory=args.data == "nmnist",
-            cache_dir=args.cache_dir or os.path.join(args.out, "frames"), cifar10dvs_split=args.cifar10dvs_split)
+            args.data,
+            args.root,
+            T=args.T,
+            split_by=args.split_by,
+            in_memory=args.data == "nmnist",
+            cache_dir=args.cache_dir or os.path.join(args.out, "frames"),
+            cifar10dvs_split=args.cifar10dvs_split,
+        )
     except FileNotFoundError as err:
         hint = "" if args.download else "; --download fetches what has a direct link"
         fail(f"{err}. {how_to_obtain(args.data, args.root)}{hint}")
@@ -111,13 +131,25 @@ def main(argv=None) -> dict:
     in_dim = x0.shape[1] if kind == "frames" else x0[0].numel()
     model = net(in_dim, num_classes, tuple(args.channels), args.neuron, args.tau, args.surrogate, dropout=args.dropout)
     config = SNNTrainConfig(args.epochs, args.batch_size, args.lr, args.weight_decay, args.workers)
-    trainer = SNNClassifierTrainer(model, train_set, test_set, config, torch.Generator().manual_seed(args.seed),
-                                   device=run.device)
+    trainer = SNNClassifierTrainer(
+        model, train_set, test_set, config, torch.Generator().manual_seed(args.seed), device=run.device
+    )
     params = sum(p.numel() for p in model.parameters())
-    run.write_config({"num_train": len(train_set), "num_test": len(test_set), "num_classes": num_classes,
-                      "input_shape": list(x0.shape), "params": params, "model": repr(model), **vars(config)})
-    print(f"data: {args.data}  train: {len(train_set)}  test: {len(test_set)}  input: {list(x0.shape)}  "
-          f"params: {params}  device: {run.device}")
+    run.write_config(
+        {
+            "num_train": len(train_set),
+            "num_test": len(test_set),
+            "num_classes": num_classes,
+            "input_shape": list(x0.shape),
+            "params": params,
+            "model": repr(model),
+            **vars(config),
+        }
+    )
+    print(
+        f"data: {args.data}  train: {len(train_set)}  test: {len(test_set)}  input: {list(x0.shape)}  "
+        f"params: {params}  device: {run.device}"
+    )
     history, best = [], {"test_acc": -1.0, "epoch": 0}
     if (state := run.resume()) is not None:
         trainer.load_state_dict(state["trainer"])
@@ -130,10 +162,19 @@ def main(argv=None) -> dict:
             te = trainer.evaluate(lambda s: bar.update())
         trainer.step_schedule()
         seconds = tr["seconds"] + te["seconds"]
-        row = {"epoch": epoch, "train_loss": tr["loss"], "train_acc": tr["acc"], "test_loss": te["loss"],
-               "test_acc": te["acc"], "lr": trainer.lr, "epoch_s": seconds, "samples_per_s": tr["samples"] / seconds,
-               "elapsed_min": run.seconds / 60, **{f"rate/{k}": v for k, v in te["rates"].items()},
-               **{f"train_rate/{k}": v for k, v in tr["rates"].items()}}
+        row = {
+            "epoch": epoch,
+            "train_loss": tr["loss"],
+            "train_acc": tr["acc"],
+            "test_loss": te["loss"],
+            "test_acc": te["acc"],
+            "lr": trainer.lr,
+            "epoch_s": seconds,
+            "samples_per_s": tr["samples"] / seconds,
+            "elapsed_min": run.seconds / 60,
+            **{f"rate/{k}": v for k, v in te["rates"].items()},
+            **{f"train_rate/{k}": v for k, v in tr["rates"].items()},
+        }
         history.append(row)
         run.log(row, step=epoch)
         state = {"trainer": trainer.state_dict(), "history": history, "best": best}

@@ -22,6 +22,7 @@ metrics), ``metrics.json`` (``test_acc`` runs/mean/std as fractions, time per ru
 SpikingGCN spike counts per node), ``tb/``, the selected model of every run in
 ``checkpoints/run<r>.pt`` and ``checkpoint.pt`` (``--resume`` continues after the last finished run).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -36,8 +37,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _run import Run, example_parser, fail, fraction, nonnegative_float, nonnegative_int, positive_float, positive_int
 
-from graphnets.node import (PAPER_ACCURACY, PLANETOID_NAMES, dagnn_preset, load_planetoid, make_sbm, spikinggcn_preset,
-                            train_dagnn, train_spikinggcn)
+from graphnets.node import (
+    PAPER_ACCURACY,
+    PLANETOID_NAMES,
+    dagnn_preset,
+    load_planetoid,
+    make_sbm,
+    spikinggcn_preset,
+    train_dagnn,
+    train_spikinggcn,
+)
 from graphnets.node.download import download_planetoid
 from sampling import random_planetoid_split
 
@@ -48,8 +57,12 @@ SGCN_FLAGS = ("T", "tau", "v_threshold", "lr", "epochs", "batch_size", "weight_d
 def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/node_classification")
     p.add_argument("--model", choices=("dagnn", "spikinggcn"), default="dagnn")
-    p.add_argument("--data", type=str.lower, choices=(*PLANETOID_NAMES, "sbm"),
-                   help="cora | citeseer | pubmed (needs --root) | sbm (default without --root)")
+    p.add_argument(
+        "--data",
+        type=str.lower,
+        choices=(*PLANETOID_NAMES, "sbm"),
+        help="cora | citeseer | pubmed (needs --root) | sbm (default without --root)",
+    )
     p.add_argument("--root", help="directory with the raw ind.<name>.* Planetoid files")
     p.add_argument("--download", action="store_true", help="fetch the raw Planetoid files into --root first")
     p.add_argument("--split", choices=("public", "random"), default="public")
@@ -93,8 +106,10 @@ def load_data(a):
             download_planetoid(a.data, a.root)
         return load_planetoid(a.root, a.data), {"num_val": 500, "num_test": 1000}
     except FileNotFoundError as err:
-        fail(f"{err}; --root must hold the eight raw files ind.{a.data}.{{x,tx,allx,y,ty,ally,graph,test.index}} "
-             f"(github.com/kimiyoung/planetoid, data/){'' if a.download else '; --download fetches them'}")
+        fail(
+            f"{err}; --root must hold the eight raw files ind.{a.data}.{{x,tx,allx,y,ty,ally,graph,test.index}} "
+            f"(github.com/kimiyoung/planetoid, data/){'' if a.download else '; --download fetches them'}"
+        )
     except (urllib.error.URLError, OSError) as err:
         fail(f"--download {a.data} failed ({err})")
 
@@ -122,32 +137,46 @@ def main(argv=None) -> dict:
 
         def on_epoch(info: dict, r: int = r) -> None:
             run.log({"run": r, **info}, step=info["epoch"], tag=f"run{r}", echo=info["epoch"] % log_every == 0)
+
         res = train(data, split, cfg, gen, on_epoch=on_epoch)
         results.append(res.summary())
         run.checkpoint({"model": res.state, "config": asdict(cfg), "seed": seed}, step=r, name=f"checkpoints/run{r}.pt")
-        line = (f"run: {r} seed: {seed} test_acc: {res.test_acc:.4f} val_acc: {res.val_acc:.4f} "
-                f"val_loss: {res.val_loss:.4f} best_epoch: {res.best_epoch} epochs: {res.epochs_run} "
-                f"seconds: {res.seconds:.1f} epochs_per_s: {res.epochs_run / res.seconds:.1f}")
+        line = (
+            f"run: {r} seed: {seed} test_acc: {res.test_acc:.4f} val_acc: {res.val_acc:.4f} "
+            f"val_loss: {res.val_loss:.4f} best_epoch: {res.best_epoch} epochs: {res.epochs_run} "
+            f"seconds: {res.seconds:.1f} epochs_per_s: {res.epochs_run / res.seconds:.1f}"
+        )
         if a.model == "spikinggcn":
-            line += (f" input_spikes_per_node: {res.extra['input_spikes_per_node']:.1f}"
-                     f" output_spikes_per_node: {res.extra['output_spikes_per_node']:.1f}")
+            line += (
+                f" input_spikes_per_node: {res.extra['input_spikes_per_node']:.1f}"
+                f" output_spikes_per_node: {res.extra['output_spikes_per_node']:.1f}"
+            )
         run.print(line)
         run.log({"test_acc": res.test_acc}, step=r, echo=False, csv=False)
         run.checkpoint({"results": results}, step=r)
-    metrics = {"model": a.model, "data": a.data, "split": a.split,
-               **{k: stats([r[key] for r in results]) for k, key in (("test_acc", "test_acc"), ("val_acc", "val_acc"),
-                                                                    ("seconds_per_run", "seconds"))},
-               "epochs_run": [r["epochs_run"] for r in results], "best_epoch": [r["best_epoch"] for r in results]}
+    metrics = {
+        "model": a.model,
+        "data": a.data,
+        "split": a.split,
+        **{
+            k: stats([r[key] for r in results])
+            for k, key in (("test_acc", "test_acc"), ("val_acc", "val_acc"), ("seconds_per_run", "seconds"))
+        },
+        "epochs_run": [r["epochs_run"] for r in results],
+        "best_epoch": [r["best_epoch"] for r in results],
+    }
     if a.model == "spikinggcn":
         extra = [r["extra"] for r in results]
         metrics["spikes_per_node"] = {
             **{k: stats([e[f"{k}_spikes_per_node"] for e in extra]) for k in ("input", "output")},
             "total": stats([e["spikes_per_node"] for e in extra]),
-            "per_node_test_run0": {"input": extra[0]["input_spikes"], "output": extra[0]["output_spikes"]}}
+            "per_node_test_run0": {"input": extra[0]["input_spikes"], "output": extra[0]["output_spikes"]},
+        }
     paper = PAPER_ACCURACY.get((a.model, a.data, a.split))
     paper_key = "paper" if (a.model != "dagnn" or cfg.adaptive) else "paper_full_dagnn"
-    metrics[paper_key] = None if paper is None else {"mean": paper[0] / 100,
-                                                     "std": None if paper[1] is None else paper[1] / 100}
+    metrics[paper_key] = (
+        None if paper is None else {"mean": paper[0] / 100, "std": None if paper[1] is None else paper[1] / 100}
+    )
     m = metrics["test_acc"]
     ours = f"ours: {100 * m['mean']:.1f} +- {100 * m['std']:.1f} ({a.runs} runs)"
     if paper is None:

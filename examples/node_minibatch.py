@@ -25,6 +25,7 @@ Writes ``config.json``, ``metrics.csv`` (per epoch: loss, val/test accuracy, sec
 sampled edges/s), ``metrics.json`` (``best`` = the epoch of best validation accuracy, with its
 ``test_acc``; mean ``epoch_seconds``), TensorBoard events and ``checkpoint.pt``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -93,6 +94,7 @@ class Net(nn.Module):
 
         def conv(a: int, b: int) -> nn.Module:
             return SAGEConv(a, b) if model == "sage" else GCNConv(a, b, remaining_self_loops=False, degree="both")
+
         self.convs = nn.ModuleList(conv(a, b) for a, b in zip(dims[:-1], dims[1:]))
 
     def forward(self, graphs, x):
@@ -113,8 +115,12 @@ def load(args, run: Run):
             np.save(run.path("features.npy"), x.numpy())
             x = run.path("features.npy")
         return ds.graph, x, ds.y, ds.num_classes, (split.train, split.val, split.test)
-    data = synthetic_node_dataset(int(args.edges), torch.Generator().manual_seed(args.seed), feature_dim=args.dim,
-                                  root=run.out if args.features == "mmap" else None)
+    data = synthetic_node_dataset(
+        int(args.edges),
+        torch.Generator().manual_seed(args.seed),
+        feature_dim=args.dim,
+        root=run.out if args.features == "mmap" else None,
+    )
     x = data.features_path if args.features == "mmap" else data.features
     return data.graph, x, data.labels, data.num_classes, (data.train, data.val, data.test)
 
@@ -148,15 +154,32 @@ def main(argv: Optional[list[str]] = None) -> dict:
     graph, x, labels, num_classes, (train, val, test) = load(args, run)
     budget = None if args.memory_budget_mb is None else args.memory_budget_mb << 20
     store = FeatureStore(x, args.features, device=device, memory_budget=budget)
-    run.write_config({"num_nodes": graph.num_nodes, "num_edges": graph.num_edges, "num_classes": num_classes,
-                      "train/val/test": [train.numel(), val.numel(), test.numel()], "eval": args.eval})
-    model = Net(args.model, [store.shape[1]] + [args.hidden] * (len(args.fanouts) - 1) + [num_classes],
-                args.dropout).to(device)
+    run.write_config(
+        {
+            "num_nodes": graph.num_nodes,
+            "num_edges": graph.num_edges,
+            "num_classes": num_classes,
+            "train/val/test": [train.numel(), val.numel(), test.numel()],
+            "eval": args.eval,
+        }
+    )
+    model = Net(
+        args.model, [store.shape[1]] + [args.hidden] * (len(args.fanouts) - 1) + [num_classes], args.dropout
+    ).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     graph_dev = graph.to(device)
     sampler = NeighborSampler(graph, args.fanouts)
-    loader = Loader(sampler, store, train, labels=labels, batch_size=args.batch_size, prefetch=args.prefetch,
-                    num_workers=args.workers, generator=torch.Generator().manual_seed(args.seed), device=device)
+    loader = Loader(
+        sampler,
+        store,
+        train,
+        labels=labels,
+        batch_size=args.batch_size,
+        prefetch=args.prefetch,
+        num_workers=args.workers,
+        generator=torch.Generator().manual_seed(args.seed),
+        device=device,
+    )
     state = run.resume()
     start = 1
     if state is not None:
@@ -189,13 +212,37 @@ def main(argv: Optional[list[str]] = None) -> dict:
         val_acc, test_acc = evaluate(model, args, graph_dev, store, labels, (val, test), device)
         if val_acc > best["val_acc"]:
             best = {"epoch": epoch, "val_acc": val_acc, "test_acc": test_acc}
-        run.log({"epoch": epoch, "loss": statistics.mean(losses), "val_acc": val_acc, "test_acc": test_acc,
-                 "epoch_seconds": dt, "samples_per_s": seeds / dt, "edges_per_s": edges / dt}, step=epoch)
-        run.checkpoint({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch, "best": best,
-                        "loader_rng": loader.generator.get_state()}, step=epoch)
+        run.log(
+            {
+                "epoch": epoch,
+                "loss": statistics.mean(losses),
+                "val_acc": val_acc,
+                "test_acc": test_acc,
+                "epoch_seconds": dt,
+                "samples_per_s": seeds / dt,
+                "edges_per_s": edges / dt,
+            },
+            step=epoch,
+        )
+        run.checkpoint(
+            {
+                "model": model.state_dict(),
+                "opt": opt.state_dict(),
+                "epoch": epoch,
+                "best": best,
+                "loader_rng": loader.generator.get_state(),
+            },
+            step=epoch,
+        )
     store.close()
-    return run.finish({"best": best, "epoch_seconds": statistics.mean(seconds) if seconds else float("nan"),
-                       "final": run.rows[-1] if run.rows else {}, "seconds": run.seconds})
+    return run.finish(
+        {
+            "best": best,
+            "epoch_seconds": statistics.mean(seconds) if seconds else float("nan"),
+            "final": run.rows[-1] if run.rows else {},
+            "seconds": run.seconds,
+        }
+    )
 
 
 if __name__ == "__main__":

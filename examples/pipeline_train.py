@@ -22,6 +22,7 @@ averaged over ranks); writes config.json, metrics.csv/.json (``best.test_acc``, 
 partition), TensorBoard events and a torch.distributed.checkpoint every ``--checkpoint-every``
 epochs (``--resume`` continues from it). Only rank 0 writes files besides the checkpoint shards.
 """
+
 from __future__ import annotations
 
 import os
@@ -97,21 +98,35 @@ def parse(argv=None):
 
 def load_data(args):
     if args.data == "synthetic":
-        ds = make_sbm(torch.Generator().manual_seed(args.seed), num_classes=4, nodes_per_class=250, p_in=0.02,
-                      p_out=0.002, num_features=64)
+        ds = make_sbm(
+            torch.Generator().manual_seed(args.seed),
+            num_classes=4,
+            nodes_per_class=250,
+            p_in=0.02,
+            p_out=0.002,
+            num_features=64,
+        )
     else:
         try:
             ds = load_planetoid(args.root, args.data)
         except FileNotFoundError as err:
-            fail(f"{err}; --root must hold the raw files ind.{args.data}.{{x,tx,allx,y,ty,ally,graph,test.index}} "
-                 f"(github.com/kimiyoung/planetoid, data/)")
+            fail(
+                f"{err}; --root must hold the raw files ind.{args.data}.{{x,tx,allx,y,ty,ally,graph,test.index}} "
+                f"(github.com/kimiyoung/planetoid, data/)"
+            )
     return ds, row_normalize(ds.x)
 
 
 def build_model(args, ds):
     if args.model == "deep-gcn":
         model = DeepGCN(ds.num_features, args.hidden, ds.num_classes, num_layers=args.layers, dropout=args.dropout)
-        return model, model.pipeline_layers(), model.layer_widths(), DeepGCN.propagation_graph(ds.graph), F.cross_entropy
+        return (
+            model,
+            model.pipeline_layers(),
+            model.layer_widths(),
+            DeepGCN.propagation_graph(ds.graph),
+            F.cross_entropy,
+        )
     model = DAGNN(ds.num_features, args.hidden, ds.num_classes, K=args.layers, dropout=args.dropout)
     return model, *dagnn_layers(model), gcn_norm(ds.graph), F.nll_loss
 
@@ -144,23 +159,48 @@ def main(argv=None) -> dict:
                 fail(f"--stages {num_stages} must be a multiple of the pipeline length {layout.pp_size}")
             split_ranges = split_by_count(len(layers), num_stages)
             if args.split == "cost":
-                costs = [measure_layer_costs(layers, x, call=lambda m, h: m(h) if isinstance(m, NodeWise)
-                                             else m(h, agg.to(device)))] if rank == 0 else [None]
+                costs = (
+                    [
+                        measure_layer_costs(
+                            layers, x, call=lambda m, h: m(h) if isinstance(m, NodeWise) else m(h, agg.to(device))
+                        )
+                    ]
+                    if rank == 0
+                    else [None]
+                )
                 dist.broadcast_object_list(costs, src=0)  # every rank must cut the model the same way
                 split_ranges = split_by_cost(costs[0], num_stages)
-            pipe = GNNPipe(layers, widths, agg, layout, loss_fn=loss_fn, split=split_ranges,
-                           stages_per_rank=num_stages // layout.pp_size,
-                           config=GNNPipeConfig(args.chunks, args.partition, args.mode, not args.no_warmup,
-                                                args.refresh_every, not args.no_halo_grad),
-                           pipeline=PipelineConfig(args.schedule, data_parallel=args.data_parallel),
-                           generator=torch.Generator().manual_seed(args.seed))
+            pipe = GNNPipe(
+                layers,
+                widths,
+                agg,
+                layout,
+                loss_fn=loss_fn,
+                split=split_ranges,
+                stages_per_rank=num_stages // layout.pp_size,
+                config=GNNPipeConfig(
+                    args.chunks,
+                    args.partition,
+                    args.mode,
+                    not args.no_warmup,
+                    args.refresh_every,
+                    not args.no_halo_grad,
+                ),
+                pipeline=PipelineConfig(args.schedule, data_parallel=args.data_parallel),
+                generator=torch.Generator().manual_seed(args.seed),
+            )
             driver = pipe.driver
             params = driver.parameters()
             driver.measure_bandwidth()
         opt = torch.optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay)
-        config = {"world": layout.world_size if layout else 1, "pp": layout.pp_size if layout else 1,
-                  "dp": args.dp, "split": [list(r) for r in pipe.split] if layout else None, "nodes": ds.num_nodes,
-                  "edges": ds.graph.num_edges}
+        config = {
+            "world": layout.world_size if layout else 1,
+            "pp": layout.pp_size if layout else 1,
+            "dp": args.dp,
+            "split": [list(r) for r in pipe.split] if layout else None,
+            "nodes": ds.num_nodes,
+            "edges": ds.graph.num_edges,
+        }
         if run:
             run.write_config(config)
 
@@ -199,8 +239,11 @@ def main(argv=None) -> dict:
                     out = model(x, graph)
             else:
                 out = pipe.predict(x)
-            accs = None if out is None else [float((out[s].argmax(1) == y[s]).float().mean())
-                                              for s in (split.train, split.val, split.test)]
+            accs = (
+                None
+                if out is None
+                else [float((out[s].argmax(1) == y[s]).float().mean()) for s in (split.train, split.val, split.test)]
+            )
             if layout is not None:
                 accs = driver.broadcast_from_last(accs)
             row.update(train_acc=accs[0], val_acc=accs[1], test_acc=accs[2])
@@ -210,18 +253,24 @@ def main(argv=None) -> dict:
                 if layout is not None:  # every rank writes its stages' shard
                     save_checkpoint(Path(args.out).resolve() / "dcp", driver, opt, extra={"epoch": epoch})
                 if run:
-                    run.checkpoint({"epoch": epoch} if layout else {"epoch": epoch, "model": model.state_dict(),
-                                                                    "opt": opt.state_dict()}, step=epoch)
+                    run.checkpoint(
+                        {"epoch": epoch}
+                        if layout
+                        else {"epoch": epoch, "model": model.state_dict(), "opt": opt.state_dict()},
+                        step=epoch,
+                    )
 
         metrics = None
         if run:
             rows = run.rows
             best_row = max(rows, key=lambda r: r["val_acc"])
-            metrics = {"best": {"epoch": best_row["epoch"], "val_acc": best_row["val_acc"],
-                                "test_acc": best_row["test_acc"]},
-                       "final": {k: rows[-1][k] for k in ("train_acc", "val_acc", "test_acc")},
-                       "epoch_seconds": statistics.median(r["epoch_s"] for r in rows),
-                       "nodes_per_second": statistics.median(r["nodes_per_s"] for r in rows), **config}
+            metrics = {
+                "best": {"epoch": best_row["epoch"], "val_acc": best_row["val_acc"], "test_acc": best_row["test_acc"]},
+                "final": {k: rows[-1][k] for k in ("train_acc", "val_acc", "test_acc")},
+                "epoch_seconds": statistics.median(r["epoch_s"] for r in rows),
+                "nodes_per_second": statistics.median(r["nodes_per_s"] for r in rows),
+                **config,
+            }
             if layout is not None:
                 for k in ("compute_s", "comm_s", "bubble_s"):
                     metrics[k.replace("_s", "_seconds")] = statistics.median(r[k] for r in rows)
@@ -237,14 +286,22 @@ def time_split(driver, wall: float) -> dict:
     """The epoch time of the slowest rank, and how ranks spent it on average: computing, receiving
     (bytes / measured bandwidth) and waiting (the bubble; on an oversubscribed CPU also for a core)."""
     st = driver.stats
-    t = torch.tensor([wall, st.compute_seconds, st.comm_seconds, wall - st.compute_seconds - st.comm_seconds,
-                      float(st.bytes_sent)], dtype=torch.float64, device=driver.device)
+    t = torch.tensor(
+        [wall, st.compute_seconds, st.comm_seconds, wall - st.compute_seconds - st.comm_seconds, float(st.bytes_sent)],
+        dtype=torch.float64,
+        device=driver.device,
+    )
     world = dist.get_world_size()
     top = t[:1].clone()
     dist.all_reduce(top, op=dist.ReduceOp.MAX)
     dist.all_reduce(t)
-    return {"epoch_s": float(top), "compute_s": float(t[1]) / world, "comm_s": float(t[2]) / world,
-            "bubble_s": max(float(t[3]) / world, 0.0), "bytes_sent": int(t[4])}
+    return {
+        "epoch_s": float(top),
+        "compute_s": float(t[1]) / world,
+        "comm_s": float(t[2]) / world,
+        "bubble_s": max(float(t[3]) / world, 0.0),
+        "bytes_sent": int(t[4]),
+    }
 
 
 def traffic(pipe, graph, widths, args) -> dict:
@@ -254,11 +311,17 @@ def traffic(pipe, graph, widths, args) -> dict:
     cuts = [widths[r.stop] for r in pipe.split[:-1]]
     graph_widths = [w for w, p in zip(widths, pipe.propagates) if p]
     gnnpipe = pipeline_activation_bytes(graph.num_nodes, cuts)
-    parts = partition_nodes(graph.num_nodes, workers, method=args.partition,
-                            generator=torch.Generator().manual_seed(args.seed), graph=graph)
+    parts = partition_nodes(
+        graph.num_nodes, workers, method=args.partition, generator=torch.Generator().manual_seed(args.seed), graph=graph
+    )
     halo = halo_exchange_bytes(graph, parts, graph_widths)
-    return {"gnnpipe_bytes": gnnpipe, "graph_parallel_halo_bytes": halo, "workers": workers,
-            "ratio_halo_over_gnnpipe": halo / gnnpipe if gnnpipe else None}
+    return {
+        "gnnpipe_bytes": gnnpipe,
+        "graph_parallel_halo_bytes": halo,
+        "workers": workers,
+        "ratio_halo_over_gnnpipe": halo / gnnpipe if gnnpipe else None,
+    }
+
 
 if __name__ == "__main__":
     main()

@@ -18,6 +18,7 @@ per-target Pearson, the chosen settings, every setting's inner and outer scores,
 S-GCN - GCN differences), ``metrics.csv`` (one row per seed, model and setting), ``tb/`` and
 ``checkpoint.pt`` (``--resume`` skips the settings already scored).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -77,17 +78,21 @@ def main(argv=None) -> dict:
     @cache
     def data(order: int):
         if a.root is None:
-            return synthetic_decoy_set(a.synthetic_targets, 6, 32, generator=torch.Generator().manual_seed(a.seed),
-                                       order=order)
+            return synthetic_decoy_set(
+                a.synthetic_targets, 6, 32, generator=torch.Generator().manual_seed(a.seed), order=order
+            )
         try:
             if a.download:
                 download_decoys(a.root)
             return load_decoy_set(a.root, order=order)
         except FileNotFoundError as err:
-            fail(f"{err}; --root must hold one folder per target with <decoy>.pdb and <decoy>.pdb.error files; "
-                 f"--download fetches ProteinGCN's 4-target set")
+            fail(
+                f"{err}; --root must hold one folder per target with <decoy>.pdb and <decoy>.pdb.error files; "
+                f"--download fetches ProteinGCN's 4-target set"
+            )
         except (urllib.error.URLError, OSError) as err:
             fail(f"--download failed ({err})")
+
     targets = data(5).targets
     if len(targets) < 3:
         fail(f"need >= 3 targets for an inner split (got {len(targets)})")
@@ -103,20 +108,42 @@ def main(argv=None) -> dict:
                 entry = done.setdefault(key, {"outer": {}, "inner": {}})
                 entry["outer"][name], entry["inner"][name] = scores["outer"], scores["inner"]
                 outer = fisher_mean(list(scores["outer"].values()))
-                run.log({"seed": seed, "setting": name, "outer_residue_pearson": outer,
-                         **{f"inner_without_{t}": v for t, v in scores["inner"].items()}}, step=len(run.rows))
+                run.log(
+                    {
+                        "seed": seed,
+                        "setting": name,
+                        "outer_residue_pearson": outer,
+                        **{f"inner_without_{t}": v for t, v in scores["inner"].items()},
+                    },
+                    step=len(run.rows),
+                )
                 run.checkpoint({"done": done}, step=len(run.rows))
-            result = nested_loto(lambda c: data(c.order), model, grid, base, seed=seed, done=done.get(key),
-                                 on_setting=on_setting, device=run.device)
+
+            result = nested_loto(
+                lambda c: data(c.order),
+                model,
+                grid,
+                base,
+                seed=seed,
+                done=done.get(key),
+                on_setting=on_setting,
+                device=run.device,
+            )
             summary["seeds"].setdefault(str(seed), {})[model] = result
         line = " ".join(f"{m}: {v['pearson']:.4f}" for m, v in summary["seeds"][str(seed)].items())
         print(f"seed: {seed} nested_residue_pearson {line}")
     diffs = [v["sgcn"]["pearson"] - v["gcn"]["pearson"] for v in summary["seeds"].values()]
     ahead = sum(d > 0 for d in diffs)
-    summary["sgcn_minus_gcn"] = {"per_seed": diffs, "mean": statistics.mean(diffs), "sgcn_ahead": ahead,
-                                 "seeds": len(diffs)}
-    print(f"sgcn_minus_gcn nested residue Pearson: mean {statistics.mean(diffs):+.4f} "
-          f"(S-GCN ahead in {ahead} of {len(diffs)} seeds)")
+    summary["sgcn_minus_gcn"] = {
+        "per_seed": diffs,
+        "mean": statistics.mean(diffs),
+        "sgcn_ahead": ahead,
+        "seeds": len(diffs),
+    }
+    print(
+        f"sgcn_minus_gcn nested residue Pearson: mean {statistics.mean(diffs):+.4f} "
+        f"(S-GCN ahead in {ahead} of {len(diffs)} seeds)"
+    )
     summary["wall_seconds"] = run.seconds
     return run.finish(summary)
 

@@ -18,6 +18,7 @@ Writes the run folder of ``examples/_run.py``: ``config.json``, ``metrics.csv`` 
 epoch), ``metrics.json`` (per-target figures per model), ``tb/``, ``checkpoint.pt`` (``--resume``
 continues after the last finished model), the model of every fold in ``checkpoints/`` and ``scatter.png``.
 """
+
 from __future__ import annotations
 
 import sys
@@ -35,8 +36,10 @@ from graphnets.protein import load_decoy_set, synthetic_decoy_set
 from graphnets.protein.download import download_decoys
 from graphnets.protein.train import QUALITY_MODELS, QualityTrainConfig, augmentation_graphs, leave_one_target_out
 
-HOW_TO_GET = ("--root must hold one folder per target with native.pdb, <decoy>.pdb and <decoy>.pdb.error "
-              "(per-residue lDDT); --download fetches ProteinGCN's 4-target set (github.com/malllabiisc/ProteinGCN)")
+HOW_TO_GET = (
+    "--root must hold one folder per target with native.pdb, <decoy>.pdb and <decoy>.pdb.error "
+    "(per-residue lDDT); --download fetches ProteinGCN's 4-target set (github.com/malllabiisc/ProteinGCN)"
+)
 
 
 def parse_args(argv=None):
@@ -51,13 +54,25 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=positive_int, default=4, help="graphs per optimiser step")
     p.add_argument("--order", type=nonnegative_int, default=5, help="spherical-harmonic order")
     p.add_argument("--cutoff", type=positive_float, default=10.0, help="CA-CA contact distance for --contacts ca")
-    p.add_argument("--contacts", choices=("ca", "voronoi"), default="ca",
-                   help="residue contacts: CA distance, or heavy-atom Voronoi faces (the official S-GCN graph)")
-    p.add_argument("--augment", type=nonnegative_int, default=0,
-                   help="torsion-perturbed decoys of each training target's native (real data only)")
+    p.add_argument(
+        "--contacts",
+        choices=("ca", "voronoi"),
+        default="ca",
+        help="residue contacts: CA distance, or heavy-atom Voronoi faces (the official S-GCN graph)",
+    )
+    p.add_argument(
+        "--augment",
+        type=nonnegative_int,
+        default=0,
+        help="torsion-perturbed decoys of each training target's native (real data only)",
+    )
     p.add_argument("--augment-max-amplitude", type=positive_float, default=6.0, help="degrees of phi/psi noise")
-    p.add_argument("--near-native", type=nonnegative_int, default=0,
-                   help="near-native decoys per training target at --near-native-rmsd (official training: 50)")
+    p.add_argument(
+        "--near-native",
+        type=nonnegative_int,
+        default=0,
+        help="near-native decoys per training target at --near-native-rmsd (official training: 50)",
+    )
     p.add_argument("--near-native-rmsd", type=positive_float, default=0.9)
     p.add_argument("--include-native", action="store_true", help="train on natives too (label 1.0)")
     p.add_argument("--synthetic-targets", type=positive_int, default=4)
@@ -66,8 +81,10 @@ def parse_args(argv=None):
     p.add_argument("--targets", help="comma list: use only these targets (default: all)")
     a = p.parse_args(argv)
     if a.contacts == "voronoi" and (a.augment or a.near_native):
-        p.error("--contacts voronoi needs side-chain atoms; the generated decoys of --augment/--near-native have "
-                "backbone atoms only (use --contacts ca with them)")
+        p.error(
+            "--contacts voronoi needs side-chain atoms; the generated decoys of --augment/--near-native have "
+            "backbone atoms only (use --contacts ca with them)"
+        )
     if a.download and not a.root:
         p.error("--download needs --root DIR (where the decoys go)")
     a.targets = [t for t in a.targets.split(",") if t] if a.targets else None
@@ -76,13 +93,15 @@ def parse_args(argv=None):
 
 def load_data(a, gen: torch.Generator):
     if not a.root:
-        return synthetic_decoy_set(a.synthetic_targets, a.synthetic_decoys, a.synthetic_length, generator=gen,
-                                   order=a.order, cutoff=a.cutoff), "synthetic"
+        return synthetic_decoy_set(
+            a.synthetic_targets, a.synthetic_decoys, a.synthetic_length, generator=gen, order=a.order, cutoff=a.cutoff
+        ), "synthetic"
     try:
         if a.download:
             download_decoys(a.root)
-        data = load_decoy_set(a.root, order=a.order, cutoff=a.cutoff, contacts=a.contacts,
-                              include_native=a.include_native)
+        data = load_decoy_set(
+            a.root, order=a.order, cutoff=a.cutoff, contacts=a.contacts, include_native=a.include_native
+        )
     except FileNotFoundError as err:
         fail(f"{err}; {HOW_TO_GET}")
     except (urllib.error.URLError, OSError) as err:
@@ -121,14 +140,28 @@ def main(argv=None) -> dict:
     extra: dict = {}
     if a.root and (a.augment or a.near_native):
         gen = torch.Generator().manual_seed(a.seed + 1)
-        extra = {t: augmentation_graphs(Path(a.root) / t / "native.pdb", t, gen, near_native=a.near_native,
-                                        near_native_rmsd=a.near_native_rmsd, augment=a.augment,
-                                        max_amplitude=a.augment_max_amplitude, order=a.order, cutoff=a.cutoff)
-                 for t in data.targets}
+        extra = {
+            t: augmentation_graphs(
+                Path(a.root) / t / "native.pdb",
+                t,
+                gen,
+                near_native=a.near_native,
+                near_native_rmsd=a.near_native_rmsd,
+                augment=a.augment,
+                max_amplitude=a.augment_max_amplitude,
+                order=a.order,
+                cutoff=a.cutoff,
+            )
+            for t in data.targets
+        }
         print(f"augmentation: {sum(len(v) for v in extra.values())} models from the natives")
-    resolved = {**asdict(config), **{k: getattr(a, k) for k in ("cutoff", "contacts", "augment", "near_native",
-                                                                  "include_native", "seed")},
-                "data_source": source, "targets": data.targets, "split": "leave-one-target-out"}
+    resolved = {
+        **asdict(config),
+        **{k: getattr(a, k) for k in ("cutoff", "contacts", "augment", "near_native", "include_native", "seed")},
+        "data_source": source,
+        "targets": data.targets,
+        "split": "leave-one-target-out",
+    }
     run.write_config(resolved)
     results = (run.resume() or {"results": {}})["results"]
     for name in a.models:
@@ -139,20 +172,28 @@ def main(argv=None) -> dict:
             run.log({"model": name, **info}, step=info["epoch"], tag=f"{name}/fold{info['fold']}")
 
         def on_fold(fold: int, model: torch.nn.Module, name=name) -> None:
-            run.checkpoint({"model": model.state_dict(), "name": name, "fold": fold}, step=fold,
-                           name=f"checkpoints/{name}_fold{fold}.pt")
-        results[name] = ev = leave_one_target_out(data, name, config, seed=a.seed, extra_train=extra,
-                                                  on_epoch=on_epoch, on_fold=on_fold, device=run.device)
+            run.checkpoint(
+                {"model": model.state_dict(), "name": name, "fold": fold},
+                step=fold,
+                name=f"checkpoints/{name}_fold{fold}.pt",
+            )
+
+        results[name] = ev = leave_one_target_out(
+            data, name, config, seed=a.seed, extra_train=extra, on_epoch=on_epoch, on_fold=on_fold, device=run.device
+        )
         run.checkpoint({"results": results}, step=len(results))
-        print(f"model: {name} residue_pearson: {ev['residue']['pearson']:.4f} residue_spearman: "
-              f"{ev['residue']['spearman']:.4f} global_pearson: {ev['global_lddt']['pearson']:.4f} "
-              f"global_spearman: {ev['global_lddt']['spearman']:.4f} top1_z: {ev['top1_lddt']['z']:.4f} "
-              f"train_s: {ev['train_seconds']:.1f}")
+        print(
+            f"model: {name} residue_pearson: {ev['residue']['pearson']:.4f} residue_spearman: "
+            f"{ev['residue']['spearman']:.4f} global_pearson: {ev['global_lddt']['pearson']:.4f} "
+            f"global_spearman: {ev['global_lddt']['spearman']:.4f} top1_z: {ev['top1_lddt']['z']:.4f} "
+            f"train_s: {ev['train_seconds']:.1f}"
+        )
     summary = {"config": resolved, "models": {m: results[m] for m in a.models}}
     if "sgcn" in results and "gcn" in results:
         for key in ("residue", "global_lddt"):
-            summary[f"sgcn_minus_gcn_{key.split('_')[0]}_pearson"] = (results["sgcn"][key]["pearson"]
-                                                                     - results["gcn"][key]["pearson"])
+            summary[f"sgcn_minus_gcn_{key.split('_')[0]}_pearson"] = (
+                results["sgcn"][key]["pearson"] - results["gcn"][key]["pearson"]
+            )
     scatter_plot(run.path("scatter.png"), summary["models"])
     summary["wall_seconds"] = run.seconds
     return run.finish(summary)

@@ -22,6 +22,7 @@ Writes the run folder of ``examples/_run.py``: ``config.json``, ``metrics.csv`` 
 epoch), ``tb/``, ``checkpoint.pt`` (after every epoch; ``--resume``, which may raise ``--epochs``)
 and ``metrics.json`` with the best and final evaluation and the wall time.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,8 +37,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _run import Run, example_parser, fail, nonnegative_int, positive_float, positive_int
 from node_minibatch import fanout_list
 
-from graphnets.recsys import (PAPER, build_trainer, full_ranking_metrics, get_preset, has_preset, load_dataset,
-                              popularity_embeddings)
+from graphnets.recsys import (
+    PAPER,
+    build_trainer,
+    full_ranking_metrics,
+    get_preset,
+    has_preset,
+    load_dataset,
+    popularity_embeddings,
+)
 from graphnets.recsys.download import how_to_obtain
 from graphnets.recsys.sampled import SampledLightGCNTrainer
 from sampling.finite import NonFiniteError
@@ -49,19 +57,32 @@ def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/recommend", seed=2020)
     p.add_argument("--model", choices=["lightgcn", "ultragcn"], default="lightgcn")
     p.add_argument("--data", default="synthetic", help="'synthetic' or a dataset folder name under --root")
-    p.add_argument("--root", default=os.environ.get("GRAPHSPIKE_DATA", "data"),
-                   help="folder with one subfolder per dataset (default: $GRAPHSPIKE_DATA or ./data)")
+    p.add_argument(
+        "--root",
+        default=os.environ.get("GRAPHSPIKE_DATA", "data"),
+        help="folder with one subfolder per dataset (default: $GRAPHSPIKE_DATA or ./data)",
+    )
     p.add_argument("--synthetic-users", type=positive_int, default=2000, help="users of the synthetic dataset")
     p.add_argument("--synthetic-items", type=positive_int, default=1500, help="items of the synthetic dataset")
     p.add_argument("--download", action="store_true", help="download the dataset into --root if missing")
-    p.add_argument("--cold-users", choices=["error", "drop"], default="error",
-                   help="test users without a train interaction: refuse the data (default) or drop their test rows")
-    p.add_argument("--drop-duplicates", action="store_true",
-                   help="RecBole files: keep the first of repeated (user, item) rows instead of refusing the data")
+    p.add_argument(
+        "--cold-users",
+        choices=["error", "drop"],
+        default="error",
+        help="test users without a train interaction: refuse the data (default) or drop their test rows",
+    )
+    p.add_argument(
+        "--drop-duplicates",
+        action="store_true",
+        help="RecBole files: keep the first of repeated (user, item) rows instead of refusing the data",
+    )
     p.add_argument("--preset", default="auto", help="'auto' (the dataset's preset when one exists), 'none', or a name")
     p.add_argument("--epochs", type=positive_int, help="training epochs (preset default)")
-    p.add_argument("--eval-every", type=nonnegative_int,
-                   help="evaluate every N epochs (default: the official schedule; 0: only UltraGCN's own and the last)")
+    p.add_argument(
+        "--eval-every",
+        type=nonnegative_int,
+        help="evaluate every N epochs (default: the official schedule; 0: only UltraGCN's own and the last)",
+    )
     p.add_argument("--early-stop", type=nonnegative_int, help="stop after N evaluations without a better recall@20")
     p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=positive_float)
@@ -83,8 +104,13 @@ def parse_args(argv=None):
 
 
 def resolve_config(a):
-    preset = None if a.preset == "none" else (a.data if has_preset(a.model, a.data) else None) if a.preset == "auto" \
+    preset = (
+        None
+        if a.preset == "none"
+        else (a.data if has_preset(a.model, a.data) else None)
+        if a.preset == "auto"
         else a.preset
+    )
     overrides = {"epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "embedding_dim": a.dim}
     if a.model == "lightgcn":
         overrides["num_layers"] = a.layers
@@ -108,14 +134,23 @@ def main(argv=None) -> dict:
     config, preset = resolve_config(a)
     run = Run(a, name="recommend", resumable=("epochs", "max_minutes"))
     try:
-        data = load_dataset(a.data, a.root, download=a.download, seed=a.seed, cold_users=a.cold_users,
-                            drop_duplicates=a.drop_duplicates,
-                            synthetic={"num_users": a.synthetic_users, "num_items": a.synthetic_items})
+        data = load_dataset(
+            a.data,
+            a.root,
+            download=a.download,
+            seed=a.seed,
+            cold_users=a.cold_users,
+            drop_duplicates=a.drop_duplicates,
+            synthetic={"num_users": a.synthetic_users, "num_items": a.synthetic_items},
+        )
     except FileNotFoundError as err:
         fail(f"{err}. {how_to_obtain(a.data, a.root)}")
     except ValueError as err:  # malformed files: the reader names file and line; library advice -> CLI flag
-        fail(str(err).replace("pass cold_users='drop'", "pass --cold-users drop")
-             .replace("pass drop_duplicates=True", "pass --drop-duplicates"))
+        fail(
+            str(err)
+            .replace("pass cold_users='drop'", "pass --cold-users drop")
+            .replace("pass drop_duplicates=True", "pass --drop-duplicates")
+        )
     print(data.summary())
     if a.minibatch:
         fanouts = a.fanouts or [10] * config.num_layers
@@ -131,10 +166,20 @@ def main(argv=None) -> dict:
         print(f"resumed at epoch {trainer.epoch}")
     baseline = full_ranking_metrics(*popularity_embeddings(data), data, config.topk)
     print(f"popularity baseline  {short(baseline)}")
-    run.write_config({"preset": preset, "model": dataclasses.asdict(config),
-                      "fanouts": trainer.fanouts if a.minibatch else None,
-                      "data": {"name": data.name, "num_users": data.num_users, "num_items": data.num_items,
-                               "num_train": data.num_train, "num_test": data.num_test}})
+    run.write_config(
+        {
+            "preset": preset,
+            "model": dataclasses.asdict(config),
+            "fanouts": trainer.fanouts if a.minibatch else None,
+            "data": {
+                "name": data.name,
+                "num_users": data.num_users,
+                "num_items": data.num_items,
+                "num_train": data.num_train,
+                "num_test": data.num_test,
+            },
+        }
+    )
 
     def evaluate(row: dict) -> dict:
         metrics = trainer.evaluate()
@@ -162,13 +207,22 @@ def main(argv=None) -> dict:
             with run.bar(total=trainer.num_batches(), desc=f"epoch {trainer.epoch + 1}") as bar:
                 stats = trainer.train_epoch(progress=bar.update)
         except NonFiniteError as err:  # diverged: never evaluate, log or checkpoint the NaN state
-            print(f"{Path(sys.argv[0]).name}: error: {err}; {run.out} keeps the checkpoint of epoch "
-                  f"{trainer.epoch}", file=sys.stderr, flush=True)
+            print(
+                f"{Path(sys.argv[0]).name}: error: {err}; {run.out} keeps the checkpoint of epoch {trainer.epoch}",
+                file=sys.stderr,
+                flush=True,
+            )
             raise SystemExit(1) from None
-        print(f"epoch {trainer.epoch}: loss: {stats['loss']:.5f}  train_seconds: {stats['seconds']:.2f}  "
-              f"samples/s: {stats['samples_per_s']:.0f}")
-        row = {"epoch": trainer.epoch, "loss": stats["loss"], "train_seconds": stats["seconds"],
-               "samples_per_s": stats["samples_per_s"]}
+        print(
+            f"epoch {trainer.epoch}: loss: {stats['loss']:.5f}  train_seconds: {stats['seconds']:.2f}  "
+            f"samples/s: {stats['samples_per_s']:.0f}"
+        )
+        row = {
+            "epoch": trainer.epoch,
+            "loss": stats["loss"],
+            "train_seconds": stats["seconds"],
+            "samples_per_s": stats["samples_per_s"],
+        }
         if trainer.eval_due() or trainer.epoch == config.epochs:
             last = evaluate(row)
         log(row)
@@ -186,19 +240,30 @@ def main(argv=None) -> dict:
     train_s = [r["train_seconds"] for r in rows if "train_seconds" in r]
     eval_s = [r["eval_seconds"] for r in rows if "eval_seconds" in r]
     result = {
-        "best": best, "final": final, "seconds": run.seconds, "stop_reason": stop_reason,
-        "seconds_to_best": trainer.setup_seconds + sum(r.get("train_seconds", 0) + r.get("eval_seconds", 0)
-                                                       for r in rows if r["epoch"] <= trainer.best["epoch"]),
+        "best": best,
+        "final": final,
+        "seconds": run.seconds,
+        "stop_reason": stop_reason,
+        "seconds_to_best": trainer.setup_seconds
+        + sum(
+            r.get("train_seconds", 0) + r.get("eval_seconds", 0) for r in rows if r["epoch"] <= trainer.best["epoch"]
+        ),
         "median_train_seconds_per_epoch": statistics.median(train_s) if train_s else None,
         "median_eval_seconds": statistics.median(eval_s) if eval_s else None,
-        "setup_seconds": trainer.setup_seconds, "popularity_baseline": {k: baseline[k] for k in KEYS},
-        "paper": PAPER[a.model].get(a.data), "model": a.model, "data": a.data, "preset": preset,
+        "setup_seconds": trainer.setup_seconds,
+        "popularity_baseline": {k: baseline[k] for k in KEYS},
+        "paper": PAPER[a.model].get(a.data),
+        "model": a.model,
+        "data": a.data,
+        "preset": preset,
     }
     print(f"stopped: {stop_reason} after {trainer.epoch} epochs, {run.seconds:.1f}s")
     print(f"best (epoch {best['epoch']}): {short(best)}\nfinal (epoch {final['epoch']}): {short(final)}")
     if result["paper"]:
-        print("paper vs ours (best): " + "  ".join(
-            f"{k}: {v:.4f} vs {best.get(k, float('nan')):.4f}" for k, v in result["paper"].items()))
+        print(
+            "paper vs ours (best): "
+            + "  ".join(f"{k}: {v:.4f} vs {best.get(k, float('nan')):.4f}" for k, v in result["paper"].items())
+        )
     return run.finish(result)
 
 

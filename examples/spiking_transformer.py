@@ -28,6 +28,7 @@ Writes the run folder of ``examples/_run.py``: ``config.json``, ``metrics.csv``,
 (``best.test_acc``, ``chance`` = 1/classes, ``final``, ``history``, ``energy``), ``energy.json``,
 ``tb/``, ``checkpoint.pt`` (``--resume``) and ``best.pt``; frames are cached in ``<out>/frames``.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,8 +52,16 @@ from spiking.models import get_transformer_config
 from spiking.neurons import SpikingNeuron, set_backend
 
 DATA = ("synthetic", "nmnist", "cifar10-dvs", "dvs128-gesture", "ncaltech101")
-FLAGS = {"T": "T", "chunk": "chunk_size", "epochs": "epochs", "batch_size": "batch_size", "lr": "lr",
-         "embed_dim": "embed_dim", "heads": "num_heads", "depth": "depth"}
+FLAGS = {
+    "T": "T",
+    "chunk": "chunk_size",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "lr": "lr",
+    "embed_dim": "embed_dim",
+    "heads": "num_heads",
+    "depth": "depth",
+}
 
 
 def parse_args(argv=None):
@@ -103,8 +112,11 @@ def build_data(args, cfg):
     """(train, test, num_classes); missing files are a CLI error."""
     kw = {"T": cfg.T, "split_by": args.split_by, "transform": cfg.transform()}
     if args.data == "synthetic":
-        return (SyntheticEvents(args.train_samples or 500, seed=2 * args.seed + 1, **kw),
-                SyntheticEvents(args.test_samples or 200, seed=2 * args.seed + 2, **kw), 10)
+        return (
+            SyntheticEvents(args.train_samples or 500, seed=2 * args.seed + 1, **kw),
+            SyntheticEvents(args.test_samples or 200, seed=2 * args.seed + 2, **kw),
+            10,
+        )
     if args.root is None:
         fail(f"--data {args.data} needs --root DIR (the extracted dataset folder; see spiking.datasets.download)")
     kw["cache_dir"] = args.cache_dir or os.path.join(args.out, "frames")
@@ -115,8 +127,8 @@ def build_data(args, cfg):
             for i, y in enumerate(ds.labels):
                 by_class.setdefault(y, []).append(i)
             cut = {y: int(len(idx) * 0.9) for y, idx in by_class.items()}
-            train = Subset(ds, [i for y, idx in by_class.items() for i in idx[:cut[y]]])
-            test = Subset(ds, [i for y, idx in by_class.items() for i in idx[cut[y]:]])
+            train = Subset(ds, [i for y, idx in by_class.items() for i in idx[: cut[y]]])
+            test = Subset(ds, [i for y, idx in by_class.items() for i in idx[cut[y] :]])
             classes = len(ds.classes)
         else:
             cls = {"nmnist": NMNIST, "cifar10-dvs": CIFAR10DVS, "dvs128-gesture": DVS128Gesture}[args.data]
@@ -152,6 +164,7 @@ def run_epoch(model, loader, cfg, run, optimizer=None, desc=""):
         def hook(_module, _inputs, out):
             sums[name] = sums.get(name, 0.0) + float(out.detach().mean())
             calls[name] = calls.get(name, 0) + 1
+
         return hook
 
     hooks = [m.register_forward_hook(record(n)) for n, m in model.named_modules() if isinstance(m, SpikingNeuron)]
@@ -184,12 +197,19 @@ def energy_summary(model, x, run) -> dict:
     run.write_json("energy.json", report.to_dict())
     qkv = [r for r in report.layers if r.name.endswith(".attn.attn.qkv.proj")]  # Q/K/V projections
     prod = [r for r in report.layers if r.name.endswith(".attn.attn") and r.op == "matmul"]  # K^T V, Q A / token sum
-    summary = {"snn": report.totals(), "ann": report.ann.totals(),
-               "snn_over_ann": report.energy_pJ / report.ann.energy_pJ,
-               "attention": {"qkv_mac": sum(r.mac for r in qkv), "qkv_ac": sum(r.ac for r in qkv),
-                             "products_mac": sum(r.mac for r in prod), "products_ac": sum(r.ac for r in prod),
-                             "energy_mJ": sum(r.energy_pJ for r in qkv + prod) * 1e-9},
-               "rates": {r.name: r.output_rate for r in report.layers if r.op == "neuron"}}
+    summary = {
+        "snn": report.totals(),
+        "ann": report.ann.totals(),
+        "snn_over_ann": report.energy_pJ / report.ann.energy_pJ,
+        "attention": {
+            "qkv_mac": sum(r.mac for r in qkv),
+            "qkv_ac": sum(r.ac for r in qkv),
+            "products_mac": sum(r.mac for r in prod),
+            "products_ac": sum(r.ac for r in prod),
+            "energy_mJ": sum(r.energy_pJ for r in qkv + prod) * 1e-9,
+        },
+        "rates": {r.name: r.output_rate for r in report.layers if r.op == "neuron"},
+    }
     print(report.table(), flush=True)
     return summary
 
@@ -211,15 +231,26 @@ def main(argv=None) -> dict:
     optimizer = cfg.make_optimizer(model.parameters())
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(cfg, e))
     gen = torch.Generator().manual_seed(args.seed)
-    train_loader = DataLoader(train_set, cfg.batch_size, shuffle=True, generator=gen, collate_fn=time_major,
-                              num_workers=args.workers)
+    train_loader = DataLoader(
+        train_set, cfg.batch_size, shuffle=True, generator=gen, collate_fn=time_major, num_workers=args.workers
+    )
     test_loader = DataLoader(test_set, cfg.batch_size, collate_fn=time_major, num_workers=args.workers)
     x0 = train_set[0][0]
     params = sum(p.numel() for p in model.parameters())
-    run.write_config({"transformer": vars(cfg), "num_train": len(train_set), "num_test": len(test_set),
-                      "input_shape": list(x0.shape), "params": params, "model": repr(model)})
-    print(f"data: {args.data}  model: {cfg.model}  attention: {cfg.attention}  T: {cfg.T}  chunk: {cfg.chunk_size}  "
-          f"train: {len(train_set)}  test: {len(test_set)}  input: {list(x0.shape)}  params: {params}")
+    run.write_config(
+        {
+            "transformer": vars(cfg),
+            "num_train": len(train_set),
+            "num_test": len(test_set),
+            "input_shape": list(x0.shape),
+            "params": params,
+            "model": repr(model),
+        }
+    )
+    print(
+        f"data: {args.data}  model: {cfg.model}  attention: {cfg.attention}  T: {cfg.T}  chunk: {cfg.chunk_size}  "
+        f"train: {len(train_set)}  test: {len(test_set)}  input: {list(x0.shape)}  params: {params}"
+    )
     history, best, start = [], {"test_acc": -1.0, "epoch": 0}, 1
     if (state := run.resume()) is not None:
         model.load_state_dict(state["model"])
@@ -234,27 +265,53 @@ def main(argv=None) -> dict:
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
         seconds = run.seconds - t0
-        row = {"epoch": epoch, "train_loss": tr["loss"], "train_acc": tr["acc"], "test_loss": te["loss"],
-               "test_acc": te["acc"], "lr": lr, "epoch_s": seconds, "samples_per_s": tr["samples"] / seconds,
-               "elapsed_min": run.seconds / 60, **{f"rate/{k}": v for k, v in te["rates"].items()}}
+        row = {
+            "epoch": epoch,
+            "train_loss": tr["loss"],
+            "train_acc": tr["acc"],
+            "test_loss": te["loss"],
+            "test_acc": te["acc"],
+            "lr": lr,
+            "epoch_s": seconds,
+            "samples_per_s": tr["samples"] / seconds,
+            "elapsed_min": run.seconds / 60,
+            **{f"rate/{k}": v for k, v in te["rates"].items()},
+        }
         history.append(row)
         run.log(row, step=epoch)
-        state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                 "generator": gen.get_state(), "epoch": epoch, "history": history, "best": best}
+        state = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "generator": gen.get_state(),
+            "epoch": epoch,
+            "history": history,
+            "best": best,
+        }
         if te["acc"] > best["test_acc"]:
             best = state["best"] = {"test_acc": te["acc"], "epoch": epoch}
             run.checkpoint(state, step=epoch, name="best.pt")
         run.checkpoint(state, step=epoch)
     energy = energy_summary(model, test_set[0][0].unsqueeze(1), run)
-    metrics = {"best": best, "chance": 1 / num_classes, "final": history[-1], "history": history,
-               "minutes": run.seconds / 60, "data": args.data, "attention": cfg.attention, "energy": energy}
+    metrics = {
+        "best": best,
+        "chance": 1 / num_classes,
+        "final": history[-1],
+        "history": history,
+        "minutes": run.seconds / 60,
+        "data": args.data,
+        "attention": cfg.attention,
+        "energy": energy,
+    }
     e, a = energy, energy["attention"]
-    print(f"best test_acc: {best['test_acc']:.4f} at epoch {best['epoch']} (chance {1 / num_classes:.3f})  "
-          f"minutes: {run.seconds / 60:.2f}\nenergy/sample: SNN {e['snn']['energy_mJ']:.4g} mJ "
-          f"(MAC {e['snn']['mac']:.4g}, AC {e['snn']['ac']:.4g}, firing rate {e['snn']['firing_rate']:.4f}); "
-          f"ANN twin {e['ann']['energy_mJ']:.4g} mJ; SNN/ANN {e['snn_over_ann']:.4f}; "
-          f"attention: Q/K/V AC {a['qkv_ac']:.4g} MAC {a['qkv_mac']:.4g}, products AC {a['products_ac']:.4g} "
-          f"MAC {a['products_mac']:.4g}, {a['energy_mJ']:.4g} mJ (the twin runs the same T frames)")
+    print(
+        f"best test_acc: {best['test_acc']:.4f} at epoch {best['epoch']} (chance {1 / num_classes:.3f})  "
+        f"minutes: {run.seconds / 60:.2f}\nenergy/sample: SNN {e['snn']['energy_mJ']:.4g} mJ "
+        f"(MAC {e['snn']['mac']:.4g}, AC {e['snn']['ac']:.4g}, firing rate {e['snn']['firing_rate']:.4f}); "
+        f"ANN twin {e['ann']['energy_mJ']:.4g} mJ; SNN/ANN {e['snn_over_ann']:.4f}; "
+        f"attention: Q/K/V AC {a['qkv_ac']:.4g} MAC {a['qkv_mac']:.4g}, products AC {a['products_ac']:.4g} "
+        f"MAC {a['products_mac']:.4g}, {a['energy_mJ']:.4g} mJ (the twin runs the same T frames)"
+    )
     return run.finish(metrics)
 
 

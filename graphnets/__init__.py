@@ -5,6 +5,7 @@ Sub-packages: :mod:`graphnets.conv` (the convolution layers, on a ``sampling.Gra
 SpikingGCN, Planetoid), :mod:`graphnets.ckgconv` (CKGConv networks, ZINC), :mod:`graphnets.protein`
 (S-GCN on protein structures).
 """
+
 from graphnets import ckgconv, conv, node, protein, recsys
 
 __all__ = ["ckgconv", "conv", "node", "protein", "recsys"]

@@ -3,6 +3,7 @@
 Shared by the conv layers and the node models (DAGNN, SpikingGCN), so a run seeded with one
 generator draws its initialisation and its dropout masks from it.
 """
+
 from __future__ import annotations
 
 import math

@@ -3,6 +3,7 @@
 The torch_geometric adapters (:class:`PyGFeatureStore`, :class:`PyGGraphStore`, in
 :mod:`sampling.pyg`) load on first access, so ``import sampling`` does not import torch_geometric.
 """
+
 from sampling.batch import GraphBatch, batch_graphs
 from sampling.block import Block
 from sampling.bpr import sample_bpr_triples, sample_positive_pairs

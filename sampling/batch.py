@@ -10,6 +10,7 @@ and per-node data likewise. This is PyG's ``Batch`` layout (``batch`` vector, ``
 Readouts reduce each graph's node rows with a deterministic segment sum
 (:func:`sampling.segment_sum`), never an atomic scatter.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,14 +65,20 @@ class GraphBatch:
                 got = f"{t.dtype} tensor of shape {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
                 raise TypeError(f"{fn}: {name} must be a 1-D int64 tensor (got {got})")
         if self.ptr.numel() != self.edge_ptr.numel() or self.ptr.numel() == 0:
-            raise ValueError(f"{fn}: ptr and edge_ptr must both have G + 1 >= 1 entries "
-                             f"(got {self.ptr.numel()} and {self.edge_ptr.numel()})")
+            raise ValueError(
+                f"{fn}: ptr and edge_ptr must both have G + 1 >= 1 entries "
+                f"(got {self.ptr.numel()} and {self.edge_ptr.numel()})"
+            )
         if int(self.ptr[-1]) != self.graph.num_rows or self.batch.numel() != self.graph.num_rows:
-            raise ValueError(f"{fn}: ptr[-1] and len(batch) must equal the number of nodes {self.graph.num_rows} "
-                             f"(got {int(self.ptr[-1])} and {self.batch.numel()})")
+            raise ValueError(
+                f"{fn}: ptr[-1] and len(batch) must equal the number of nodes {self.graph.num_rows} "
+                f"(got {int(self.ptr[-1])} and {self.batch.numel()})"
+            )
         if int(self.edge_ptr[-1]) != self.graph.num_edges:
-            raise ValueError(f"{fn}: edge_ptr[-1] must equal the number of edges {self.graph.num_edges} "
-                             f"(got {int(self.edge_ptr[-1])})")
+            raise ValueError(
+                f"{fn}: edge_ptr[-1] must equal the number of edges {self.graph.num_edges} "
+                f"(got {int(self.edge_ptr[-1])})"
+            )
 
     @classmethod
     def from_ptr(cls, graph: Graph, ptr: Tensor) -> "GraphBatch":
@@ -87,14 +94,18 @@ class GraphBatch:
         if not isinstance(ptr, Tensor) or ptr.dtype != torch.int64 or ptr.dim() != 1 or ptr.numel() == 0:
             raise TypeError(f"{fn}: ptr must be a non-empty 1-D int64 tensor (got {ptr!r:.60})")
         if int(ptr[0]) != 0 or int(ptr[-1]) != graph.num_rows:
-            raise ValueError(f"{fn}: ptr must run from 0 to the number of nodes {graph.num_rows} "
-                             f"(got {int(ptr[0])} .. {int(ptr[-1])})")
+            raise ValueError(
+                f"{fn}: ptr must run from 0 to the number of nodes {graph.num_rows} "
+                f"(got {int(ptr[0])} .. {int(ptr[-1])})"
+            )
         counts = ptr[1:] - ptr[:-1]  # [G]
-        batch = torch.repeat_interleave(torch.arange(counts.numel(), device=ptr.device), counts,
-                                        output_size=graph.num_rows)
+        batch = torch.repeat_interleave(
+            torch.arange(counts.numel(), device=ptr.device), counts, output_size=graph.num_rows
+        )
         if graph.num_edges and not torch.equal(batch.index_select(0, graph.row), batch.index_select(0, graph.indices)):
-            raise ValueError(f"{fn}: an edge joins two different graphs (got a graph that is not block-diagonal "
-                             f"under ptr)")
+            raise ValueError(
+                f"{fn}: an edge joins two different graphs (got a graph that is not block-diagonal under ptr)"
+            )
         edge_ptr = graph.indptr.index_select(0, ptr)  # [G + 1]: CSR position of each graph's first row
         return cls(graph, ptr, edge_ptr, batch)
 
@@ -119,8 +130,10 @@ class GraphBatch:
         return GraphBatch(self.graph.to(device), self.ptr.to(device), self.edge_ptr.to(device), self.batch.to(device))
 
     def __repr__(self) -> str:
-        return (f"GraphBatch(num_graphs={self.num_graphs}, num_nodes={self.num_nodes}, "
-                f"num_edges={self.graph.num_edges}, device={self.graph.device})")
+        return (
+            f"GraphBatch(num_graphs={self.num_graphs}, num_nodes={self.num_nodes}, "
+            f"num_edges={self.graph.num_edges}, device={self.graph.device})"
+        )
 
 
 def batch_graphs(graphs: Sequence[Graph]) -> GraphBatch:

@@ -15,6 +15,7 @@ Shapes:
     ``edge_ids`` optional ``[num_edges]`` int64 global edge ids in the CSR's order (for edge
     features), ``None`` when the sampler does not track them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,18 +60,26 @@ class Block:
         if not isinstance(self.graph, Graph):
             raise TypeError(f"Block: graph must be a sampling.Graph (got {type(self.graph).__name__})")
         if not isinstance(self.src_nodes, Tensor) or self.src_nodes.dtype != torch.int64 or self.src_nodes.dim() != 1:
-            got = (f"{self.src_nodes.dtype} tensor of shape {tuple(self.src_nodes.shape)}"
-                   if isinstance(self.src_nodes, Tensor) else type(self.src_nodes).__name__)
+            got = (
+                f"{self.src_nodes.dtype} tensor of shape {tuple(self.src_nodes.shape)}"
+                if isinstance(self.src_nodes, Tensor)
+                else type(self.src_nodes).__name__
+            )
             raise TypeError(f"Block: src_nodes must be a 1-D int64 tensor (got {got})")
         if self.graph.num_cols != self.src_nodes.numel():
-            raise ValueError(f"Block: graph has {self.graph.num_cols} columns but src_nodes has "
-                             f"{self.src_nodes.numel()} entries (got mismatched sizes)")
+            raise ValueError(
+                f"Block: graph has {self.graph.num_cols} columns but src_nodes has "
+                f"{self.src_nodes.numel()} entries (got mismatched sizes)"
+            )
         if self.graph.num_rows > self.graph.num_cols:
-            raise ValueError(f"Block: destinations must be the first sources, so num_dst <= num_src "
-                             f"(got {self.graph.num_rows} > {self.graph.num_cols})")
+            raise ValueError(
+                f"Block: destinations must be the first sources, so num_dst <= num_src "
+                f"(got {self.graph.num_rows} > {self.graph.num_cols})"
+            )
         if self.edge_ids is not None and self.edge_ids.shape != (self.graph.num_edges,):
-            raise ValueError(f"Block: edge_ids must have shape [{self.graph.num_edges}] "
-                             f"(got {tuple(self.edge_ids.shape)})")
+            raise ValueError(
+                f"Block: edge_ids must have shape [{self.graph.num_edges}] (got {tuple(self.edge_ids.shape)})"
+            )
 
     @property
     def num_dst(self) -> int:
@@ -102,5 +111,6 @@ class Block:
         return Block(self.graph.to(device), self.src_nodes.to(device), edge_ids)
 
     def __repr__(self) -> str:
-        return (f"Block(num_dst={self.num_dst}, num_src={self.num_src}, num_edges={self.num_edges}, "
-                f"device={self.device})")
+        return (
+            f"Block(num_dst={self.num_dst}, num_src={self.num_src}, num_edges={self.num_edges}, device={self.device})"
+        )

@@ -13,6 +13,7 @@ Two ways to pick the ``(user, positive)`` half, both vectorised and seeded:
 The negative is uniform over the user's non-positive items (rejection of positives, drawn
 exactly in one pass by :func:`sampling.negatives.sample_negatives`).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -57,8 +58,9 @@ def sample_positive_pairs(
         edge = positives.indptr.index_select(0, users) + offset
     else:
         reps = -(-num_samples // num_edges)
-        edge = torch.cat([torch.randperm(num_edges, generator=generator, device=device)
-                          for _ in range(reps)])[:num_samples]
+        edge = torch.cat([torch.randperm(num_edges, generator=generator, device=device) for _ in range(reps)])[
+            :num_samples
+        ]
         users = torch.searchsorted(positives.indptr, edge, right=True) - 1
     return users, positives.indices.index_select(0, edge)
 

@@ -20,6 +20,7 @@ What each source means, and how it maps (tested against PyG in ``tests/sampling/
 
 :func:`bipartite` builds LightGCN's user-item graph, where a repeated user-item pair is a data error.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -77,8 +78,9 @@ def _as_weight(fn: str, values: Any, device: torch.device) -> Tensor:
     return values
 
 
-def from_edge_index(edge_index: Tensor, num_nodes: Optional[int] = None,
-                    weight: Optional[Tensor] = None, num_cols: Optional[int] = None) -> Graph:
+def from_edge_index(
+    edge_index: Tensor, num_nodes: Optional[int] = None, weight: Optional[Tensor] = None, num_cols: Optional[int] = None
+) -> Graph:
     """Graph from ``edge_index [2, E]`` (source, target) and optional ``weight [E]``.
 
     ``num_nodes`` is the number of targets (rows); ``num_cols`` the number of sources, defaulting
@@ -125,8 +127,12 @@ def from_scipy(matrix: Any) -> Graph:
     csr = sp.csr_matrix(matrix, copy=True)
     csr.sum_duplicates()  # canonical: sorted indices, one entry per (i, j), as toarray() means
     weight = _as_weight(fn, torch.from_numpy(np.ascontiguousarray(csr.data)), torch.device("cpu"))
-    return Graph(torch.from_numpy(csr.indptr.astype(np.int64)), torch.from_numpy(csr.indices.astype(np.int64)),
-                 weight, num_cols=csr.shape[1])
+    return Graph(
+        torch.from_numpy(csr.indptr.astype(np.int64)),
+        torch.from_numpy(csr.indices.astype(np.int64)),
+        weight,
+        num_cols=csr.shape[1],
+    )
 
 
 def to_scipy(graph: Graph) -> Any:
@@ -162,8 +168,11 @@ def from_pyg(data: Any) -> Graph:
     if edge_index is None and isinstance(adj_t, Tensor) and adj_t.layout != torch.strided:
         return from_torch_sparse(adj_t)
     if edge_index is None:
-        got = "a SparseTensor adj_t (convert it: adj_t.to_torch_sparse_csr_tensor())" if adj_t is not None \
+        got = (
+            "a SparseTensor adj_t (convert it: adj_t.to_torch_sparse_csr_tensor())"
+            if adj_t is not None
             else type(data).__name__
+        )
         raise TypeError(f"{fn}: expected a torch_geometric Data with edge_index or a torch sparse adj_t (got {got})")
     weight = getattr(data, "edge_weight", None)
     return from_edge_index(edge_index, data.num_nodes, weight)
@@ -191,12 +200,15 @@ def from_dgl(graph: Any, weight: Optional[str] = "w") -> Graph:
         raise TypeError(f"{fn}: expected a dgl.DGLGraph (got {type(graph).__name__})")
     if not graph.is_homogeneous:
         raise TypeError(
-            f"{fn}: expected a homogeneous graph (got node types {graph.ntypes}, edge types {graph.etypes})")
+            f"{fn}: expected a homogeneous graph (got node types {graph.ntypes}, edge types {graph.etypes})"
+        )
     src, dst = graph.edges(order="eid")
     w = graph.edata[weight] if weight is not None and weight in graph.edata else None
     if w is not None and w.dim() != 1:
-        raise InvalidGraphError(f"{fn}: edata[{weight!r}] must be 1-D edge weights (got shape {tuple(w.shape)}); "
-                                "pass weight=None to read no weights")
+        raise InvalidGraphError(
+            f"{fn}: edata[{weight!r}] must be 1-D edge weights (got shape {tuple(w.shape)}); "
+            "pass weight=None to read no weights"
+        )
     if w is not None and not w.is_floating_point():
         w = _as_weight(fn, w, w.device)
     return from_edge_index(torch.stack([src, dst]), graph.num_nodes(), w)
@@ -229,14 +241,17 @@ def bipartite(users: Tensor, items: Tensor, num_users: int, num_items: int) -> G
     items = _as_index("items", fn, items)
     if users.shape != items.shape or users.dim() != 1:
         raise InvalidGraphError(
-            f"{fn}: users and items must be 1-D of equal length (got {tuple(users.shape)} and {tuple(items.shape)})")
+            f"{fn}: users and items must be 1-D of equal length (got {tuple(users.shape)} and {tuple(items.shape)})"
+        )
     if users.numel():
         if int(users.min()) < 0 or int(users.max()) >= num_users:
-            raise InvalidGraphError(f"{fn}: user ids must lie in [0, {num_users}) "
-                                    f"(got range [{int(users.min())}, {int(users.max())}])")
+            raise InvalidGraphError(
+                f"{fn}: user ids must lie in [0, {num_users}) (got range [{int(users.min())}, {int(users.max())}])"
+            )
         if int(items.min()) < 0 or int(items.max()) >= num_items:
-            raise InvalidGraphError(f"{fn}: item ids must lie in [0, {num_items}) "
-                                    f"(got range [{int(items.min())}, {int(items.max())}])")
+            raise InvalidGraphError(
+                f"{fn}: item ids must lie in [0, {num_items}) (got range [{int(items.min())}, {int(items.max())}])"
+            )
         pairs = users * num_items + items
         if torch.unique(pairs).numel() != pairs.numel():
             n_dup = pairs.numel() - torch.unique(pairs).numel()

@@ -12,6 +12,7 @@ and calls :func:`fetch` / :func:`fetch_all`; nothing here runs at import or insi
 * Hosts that need a browser (``direct=False``) raise ``FileNotFoundError`` telling where to get
   the file and where to put it; :func:`fetch` then verifies the file placed by hand.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -84,13 +85,16 @@ def verify(path: str | os.PathLike, resource: Resource) -> bool:
     algo, expected = resource.checksum
     got = file_digest(path, algo)
     if got != expected:
-        raise ValueError(f"verify: checksum mismatch for {os.fspath(path)!r}: expected {algo} {expected} (got {got}); "
-                         f"the file is corrupt, incomplete or not the official one: delete it and download again")
+        raise ValueError(
+            f"verify: checksum mismatch for {os.fspath(path)!r}: expected {algo} {expected} (got {got}); "
+            f"the file is corrupt, incomplete or not the official one: delete it and download again"
+        )
     return True
 
 
-def _download(url: str, part: Path, timeout: float, opener: Callable[..., Any], progress: Callable[[int], Any] | None
-              ) -> None:
+def _download(
+    url: str, part: Path, timeout: float, opener: Callable[..., Any], progress: Callable[[int], Any] | None
+) -> None:
     """Append the rest of ``url`` to ``part`` (Range request), or rewrite it when the server sends everything."""
     have = part.stat().st_size if part.exists() else 0
     request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
@@ -106,8 +110,15 @@ def _download(url: str, part: Path, timeout: float, opener: Callable[..., Any], 
             os.fsync(f.fileno())
 
 
-def fetch(resource: Resource, folder: str | os.PathLike, *, timeout: float = 60.0, force: bool = False,
-          opener: Callable[..., Any] = urllib.request.urlopen, progress: Callable[[int], Any] | None = None) -> Path:
+def fetch(
+    resource: Resource,
+    folder: str | os.PathLike,
+    *,
+    timeout: float = 60.0,
+    force: bool = False,
+    opener: Callable[..., Any] = urllib.request.urlopen,
+    progress: Callable[[int], Any] | None = None,
+) -> Path:
     """Make ``<folder>/<resource.filename>`` present and verified; returns its path.
 
     ``force`` downloads again even if a verified copy exists. ``opener`` is ``urlopen``-like
@@ -125,8 +136,10 @@ def fetch(resource: Resource, folder: str | os.PathLike, *, timeout: float = 60.
         return dest
     if not resource.direct:
         what = f"{resource.checksum[0]} {resource.checksum[1]}" if resource.checksum else "no checksum known"
-        raise FileNotFoundError(f"fetch: {resource.filename} must be downloaded by hand from {resource.url} "
-                                f"into {os.fspath(folder)} ({what})")
+        raise FileNotFoundError(
+            f"fetch: {resource.filename} must be downloaded by hand from {resource.url} "
+            f"into {os.fspath(folder)} ({what})"
+        )
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     if force and part.exists():
@@ -138,8 +151,9 @@ def fetch(resource: Resource, folder: str | os.PathLike, *, timeout: float = 60.
         part.unlink()
         raise
     if not known:
-        warnings.warn(f"fetch: no checksum is known for {resource.filename} ({resource.url}); it was not verified",
-                      stacklevel=2)
+        warnings.warn(
+            f"fetch: no checksum is known for {resource.filename} ({resource.url}); it was not verified", stacklevel=2
+        )
     os.replace(part, dest)
     return dest
 

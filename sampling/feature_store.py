@@ -28,6 +28,7 @@ Differences from DGL/GraphBolt (``TorchBasedFeature``): one object for the four 
 unregistered on :meth:`close`, on ``with`` exit and by a finaliser, after in-flight gathers); a
 ``memory_budget`` refuses placements that would hold a too-large table resident.
 """
+
 from __future__ import annotations
 
 import threading
@@ -70,8 +71,16 @@ class GatherHandle:
     Errors found while launching (out-of-range rows) are raised by :meth:`wait`, not before.
     """
 
-    def __init__(self, out: Optional[Tensor], *, event: Any = None, flag: Optional[Tensor] = None,
-                 error: Optional[BaseException] = None, keep: tuple = (), num_rows: int = 0) -> None:
+    def __init__(
+        self,
+        out: Optional[Tensor],
+        *,
+        event: Any = None,
+        flag: Optional[Tensor] = None,
+        error: Optional[BaseException] = None,
+        keep: tuple = (),
+        num_rows: int = 0,
+    ) -> None:
         self._out = out
         self._event = event
         self._flag = flag  # pinned host bool, True when a row id was out of range
@@ -112,12 +121,16 @@ def _open_table(table: Any, placement: str, fn: str) -> tuple[Tensor, Optional[P
             raise FileNotFoundError(f"{fn}: feature file {str(path)!r} does not exist")
         table = np.load(path, mmap_mode="r", allow_pickle=False)  # read into RAM (below) after the budget check
     elif placement == "mmap" and not isinstance(table, np.memmap):
-        raise ValueError(f"{fn}: placement='mmap' reads a file: pass a .npy path or an np.memmap "
-                         f"(got {_describe(table)}; use placement='cpu' for an in-memory table)")
+        raise ValueError(
+            f"{fn}: placement='mmap' reads a file: pass a .npy path or an np.memmap "
+            f"(got {_describe(table)}; use placement='cpu' for an in-memory table)"
+        )
     if isinstance(table, np.ndarray):
         if table.dtype.byteorder == ">" or not table.flags.c_contiguous:
-            raise ValueError(f"{fn}: a numpy table must be C-contiguous and native-endian (got {table.dtype}, "
-                             f"c_contiguous={table.flags.c_contiguous})")
+            raise ValueError(
+                f"{fn}: a numpy table must be C-contiguous and native-endian (got {table.dtype}, "
+                f"c_contiguous={table.flags.c_contiguous})"
+            )
         with warnings.catch_warnings():  # read-only memmaps are never written through the tensor
             warnings.simplefilter("ignore", UserWarning)
             table = torch.from_numpy(table)
@@ -162,16 +175,24 @@ class FeatureStore:
         >>> store.close()
     """
 
-    def __init__(self, table: Any, placement: str = "cpu", *, device: Any = None,
-                 memory_budget: Optional[int] = None, unpinnable: str = "error",
-                 runtime: Optional[Runtime] = None) -> None:
+    def __init__(
+        self,
+        table: Any,
+        placement: str = "cpu",
+        *,
+        device: Any = None,
+        memory_budget: Optional[int] = None,
+        unpinnable: str = "error",
+        runtime: Optional[Runtime] = None,
+    ) -> None:
         fn = "FeatureStore"
         if placement not in PLACEMENTS:
             raise ValueError(f"{fn}: placement must be one of {PLACEMENTS} (got {placement!r})")
         if unpinnable not in _UNPINNABLE:
             raise ValueError(f"{fn}: unpinnable must be one of {_UNPINNABLE} (got {unpinnable!r})")
-        if memory_budget is not None and (isinstance(memory_budget, bool) or not isinstance(memory_budget, int)
-                                          or memory_budget < 0):
+        if memory_budget is not None and (
+            isinstance(memory_budget, bool) or not isinstance(memory_budget, int) or memory_budget < 0
+        ):
             raise ValueError(f"{fn}: memory_budget must be a non-negative int of bytes or None (got {memory_budget!r})")
         self.placement = placement
         self.memory_budget = memory_budget
@@ -181,9 +202,11 @@ class FeatureStore:
         table, self.path = _open_table(table, placement, fn)
         nbytes = table.numel() * table.element_size()
         if memory_budget is not None and placement != "mmap" and nbytes > memory_budget:
-            raise ValueError(f"{fn}: placement={placement!r} holds the whole table resident, but it is {nbytes} "
-                             f"bytes, over memory_budget={memory_budget} (got a too-large table); use "
-                             "placement='mmap'" + (" or 'pinned'" if placement == "cuda" else ""))
+            raise ValueError(
+                f"{fn}: placement={placement!r} holds the whole table resident, but it is {nbytes} "
+                f"bytes, over memory_budget={memory_budget} (got a too-large table); use "
+                "placement='mmap'" + (" or 'pinned'" if placement == "cuda" else "")
+            )
         if self.path is not None and placement in ("cpu", "pinned"):
             table = table.clone()  # the file's rows into RAM ("cuda" copies them to the GPU below)
         self._region: Optional[PinnedRegion] = None
@@ -206,8 +229,10 @@ class FeatureStore:
         device = torch.device(device)
         if device.type == "cuda":
             if not torch.cuda.is_available():
-                raise RuntimeError(f"{fn}: placement={placement!r} on {device} needs a CUDA device (none visible); "
-                                   "use placement='cpu' or 'mmap' on the CPU")
+                raise RuntimeError(
+                    f"{fn}: placement={placement!r} on {device} needs a CUDA device (none visible); "
+                    "use placement='cpu' or 'mmap' on the CPU"
+                )
             device = torch.device("cuda", device.index if device.index is not None else torch.cuda.current_device())
         elif device.type != "cpu":
             raise ValueError(f"{fn}: device must be a CPU or CUDA device (got {device})")
@@ -221,9 +246,11 @@ class FeatureStore:
         except UnpinnableError:
             if self.unpinnable != "copy":
                 raise
-            warnings.warn(f"FeatureStore: the table cannot be page-locked in place; copying its "
-                          f"{table.numel() * table.element_size()} bytes into writable RAM to pin them",
-                          stacklevel=3)
+            warnings.warn(
+                f"FeatureStore: the table cannot be page-locked in place; copying its "
+                f"{table.numel() * table.element_size()} bytes into writable RAM to pin them",
+                stacklevel=3,
+            )
             table = torch.empty_like(table).copy_(table)
             self._region = PinnedRegion(table, runtime=runtime)
             self.copied = True
@@ -367,5 +394,7 @@ class FeatureStore:
 
     def __repr__(self) -> str:
         state = ", closed" if self.closed else ""
-        return (f"FeatureStore(shape={self._shape}, dtype={self._dtype}, placement={self.placement!r}, "
-                f"device={self.device}, memory_budget={self.memory_budget}{state})")
+        return (
+            f"FeatureStore(shape={self._shape}, dtype={self._dtype}, placement={self.placement!r}, "
+            f"device={self.device}, memory_budget={self.memory_budget}{state})"
+        )

@@ -13,6 +13,7 @@ of flowing on as plausible numbers (a NaN score ranks first; a NaN weight poison
 Both raise :class:`NonFiniteError`, which is a ``FloatingPointError`` (arithmetic went wrong) and a
 ``ValueError`` (the value is unusable), so callers may catch either.
 """
+
 from __future__ import annotations
 
 import math
@@ -69,5 +70,7 @@ def check_parameters(module: torch.nn.Module, fn: str, **at: Optional[int]) -> N
     for name, p in module.named_parameters():
         if not bool(torch.isfinite(p).all()):
             where = ", ".join(f"{k} {v}" for k, v in at.items() if v is not None)
-            raise NonFiniteError(f"{fn}: parameter {name!r} became non-finite{' at ' + where if where else ''} "
-                                 f"({int((~torch.isfinite(p)).sum())} of {p.numel()} entries); training diverged")
+            raise NonFiniteError(
+                f"{fn}: parameter {name!r} became non-finite{' at ' + where if where else ''} "
+                f"({int((~torch.isfinite(p)).sum())} of {p.numel()} entries); training diverged"
+            )

@@ -15,6 +15,7 @@ the weights shares the structural caches). Tensors are not copied, so do not wri
 :class:`Graph` subclasses :class:`cuda_ext.csr.CSR`, the type by which :func:`cuda_ext.spmm`
 recognises a graph.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -101,8 +102,10 @@ def _check_coo(row: Any, col: Any, weight: Any, num_rows: Optional[int], num_col
         if int(row.min()) < 0 or int(col.min()) < 0:
             raise InvalidGraphError(f"{fn}: ids must be >= 0 (got {min(int(row.min()), int(col.min()))})")
         if int(row.max()) >= num_rows or int(col.max()) >= num_cols:
-            raise InvalidGraphError(f"{fn}: ids must be < num_rows={num_rows} (rows) and < num_cols={num_cols} "
-                                    f"(columns) (got max row {int(row.max())}, max col {int(col.max())})")
+            raise InvalidGraphError(
+                f"{fn}: ids must be < num_rows={num_rows} (rows) and < num_cols={num_cols} "
+                f"(columns) (got max row {int(row.max())}, max col {int(col.max())})"
+            )
     if weight is not None:
         if not isinstance(weight, Tensor) or not weight.is_floating_point():
             raise TypeError(f"{fn}: weight must be a floating-point tensor (got {_describe(weight)})")
@@ -169,7 +172,9 @@ class Graph(CSR):
         if indptr.numel() == 0:
             raise InvalidGraphError("Graph: indptr must have num_rows + 1 >= 1 entries (got an empty tensor)")
         if indices.device != indptr.device:
-            raise InvalidGraphError(f"Graph: indptr and indices must share a device (got {indptr.device} and {indices.device})")
+            raise InvalidGraphError(
+                f"Graph: indptr and indices must share a device (got {indptr.device} and {indices.device})"
+            )
         num_rows = indptr.numel() - 1
         nnz = indices.numel()
         if int(indptr[0]) != 0:
@@ -269,19 +274,23 @@ class Graph(CSR):
         A segment sum over each row in CSR order (edge counts straight from ``indptr`` when
         unweighted), so the result is the same on every run and device.
         """
+
         def compute() -> Tensor:
             if self._weight is None:
                 return (self._indptr[1:] - self._indptr[:-1]).to(torch.get_default_dtype())
             return _row_sums(self, self._weight)
+
         return self._cached("degree", compute)
 
     def in_degree(self) -> Tensor:
         """Column degree: weighted column sums (or counts), float ``[num_cols]``, deterministic."""
+
         def compute() -> Tensor:
             if self._weight is None:
                 return torch.bincount(self._indices, minlength=self.num_cols).to(torch.get_default_dtype())
             t = self.transpose()
             return _row_sums(t, t.weight)
+
         return self._cached("in_degree", compute)
 
     def incidence(self) -> "Graph":
@@ -298,10 +307,12 @@ class Graph(CSR):
 
     def transpose(self) -> "Graph":
         """``A^T`` as a graph (cached)."""
+
         def compute() -> Graph:
             t_indptr, t_indices, t_perm = self.transpose_csr()
             w = None if self._weight is None else self._weight.index_select(0, t_perm)
             return Graph(t_indptr, t_indices, w, num_cols=self.num_rows, validate=False)
+
         return self._cached("transpose", compute)
 
     def is_symmetric(self, atol: float = 0.0) -> bool:
@@ -329,8 +340,15 @@ class Graph(CSR):
                 g._cache[key] = self._cache[key]
         return g
 
-    def normalize(self, kind: str = "sym", *, add_self_loops: bool = False, fill_value: float = 1.0,
-                  remaining_self_loops: bool = False, degree: str = "both") -> "Graph":
+    def normalize(
+        self,
+        kind: str = "sym",
+        *,
+        add_self_loops: bool = False,
+        fill_value: float = 1.0,
+        remaining_self_loops: bool = False,
+        degree: str = "both",
+    ) -> "Graph":
         r"""Normalised copy, memoised on this (immutable) graph per set of options.
 
         ``kind``: ``"sym"`` :math:`D_r^{-1/2} A D_c^{-1/2}`, ``"row"`` :math:`D_r^{-1} A`, ``"col"``
@@ -363,8 +381,10 @@ class Graph(CSR):
         if degree not in ("both", "target"):
             raise ValueError(f"Graph.normalize: degree must be 'both' or 'target' (got {degree!r})")
         if degree == "target" and kind == "sym" and not self.is_square:
-            raise ValueError(f"Graph.normalize: degree='target' uses each source's in-degree, so it needs a square "
-                             f"graph (got shape {self.shape}); use degree='both' for bipartite graphs and blocks")
+            raise ValueError(
+                f"Graph.normalize: degree='target' uses each source's in-degree, so it needs a square "
+                f"graph (got shape {self.shape}); use degree='both' for bipartite graphs and blocks"
+            )
 
         def compute() -> Graph:
             g = self
@@ -437,8 +457,10 @@ class Graph(CSR):
 
     def _loop_rows(self, what: str) -> int:
         if self.num_rows > self.num_cols:
-            raise ValueError(f"Graph.{what}: a self loop joins row i to column i, so it needs num_rows <= num_cols "
-                             f"(got shape {self.shape})")
+            raise ValueError(
+                f"Graph.{what}: a self loop joins row i to column i, so it needs num_rows <= num_cols "
+                f"(got shape {self.shape})"
+            )
         return self.num_rows
 
     def _with_loops(self, loops: Tensor, fill: float, keep: Optional[Tensor]) -> "Graph":
@@ -450,8 +472,9 @@ class Graph(CSR):
         if self._weight is not None:
             vals = torch.cat([self._weight, self._weight.new_full((n,), fill)])
         elif fill != 1.0:
-            vals = torch.cat([torch.ones(self.num_edges, device=self.device),
-                              torch.full((n,), float(fill), device=self.device)])
+            vals = torch.cat(
+                [torch.ones(self.num_edges, device=self.device), torch.full((n,), float(fill), device=self.device)]
+            )
         return Graph.from_coo(rows, cols, vals, self.num_rows, self.num_cols, validate=False)
 
     def remove_self_loops(self) -> "Graph":
@@ -475,8 +498,15 @@ class Graph(CSR):
 
     # --- construction and conversion (implemented in sampling.convert) ------------------------
     @staticmethod
-    def from_coo(row: Tensor, col: Tensor, weight: Optional[Tensor] = None, num_rows: Optional[int] = None,
-                 num_cols: Optional[int] = None, *, validate: bool = True) -> "Graph":
+    def from_coo(
+        row: Tensor,
+        col: Tensor,
+        weight: Optional[Tensor] = None,
+        num_rows: Optional[int] = None,
+        num_cols: Optional[int] = None,
+        *,
+        validate: bool = True,
+    ) -> "Graph":
         """From COO entries ``A[row[e], col[e]] = weight[e]`` (row = destination, col = source).
 
         Entries are sorted by ``(row, col)`` with a stable sort (entries already in that order keep
@@ -503,36 +533,47 @@ class Graph(CSR):
         return Graph(indptr, indices, w, num_cols, validate=False)
 
     @classmethod
-    def from_edge_index(cls, edge_index: Tensor, num_nodes: Optional[int] = None,
-                        weight: Optional[Tensor] = None, num_cols: Optional[int] = None) -> "Graph":
+    def from_edge_index(
+        cls,
+        edge_index: Tensor,
+        num_nodes: Optional[int] = None,
+        weight: Optional[Tensor] = None,
+        num_cols: Optional[int] = None,
+    ) -> "Graph":
         """From a PyG ``edge_index`` ``[2, E]`` (row 0 source, row 1 target); see :mod:`sampling.convert`."""
         from sampling.convert import from_edge_index
+
         return from_edge_index(edge_index, num_nodes, weight, num_cols)
 
     @classmethod
     def from_scipy(cls, matrix: Any) -> "Graph":
         from sampling.convert import from_scipy
+
         return from_scipy(matrix)
 
     @classmethod
     def from_torch_sparse(cls, tensor: Tensor) -> "Graph":
         from sampling.convert import from_torch_sparse
+
         return from_torch_sparse(tensor)
 
     @classmethod
     def from_pyg(cls, data: Any) -> "Graph":
         from sampling.convert import from_pyg
+
         return from_pyg(data)
 
     @classmethod
     def from_dgl(cls, graph: Any) -> "Graph":
         from sampling.convert import from_dgl
+
         return from_dgl(graph)
 
     @classmethod
     def bipartite(cls, users: Tensor, items: Tensor, num_users: int, num_items: int) -> "Graph":
         """Symmetric user-item graph on ``num_users + num_items`` nodes (item ``j`` -> node ``U + j``)."""
         from sampling.convert import bipartite
+
         return bipartite(users, items, num_users, num_items)
 
     def to_edge_index(self) -> tuple[Tensor, Optional[Tensor]]:
@@ -541,12 +582,14 @@ class Graph(CSR):
 
     def to_scipy(self) -> Any:
         from sampling.convert import to_scipy
+
         return to_scipy(self)
 
     def to_torch_sparse(self) -> Tensor:
         """A ``torch.sparse_csr_tensor`` with the same entries."""
-        return torch.sparse_csr_tensor(self._indptr, self._indices, self.edge_values(), size=self.shape,
-                                       check_invariants=False)  # validated on construction
+        return torch.sparse_csr_tensor(
+            self._indptr, self._indices, self.edge_values(), size=self.shape, check_invariants=False
+        )  # validated on construction
 
     def to_dense(self) -> Tensor:
         """Dense ``[num_rows, num_cols]`` matrix (duplicates summed); for tests and tiny graphs."""
@@ -556,8 +599,11 @@ class Graph(CSR):
 
     def to_dgl(self) -> Any:
         from sampling.convert import to_dgl
+
         return to_dgl(self)
 
     def __repr__(self) -> str:
-        return (f"Graph(num_rows={self.num_rows}, num_cols={self.num_cols}, num_edges={self.num_edges}, "
-                f"weighted={self._weight is not None}, device={self.device})")
+        return (
+            f"Graph(num_rows={self.num_rows}, num_cols={self.num_cols}, num_edges={self.num_edges}, "
+            f"weighted={self._weight is not None}, device={self.device})"
+        )

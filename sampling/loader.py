@@ -23,6 +23,7 @@ or raises (the iterator is released), on :meth:`Loader.close` / ``with`` exit, a
 Pending batches -- and the pinned staging buffers they hold -- are dropped with the queue.
 Unpinning a ``"pinned"`` :class:`FeatureStore` is the store's own ``close``/``with``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -148,8 +149,12 @@ class _Epoch(Iterator[MiniBatch]):
             depth = -(-loader.prefetch // workers)  # ceil: about ``prefetch`` batches ahead in all
             for w in range(workers):
                 q: queue.Queue = queue.Queue(maxsize=depth)
-                thread = threading.Thread(target=_work, args=(loader._prepare, plan[w::workers], q, self._stop),
-                                          name="graphspike-loader", daemon=True)
+                thread = threading.Thread(
+                    target=_work,
+                    args=(loader._prepare, plan[w::workers], q, self._stop),
+                    name="graphspike-loader",
+                    daemon=True,
+                )
                 self._queues.append(q)
                 self._threads.append(thread)
             for thread in self._threads:
@@ -234,28 +239,45 @@ class Loader:
         ...     loss = F.cross_entropy(out, batch.y)
     """
 
-    def __init__(self, sampler: Any, features: Optional[FeatureStore], seeds: Tensor, *,
-                 labels: Optional[Tensor] = None, batch_size: int = 512, shuffle: bool = True,
-                 drop_last: bool = False, generator: Optional[torch.Generator] = None, prefetch: int = 2,
-                 num_workers: int = 1, device: Any = None) -> None:
+    def __init__(
+        self,
+        sampler: Any,
+        features: Optional[FeatureStore],
+        seeds: Tensor,
+        *,
+        labels: Optional[Tensor] = None,
+        batch_size: int = 512,
+        shuffle: bool = True,
+        drop_last: bool = False,
+        generator: Optional[torch.Generator] = None,
+        prefetch: int = 2,
+        num_workers: int = 1,
+        device: Any = None,
+    ) -> None:
         fn = "Loader"
         if not callable(getattr(sampler, "sample_blocks", None)) or not hasattr(sampler, "num_nodes"):
             raise TypeError(f"{fn}: sampler must be a NeighborSampler (got {type(sampler).__name__})")
         n = sampler.num_nodes
         if features is not None:
             if not isinstance(features, FeatureStore):
-                raise TypeError(f"{fn}: features must be a sampling.FeatureStore or None "
-                                f"(got {type(features).__name__})")
+                raise TypeError(
+                    f"{fn}: features must be a sampling.FeatureStore or None (got {type(features).__name__})"
+                )
             if features.num_rows != n:
-                raise ValueError(f"{fn}: the feature table must have one row per node of the graph ({n}) "
-                                 f"(got {features.num_rows} rows)")
+                raise ValueError(
+                    f"{fn}: the feature table must have one row per node of the graph ({n}) "
+                    f"(got {features.num_rows} rows)"
+                )
         if labels is not None:
             if not isinstance(labels, Tensor) or labels.dim() < 1:
                 raise TypeError(f"{fn}: labels must be a tensor [num_nodes, ...] (got {type(labels).__name__})")
             if labels.shape[0] != n:
                 raise ValueError(f"{fn}: labels must have one row per node of the graph ({n}) (got {labels.shape[0]})")
-        for name, value, low in (("batch_size", batch_size, 1), ("prefetch", prefetch, 0),
-                                 ("num_workers", num_workers, 1)):
+        for name, value, low in (
+            ("batch_size", batch_size, 1),
+            ("prefetch", prefetch, 0),
+            ("num_workers", num_workers, 1),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{fn}: {name} must be an int >= {low} (got {value!r})")
         if generator is not None and not isinstance(generator, torch.Generator):
@@ -299,8 +321,11 @@ class Loader:
 
     def plan(self) -> list[tuple[int, Tensor, int]]:
         """Draw the next epoch's ``(batch index, seed ids, sampling seed)`` list from :attr:`generator`."""
-        order = (torch.randperm(self.seeds.numel(), generator=self.generator) if self.shuffle
-                 else torch.arange(self.seeds.numel()))
+        order = (
+            torch.randperm(self.seeds.numel(), generator=self.generator)
+            if self.shuffle
+            else torch.arange(self.seeds.numel())
+        )
         batches = list(self.seeds.index_select(0, order).split(self.batch_size))[: len(self)]
         sample_seeds = torch.randint(2**63 - 1, (len(batches),), generator=self.generator).tolist()
         return [(i, b, s) for i, (b, s) in enumerate(zip(batches, sample_seeds))]
@@ -359,9 +384,11 @@ class Loader:
         self.close()
 
     def __repr__(self) -> str:
-        return (f"Loader(num_seeds={self.seeds.numel()}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, prefetch={self.prefetch}, num_workers={self.num_workers}, "
-                f"device={self.device})")
+        return (
+            f"Loader(num_seeds={self.seeds.numel()}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+            f"drop_last={self.drop_last}, prefetch={self.prefetch}, num_workers={self.num_workers}, "
+            f"device={self.device})"
+        )
 
 
 def _tensors(p: _Pending) -> list[Tensor]:

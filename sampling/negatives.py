@@ -19,6 +19,7 @@ global sorted key array (built once in :class:`PositiveSets`). Cost: one uniform
 one binary search per sample, whatever the user's degree -- the official Python samplers loop
 per sample, and rejection's expected redraws grow with ``d / I``.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -63,8 +64,9 @@ class PositiveSets:
             raise ValueError(f"{fn}: indptr must be non-decreasing")
         if indices.numel():
             if int(indices.min()) < 0 or int(indices.max()) >= num_items:
-                raise ValueError(f"{fn}: items must lie in [0, {num_items}) "
-                                 f"(got range [{int(indices.min())}, {int(indices.max())}])")
+                raise ValueError(
+                    f"{fn}: items must lie in [0, {num_items}) (got range [{int(indices.min())}, {int(indices.max())}])"
+                )
         rows = torch.repeat_interleave(torch.arange(num_users, device=indptr.device), deg)
         key = rows * num_items + indices  # [E], strictly increasing iff rows are sorted and unique
         if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):
@@ -93,11 +95,19 @@ class PositiveSets:
         return (self.key.index_select(0, pos) == query.reshape(-1)).reshape(query.shape)
 
     def __repr__(self) -> str:
-        return f"PositiveSets(num_users={self.num_users}, num_items={self.num_items}, num_positives={self.indices.numel()})"
+        return (
+            f"PositiveSets(num_users={self.num_users}, num_items={self.num_items}, "
+            f"num_positives={self.indices.numel()})"
+        )
 
 
-def sample_uniform_items(shape: tuple[int, ...], num_items: int, *, generator: Optional[torch.Generator] = None,
-                         device: Optional[torch.device] = None) -> Tensor:
+def sample_uniform_items(
+    shape: tuple[int, ...],
+    num_items: int,
+    *,
+    generator: Optional[torch.Generator] = None,
+    device: Optional[torch.device] = None,
+) -> Tensor:
     """Items uniform over ``[0, num_items)`` with replacement (positives not excluded)."""
     _check_generator("sample_uniform_items", generator)
     if not isinstance(num_items, int) or num_items <= 0:
@@ -139,20 +149,22 @@ def sample_negatives(
     if not isinstance(num_negatives, int) or num_negatives < 1:
         raise ValueError(f"{fn}: num_negatives must be an int >= 1 (got {num_negatives!r})")
     if users.numel() and (int(users.min()) < 0 or int(users.max()) >= positives.num_users):
-        raise ValueError(f"{fn}: user ids must lie in [0, {positives.num_users}) "
-                         f"(got range [{int(users.min())}, {int(users.max())}])")
+        raise ValueError(
+            f"{fn}: user ids must lie in [0, {positives.num_users}) "
+            f"(got range [{int(users.min())}, {int(users.max())}])"
+        )
     b, n, num_items = users.numel(), num_negatives, positives.num_items
     if not exclude_positives:
         return torch.randint(0, num_items, (b, n), generator=generator, device=users.device)
     free = num_items - positives.degree.index_select(0, users)  # [B] non-positive items per user
     if b and int(free.min()) <= 0:
         bad = int(users[free <= 0][0])
-        raise ValueError(f"{fn}: user {bad} has every item as a positive, so no negative exists "
-                         f"(got exclude_positives=True)")
+        raise ValueError(
+            f"{fn}: user {bad} has every item as a positive, so no negative exists (got exclude_positives=True)"
+        )
     u = users.unsqueeze(1).expand(b, n)  # [B, N]
     # float64 keeps floor(rand * free) exact for any realistic item count
-    r = (torch.rand((b, n), generator=generator, dtype=torch.float64, device=users.device)
-         * free.unsqueeze(1)).long()
+    r = (torch.rand((b, n), generator=generator, dtype=torch.float64, device=users.device) * free.unsqueeze(1)).long()
     r = torch.minimum(r, (free - 1).unsqueeze(1))
     query = (u * num_items + r).reshape(-1)  # [B * N]
     below = torch.searchsorted(positives.shifted_key, query, right=True).reshape(b, n)

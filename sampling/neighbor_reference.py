@@ -8,6 +8,7 @@ random numbers; tests hold it to this loop (exactly, for full neighbourhoods or 
 replays its picks) and to the distribution (each neighbour with probability ``k / d``).
 The benchmark times it as the naive baseline.
 """
+
 from __future__ import annotations
 
 import random
@@ -24,9 +25,15 @@ __all__ = ["neighbor_sample_reference"]
 Choose = Callable[[int, int, int, int], Sequence[int]]
 
 
-def neighbor_sample_reference(graph: Graph, seeds: Sequence[int], fanouts: Sequence[int], *,
-                              replace: bool = False, rng: Optional[random.Random] = None,
-                              choose: Optional[Choose] = None) -> list[Block]:
+def neighbor_sample_reference(
+    graph: Graph,
+    seeds: Sequence[int],
+    fanouts: Sequence[int],
+    *,
+    replace: bool = False,
+    rng: Optional[random.Random] = None,
+    choose: Optional[Choose] = None,
+) -> list[Block]:
     """Blocks of ``seeds`` built node by node (input layer first, like ``sample_blocks``).
 
     Args:

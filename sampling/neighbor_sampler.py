@@ -44,6 +44,7 @@ subgraph in which each node's neighbourhood is sampled once (hop ``h`` expands o
 new at hop ``h - 1``), edges ``(row, col)`` = (local source, local destination), grouped by
 destination.
 """
+
 from __future__ import annotations
 
 import threading
@@ -71,13 +72,16 @@ def _graph_from_pyg(data: Any, fn: str) -> tuple[Graph, Tensor]:
     """CSR of a PyG ``Data`` (row = target) and the permutation CSR position -> ``edge_index`` column."""
     edge_index = getattr(data, "edge_index", None)
     if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.shape[0] != 2:
-        raise TypeError(f"{fn}: a PyG graph must carry edge_index [2, E] (got {_describe(edge_index)}); "
-                        "SparseTensor adj_t and heterogeneous graphs are not supported")
+        raise TypeError(
+            f"{fn}: a PyG graph must carry edge_index [2, E] (got {_describe(edge_index)}); "
+            "SparseTensor adj_t and heterogeneous graphs are not supported"
+        )
     n = int(data.num_nodes)
     src, dst = edge_index[0].long(), edge_index[1].long()
     if src.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
-        raise ValueError(f"{fn}: edge_index ids must lie in [0, {n}) (got range [{int(edge_index.min())}, "
-                         f"{int(edge_index.max())}])")
+        raise ValueError(
+            f"{fn}: edge_index ids must lie in [0, {n}) (got range [{int(edge_index.min())}, {int(edge_index.max())}])"
+        )
     perm = torch.argsort(dst * max(n, 1) + src, stable=True)
     indptr = torch.zeros(n + 1, dtype=torch.int64, device=src.device)
     torch.cumsum(torch.bincount(dst, minlength=n), 0, out=indptr[1:])
@@ -137,8 +141,16 @@ class NeighborSampler:
         (1, 1)
     """
 
-    def __init__(self, graph: Any, fanouts: Sequence[int], *, replace: bool = False, device: Any = None,
-                 structure: str = "cuda", generator: Optional[torch.Generator] = None) -> None:
+    def __init__(
+        self,
+        graph: Any,
+        fanouts: Sequence[int],
+        *,
+        replace: bool = False,
+        device: Any = None,
+        structure: str = "cuda",
+        generator: Optional[torch.Generator] = None,
+    ) -> None:
         fn = "NeighborSampler"
         perm = None
         if isinstance(graph, tuple) and len(graph) == 2 and isinstance(getattr(graph[1], "graph", None), Graph):
@@ -150,8 +162,10 @@ class NeighborSampler:
         else:
             raise TypeError(f"{fn}: graph must be a sampling.Graph or a torch_geometric Data (got {_describe(graph)})")
         if not graph.is_square:
-            raise ValueError(f"{fn}: needs a square graph, one node set (got shape {graph.shape}); build "
-                             "user-item graphs with Graph.bipartite")
+            raise ValueError(
+                f"{fn}: needs a square graph, one node set (got shape {graph.shape}); build "
+                "user-item graphs with Graph.bipartite"
+            )
         if isinstance(fanouts, (str, bytes)) or not isinstance(fanouts, Sequence) or len(fanouts) == 0:
             raise TypeError(f"{fn}: fanouts must be a non-empty sequence of ints (got {_describe(fanouts)})")
         for k in fanouts:
@@ -175,8 +189,9 @@ class NeighborSampler:
             if graph.device.type == "cpu" and self.device.type == "cuda" and structure == "pinned":
                 from sampling.pinned import PinnedRegion
 
-                graph = Graph(graph.indptr.contiguous(), graph.indices.contiguous(), num_cols=graph.num_cols,
-                              validate=False)
+                graph = Graph(
+                    graph.indptr.contiguous(), graph.indices.contiguous(), num_cols=graph.num_cols, validate=False
+                )
                 self._region = (PinnedRegion(graph.indptr), PinnedRegion(graph.indices))
             else:
                 graph = graph.to(self.device)
@@ -205,8 +220,9 @@ class NeighborSampler:
         dev = dst.device
         k = fanout
         if self.replace:
-            pos = (torch.rand((dst.numel(), k), generator=gen, dtype=torch.float64, device=dev)
-                   * deg.unsqueeze(1)).long()  # [D, k] uniform in [0, deg)
+            pos = (
+                torch.rand((dst.numel(), k), generator=gen, dtype=torch.float64, device=dev) * deg.unsqueeze(1)
+            ).long()  # [D, k] uniform in [0, deg)
         else:
             pos = torch.arange(k, device=dev).expand(dst.numel(), k).clone()  # [D, k]
             big = (deg > k).nonzero().squeeze(1)
@@ -302,8 +318,9 @@ class NeighborSampler:
         blocks = [Block(g, all_nodes[: g.num_cols], eid) for g, eid in hops]
         return blocks[::-1]
 
-    def sample_subgraph(self, seeds: Tensor, generator: Optional[torch.Generator] = None
-                        ) -> tuple[Tensor, Tensor, Tensor, Tensor, list[int], list[int]]:
+    def sample_subgraph(
+        self, seeds: Tensor, generator: Optional[torch.Generator] = None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor, list[int], list[int]]:
         """PyG-style sampling: each node's neighbourhood once; hop ``h`` expands the nodes new at ``h - 1``.
 
         Returns:
@@ -322,8 +339,9 @@ class NeighborSampler:
                 counts, eid = self._sample_hop(frontier, fanout, gen)
                 nbr = self._take(self.graph.indices, eid)
                 rows.append(self._extend(nodes, count, nbr, local))
-                owner = torch.repeat_interleave(torch.arange(frontier.numel(), device=self.device), counts,
-                                                output_size=eid.numel())
+                owner = torch.repeat_interleave(
+                    torch.arange(frontier.numel(), device=self.device), counts, output_size=eid.numel()
+                )
                 cols.append(owner + frontier_start)
                 edges.append(eid)
                 frontier_start, count = count, sum(t.numel() for t in nodes)
@@ -359,5 +377,7 @@ class NeighborSampler:
             self._region = None
 
     def __repr__(self) -> str:
-        return (f"NeighborSampler(num_nodes={self.num_nodes}, fanouts={list(self.fanouts)}, replace={self.replace}, "
-                f"device={self.device}, structure={self.structure!r})")
+        return (
+            f"NeighborSampler(num_nodes={self.num_nodes}, fanouts={list(self.fanouts)}, replace={self.replace}, "
+            f"device={self.device}, structure={self.structure!r})"
+        )

@@ -31,6 +31,7 @@ All CUDA calls go through a small :class:`CudaRuntime` object (``torch.cuda.cuda
 ``ctypes`` for the two functions torch does not bind), so the bookkeeping is testable on a
 machine without a GPU by passing a fake runtime.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -149,8 +150,13 @@ class Runtime(Protocol):
 
 
 class _PointerAttributes(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("device", ctypes.c_int), ("devicePointer", ctypes.c_void_p),
-                ("hostPointer", ctypes.c_void_p), ("reserved", ctypes.c_long * 8)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("device", ctypes.c_int),
+        ("devicePointer", ctypes.c_void_p),
+        ("hostPointer", ctypes.c_void_p),
+        ("reserved", ctypes.c_long * 8),
+    ]
 
 
 class CudaRuntime:
@@ -218,8 +224,11 @@ class CudaRuntime:
         if self._lib is None:
             return False
         value = ctypes.c_int(0)
-        err = int(self._lib.cudaDeviceGetAttribute(ctypes.byref(value), _DEV_ATTR_HOST_REGISTER_READ_ONLY,
-                                                   torch.cuda.current_device()))
+        err = int(
+            self._lib.cudaDeviceGetAttribute(
+                ctypes.byref(value), _DEV_ATTR_HOST_REGISTER_READ_ONLY, torch.cuda.current_device()
+            )
+        )
         if err != 0:
             self.clear_error()
             return False
@@ -266,8 +275,7 @@ def _registered_by_us(ptr: int, nbytes: int) -> bool:
     return covered >= stop
 
 
-def is_pinned_range(ptr: int, nbytes: int, runtime: Optional[Runtime] = None, *,
-                    max_probes: int = MAX_PROBES) -> bool:
+def is_pinned_range(ptr: int, nbytes: int, runtime: Optional[Runtime] = None, *, max_probes: int = MAX_PROBES) -> bool:
     """Whether the whole byte range ``[ptr, ptr + nbytes)`` is page-locked (not only its first byte).
 
     Ranges registered by :class:`PinnedRegion` are answered exactly from its registry. For other
@@ -344,15 +352,17 @@ class PinnedRegion:
         ...     region.track(torch.cuda.Event().record())
     """
 
-    def __init__(self, tensor: Tensor, *, chunk_bytes: int = MAX_REGISTER_BYTES,
-                 runtime: Optional[Runtime] = None) -> None:
+    def __init__(
+        self, tensor: Tensor, *, chunk_bytes: int = MAX_REGISTER_BYTES, runtime: Optional[Runtime] = None
+    ) -> None:
         fn = "PinnedRegion"
         if not isinstance(tensor, Tensor) or tensor.device.type != "cpu":
             got = f"tensor on {tensor.device}" if isinstance(tensor, Tensor) else type(tensor).__name__
             raise TypeError(f"{fn}: expected a CPU tensor (got {got})")
         if not tensor.is_contiguous():
-            raise ValueError(f"{fn}: the tensor must be contiguous (got strides {tensor.stride()}); "
-                             "pin the base tensor instead")
+            raise ValueError(
+                f"{fn}: the tensor must be contiguous (got strides {tensor.stride()}); pin the base tensor instead"
+            )
         page = page_size()
         if isinstance(chunk_bytes, bool) or not isinstance(chunk_bytes, int) or chunk_bytes < page:
             raise ValueError(f"{fn}: chunk_bytes must be an int >= the page size {page} (got {chunk_bytes!r})")
@@ -380,7 +390,8 @@ class PinnedRegion:
                 raise UnpinnableError(
                     f"{fn}: the table lies in read-only memory (a read-only mmap?) and this device cannot "
                     "register read-only host memory (got a read-only mapping); copy it into writable memory "
-                    "first (FeatureStore(..., unpinnable='copy')) or read it with placement='mmap'")
+                    "first (FeatureStore(..., unpinnable='copy')) or read it with placement='mmap'"
+                )
             flags |= HOST_REGISTER_READ_ONLY
             self.read_only = True
         try:
@@ -391,7 +402,8 @@ class PinnedRegion:
                     raise UnpinnableError(
                         f"{fn}: cudaHostRegister failed at byte {start - ptr} of {nbytes} "
                         f"(got {self._runtime.error_string(err)}, cudaError {err}); check `ulimit -l` and free "
-                        "RAM, or use placement='cpu'/'mmap'")
+                        "RAM, or use placement='cpu'/'mmap'"
+                    )
                 self._state.chunks.append(start)
         except BaseException:
             self.close()
@@ -403,9 +415,11 @@ class PinnedRegion:
         with _registry_lock:
             for other_lo, other_hi, _ in _registry.values():
                 if lo < other_hi and other_lo < hi:
-                    raise ValueError(f"{fn}: this memory overlaps a live PinnedRegion (pages "
-                                     f"{other_lo:#x}-{other_hi:#x}); a page can be registered only once "
-                                     "(got a second registration of the same memory)")
+                    raise ValueError(
+                        f"{fn}: this memory overlaps a live PinnedRegion (pages "
+                        f"{other_lo:#x}-{other_hi:#x}); a page can be registered only once "
+                        "(got a second registration of the same memory)"
+                    )
             _registry[self._key] = (lo, hi, False)
 
     def _mark_locked(self) -> None:
@@ -420,8 +434,10 @@ class PinnedRegion:
         if is_pinned_range(ptr, nbytes, self._runtime):  # our own claim is not locked yet, so not counted
             return True
         self.close()
-        raise ValueError(f"{fn}: part of this memory is already page-locked by someone else (got a partly "
-                         "registered range); unpin it first or pass the whole pinned tensor")
+        raise ValueError(
+            f"{fn}: part of this memory is already page-locked by someone else (got a partly "
+            "registered range); unpin it first or pass the whole pinned tensor"
+        )
 
     @property
     def tensor(self) -> Optional[Tensor]:

@@ -22,6 +22,7 @@ r"""torch_geometric adapters: our sampler as a PyG ``BaseSampler``, our stores a
 
 This module imports torch_geometric (a few seconds); ``import sampling`` does not.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional, Union
@@ -50,8 +51,10 @@ def _sample_fn(sampler: NeighborSampler, fn: str):
         if seed_time is not None:
             raise ValueError(f"{fn}: temporal sampling is not supported (got seed times)")
         node, row, col, edge, num_nodes, num_edges = sampler.sample_subgraph(seed)
-        return SamplerOutput(node=node, row=row, col=col, edge=edge, batch=None,
-                             num_sampled_nodes=num_nodes, num_sampled_edges=num_edges)
+        return SamplerOutput(
+            node=node, row=row, col=col, edge=edge, batch=None, num_sampled_nodes=num_nodes, num_sampled_edges=num_edges
+        )
+
     return sample
 
 
@@ -65,8 +68,9 @@ def sample_from_edges(sampler: NeighborSampler, index: Any, neg_sampling: Any = 
     fn = "NeighborSampler.sample_from_edges"
     if index.input_type is not None:
         raise ValueError(f"{fn}: heterogeneous graphs are not supported (got input_type {index.input_type})")
-    return edge_sample(index, _sample_fn(sampler, fn), sampler.num_nodes, disjoint=False, node_time=None,
-                       neg_sampling=neg_sampling)
+    return edge_sample(
+        index, _sample_fn(sampler, fn), sampler.num_nodes, disjoint=False, node_time=None, neg_sampling=neg_sampling
+    )
 
 
 def _as_index(index: Any, num_rows: int) -> Union[Tensor, None]:

@@ -16,6 +16,7 @@ checked pieces (a boolean/integer/float dtype, a shape, exactly that many bytes;
 refused) and each CSR matrix from checked arrays (``check_format(full_check=True)``). A reader must
 still check what it got (types, shapes, value ranges) before using it.
 """
+
 from __future__ import annotations
 
 import collections
@@ -53,8 +54,9 @@ class _BadState(ValueError):
 # crashes the interpreter (found by the fuzz tests). So the file's numpy and scipy names resolve to
 # the stand-ins below, which only record what the file passes; the arrays are then built from
 # checked pieces (a plain numeric dtype, a shape, exactly that many bytes) by np.frombuffer.
-_DTYPES = frozenset(f"{k}{n}" for k, ns in (("b", (1,)), ("i", (1, 2, 4, 8)), ("u", (1, 2, 4, 8)), ("f", (2, 4, 8)))
-                    for n in ns)
+_DTYPES = frozenset(
+    f"{k}{n}" for k, ns in (("b", (1,)), ("i", (1, 2, 4, 8)), ("u", (1, 2, 4, 8)), ("f", (2, 4, 8))) for n in ns
+)
 
 
 class _DType:
@@ -66,8 +68,7 @@ class _DType:
         self.spec, self.byteorder = spec, "|" if spec[1] == "1" else "="
 
     def __setstate__(self, state: Any) -> None:
-        if not (isinstance(state, tuple) and len(state) >= 3 and state[1] in ("<", ">", "|", "=")
-                and state[2] is None):
+        if not (isinstance(state, tuple) and len(state) >= 3 and state[1] in ("<", ">", "|", "=") and state[2] is None):
             raise _BadState(f"a dtype state {state!r:.60}")
         self.byteorder = state[1]
 
@@ -160,7 +161,8 @@ class _CSRMatrix:
         parts = [_materialize(st.get(k), fn, what, {}) for k in ("data", "indices", "indptr")]
         shape = st.get("_shape", st.get("shape"))
         if not all(isinstance(a, np.ndarray) and a.ndim == 1 for a in parts) or not (
-                isinstance(shape, tuple) and len(shape) == 2 and all(type(d) is int and d >= 0 for d in shape)):
+            isinstance(shape, tuple) and len(shape) == 2 and all(type(d) is int and d >= 0 for d in shape)
+        ):
             raise _BadState(f"a csr_matrix without 1-D data/indices/indptr and a 2-D shape (got {shape!r:.40})")
         data, indices, indptr = parts
         if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
@@ -215,7 +217,8 @@ NUMPY_ARRAY_GLOBALS: Mapping[tuple[str, str], Any] = {
     ("numpy", "ndarray"): _NDArrayType,
     ("numpy", "dtype"): _DType,
     ("_codecs", "encode"): _latin1,
-    ("__builtin__", "bytes"): _empty_bytes, ("builtins", "bytes"): _empty_bytes,
+    ("__builtin__", "bytes"): _empty_bytes,
+    ("builtins", "bytes"): _empty_bytes,
 }
 
 # ``scipy.sparse.csr_matrix`` under its module paths before and after scipy 1.8.
@@ -228,10 +231,14 @@ SCIPY_CSR_GLOBALS: Mapping[tuple[str, str], Any] = {
 # and ``list`` literals need no global), and ``copy_reg._reconstructor`` which protocols 0 and 1 use
 # to rebuild instances of plain classes (it calls only the classes it is given, which must be allowed).
 PYTHON2_CONTAINER_GLOBALS: Mapping[tuple[str, str], Any] = {
-    ("__builtin__", "list"): list, ("builtins", "list"): list,
-    ("__builtin__", "dict"): dict, ("builtins", "dict"): dict,
-    ("__builtin__", "set"): set, ("builtins", "set"): set,
-    ("__builtin__", "object"): object, ("builtins", "object"): object,
+    ("__builtin__", "list"): list,
+    ("builtins", "list"): list,
+    ("__builtin__", "dict"): dict,
+    ("builtins", "dict"): dict,
+    ("__builtin__", "set"): set,
+    ("builtins", "set"): set,
+    ("__builtin__", "object"): object,
+    ("builtins", "object"): object,
     ("collections", "defaultdict"): collections.defaultdict,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("copy_reg", "_reconstructor"): copyreg._reconstructor,
@@ -253,14 +260,16 @@ class _RestrictedUnpickler(pickle.Unpickler):
             raise UnsafePickleError(
                 f"{self._fn}: refusing to load {module}.{name} from {self._what} (such a file holds only "
                 f"{', '.join(sorted({f'{m}.{n}' for m, n in self._allowed}))}; unpickling anything else "
-                "could run code from the file)") from None
+                "could run code from the file)"
+            ) from None
 
     def persistent_load(self, pid: Any) -> Any:
         raise UnsafePickleError(f"{self._fn}: {self._what} uses a persistent id (got {pid!r}); a data file has none")
 
 
-def restricted_load(file: IO[bytes], allowed: Mapping[tuple[str, str], Any], fn: str, what: str,
-                    encoding: str = "ASCII") -> Any:
+def restricted_load(
+    file: IO[bytes], allowed: Mapping[tuple[str, str], Any], fn: str, what: str, encoding: str = "ASCII"
+) -> Any:
     """Unpickle ``file`` resolving only the ``(module, name)`` globals in ``allowed`` (to the mapped objects).
 
     Args:

@@ -12,6 +12,7 @@ Shapes:
     src ``[E, F]`` or ``[E]``, ptr ``[S + 1]`` int64 (non-decreasing, ``ptr[0] = 0``,
     ``ptr[-1] = E``) -> ``[S, F]`` or ``[S]``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -31,8 +32,9 @@ def _check(fn: str, src: Tensor, ptr: Tensor) -> None:
         got = f"{ptr.dtype} tensor of shape {tuple(ptr.shape)}" if isinstance(ptr, Tensor) else type(ptr).__name__
         raise TypeError(f"{fn}: ptr must be a non-empty 1-D int64 tensor (got {got})")
     if int(ptr[0]) != 0 or int(ptr[-1]) != src.shape[0]:
-        raise ValueError(f"{fn}: ptr must start at 0 and end at len(src) = {src.shape[0]} "
-                         f"(got {int(ptr[0])} .. {int(ptr[-1])})")
+        raise ValueError(
+            f"{fn}: ptr must start at 0 and end at len(src) = {src.shape[0]} (got {int(ptr[0])} .. {int(ptr[-1])})"
+        )
     if ptr.numel() > 1 and bool((ptr[1:] < ptr[:-1]).any()):
         raise ValueError(f"{fn}: ptr must be non-decreasing (got {ptr.tolist()[:8]}...)")
 

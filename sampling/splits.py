@@ -7,6 +7,7 @@ r"""Train/validation/test splits of nodes, edges and graphs, each drawn from a `
 
 The same generator state gives the same split on every machine (CPU draws).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -86,15 +87,17 @@ def random_planetoid_split(
     train = torch.cat([i[:train_per_class] for i in per_class])
     rest = torch.cat([i[train_per_class:] for i in per_class])
     if rest.numel() < num_val + num_test:
-        raise ValueError(f"{fn}: {rest.numel()} nodes remain after training, fewer than num_val + num_test = "
-                         f"{num_val + num_test}")
+        raise ValueError(
+            f"{fn}: {rest.numel()} nodes remain after training, fewer than num_val + num_test = {num_val + num_test}"
+        )
     rest = rest[torch.randperm(rest.numel(), generator=generator)]
-    split = Split(train=train, val=rest[:num_val], test=rest[num_val:num_val + num_test])
+    split = Split(train=train, val=rest[:num_val], test=rest[num_val : num_val + num_test])
     return split.to(y.device)
 
 
-def random_user_split(users: Tensor, items: Tensor, num_users: int, test_ratio: float,
-                      generator: Optional[torch.Generator] = None) -> Tensor:
+def random_user_split(
+    users: Tensor, items: Tensor, num_users: int, test_ratio: float, generator: Optional[torch.Generator] = None
+) -> Tensor:
     """Edge split of user-item interactions: a boolean ``[E]`` test mask.
 
     Each user's pairs in random order, the first ``ceil(test_ratio * n_u)`` to test, but never all

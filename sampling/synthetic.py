@@ -20,6 +20,7 @@ seed, so building the CSR needs the CSR plus one chunk of memory, never a whole 
 features are written chunk by chunk into a ``.npy`` file (``np.lib.format.open_memmap``) and
 mapped back read-only, so they may exceed RAM. Sizes from 10^4 to 10^8 edges (and beyond).
 """
+
 from __future__ import annotations
 
 import warnings
@@ -86,9 +87,17 @@ class _Sampler:
         return u[keep], v[keep]
 
 
-def powerlaw_community_graph(num_edges: int, generator: torch.Generator, *, num_nodes: Optional[int] = None,
-                             num_classes: int = 16, exponent: float = 2.5, homophily: float = 0.8,
-                             chunk_pairs: int = CHUNK_PAIRS, device: object = "cpu") -> tuple[Graph, Tensor]:
+def powerlaw_community_graph(
+    num_edges: int,
+    generator: torch.Generator,
+    *,
+    num_nodes: Optional[int] = None,
+    num_classes: int = 16,
+    exponent: float = 2.5,
+    homophily: float = 0.8,
+    chunk_pairs: int = CHUNK_PAIRS,
+    device: object = "cpu",
+) -> tuple[Graph, Tensor]:
     """A symmetric power-law graph with planted communities (see the module docstring).
 
     Args:
@@ -147,9 +156,16 @@ def powerlaw_community_graph(num_edges: int, generator: torch.Generator, *, num_
     return Graph(indptr, indices, validate=False), labels
 
 
-def community_features(labels: Tensor, dim: int, generator: torch.Generator, *, signal: float = 0.25,
-                       path: Optional[Union[str, Path]] = None, chunk_rows: int = 1 << 16,
-                       device: object = "cpu") -> Tensor:
+def community_features(
+    labels: Tensor,
+    dim: int,
+    generator: torch.Generator,
+    *,
+    signal: float = 0.25,
+    path: Optional[Union[str, Path]] = None,
+    chunk_rows: int = 1 << 16,
+    device: object = "cpu",
+) -> Tensor:
     r"""Features :math:`x_i = \mu_{y_i} + \varepsilon_i` (float32 ``[N, dim]``), optionally streamed to disk.
 
     Args:
@@ -171,8 +187,11 @@ def community_features(labels: Tensor, dim: int, generator: torch.Generator, *, 
         raise TypeError(f"{fn}: labels must be a 1-D int64 tensor (got {type(labels).__name__})")
     num_classes = int(labels.max()) + 1 if labels.numel() else 1
     device = torch.device(device)
-    gen = generator if device.type == "cpu" else torch.Generator(device=device).manual_seed(
-        int(torch.randint(2**62, (), generator=generator)))
+    gen = (
+        generator
+        if device.type == "cpu"
+        else torch.Generator(device=device).manual_seed(int(torch.randint(2**62, (), generator=generator)))
+    )
     centroids = (torch.randn(num_classes, dim, generator=generator) * float(signal)).to(device)  # [C, dim]
     n = labels.numel()
     if path is None:
@@ -182,9 +201,9 @@ def community_features(labels: Tensor, dim: int, generator: torch.Generator, *, 
         path.parent.mkdir(parents=True, exist_ok=True)
         out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, dim))
     for start in range(0, n, chunk_rows):  # the same draws whether kept in RAM or written to disk
-        y = labels[start:start + chunk_rows].to(device)
+        y = labels[start : start + chunk_rows].to(device)
         rows = centroids.index_select(0, y) + torch.randn(y.numel(), dim, generator=gen, device=device)  # [c, dim]
-        out[start:start + y.numel()] = rows.cpu() if path is None else rows.cpu().numpy()
+        out[start : start + y.numel()] = rows.cpu() if path is None else rows.cpu().numpy()
     if path is None:
         return out
     out.flush()
@@ -217,11 +236,21 @@ class SyntheticGraph:
     test: Tensor
 
 
-def synthetic_node_dataset(num_edges: int, generator: torch.Generator, *, num_nodes: Optional[int] = None,
-                           num_classes: int = 16, feature_dim: int = 64, exponent: float = 2.5,
-                           homophily: float = 0.8, signal: float = 0.25, root: Optional[Union[str, Path]] = None,
-                           train_fraction: float = 0.1, val_fraction: float = 0.05,
-                           test_fraction: float = 0.1) -> SyntheticGraph:
+def synthetic_node_dataset(
+    num_edges: int,
+    generator: torch.Generator,
+    *,
+    num_nodes: Optional[int] = None,
+    num_classes: int = 16,
+    feature_dim: int = 64,
+    exponent: float = 2.5,
+    homophily: float = 0.8,
+    signal: float = 0.25,
+    root: Optional[Union[str, Path]] = None,
+    train_fraction: float = 0.1,
+    val_fraction: float = 0.05,
+    test_fraction: float = 0.1,
+) -> SyntheticGraph:
     """Graph (:func:`powerlaw_community_graph`), features (:func:`community_features`) and a random split.
 
     ``root``: a folder for ``features.npy`` (features streamed to disk); ``None`` keeps them in RAM.
@@ -233,8 +262,9 @@ def synthetic_node_dataset(num_edges: int, generator: torch.Generator, *, num_no
         _check_unit(fn, name, f)
     if sum(fractions) > 1.0 + 1e-9:
         raise ValueError(f"{fn}: split fractions must sum to at most 1 (got {sum(fractions)})")
-    graph, labels = powerlaw_community_graph(num_edges, generator, num_nodes=num_nodes, num_classes=num_classes,
-                                             exponent=exponent, homophily=homophily)
+    graph, labels = powerlaw_community_graph(
+        num_edges, generator, num_nodes=num_nodes, num_classes=num_classes, exponent=exponent, homophily=homophily
+    )
     path = None if root is None else Path(root) / "features.npy"
     x = community_features(labels, feature_dim, generator, signal=signal, path=path)
     n = labels.numel()
@@ -242,5 +272,6 @@ def synthetic_node_dataset(num_edges: int, generator: torch.Generator, *, num_no
     a = int(train_fraction * n)
     b = a + int(val_fraction * n)
     c = b + int(test_fraction * n)
-    return SyntheticGraph(graph, labels, x, path, num_classes, perm[:a].sort().values, perm[a:b].sort().values,
-                          perm[b:c].sort().values)
+    return SyntheticGraph(
+        graph, labels, x, path, num_classes, perm[:a].sort().values, perm[a:b].sort().values, perm[b:c].sort().values
+    )

@@ -7,13 +7,21 @@ CIFAR10-DVS, SHD, SSC readers and event-to-frame integration), :mod:`spiking.mod
 Spike-driven Transformer, Spikformer), and :mod:`spiking.energy` (operation counts and energy for
 any model).
 """
+
 from spiking.attention import SpikeDrivenSelfAttention, SpikingAttention, SpikingSelfAttention
-from spiking.encoding import (bernoulli_encode, latency_encode, poisson_encode, repeat_encode,
-                              sparse_bernoulli_encode)
+from spiking.encoding import bernoulli_encode, latency_encode, poisson_encode, repeat_encode, sparse_bernoulli_encode
 from spiking.energy import EnergyReport, estimate_ann_energy, estimate_energy, make_ann_twin, plot_energy
 from spiking.models import SpikeDrivenTransformer, Spikformer, SpikingConvNet, SpikingMLP
-from spiking.neurons import (IF, LIF, LIFParams, ParametricLIF, SpikingNeuron, lif_multistep, lif_multistep_sequence,
-                             lif_step)
+from spiking.neurons import (
+    IF,
+    LIF,
+    LIFParams,
+    ParametricLIF,
+    SpikingNeuron,
+    lif_multistep,
+    lif_multistep_sequence,
+    lif_step,
+)
 from spiking.sparse_spikes import CSRSpikes, SparseSpikes
 
 __all__ = [

@@ -17,6 +17,7 @@ Every stochastic encoder takes a ``torch.Generator`` on the input's device. Outp
 input's dtype and device. Inputs that are probabilities must lie in ``[0, 1]`` (``ValueError``
 otherwise: clip or normalise first).
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,9 @@ def _check_gen(fn: str, generator: Optional[torch.Generator], x: Tensor) -> None
         raise ValueError(f"{fn}: generator on {generator.device} but x on {x.device}")
 
 
-def bernoulli_encode(x: Tensor, T: int, *, generator: Optional[torch.Generator] = None,
-                     uniform: Optional[Tensor] = None) -> Tensor:
+def bernoulli_encode(
+    x: Tensor, T: int, *, generator: Optional[torch.Generator] = None, uniform: Optional[Tensor] = None
+) -> Tensor:
     """Rate coding: ``out[t] = [u[t] <= x]`` with ``u ~ U[0, 1)`` i.i.d. per step and entry.
 
     ``x`` [*] in [0, 1] -> [T, *]. ``uniform`` ([T, *], in [0, 1)) supplies the draws instead of
@@ -74,7 +76,7 @@ def _geometric_positions(rate: float, total: int, generator: Optional[torch.Gene
     mean = rate * total
     chunks, end = [], -1
     while end < total - 1:
-        n = int(mean + 6.0 * mean ** 0.5 + 64)
+        n = int(mean + 6.0 * mean**0.5 + 64)
         gaps = torch.empty(n, dtype=torch.float64, device=device).geometric_(rate, generator=generator)
         pos = end + torch.cumsum(gaps.to(torch.int64), 0)  # gaps >= 1: strictly increasing
         chunks.append(pos)
@@ -118,8 +120,7 @@ def sparse_bernoulli_encode(x: Tensor, T: int, *, generator: Optional[torch.Gene
     return SparseSpikes(rows=torch.cat(rows), cols=torch.cat(cols), T=T, B=B, F=F)
 
 
-def poisson_encode(x: Tensor, T: int, *, max_rate: float = 1.0,
-                   generator: Optional[torch.Generator] = None) -> Tensor:
+def poisson_encode(x: Tensor, T: int, *, max_rate: float = 1.0, generator: Optional[torch.Generator] = None) -> Tensor:
     """Poisson rate coding: spike in a step with probability ``1 - exp(-x * max_rate)``.
     ``x`` [*] in [0, 1], ``max_rate`` > 0 (events per step at x = 1) -> [T, *]."""
     _check("poisson_encode", x, T, True)

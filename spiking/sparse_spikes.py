@@ -4,6 +4,7 @@
 draws); :class:`CSRSpikes` holds a row-sorted CSR for spikes that are reused (one
 :func:`cuda_ext.spmm` per use, the transpose for its backward cached).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,6 +8,7 @@ CUDA-test policy, for every test marked ``cuda``:
   suite must mean the kernels ran, not that every kernel test skipped;
 * ``GRAPHSPIKE_SKIP_CUDA_TESTS=1``: skipped on purpose (a GPU user who does not build).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,10 @@ def cuda_test_policy(gpu_visible: bool, extension: tuple[bool, str], skip_reques
         return "skip", f"CUDA test: skipped on request ({SKIP_ENV}=1)"
     available, reason = extension
     if not available:
-        return "fail", (f"CUDA test on a machine with a GPU, but graphspike's compiled extension is unavailable "
-                        f"({reason}); run `python -m cuda_ext build`, or set {SKIP_ENV}=1 to skip CUDA tests")
+        return "fail", (
+            f"CUDA test on a machine with a GPU, but graphspike's compiled extension is unavailable "
+            f"({reason}); run `python -m cuda_ext build`, or set {SKIP_ENV}=1 to skip CUDA tests"
+        )
     return "run", ""
 
 

@@ -26,6 +26,7 @@ callable you pass. Outputs may be a tensor or a tuple of tensors (``out_node_dim
 Stochastic models must be made deterministic by the call function (``eval()``, a re-seeded
 generator, or noise passed in ``x`` so that it is permuted with the nodes).
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence, Union
@@ -183,7 +184,9 @@ def assert_node_equivariant(
     for k, (a, b, d) in enumerate(zip(out, out_p, _dims(out_node_dims, len(out), "out_node_dims"))):
         expected = permute_nodes(a, perm, d)
         torch.testing.assert_close(
-            b, expected, **_tolerances(a, rtol, atol),
+            b,
+            expected,
+            **_tolerances(a, rtol, atol),
             msg=lambda m, k=k: f"node-level equivariance fails for output {k}: {m}",
         )
     return perm
@@ -205,7 +208,9 @@ def assert_graph_invariant(
     out, out_p, perm = _permuted_call(fn, x, graph, perm, generator, node_dims, permute_graph)
     for k, (a, b) in enumerate(zip(out, out_p)):
         torch.testing.assert_close(
-            b, a, **_tolerances(a, rtol, atol),
+            b,
+            a,
+            **_tolerances(a, rtol, atol),
             msg=lambda m, k=k: f"graph-level invariance fails for output {k}: {m}",
         )
     return perm

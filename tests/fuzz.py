@@ -18,6 +18,7 @@ are then random (a new seed each run) and hypothesis prints the failing input it
 
 A call that runs longer than ``HANG_SECONDS`` is reported as a hang (``SIGALRM``).
 """
+
 from __future__ import annotations
 
 import os
@@ -94,16 +95,19 @@ def _apply_edits(data: bytes, edits: list[tuple[str, int, bytes]]) -> bytes:
         elif kind == "insert":
             buf[at:at] = payload
         elif kind == "delete":
-            del buf[at:at + len(payload)]
+            del buf[at : at + len(payload)]
         elif kind == "overwrite":
-            buf[at:at + len(payload)] = payload
+            buf[at : at + len(payload)] = payload
         elif kind == "truncate":
             del buf[at:]
     return bytes(buf)
 
 
-_EDIT = st.tuples(st.sampled_from(["flip", "insert", "delete", "overwrite", "truncate"]),
-                  st.integers(0, 1 << 20), st.binary(min_size=1, max_size=8))
+_EDIT = st.tuples(
+    st.sampled_from(["flip", "insert", "delete", "overwrite", "truncate"]),
+    st.integers(0, 1 << 20),
+    st.binary(min_size=1, max_size=8),
+)
 
 
 def mutated(files: st.SearchStrategy[bytes], max_edits: int = 4) -> st.SearchStrategy[bytes]:

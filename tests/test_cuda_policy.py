@@ -1,4 +1,5 @@
 """The CUDA-test policy of ``tests/conftest.py``, run on simulated machines with pytester."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ doctests run (ELLIPSIS and NORMALIZE_WHITESPACE on; ``# doctest: +SKIP`` for wha
 real data). A module that stops importing, or an example that raises or prints something else,
 fails here with doctest's report.
 """
+
 import doctest
 import importlib
 

@@ -10,6 +10,7 @@ tests/examples/test_recommend.py), ``missing_backbone='drop'`` (tests/graphnets/
 installing packages (checked instead: the named extra exists and holds the package) and building
 the CUDA extension without nvcc.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,11 @@ def test_pdb_insertion_codes_use_keep_or_skip():
     from graphnets.protein.pdb import parse_pdb
     from tests.graphnets.protein._pdbtext import atom
 
-    lines = [atom(i + 1, a, "GLY", "A", 60, float(i), 0.0, 0.0, icode=ic)
-             for ic in (" ", "A") for i, a in enumerate(("N", "CA", "C"))]
+    lines = [
+        atom(i + 1, a, "GLY", "A", 60, float(i), 0.0, 0.0, icode=ic)
+        for ic in (" ", "A")
+        for i, a in enumerate(("N", "CA", "C"))
+    ]
     text = "\n".join(lines) + "\n"
     with pytest.raises(ValueError, match="use 'keep' or 'skip'"):
         parse_pdb(text, insertion_codes="error")
@@ -97,9 +101,17 @@ def test_unet_spiking_activation_use_spiking_unet():
     SpikingUNet(image_channels=1, ch=8, ch_mult=(1,), num_res_blocks=1, neuron=act)
 
 
-@pytest.mark.parametrize("dataset, key", [("NMNIST", "nmnist"), ("NCaltech101", "ncaltech101"),
-                                          ("DVS128Gesture", "dvs128gesture"), ("CIFAR10DVS", "cifar10dvs"),
-                                          ("SHD", "shd"), ("SSC", "ssc")])
+@pytest.mark.parametrize(
+    "dataset, key",
+    [
+        ("NMNIST", "nmnist"),
+        ("NCaltech101", "ncaltech101"),
+        ("DVS128Gesture", "dvs128gesture"),
+        ("CIFAR10DVS", "cifar10dvs"),
+        ("SHD", "shd"),
+        ("SSC", "ssc"),
+    ],
+)
 def test_missing_dataset_see_spiking_datasets_download(tmp_path, dataset, key):
     import spiking.datasets as ds
 
@@ -108,8 +120,9 @@ def test_missing_dataset_see_spiking_datasets_download(tmp_path, dataset, key):
     assert key in ds.RESOURCES and callable(ds.prepare)  # the module the message points to covers the dataset
 
 
-@pytest.mark.parametrize("extra, package", [("diffusion", "mlxtend"), ("diffusion", "scikit-learn"),
-                                            ("fid", "torch-fidelity")])
+@pytest.mark.parametrize(
+    "extra, package", [("diffusion", "mlxtend"), ("diffusion", "scikit-learn"), ("fid", "torch-fidelity")]
+)
 def test_pip_install_extras_named_in_errors_exist(extra, package):
     line = re.search(rf"^{extra} = \[(.*)\]$", (REPO / "pyproject.toml").read_text(), re.M)  # tomllib needs 3.11
     assert line is not None and f'"{package}' in line.group(1)

@@ -1,4 +1,5 @@
 """Imports only point down: examples/benchmarks -> graphnets, spiking -> sampling -> cuda_ext -> torch."""
+
 import ast
 from pathlib import Path
 
@@ -84,8 +85,13 @@ SPIKING_MODELS = ("spiking.models", "spiking.attention", "spiking.diffusion", "s
 GRAPH_MODELS = ("graphnets.node", "graphnets.ckgconv", "graphnets.protein", "graphnets.recsys")
 SUB_FORBIDDEN = {
     "spiking/neurons": (*SPIKING_MODELS, "spiking.datasets", "spiking.energy", "spiking.encoding"),
-    "spiking/attention": ("spiking.models", "spiking.diffusion", "spiking.delays", "spiking.training",
-                          "spiking.datasets"),
+    "spiking/attention": (
+        "spiking.models",
+        "spiking.diffusion",
+        "spiking.delays",
+        "spiking.training",
+        "spiking.datasets",
+    ),
     "spiking/energy": (*SPIKING_MODELS, "spiking.datasets"),
     "spiking/datasets": (*SPIKING_MODELS, "spiking.neurons", "spiking.energy"),
     **{model.replace(".", "/"): tuple(m for m in GRAPH_MODELS if m != model) for model in GRAPH_MODELS},

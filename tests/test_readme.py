@@ -1,4 +1,5 @@
 """The README's Python snippets run as written, in order, in one namespace (as a reader pastes them)."""
+
 import re
 
 import pytest

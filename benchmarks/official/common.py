@@ -1,4 +1,5 @@
 """Helpers shared by the official-code drivers."""
+
 from __future__ import annotations
 
 import itertools

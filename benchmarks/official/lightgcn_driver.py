@@ -13,6 +13,7 @@ CSR) with scipy instead of letting the official code build it through dok/lil, w
 79 s and 15.3 GB peak on Gowalla here (shared/notes/anchors-cpu.md). With ``--max-batches N``
 only the first N batches run and the epoch time is extrapolated (reported as such).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,20 @@ def main() -> None:
     adj_s = 0.0
     if not (data_dir / "s_pre_adj_mat.npz").exists():
         adj_s = build_norm_adj(args.data / "train.txt", data_dir / "s_pre_adj_mat.npz")
-    sys.argv = ["main.py", "--decay=1e-4", "--lr=0.001", "--layer=3", "--seed=2020", f"--dataset={args.dataset}",
-                "--topks=[20]", "--recdim=64", "--bpr_batch=2048", "--testbatch=100", "--tensorboard=0", "--epochs=1"]
+    sys.argv = [
+        "main.py",
+        "--decay=1e-4",
+        "--lr=0.001",
+        "--layer=3",
+        "--seed=2020",
+        f"--dataset={args.dataset}",
+        "--topks=[20]",
+        "--recdim=64",
+        "--bpr_batch=2048",
+        "--testbatch=100",
+        "--tensorboard=0",
+        "--epochs=1",
+    ]
     os.chdir(code_dir)
     sys.path.insert(0, str(code_dir))
     t0 = time.perf_counter()
@@ -81,11 +94,13 @@ def main() -> None:
     total_batches = dataset.trainDataSize // world.config["bpr_batch_size"] + 1
     full_minibatch = utils.minibatch
     if args.max_batches > 0:
+
         def limited(*tensors, **kwargs):
             for i, batch in enumerate(full_minibatch(*tensors, **kwargs)):
                 if i >= args.max_batches:
                     return
                 yield batch
+
         utils.minibatch = limited
     t0 = time.perf_counter()
     info = Procedure.BPR_train_original(dataset, model, loss, 0, neg_k=1, w=None)
@@ -95,11 +110,20 @@ def main() -> None:
     # The sampler runs once per epoch before the batches; only the batch part scales.
     match = re.search(r"Sample:([0-9.]+)", str(info))
     sample_s = float(match.group(1)) if match else 0.0
-    result = {"impl": "official-lightgcn", "dataset": args.dataset, "load_s": load_s, "adjacency_prebuilt_s": adj_s,
-              "batches_run": ran, "batches_per_epoch": total_batches, "train_s_measured": train_s,
-              "sampler_s": sample_s, "cpp_sampler": bool(getattr(utils, "sample_ext", False)),
-              "epoch_s": sample_s + (train_s - sample_s) * total_batches / ran,
-              "extrapolated": ran < total_batches, "log": str(info)}
+    result = {
+        "impl": "official-lightgcn",
+        "dataset": args.dataset,
+        "load_s": load_s,
+        "adjacency_prebuilt_s": adj_s,
+        "batches_run": ran,
+        "batches_per_epoch": total_batches,
+        "train_s_measured": train_s,
+        "sampler_s": sample_s,
+        "cpp_sampler": bool(getattr(utils, "sample_ext", False)),
+        "epoch_s": sample_s + (train_s - sample_s) * total_batches / ran,
+        "extrapolated": ran < total_batches,
+        "log": str(info),
+    }
     if not args.skip_eval:
         t0 = time.perf_counter()
         metrics = Procedure.Test(dataset, model, 0, None, 0)

@@ -12,6 +12,7 @@ batches and extrapolates the epoch time (reported as such). The constraint-matri
 the official code pickles into its working directory is deleted first, so preparation is
 measured from scratch (pass ``--keep-cache`` to reuse it).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,14 +47,22 @@ def main() -> None:
     if not args.keep_cache:
         for suffix in ("_ii_constraint_mat", "_ii_neighbor_mat"):
             Path(f"./{dataset}{suffix}").unlink(missing_ok=True)
-    import torch
-
     import main as official  # noqa: E402  (guarded by __name__ == "__main__")
+    import torch
 
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):
-        (params, constraint_mat, ii_constraint_mat, ii_neighbor_mat, train_loader, test_loader, mask,
-         test_ground_truth_list, interacted_items) = official.data_param_prepare(args.config)
+        (
+            params,
+            constraint_mat,
+            ii_constraint_mat,
+            ii_neighbor_mat,
+            train_loader,
+            test_loader,
+            mask,
+            test_ground_truth_list,
+            interacted_items,
+        ) = official.data_param_prepare(args.config)
     prepare_s = time.perf_counter() - t0
     params["max_epoch"] = args.epochs
     model = official.UltraGCN(params, constraint_mat, ii_constraint_mat, ii_neighbor_mat).to(params["device"])
@@ -67,17 +76,31 @@ def main() -> None:
         official.train(model, optimizer, loader, test_loader, mask, test_ground_truth_list, interacted_items, params)
     train_and_tests_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    f1, precision, recall, ndcg = official.test(model, test_loader, test_ground_truth_list, mask, params["topk"],
-                                                 params["user_num"])
+    f1, precision, recall, ndcg = official.test(
+        model, test_loader, test_ground_truth_list, mask, params["topk"], params["user_num"]
+    )
     eval_s = time.perf_counter() - t0
     # train() evaluates at epoch 0 and every 5th epoch below 50; subtract those evaluations.
     n_tests = sum(1 for e in range(args.epochs) if not (e < 50 and e % 5 != 0))
     ran = batches if args.max_batches <= 0 else min(args.max_batches, batches)
     epoch_s = (train_and_tests_s - n_tests * eval_s) / args.epochs * batches / ran
-    emit({"impl": "official-ultragcn", "dataset": dataset, "prepare_s": prepare_s, "batches_run": ran,
-          "batches_per_epoch": batches, "epochs": args.epochs, "train_and_tests_s": train_and_tests_s,
-          "epoch_s": epoch_s, "extrapolated": ran < batches, "eval_s": eval_s,
-          "recall@20": float(recall), "ndcg@20": float(ndcg), "log_tail": log.getvalue()[-400:]})
+    emit(
+        {
+            "impl": "official-ultragcn",
+            "dataset": dataset,
+            "prepare_s": prepare_s,
+            "batches_run": ran,
+            "batches_per_epoch": batches,
+            "epochs": args.epochs,
+            "train_and_tests_s": train_and_tests_s,
+            "epoch_s": epoch_s,
+            "extrapolated": ran < batches,
+            "eval_s": eval_s,
+            "recall@20": float(recall),
+            "ndcg@20": float(ndcg),
+            "log_tail": log.getvalue()[-400:],
+        }
+    )
 
 
 if __name__ == "__main__":

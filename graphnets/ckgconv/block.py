@@ -11,6 +11,7 @@ init); FFN weights use the truncated-normal init.
 
 Shapes: x ``[N, d]`` -> ``[N, d]``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,9 @@ __all__ = ["PostNormBlock"]
 class PostNormBlock(nn.Module):
     """Args: conv (the graph convolution), dim, dropout (official ZINC 0.0), ffn_ratio (2), act (GELU)."""
 
-    def __init__(self, conv: nn.Module, dim: int, dropout: float = 0.0, ffn_ratio: int = 2,
-                 act: type[nn.Module] = nn.GELU) -> None:
+    def __init__(
+        self, conv: nn.Module, dim: int, dropout: float = 0.0, ffn_ratio: int = 2, act: type[nn.Module] = nn.GELU
+    ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"PostNormBlock: dropout must be in [0, 1) (got {dropout})")

@@ -1,4 +1,5 @@
 """Graph-regression networks: CKGCN (a CKGConv stack) and the same-size GCN baseline, on PyG batches."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,8 +56,10 @@ def batch_graph(data: Any, index: Tensor) -> GraphBatch:
 def _check_sorted(pair_index: Tensor, n: int) -> None:
     key = pair_index[1] * n + pair_index[0]  # [P]
     if key.numel() > 1 and bool((key[1:] < key[:-1]).any()):
-        raise ValueError("CKGCN: pair_index must be sorted by (target, source), as AddRRWP returns it, so that the "
-                         "pair embeddings follow the support's CSR order (got an unsorted list)")
+        raise ValueError(
+            "CKGCN: pair_index must be sorted by (target, source), as AddRRWP returns it, so that the "
+            "pair embeddings follow the support's CSR order (got an unsorted list)"
+        )
 
 
 class RegressionHead(nn.Module):
@@ -65,8 +68,9 @@ class RegressionHead(nn.Module):
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.dim = dim
-        self.mlp = nn.Sequential(nn.Linear(dim, dim // 2), nn.ReLU(), nn.Linear(dim // 2, dim // 4), nn.ReLU(),
-                                 nn.Linear(dim // 4, 1))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, dim // 2), nn.ReLU(), nn.Linear(dim // 2, dim // 4), nn.ReLU(), nn.Linear(dim // 4, 1)
+        )
 
     def forward(self, g: Tensor) -> Tensor:
         return self.mlp(g).squeeze(-1)  # [G]
@@ -79,8 +83,10 @@ def _check_cfg(name: str, cfg: Any) -> CKGCNConfig:
     if not isinstance(cfg, CKGCNConfig):
         raise TypeError(f"{name}: cfg must be a CKGCNConfig (got {type(cfg).__name__})")
     if cfg.dim < 4 or cfg.num_layers < 1 or cfg.K < 0:
-        raise ValueError(f"{name}: need dim >= 4, num_layers >= 1, K >= 0 (got dim={cfg.dim}, "
-                         f"num_layers={cfg.num_layers}, K={cfg.K})")
+        raise ValueError(
+            f"{name}: need dim >= 4, num_layers >= 1, K >= 0 (got dim={cfg.dim}, "
+            f"num_layers={cfg.num_layers}, K={cfg.K})"
+        )
     return cfg
 
 
@@ -113,8 +119,12 @@ class CKGCN(nn.Module):
         self.node_stem = NodeStem(cfg.num_node_types, cfg.K, cfg.dim)
         self.pair_stem = PairStem(cfg.K, cfg.dim, cfg.num_edge_types, rescale=cfg.rescale)
         self.layers = nn.ModuleList(
-            PostNormBlock(CKGConv(cfg.dim, cfg.num_blocks, cfg.kernel_dropout, cfg.mlp_dropout, cfg.deg_scaler),
-                          cfg.dim, cfg.dropout, cfg.ffn_ratio)
+            PostNormBlock(
+                CKGConv(cfg.dim, cfg.num_blocks, cfg.kernel_dropout, cfg.mlp_dropout, cfg.deg_scaler),
+                cfg.dim,
+                cfg.dropout,
+                cfg.ffn_ratio,
+            )
             for _ in range(cfg.num_layers)
         )
         self.head = RegressionHead(cfg.dim)
@@ -122,8 +132,10 @@ class CKGCN(nn.Module):
     def _embed(self, data: Any) -> tuple[Tensor, GraphBatch]:
         n = data.x.shape[0]
         if data.pair_attr.shape[-1] != self.cfg.K + 1:
-            raise ValueError(f"CKGCN: data was transformed with K={data.pair_attr.shape[-1] - 1} but the model has "
-                             f"K={self.cfg.K} (got pair_attr {tuple(data.pair_attr.shape)})")
+            raise ValueError(
+                f"CKGCN: data was transformed with K={data.pair_attr.shape[-1] - 1} but the model has "
+                f"K={self.cfg.K} (got pair_attr {tuple(data.pair_attr.shape)})"
+            )
         _check_sorted(data.pair_index, n)
         support = batch_graph(data, data.pair_index)
         h = self.node_stem(data.x, data.abs_pe)  # [N, d]
@@ -166,8 +178,12 @@ class GCNRegressor(nn.Module):
         self.cfg = cfg = _check_cfg("GCNRegressor", cfg if cfg is not None else CKGCNConfig())
         self.node_stem = NodeStem(cfg.num_node_types, cfg.K, cfg.dim)
         self.layers = nn.ModuleList(
-            PostNormBlock(GCNConv(cfg.dim, cfg.dim, weight=False, bias=False, remaining_self_loops=False,
-                                  degree="both"), cfg.dim, cfg.dropout, cfg.ffn_ratio)
+            PostNormBlock(
+                GCNConv(cfg.dim, cfg.dim, weight=False, bias=False, remaining_self_loops=False, degree="both"),
+                cfg.dim,
+                cfg.dropout,
+                cfg.ffn_ratio,
+            )
             for _ in range(cfg.num_layers)
         )
         self.head = RegressionHead(cfg.dim)

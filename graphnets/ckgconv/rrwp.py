@@ -29,6 +29,7 @@ Differences from the official code: dense per-graph computation in torch (the of
 transform uses ``torch_sparse``), and the support is chosen once here at preprocessing time
 rather than in the stem encoder on every forward; bad input raises ``ValueError``.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -86,8 +87,10 @@ def rrwp(graph: Graph, K: int, *, dtype: torch.dtype = torch.float32) -> tuple[T
         )
     if graph.weight is not None and graph.num_edges and bool((graph.weight < 0).any()):
         e = int((graph.weight < 0).nonzero()[0, 0])
-        raise ValueError(f"{fn}: random-walk probabilities need non-negative edge weights "
-                         f"(got {graph.weight[e].item():g} at edge {e}, row {int(graph.row[e])})")
+        raise ValueError(
+            f"{fn}: random-walk probabilities need non-negative edge weights "
+            f"(got {graph.weight[e].item():g} at edge {e}, row {int(graph.row[e])})"
+        )
     adj = graph.remove_self_loops().to_dense().to(dtype)  # [N, N], adj[i, j] = w(j -> i)
     deg = adj.sum(dim=1, keepdim=True)  # [N, 1]
     m = torch.where(deg > 0, adj / deg.clamp_min(torch.finfo(dtype).tiny), torch.zeros_like(adj))

@@ -17,6 +17,7 @@ Differences from the official code: real edges are located inside the (target-so
 with ``searchsorted`` instead of a ``torch_sparse.coalesce`` of the concatenation; an edge outside
 the support raises ``ValueError`` (the official code would silently add it as a new pair).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -106,12 +107,15 @@ class NodeStem(nn.Module):
         if x.dtype != torch.int64 or x.dim() != 1:
             raise TypeError(f"NodeStem: x must be int64 atom types [N] (got {x.dtype} {tuple(x.shape)})")
         if x.numel() and (int(x.min()) < 0 or int(x.max()) >= self.num_types):
-            raise ValueError(f"NodeStem: atom types must be in [0, {self.num_types}) (got {int(x.min())}..{int(x.max())})")
+            raise ValueError(
+                f"NodeStem: atom types must be in [0, {self.num_types}) (got {int(x.min())}..{int(x.max())})"
+            )
         h = self.embed(x)  # [N, dim]
         if self.pe_fc is not None:
             if abs_pe is None or abs_pe.shape != (x.shape[0], self.K):
                 raise ValueError(
-                    f"NodeStem: abs_pe must be [N={x.shape[0]}, K={self.K}] (got {None if abs_pe is None else tuple(abs_pe.shape)})"
+                    f"NodeStem: abs_pe must be [N={x.shape[0]}, K={self.K}] "
+                    f"(got {None if abs_pe is None else tuple(abs_pe.shape)})"
                 )
             h = h + self.pe_fc(self.raw_norm(abs_pe))
         return self.post_norm(h)
@@ -134,9 +138,17 @@ class PairStem(nn.Module):
     ``edge_attr`` ``[E]`` int64 -> ``[P, dim]``.
     """
 
-    def __init__(self, K: int, dim: int, num_edge_types: int = 0, rescale: bool = True, affine_alpha: float = 0.1) -> None:
+    def __init__(
+        self, K: int, dim: int, num_edge_types: int = 0, rescale: bool = True, affine_alpha: float = 0.1
+    ) -> None:
         super().__init__()
-        self.K, self.dim, self.num_edge_types, self.rescale, self.affine_alpha = K, dim, num_edge_types, rescale, affine_alpha
+        self.K, self.dim, self.num_edge_types, self.rescale, self.affine_alpha = (
+            K,
+            dim,
+            num_edge_types,
+            rescale,
+            affine_alpha,
+        )
         self.raw_norm = nn.BatchNorm1d(K + 1, affine=False)
         self.affine = AffineTransform(K + 1, affine_alpha)
         self.pe_fc = nn.Linear(K + 1, dim, bias=False)
@@ -180,5 +192,7 @@ class PairStem(nn.Module):
         return self.post_norm(out)
 
     def extra_repr(self) -> str:
-        return (f"K={self.K}, dim={self.dim}, num_edge_types={self.num_edge_types}, rescale={self.rescale}, "
-                f"affine_alpha={self.affine_alpha}")
+        return (
+            f"K={self.K}, dim={self.dim}, num_edge_types={self.num_edge_types}, rescale={self.rescale}, "
+            f"affine_alpha={self.affine_alpha}"
+        )

@@ -4,8 +4,10 @@ Each graph: a ring of 5-6 atoms with a random tree of extra atoms attached; atom
 ``[0, num_atom_types)``, bond types in ``{1, 2, 3}``; both edge directions stored. The target
 is a structural function that a message-passing model must read from the graph:
 
-.. math::  y = 0.3\,\#\{\text{type-0 atoms}\} - 0.5\,\#\{\text{leaves}\} + 0.2\,\#\{\text{double/triple bonds}\} + 0.1 \cdot \text{ring size}.
+.. math::  y = 0.3\,\#\{\text{type-0 atoms}\} - 0.5\,\#\{\text{leaves}\}
+           + 0.2\,\#\{\text{double/triple bonds}\} + 0.1 \cdot \text{ring size}.
 """
+
 from __future__ import annotations
 
 import torch
@@ -13,14 +15,17 @@ import torch
 __all__ = ["synthetic_molecules"]
 
 
-def synthetic_molecules(num_graphs: int, generator: torch.Generator, min_atoms: int = 8, max_atoms: int = 16,
-                        num_atom_types: int = 6) -> list:
+def synthetic_molecules(
+    num_graphs: int, generator: torch.Generator, min_atoms: int = 8, max_atoms: int = 16, num_atom_types: int = 6
+) -> list:
     """A list of PyG ``Data`` (``x`` int64 [N], ``edge_index`` [2, E], ``edge_attr`` int64 [E], ``y`` [1])."""
     from torch_geometric.data import Data
 
     if num_graphs < 1 or not 6 <= min_atoms <= max_atoms or num_atom_types < 1:
-        raise ValueError(f"synthetic_molecules: need num_graphs >= 1, 6 <= min_atoms <= max_atoms, num_atom_types >= 1 "
-                         f"(got {num_graphs}, {min_atoms}, {max_atoms}, {num_atom_types})")
+        raise ValueError(
+            f"synthetic_molecules: need num_graphs >= 1, 6 <= min_atoms <= max_atoms, num_atom_types >= 1 "
+            f"(got {num_graphs}, {min_atoms}, {max_atoms}, {num_atom_types})"
+        )
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"synthetic_molecules: generator must be a torch.Generator (got {type(generator).__name__})")
     out = []

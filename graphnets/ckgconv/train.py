@@ -6,6 +6,7 @@ last one (no model selection). Differences from the official GraphGym loop: no v
 (the example trains on ZINC's validation graphs, see ``examples/graph_regression.py``), no
 checkpoint selection, the schedule is per epoch as there but over a short budget.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,14 +52,17 @@ class RegressionTrainConfig:
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"RegressionTrainConfig: {name} must be an int >= 1 (got {v!r})")
         if not 0 <= self.warmup < self.epochs:
-            raise ValueError(f"RegressionTrainConfig: need 0 <= warmup < epochs (got warmup={self.warmup}, "
-                             f"epochs={self.epochs})")
+            raise ValueError(
+                f"RegressionTrainConfig: need 0 <= warmup < epochs (got warmup={self.warmup}, epochs={self.epochs})"
+            )
         for name in ("lr", "clip"):
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
                 raise ValueError(f"RegressionTrainConfig: {name} must be finite and > 0 (got {getattr(self, name)!r})")
         if not (math.isfinite(self.weight_decay) and self.weight_decay >= 0 and 0 <= self.min_lr <= self.lr):
-            raise ValueError(f"RegressionTrainConfig: need weight_decay >= 0 and 0 <= min_lr <= lr "
-                             f"(got {self.weight_decay!r}, {self.min_lr!r})")
+            raise ValueError(
+                f"RegressionTrainConfig: need weight_decay >= 0 and 0 <= min_lr <= lr "
+                f"(got {self.weight_decay!r}, {self.min_lr!r})"
+            )
 
 
 @torch.no_grad()
@@ -95,14 +99,24 @@ class GraphRegressionTrainer:
         device: where the batches go (the model's device).
     """
 
-    def __init__(self, model: nn.Module, train: Sequence, test: Sequence, config: RegressionTrainConfig,
-                 generator: torch.Generator, *, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        train: Sequence,
+        test: Sequence,
+        config: RegressionTrainConfig,
+        generator: torch.Generator,
+        *,
+        device: str | torch.device = "cpu",
+    ) -> None:
         if not isinstance(config, RegressionTrainConfig):
-            raise TypeError(f"GraphRegressionTrainer: config must be a RegressionTrainConfig "
-                            f"(got {type(config).__name__})")
+            raise TypeError(
+                f"GraphRegressionTrainer: config must be a RegressionTrainConfig (got {type(config).__name__})"
+            )
         if not len(train) or not len(test):
-            raise ValueError(f"GraphRegressionTrainer: need training and test graphs "
-                             f"(got {len(train)} and {len(test)})")
+            raise ValueError(
+                f"GraphRegressionTrainer: need training and test graphs (got {len(train)} and {len(test)})"
+            )
         self.model, self.config, self.generator, self.device = model, config, generator, torch.device(device)
         self.optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.scheduler = cosine_with_warmup(self.optimizer, config.epochs, config.warmup, min_lr=config.min_lr)
@@ -135,8 +149,13 @@ class GraphRegressionTrainer:
         self.scheduler.step()
         self.epoch += 1
         seconds = time.perf_counter() - t0
-        return {"train_mae": loss_sum / n_graphs, "lr": lr, "seconds": seconds, "graphs": n_graphs,
-                "graphs_per_s": n_graphs / seconds}
+        return {
+            "train_mae": loss_sum / n_graphs,
+            "lr": lr,
+            "seconds": seconds,
+            "graphs": n_graphs,
+            "graphs_per_s": n_graphs / seconds,
+        }
 
     def eval_due(self) -> bool:
         """Whether the schedule evaluates after the epoch just trained."""
@@ -147,8 +166,13 @@ class GraphRegressionTrainer:
         return mean_absolute_error(self.model, self.test_loader, self.device)
 
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(), "generator": self.generator.get_state(), "epoch": self.epoch}
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "generator": self.generator.get_state(),
+            "epoch": self.epoch,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])

@@ -13,6 +13,7 @@ PyG's ``Batch`` offsets ``pair_index`` by the node count like ``edge_index`` (it
 RRWP in a pre-transform too but pads to the full graph inside the stem at every forward; here the
 support is chosen once.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional

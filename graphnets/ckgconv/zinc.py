@@ -15,6 +15,7 @@ is the real download path for the full benchmark (10k/1k/1k subset or the 250k f
 fetches the official archive and split indices (network needed) and converts their pickles to
 the ``.npz`` layout without unpickling code (:mod:`graphnets.ckgconv.zinc_raw`).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,23 +47,35 @@ def _data_cls() -> Any:
     return Data
 
 
-def graphs_from_arrays(x: Tensor, edge_index: Tensor, edge_attr: Tensor, y: Tensor, node_ptr: Tensor,
-                       edge_ptr: Tensor) -> list:
+def graphs_from_arrays(
+    x: Tensor, edge_index: Tensor, edge_attr: Tensor, y: Tensor, node_ptr: Tensor, edge_ptr: Tensor
+) -> list:
     """Split concatenated arrays (local node ids per graph) into a list of PyG ``Data``."""
     data_cls = _data_cls()
     g = y.shape[0]
     if node_ptr.shape != (g + 1,) or edge_ptr.shape != (g + 1,):
-        raise ValueError(f"graphs_from_arrays: node_ptr and edge_ptr must be [G+1={g + 1}] "
-                         f"(got {tuple(node_ptr.shape)} and {tuple(edge_ptr.shape)})")
+        raise ValueError(
+            f"graphs_from_arrays: node_ptr and edge_ptr must be [G+1={g + 1}] "
+            f"(got {tuple(node_ptr.shape)} and {tuple(edge_ptr.shape)})"
+        )
     out = []
     for k in range(g):
         n0, n1, e0, e1 = int(node_ptr[k]), int(node_ptr[k + 1]), int(edge_ptr[k]), int(edge_ptr[k + 1])
         ei = edge_index[:, e0:e1]
         if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= n1 - n0):
-            raise ValueError(f"graphs_from_arrays: graph {k} has edge ids outside [0, {n1 - n0}) "
-                             f"(got {int(ei.min())}..{int(ei.max())}); edge_index must hold local ids")
-        out.append(data_cls(x=x[n0:n1].reshape(-1), edge_index=ei.contiguous(), edge_attr=edge_attr[e0:e1].reshape(-1),
-                            y=y[k].reshape(1).to(torch.float32), num_nodes=n1 - n0))
+            raise ValueError(
+                f"graphs_from_arrays: graph {k} has edge ids outside [0, {n1 - n0}) "
+                f"(got {int(ei.min())}..{int(ei.max())}); edge_index must hold local ids"
+            )
+        out.append(
+            data_cls(
+                x=x[n0:n1].reshape(-1),
+                edge_index=ei.contiguous(),
+                edge_attr=edge_attr[e0:e1].reshape(-1),
+                y=y[k].reshape(1).to(torch.float32),
+                num_nodes=n1 - n0,
+            )
+        )
     return out
 
 
@@ -76,8 +89,14 @@ def load_zinc_npz(path: str | Path) -> list:
         if missing:
             raise ValueError(f"load_zinc_npz: {path} lacks arrays {sorted(missing)} (got {sorted(f.files)})")
         arr = {k: torch.from_numpy(f[k]) for k in ("x", "edge_index", "edge_attr", "y", "node_ptr", "edge_ptr")}
-    return graphs_from_arrays(arr["x"].long(), arr["edge_index"].long(), arr["edge_attr"].long(), arr["y"].float(),
-                              arr["node_ptr"].long(), arr["edge_ptr"].long())
+    return graphs_from_arrays(
+        arr["x"].long(),
+        arr["edge_index"].long(),
+        arr["edge_attr"].long(),
+        arr["y"].float(),
+        arr["node_ptr"].long(),
+        arr["edge_ptr"].long(),
+    )
 
 
 def load_zinc_pt(path: str | Path) -> list:
@@ -95,19 +114,28 @@ def load_zinc_pt(path: str | Path) -> list:
     try:
         obj = torch.load(path, weights_only=True, map_location="cpu")
     except Exception as err:  # torch raises UnpicklingError/RuntimeError/EOFError here
-        raise ValueError(f"load_zinc_pt: {path} is not a PyG processed file that loads weights-only "
-                         f"(got {type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''})"
-                         ) from err
+        raise ValueError(
+            f"load_zinc_pt: {path} is not a PyG processed file that loads weights-only "
+            f"(got {type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''})"
+        ) from err
     if not (isinstance(obj, tuple) and len(obj) >= 2 and isinstance(obj[1], dict)):
-        raise ValueError(f"load_zinc_pt: expected a PyG processed (data, slices) tuple in {path} (got {type(obj).__name__})")
+        raise ValueError(
+            f"load_zinc_pt: expected a PyG processed (data, slices) tuple in {path} (got {type(obj).__name__})"
+        )
     data, slices = obj[0], obj[1]
     store = data.__dict__.get("_store")
     raw = dict(store) if store is not None else data.__dict__
     for k in ("x", "edge_index", "edge_attr", "y"):
         if not isinstance(raw.get(k), Tensor) or k not in slices:
             raise ValueError(f"load_zinc_pt: {path} lacks {k!r} (got keys {sorted(raw)})")
-    return graphs_from_arrays(raw["x"].reshape(-1).long(), raw["edge_index"].long(), raw["edge_attr"].reshape(-1).long(),
-                              raw["y"].reshape(-1).float(), slices["x"].long(), slices["edge_index"].long())
+    return graphs_from_arrays(
+        raw["x"].reshape(-1).long(),
+        raw["edge_index"].long(),
+        raw["edge_attr"].reshape(-1).long(),
+        raw["y"].reshape(-1).float(),
+        slices["x"].long(),
+        slices["edge_index"].long(),
+    )
 
 
 def load_zinc(root: str | Path, split: str) -> list:
@@ -125,12 +153,15 @@ def load_zinc(root: str | Path, split: str) -> list:
         return load_zinc_npz(npz)
     if pt.is_file():
         return load_zinc_pt(pt)
-    raise FileNotFoundError(f"load_zinc: neither {npz.name} nor {pt.name} in {root}; the offline copy has only val and "
-                            f"test; download_zinc(root, split) fetches the real data (network needed)")
+    raise FileNotFoundError(
+        f"load_zinc: neither {npz.name} nor {pt.name} in {root}; the offline copy has only val and "
+        f"test; download_zinc(root, split) fetches the real data (network needed)"
+    )
 
 
-def download_zinc(root: str | Path, split: str = "train", subset: bool = True,
-                  pre_transform: Any | None = None) -> list:
+def download_zinc(
+    root: str | Path, split: str = "train", subset: bool = True, pre_transform: Any | None = None
+) -> list:
     """Download (once) the official raw ZINC files and return the real ``split`` graphs.
 
     ``subset=True`` is ZINC-12k (10k/1k/1k, the CKGConv paper's "ZINC"); ``False`` the 250k set.

@@ -7,6 +7,7 @@ but ``torch_geometric.datasets.ZINC`` on the same folder would ``pickle.load`` t
 these files is known offline, so they are accepted with a warning; the download is still atomic and
 resumable.
 """
+
 from __future__ import annotations
 
 import os

@@ -13,6 +13,7 @@ The graphs are PyG's (``ZINC.process``): ``x = atom_type``, ``edge_index = bond_
 the subset keeps the molecules of ``<split>.index`` in that order. They are stored as the ``.npz``
 layout :func:`graphnets.ckgconv.load_zinc_npz` reads (numpy only, no pickle), written atomically.
 """
+
 from __future__ import annotations
 
 import io
@@ -49,8 +50,10 @@ def _storage_from_bytes(data: bytes) -> Any:
         try:
             return torch.load(io.BytesIO(data), weights_only=True, map_location="cpu")
         except Exception as err:  # noqa: BLE001 - torch's loaders raise anything on damaged bytes (even AssertionError)
-            raise ValueError(f"{_FN}: a tensor storage is corrupt or not weights-only "
-                             f"(got {type(err).__name__}: {str(err).strip()[:200]})") from None
+            raise ValueError(
+                f"{_FN}: a tensor storage is corrupt or not weights-only "
+                f"(got {type(err).__name__}: {str(err).strip()[:200]})"
+            ) from None
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
@@ -70,7 +73,8 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 # torch >= 0.4 pickles a tensor as _rebuild_tensor_v2(storage, ...), the storage as
 # _load_from_bytes(<torch.save bytes>); older versions used _rebuild_tensor.
 ZINC_PICKLE_GLOBALS = {
-    **NUMPY_ARRAY_GLOBALS, **PYTHON2_CONTAINER_GLOBALS,
+    **NUMPY_ARRAY_GLOBALS,
+    **PYTHON2_CONTAINER_GLOBALS,
     ("torch.storage", "_load_from_bytes"): _storage_from_bytes,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
     ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
@@ -98,11 +102,15 @@ def _molecule(mol: Any, k: int, where: str) -> tuple[np.ndarray, np.ndarray, np.
     atoms, bonds, y = mol["atom_type"], mol["bond_type"], mol["logP_SA_cycle_normalized"]
     n = atoms.numel()
     if atoms.dim() != 1 or bonds.shape != (n, n) or y.numel() != 1:
-        raise ValueError(f"{_FN}: {where} molecule {k}: expected atom_type [N], bond_type [N, N], one target "
-                         f"(got {tuple(atoms.shape)}, {tuple(bonds.shape)}, {tuple(y.shape)})")
+        raise ValueError(
+            f"{_FN}: {where} molecule {k}: expected atom_type [N], bond_type [N, N], one target "
+            f"(got {tuple(atoms.shape)}, {tuple(bonds.shape)}, {tuple(y.shape)})"
+        )
     if atoms.is_floating_point() or bonds.is_floating_point() or not y.is_floating_point():
-        raise ValueError(f"{_FN}: {where} molecule {k}: integer atom/bond types and a float target expected "
-                         f"(got {atoms.dtype}, {bonds.dtype}, {y.dtype})")
+        raise ValueError(
+            f"{_FN}: {where} molecule {k}: integer atom/bond types and a float target expected "
+            f"(got {atoms.dtype}, {bonds.dtype}, {y.dtype})"
+        )
     if n and (int(atoms.min()) < 0 or int(atoms.max()) >= ZINC_NUM_ATOM_TYPES):
         raise ValueError(f"{_FN}: {where} molecule {k}: atom types must lie in [0, {ZINC_NUM_ATOM_TYPES})")
     if n and (int(bonds.min()) < 0 or int(bonds.max()) >= ZINC_NUM_BOND_TYPES):
@@ -139,10 +147,23 @@ def read_zinc_raw(raw_dir: str | os.PathLike, split: str, subset: bool = True) -
             mols = restricted_load(f, ZINC_PICKLE_GLOBALS, _FN, path.name, encoding="latin1")
     except (UnsafePickleError, PickleDataError):
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
-            RuntimeError, MemoryError, OverflowError, RecursionError) as err:
-        raise ValueError(f"{_FN}: {path} is corrupt or not a ZINC molecule pickle (got {type(err).__name__}: "
-                         f"{str(err).strip().splitlines()[0] if str(err).strip() else ''})") from err
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        RuntimeError,
+        MemoryError,
+        OverflowError,
+        RecursionError,
+    ) as err:
+        raise ValueError(
+            f"{_FN}: {path} is corrupt or not a ZINC molecule pickle (got {type(err).__name__}: "
+            f"{str(err).strip().splitlines()[0] if str(err).strip() else ''})"
+        ) from err
     if not isinstance(mols, list):
         raise ValueError(f"{_FN}: {path.name} must hold a list of molecules (got {type(mols).__name__})")  # noqa: TRY004
     ids = _read_index(index, len(mols)) if subset else range(len(mols))

@@ -4,6 +4,7 @@ Every layer aggregates through :func:`cuda_ext.spmm` (deterministic, no atomics)
 messages are reduced by a segment sum over the destination CSR. Node features are ``x`` or
 ``(x_src, x_dst)``; destinations are the first sources of a block.
 """
+
 from graphnets.conv.ckg_conv import CKGConv
 from graphnets.conv.ckg_kernel import KernelMLP
 from graphnets.conv.dagnn_conv import DAGNNConv

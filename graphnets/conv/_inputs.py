@@ -6,6 +6,7 @@ destinations (a square graph: ``x_dst = x``; a block: destinations first among t
 and DGL order them), or as a pair ``(x_src [num_src, F], x_dst [num_dst, F'])`` (``x_dst`` may be
 ``None`` for layers that do not read it).
 """
+
 from __future__ import annotations
 
 from typing import Optional, Union
@@ -26,16 +27,19 @@ def as_graph(fn: str, graph: object) -> Graph:
         return graph.graph
     if isinstance(graph, Graph):
         return graph
-    raise TypeError(f"{fn}: graph must be a sampling.Graph or sampling.Block (got {type(graph).__name__}); "
-                    "build one with Graph.from_edge_index(edge_index, num_nodes=N)")
+    raise TypeError(
+        f"{fn}: graph must be a sampling.Graph or sampling.Block (got {type(graph).__name__}); "
+        "build one with Graph.from_edge_index(edge_index, num_nodes=N)"
+    )
 
 
 def _describe(t: object) -> str:
     return f"{t.dtype} tensor of shape {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
 
 
-def split_features(fn: str, x: NodeFeatures, g: Graph, channels: Optional[int] = None,
-                   need_dst: bool = False) -> tuple[Tensor, Optional[Tensor]]:
+def split_features(
+    fn: str, x: NodeFeatures, g: Graph, channels: Optional[int] = None, need_dst: bool = False
+) -> tuple[Tensor, Optional[Tensor]]:
     """``(x_src [num_src, F], x_dst [num_dst, F'])`` from ``x`` or ``(x_src, x_dst)``, checked against ``g``.
 
     ``channels`` (when given) is the required width of ``x_src``. A missing ``x_dst`` is
@@ -60,8 +64,10 @@ def split_features(fn: str, x: NodeFeatures, g: Graph, channels: Optional[int] =
         if g.num_rows > g.num_cols and not need_dst:
             return x_src, None
         if g.num_rows > g.num_cols:
-            raise ValueError(f"{fn}: with x alone the destinations must be the first sources, so num_dst <= num_src "
-                             f"(got {g.num_rows} > {g.num_cols}); pass (x_src, x_dst)")
+            raise ValueError(
+                f"{fn}: with x alone the destinations must be the first sources, so num_dst <= num_src "
+                f"(got {g.num_rows} > {g.num_cols}); pass (x_src, x_dst)"
+            )
         return x_src, x_src[: g.num_rows]
     if not isinstance(x_dst, Tensor) or x_dst.dim() != 2 or x_dst.shape[0] != g.num_rows:
         raise ValueError(f"{fn}: x_dst must be [num_dst={g.num_rows}, F] (got {_describe(x_dst)})")

@@ -1,4 +1,5 @@
 r"""``CKGConv``: graph convolution with a continuous, depthwise kernel over pseudo-coordinates."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -82,7 +83,12 @@ class CKGConv(nn.Module):
         if not 0.0 <= kernel_dropout < 1.0:
             raise ValueError(f"CKGConv: kernel_dropout must be in [0, 1) (got {kernel_dropout})")
         self.dim, self.num_blocks, self.kernel_dropout, self.mlp_dropout, self.deg_scaler = (
-            dim, num_blocks, kernel_dropout, mlp_dropout, deg_scaler)
+            dim,
+            num_blocks,
+            kernel_dropout,
+            mlp_dropout,
+            deg_scaler,
+        )
         self.kernel = KernelMLP(dim, num_blocks, mlp_dropout, act)
         self.drop = nn.Dropout(kernel_dropout) if kernel_dropout > 0 else nn.Identity()
         self.deg_coef = nn.Parameter(torch.empty(1, dim, 2)) if deg_scaler else None
@@ -100,20 +106,24 @@ class CKGConv(nn.Module):
         n = g.num_rows
         if not isinstance(pair_emb, Tensor) or pair_emb.shape != (g.num_edges, self.dim):
             got = tuple(pair_emb.shape) if isinstance(pair_emb, Tensor) else type(pair_emb).__name__
-            raise ValueError(f"CKGConv: pair_emb must be [P={g.num_edges}, {self.dim}], one row per support entry "
-                             f"(got {got})")
+            raise ValueError(
+                f"CKGConv: pair_emb must be [P={g.num_edges}, {self.dim}], one row per support entry (got {got})"
+            )
         psi = self.drop(self.kernel(pair_emb))  # [P, dim] kernel values, may be negative
         msg = x_src.index_select(0, g.indices) * psi  # [P, dim]
         count = (g.indptr[1:] - g.indptr[:-1]).clamp_min(1).to(x_src.dtype)  # [num_dst] support sizes |S(i)|
         h = spmm(g.incidence(), msg) / count[:, None]  # [num_dst, dim] mean over S(i), segment sum in CSR order
         if self.deg_coef is not None:
             if deg is None or deg.shape != (n,):
-                raise ValueError(f"CKGConv: deg_scaler needs deg [num_dst={n}] "
-                                 f"(got {None if deg is None else tuple(deg.shape)})")
+                raise ValueError(
+                    f"CKGConv: deg_scaler needs deg [num_dst={n}] (got {None if deg is None else tuple(deg.shape)})"
+                )
             sqrt_deg = deg.to(x_src.dtype).sqrt()[:, None]  # [num_dst, 1]
             h = h * self.deg_coef[:, :, 0] + h * sqrt_deg * self.deg_coef[:, :, 1]
         return h + self.bias
 
     def extra_repr(self) -> str:
-        return (f"dim={self.dim}, num_blocks={self.num_blocks}, kernel_dropout={self.kernel_dropout}, "
-                f"mlp_dropout={self.mlp_dropout}, deg_scaler={self.deg_scaler}")
+        return (
+            f"dim={self.dim}, num_blocks={self.num_blocks}, kernel_dropout={self.kernel_dropout}, "
+            f"mlp_dropout={self.mlp_dropout}, deg_scaler={self.deg_scaler}"
+        )

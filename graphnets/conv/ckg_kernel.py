@@ -13,6 +13,7 @@ is a general (sign-changing) filter, not attention.
 Differences from the official code: plain ``nn.Sequential`` instead of the PyG ``Sequential``
 string DSL; the truncated-normal init (std 0.02, zero bias) is the same.
 """
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -24,8 +25,12 @@ class _ResBlock(nn.Module):
     def __init__(self, dim: int, dropout: float, act: type[nn.Module]) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.BatchNorm1d(dim), act(), nn.Linear(dim, dim),
-            nn.BatchNorm1d(dim), act(), nn.Linear(dim, dim),
+            nn.BatchNorm1d(dim),
+            act(),
+            nn.Linear(dim, dim),
+            nn.BatchNorm1d(dim),
+            act(),
+            nn.Linear(dim, dim),
             nn.Dropout(dropout) if dropout > 0 else nn.Identity(),
         )
 

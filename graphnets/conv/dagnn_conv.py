@@ -1,4 +1,5 @@
 r"""``DAGNNConv``: DAGNN's adaptive propagation, :math:`\sum_k s_k \hat A^k X` with learned retention scores."""
+
 from __future__ import annotations
 
 from typing import Optional

@@ -1,4 +1,5 @@
 r"""``GCNConv``: the graph convolution of Kipf & Welling, and ``gcn_norm``, its normalisation."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -13,8 +14,14 @@ from sampling import Graph
 __all__ = ["GCNConv", "gcn_norm"]
 
 
-def gcn_norm(graph: Graph, *, add_self_loops: bool = True, fill_value: float = 1.0,
-             remaining_self_loops: bool = True, degree: str = "target") -> Graph:
+def gcn_norm(
+    graph: Graph,
+    *,
+    add_self_loops: bool = True,
+    fill_value: float = 1.0,
+    remaining_self_loops: bool = True,
+    degree: str = "target",
+) -> Graph:
     r"""GCN's normalised adjacency :math:`\hat A = \tilde D^{-1/2} (A + \mathrm{fill}\, I) \tilde D^{-1/2}`.
 
     The defaults are PyG's ``gcn_norm`` (and the official DAGNN and SpikingGCN code): a loop of
@@ -36,8 +43,13 @@ def gcn_norm(graph: Graph, *, add_self_loops: bool = True, fill_value: float = 1
     """
     if not isinstance(graph, Graph):
         raise TypeError(f"gcn_norm: graph must be a sampling.Graph (got {type(graph).__name__})")
-    return graph.normalize("sym", add_self_loops=add_self_loops, fill_value=fill_value,
-                           remaining_self_loops=remaining_self_loops, degree=degree)
+    return graph.normalize(
+        "sym",
+        add_self_loops=add_self_loops,
+        fill_value=fill_value,
+        remaining_self_loops=remaining_self_loops,
+        degree=degree,
+    )
 
 
 class GCNConv(nn.Module):
@@ -104,16 +116,28 @@ class GCNConv(nn.Module):
         torch.Size([3, 2])
     """
 
-    def __init__(self, in_channels: int, out_channels: int, *, weight: bool = True, improved: bool = False,
-                 add_self_loops: bool = True, remaining_self_loops: bool = True, degree: str = "target",
-                 normalize: bool = True, bias: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        *,
+        weight: bool = True,
+        improved: bool = False,
+        add_self_loops: bool = True,
+        remaining_self_loops: bool = True,
+        degree: str = "target",
+        normalize: bool = True,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"GCNConv: {name} must be a positive int (got {v!r})")
         if not weight and in_channels != out_channels:
-            raise ValueError(f"GCNConv: weight=False keeps the width, so in_channels must equal out_channels "
-                             f"(got {in_channels} and {out_channels})")
+            raise ValueError(
+                f"GCNConv: weight=False keeps the width, so in_channels must equal out_channels "
+                f"(got {in_channels} and {out_channels})"
+            )
         if degree not in ("target", "both"):
             raise ValueError(f"GCNConv: degree must be 'target' or 'both' (got {degree!r})")
         self.in_channels = in_channels
@@ -137,8 +161,13 @@ class GCNConv(nn.Module):
         """The graph this layer aggregates over (:func:`gcn_norm` with the layer's options, or ``graph``)."""
         if not self.normalize:
             return graph
-        return gcn_norm(graph, add_self_loops=self.add_self_loops, fill_value=2.0 if self.improved else 1.0,
-                        remaining_self_loops=self.remaining_self_loops, degree=self.degree)
+        return gcn_norm(
+            graph,
+            add_self_loops=self.add_self_loops,
+            fill_value=2.0 if self.improved else 1.0,
+            remaining_self_loops=self.remaining_self_loops,
+            degree=self.degree,
+        )
 
     def forward(self, x: NodeFeatures, graph: GraphLike, edge_weight: Optional[Tensor] = None) -> Tensor:
         g = as_graph("GCNConv", graph)
@@ -152,8 +181,8 @@ class GCNConv(nn.Module):
         return out + self.bias if self.bias is not None else out
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, weight={self.weight is not None}, improved={self.improved}, "
-                f"add_self_loops={self.add_self_loops}, remaining_self_loops={self.remaining_self_loops}, "
-                f"degree={self.degree!r}, normalize={self.normalize}, bias={self.bias is not None}")
-
-
+        return (
+            f"{self.in_channels}, {self.out_channels}, weight={self.weight is not None}, improved={self.improved}, "
+            f"add_self_loops={self.add_self_loops}, remaining_self_loops={self.remaining_self_loops}, "
+            f"degree={self.degree!r}, normalize={self.normalize}, bias={self.bias is not None}"
+        )

@@ -1,4 +1,5 @@
 r"""``LGConv``: LightGCN's propagation, a GCN layer without weights, bias, self loops or non-linearity."""
+
 from __future__ import annotations
 
 from typing import Optional

@@ -1,4 +1,5 @@
 r"""``propagate``: the parameter-free hops :math:`[X, \hat A X, \dots, \hat A^K X]` (DAGNN, SGC, SpikingGCN)."""
+
 from __future__ import annotations
 
 import torch
@@ -56,6 +57,8 @@ def check_features(x: Tensor, fn: str) -> None:
 def check_square(graph: Graph, num_nodes: int, fn: str) -> None:
     """Raise a clear error unless ``graph`` is square over ``num_nodes`` nodes (hops repeat on one set)."""
     if graph.num_rows != num_nodes or graph.num_cols != num_nodes:
-        raise ValueError(f"{fn}: graph must be {num_nodes} x {num_nodes} to match the features (got shape "
-                         f"{graph.shape}); hops repeat on one node set, so a block needs all its sources as "
-                         f"destinations")
+        raise ValueError(
+            f"{fn}: graph must be {num_nodes} x {num_nodes} to match the features (got shape "
+            f"{graph.shape}); hops repeat on one node set, so a block needs all its sources as "
+            f"destinations"
+        )

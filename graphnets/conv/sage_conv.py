@@ -1,4 +1,5 @@
 r"""``SAGEConv``: GraphSAGE with mean aggregation and a root weight, for full graphs and sampled blocks."""
+
 from __future__ import annotations
 
 from typing import Union
@@ -56,8 +57,15 @@ class SAGEConv(nn.Module):
         torch.Size([2, 8])
     """
 
-    def __init__(self, in_channels: Union[int, tuple[int, int]], out_channels: int, *, root_weight: bool = True,
-                 bias: bool = True, normalize: bool = False) -> None:
+    def __init__(
+        self,
+        in_channels: Union[int, tuple[int, int]],
+        out_channels: int,
+        *,
+        root_weight: bool = True,
+        bias: bool = True,
+        normalize: bool = False,
+    ) -> None:
         super().__init__()
         src_ch, dst_ch = (in_channels, in_channels) if isinstance(in_channels, int) else tuple(in_channels)
         for name, v in (("in_channels", src_ch), ("in_channels", dst_ch), ("out_channels", out_channels)):
@@ -89,7 +97,7 @@ class SAGEConv(nn.Module):
         return F.normalize(out, p=2.0, dim=-1) if self.normalize else out
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, root_weight={self.root_weight}, "
-                f"bias={self.lin_neigh.bias is not None}, normalize={self.normalize}")
-
-
+        return (
+            f"{self.in_channels}, {self.out_channels}, root_weight={self.root_weight}, "
+            f"bias={self.lin_neigh.bias is not None}, normalize={self.normalize}"
+        )

@@ -1,4 +1,5 @@
 r"""``SphericalConvolution``: the S-GCN graph convolution with spherical-harmonic filters."""
+
 from __future__ import annotations
 
 import math
@@ -102,7 +103,7 @@ class SphericalConvolution(nn.Module):
         out = x_dst @ self.root_weight  # [num_dst, F_out]
         if e:
             # transform, then filter per edge, then aggregate (F_out wide, not P^2 * F_in)
-            xw = (x @ self.sh_weight.permute(1, 0, 2).reshape(self.in_channels, -1))  # [N, P^2 * F_out]
+            xw = x @ self.sh_weight.permute(1, 0, 2).reshape(self.in_channels, -1)  # [N, P^2 * F_out]
             xw = xw.index_select(0, graph.indices).view(e, self.num_harmonics, self.out_channels)  # [E, P^2, F_out]
             msg = torch.bmm(sh.unsqueeze(1), xw).squeeze(1)  # [E, F_out] = sum_k Y_k(d_e) (x W_k)[src_e]
             out = out + spmm(graph.incidence(), msg)  # [num_dst, F_out], segment sum over each row's edges

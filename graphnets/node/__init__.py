@@ -4,6 +4,7 @@ models written as layer sequences for pipelines (DeepGCN, DAGNN's hops via ``dag
 Splits (:class:`sampling.Split`, :func:`sampling.random_planetoid_split`) live in :mod:`sampling.splits`;
 the GCN normalisation and propagation (:func:`graphnets.conv.gcn_norm`, :func:`graphnets.conv.propagate`)
 in :mod:`graphnets.conv`."""
+
 from graphnets.node.dagnn import DAGNN
 from graphnets.node.dagnn_pipeline import DAGNNEncoder, DAGNNHop, DAGNNReadout, dagnn_layers
 from graphnets.node.dataset import NodeDataset, row_normalize

@@ -1,4 +1,5 @@
 """DAGNN: Deep Adaptive Graph Neural Network (an MLP, then :class:`graphnets.conv.DAGNNConv`)."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -64,11 +65,21 @@ class DAGNN(nn.Module):
         torch.Size([3, 2])
     """
 
-    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, K: int,
-                 dropout: float = 0.5, adaptive: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        out_channels: int,
+        K: int,
+        dropout: float = 0.5,
+        adaptive: bool = True,
+    ) -> None:
         super().__init__()
-        for name, v in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
-                        ("out_channels", out_channels)):
+        for name, v in (
+            ("in_channels", in_channels),
+            ("hidden_channels", hidden_channels),
+            ("out_channels", out_channels),
+        ):
             if not isinstance(v, int) or v < 1:
                 raise ValueError(f"DAGNN: {name} must be a positive int (got {v!r})")
         if not isinstance(K, int) or K < 0:
@@ -95,8 +106,10 @@ class DAGNN(nn.Module):
         self._feat_cache = (None, None)
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
-                f"out_channels={self.out_channels}, K={self.K}, dropout={self.dropout}, adaptive={self.adaptive}")
+        return (
+            f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
+            f"out_channels={self.out_channels}, K={self.K}, dropout={self.dropout}, adaptive={self.adaptive}"
+        )
 
     # --- pieces ----------------------------------------------------------------------------
     def _features_graph(self, x: Tensor) -> Graph:

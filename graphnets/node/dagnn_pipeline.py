@@ -15,6 +15,7 @@ Carrying the stack keeps the shared projection in one stage (the readout), so th
 is exactly DAGNN with the same parameters; the price is activations that grow by ``C`` per hop (small:
 DAGNN propagates in class space). Dense features only (DAGNN's sparse-feature path is not split).
 """
+
 from __future__ import annotations
 
 import torch
@@ -59,9 +60,10 @@ class DAGNNHop(nn.Module):
     def forward(self, x: Tensor, graph: GraphLike) -> Tensor:
         g = as_graph("DAGNNHop", graph)
         if x.shape[1] != self.k * self.channels:
-            raise ValueError(f"DAGNNHop: hop {self.k} expects a stack of {self.k} x {self.channels} columns "
-                             f"(got {x.shape[1]})")
-        h = x[:, -self.channels:]  # H_{k-1} of every source  [num_src, C]
+            raise ValueError(
+                f"DAGNNHop: hop {self.k} expects a stack of {self.k} x {self.channels} columns (got {x.shape[1]})"
+            )
+        h = x[:, -self.channels :]  # H_{k-1} of every source  [num_src, C]
         new = self.conv(h, g)  # [num_dst, C]
         return torch.cat([x[: g.num_rows], new], dim=1)  # [num_dst, (k+1)C]
 
@@ -97,8 +99,10 @@ def dagnn_layers(model: DAGNN) -> tuple[list[nn.Module], list[int]]:
     if not isinstance(model, DAGNN):
         raise TypeError(f"dagnn_layers: model must be a graphnets.node.DAGNN (got {type(model).__name__})")
     C, K = model.out_channels, model.K
-    layers = [NodeWise(DAGNNEncoder(model.lin1, model.lin2, model.dropout)),
-              *(DAGNNHop(C, k) for k in range(1, K + 1)),
-              NodeWise(DAGNNReadout(model.prop, model.adaptive))]
+    layers = [
+        NodeWise(DAGNNEncoder(model.lin1, model.lin2, model.dropout)),
+        *(DAGNNHop(C, k) for k in range(1, K + 1)),
+        NodeWise(DAGNNReadout(model.prop, model.adaptive)),
+    ]
     widths = [model.in_channels] + [k * C for k in range(1, K + 2)]
     return layers, widths

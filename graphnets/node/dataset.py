@@ -1,4 +1,5 @@
 """``NodeDataset``: one transductive node-classification graph with its split, and checks on it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -46,14 +47,17 @@ class NodeDataset:
         return replace(self, split=split)
 
     def to(self, device) -> "NodeDataset":
-        return replace(self, x=self.x.to(device), y=self.y.to(device), graph=self.graph.to(device),
-                       split=self.split.to(device))
+        return replace(
+            self, x=self.x.to(device), y=self.y.to(device), graph=self.graph.to(device), split=self.split.to(device)
+        )
 
     def __repr__(self) -> str:
         s = self.split
-        return (f"NodeDataset(name={self.name!r}, num_nodes={self.num_nodes}, num_edges={self.graph.num_edges}, "
-                f"num_features={self.num_features}, num_classes={self.num_classes}, "
-                f"split={s.train.numel()}/{s.val.numel()}/{s.test.numel()})")
+        return (
+            f"NodeDataset(name={self.name!r}, num_nodes={self.num_nodes}, num_edges={self.graph.num_edges}, "
+            f"num_features={self.num_features}, num_classes={self.num_classes}, "
+            f"split={s.train.numel()}/{s.val.numel()}/{s.test.numel()})"
+        )
 
 
 def row_normalize(x: Tensor) -> Tensor:
@@ -70,8 +74,9 @@ def row_normalize(x: Tensor) -> Tensor:
     return x / x.sum(dim=-1, keepdim=True).clamp(min=1.0)
 
 
-def check_split(split: Split, num_nodes: int, fn: str, y: Optional[Tensor] = None,
-                num_classes: Optional[int] = None) -> None:
+def check_split(
+    split: Split, num_nodes: int, fn: str, y: Optional[Tensor] = None, num_classes: Optional[int] = None
+) -> None:
     """Validate a split: non-empty int64 index sets within ``[0, num_nodes)``, labels in range."""
     for name in ("train", "val", "test"):
         idx = getattr(split, name)

@@ -1,4 +1,5 @@
 """``DeepGCN``: a residual deep GCN (8-32 layers) as a sequence of layers a pipeline can split."""
+
 from __future__ import annotations
 
 import torch.nn.functional as F
@@ -110,11 +111,22 @@ class DeepGCN(nn.Module):
         (5, [4, 8, 8, 8, 8])
     """
 
-    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 16,
-                 dropout: float = 0.5, norm: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: int,
+        out_channels: int,
+        num_layers: int = 16,
+        dropout: float = 0.5,
+        norm: bool = True,
+    ) -> None:
         super().__init__()
-        for name, v in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
-                        ("out_channels", out_channels), ("num_layers", num_layers)):
+        for name, v in (
+            ("in_channels", in_channels),
+            ("hidden_channels", hidden_channels),
+            ("out_channels", out_channels),
+            ("num_layers", num_layers),
+        ):
             _check_positive("DeepGCN", name, v)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"DeepGCN: dropout must be in [0, 1) (got {dropout!r})")
@@ -149,8 +161,9 @@ class DeepGCN(nn.Module):
     def forward(self, x: Tensor, graph: Graph) -> Tensor:
         if not isinstance(graph, Graph) or not graph.is_square or graph.num_rows != x.shape[0]:
             got = f"shape {graph.shape}" if isinstance(graph, Graph) else type(graph).__name__
-            raise ValueError(f"DeepGCN: graph must be a square sampling.Graph over the {x.shape[0]} nodes of x "
-                             f"(got {got})")
+            raise ValueError(
+                f"DeepGCN: graph must be a square sampling.Graph over the {x.shape[0]} nodes of x (got {got})"
+            )
         g = self.propagation_graph(graph)
         h = self.encoder(x)  # [N, H]
         for block in self.blocks:
@@ -158,6 +171,8 @@ class DeepGCN(nn.Module):
         return self.head(h)  # [N, C]
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
-                f"out_channels={self.out_channels}, num_layers={self.num_layers}, dropout={self.dropout}, "
-                f"norm={self.norm}")
+        return (
+            f"in_channels={self.in_channels}, hidden_channels={self.hidden_channels}, "
+            f"out_channels={self.out_channels}, num_layers={self.num_layers}, dropout={self.dropout}, "
+            f"norm={self.norm}"
+        )

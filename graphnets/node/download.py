@@ -5,6 +5,7 @@ git blobs as tkipf/gcn and shchur/gnn-benchmark). SHA-256 values were computed f
 copies (Cora; PubMed except ``allx``); the others are accepted with a warning. The download
 itself (``.part`` files, resume, verification) is :func:`sampling.download.fetch`.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,14 +39,17 @@ _SHA256 = {
 }
 
 PLANETOID_DOWNLOADS: dict[str, tuple[Resource, ...]] = {
-    name: tuple(Resource(f"ind.{name}.{part}", f"{_BASE}/ind.{name}.{part}", sha256=_SHA256.get(f"ind.{name}.{part}"))
-                for part in _PARTS)
+    name: tuple(
+        Resource(f"ind.{name}.{part}", f"{_BASE}/ind.{name}.{part}", sha256=_SHA256.get(f"ind.{name}.{part}"))
+        for part in _PARTS
+    )
     for name in ("cora", "citeseer", "pubmed")
 }
 
 
-def download_planetoid(name: str, root: str | os.PathLike, *, force: bool = False,
-                       opener: Callable[..., Any] = urllib.request.urlopen) -> Path:
+def download_planetoid(
+    name: str, root: str | os.PathLike, *, force: bool = False, opener: Callable[..., Any] = urllib.request.urlopen
+) -> Path:
     """Fetch the eight raw files of ``name`` (cora, citeseer, pubmed) into ``root`` (the folder
     :func:`graphnets.node.load_planetoid` reads); files present and verified are kept. Returns ``root``.
 

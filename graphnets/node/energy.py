@@ -1,4 +1,5 @@
 """Energy of SpikingGCN inference per node (an :class:`spiking.energy.EnergyTarget`)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,9 +27,18 @@ class SpikingGCNFeatures(nn.Module):
         return SpikingGCN.features(self.graph, x, self.hops, self.offset)  # [N, F]
 
 
-def spikinggcn_energy_target(model: SpikingGCN, data: NodeDataset, generator: torch.Generator, *, nodes: int = 0,
-                             offset: float = 0.0, source: str = "", preset: Any = "45nm-fp32",
-                             memory: bool = False, device: str | torch.device = "cpu") -> EnergyTarget:
+def spikinggcn_energy_target(
+    model: SpikingGCN,
+    data: NodeDataset,
+    generator: torch.Generator,
+    *,
+    nodes: int = 0,
+    offset: float = 0.0,
+    source: str = "",
+    preset: Any = "45nm-fp32",
+    memory: bool = False,
+    device: str | torch.device = "cpu",
+) -> EnergyTarget:
     """The energy of classifying the first ``nodes`` nodes (0: all) with ``model`` over ``model.T`` steps.
 
     The spiking layer is counted on the model's own Bernoulli input spikes (``generator`` draws
@@ -48,13 +58,22 @@ def spikinggcn_energy_target(model: SpikingGCN, data: NodeDataset, generator: to
     with torch.no_grad():
         expected_in = float(h.clamp(0, 1).sum()) * T / n
     target = EnergyTarget(
-        "SpikingGCN", model, (h, generator), weight_reads=T, ann_model=model.fc, ann_example=h, per=("node", float(n)),
-        notes=[f"{source or 'data'}: {num_nodes} nodes ({n} counted), {data.graph.num_edges} edges, "
-               f"F={data.x.shape[1]}, C={data.num_classes}, T={T}",
-               "features A^2 X (+ offset) precomputed once per graph (propagation_once); the spiking "
-               "layer takes the model's Bernoulli input spikes (dense: linear on spikes; sparse: "
-               "scatter-add of weight rows), one AC per input spike and class; expected input "
-               f"spikes per node {expected_in:.1f}; output spikes drive no synapse (no energy)",
-               "ANN counterpart: SGC (the same linear layer on the real features)"])
+        "SpikingGCN",
+        model,
+        (h, generator),
+        weight_reads=T,
+        ann_model=model.fc,
+        ann_example=h,
+        per=("node", float(n)),
+        notes=[
+            f"{source or 'data'}: {num_nodes} nodes ({n} counted), {data.graph.num_edges} edges, "
+            f"F={data.x.shape[1]}, C={data.num_classes}, T={T}",
+            "features A^2 X (+ offset) precomputed once per graph (propagation_once); the spiking "
+            "layer takes the model's Bernoulli input spikes (dense: linear on spikes; sparse: "
+            "scatter-add of weight rows), one AC per input spike and class; expected input "
+            f"spikes per node {expected_in:.1f}; output spikes drive no synapse (no energy)",
+            "ANN counterpart: SGC (the same linear layer on the real features)",
+        ],
+    )
     target.extra_reports = {"propagation_once": estimate_energy(feats, data.x, preset=preset, memory=memory)}
     return target

@@ -24,6 +24,7 @@ Differences from PyG: no ``processed/`` cache is written (the root may be read-o
 or unreadable file raises a ``FileNotFoundError``/``ValueError`` naming it, and PubMed without
 ``ind.pubmed.allx`` is refused with an explanation (PyG would crash on the missing file).
 """
+
 from __future__ import annotations
 
 import pickle
@@ -69,9 +70,21 @@ def _load_pickle(path: Path) -> Any:
             return restricted_load(f, _ALLOWED, "load_planetoid", path.name, encoding="latin1")
     except (UnsafePickleError, PickleDataError):
         raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
-            MemoryError, OverflowError, RecursionError) as err:
-        raise ValueError(f"load_planetoid: {path} is corrupt or not a Planetoid pickle (got {type(err).__name__}: {err})") from err
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        KeyError,
+        MemoryError,
+        OverflowError,
+        RecursionError,
+    ) as err:
+        raise ValueError(
+            f"load_planetoid: {path} is corrupt or not a Planetoid pickle (got {type(err).__name__}: {err})"
+        ) from err
 
 
 def _dense(obj: Any, path: Path) -> np.ndarray:
@@ -91,8 +104,10 @@ def _dense(obj: Any, path: Path) -> np.ndarray:
     if dtype.kind not in "biuf":
         raise ValueError(f"load_planetoid: {path} must hold numbers (got dtype {dtype})")
     if shape[0] * shape[1] > _MAX_DENSE:
-        raise ValueError(f"load_planetoid: {path} claims a {shape[0]} x {shape[1]} matrix, more than any "
-                         f"Planetoid data set (at most {_MAX_DENSE} entries)")
+        raise ValueError(
+            f"load_planetoid: {path} claims a {shape[0]} x {shape[1]} matrix, more than any "
+            f"Planetoid data set (at most {_MAX_DENSE} entries)"
+        )
     arr = obj.toarray() if isinstance(obj, sp.spmatrix) else obj
     with np.errstate(over="ignore", invalid="ignore"):  # a value beyond float32 becomes inf: refused below
         arr = arr.astype(np.float32)
@@ -110,10 +125,13 @@ def _edges(graph_dict: Any, path: Path, n: int) -> Tensor:
     ints = (int, np.integer)
     ok = isinstance(graph_dict, dict) and all(
         isinstance(k, ints) and isinstance(vs, (list, tuple)) and all(isinstance(v, ints) for v in vs)
-        for k, vs in graph_dict.items())
+        for k, vs in graph_dict.items()
+    )
     if not ok:
-        raise ValueError(f"load_planetoid: {path} must hold a dict of integer node ids to lists of integer "
-                         f"neighbour ids (got {type(graph_dict).__name__})")
+        raise ValueError(
+            f"load_planetoid: {path} must hold a dict of integer node ids to lists of integer "
+            f"neighbour ids (got {type(graph_dict).__name__})"
+        )
     src = [int(k) for k, vs in graph_dict.items() for _ in vs]
     dst = [int(v) for vs in graph_dict.values() for v in vs]
     for k, v in zip(src, dst):
@@ -150,12 +168,16 @@ def load_planetoid(root: str | Path, name: str) -> NodeDataset:
     if missing:
         hint = ""
         if name == "pubmed" and missing == ["ind.pubmed.allx"]:
-            hint = (" PubMed's allx holds the features of all 18,657 non-test nodes; without it only the 60 "
-                    "train + 1000 test nodes have features, so PubMed cannot be trained on. Fetch the file "
-                    "from https://github.com/kimiyoung/planetoid (data/ind.pubmed.allx) into the root.")
+            hint = (
+                " PubMed's allx holds the features of all 18,657 non-test nodes; without it only the 60 "
+                "train + 1000 test nodes have features, so PubMed cannot be trained on. Fetch the file "
+                "from https://github.com/kimiyoung/planetoid (data/ind.pubmed.allx) into the root."
+            )
         raise FileNotFoundError(f"load_planetoid: missing {missing} under {root}.{hint}")
 
-    x, tx, allx, y, ty, ally = (_dense(_load_pickle(files[p]), files[p]) for p in ("x", "tx", "allx", "y", "ty", "ally"))
+    x, tx, allx, y, ty, ally = (
+        _dense(_load_pickle(files[p]), files[p]) for p in ("x", "tx", "allx", "y", "ty", "ally")
+    )
     graph_dict = _load_pickle(files["graph"])
     try:
         test_index = torch.from_numpy(np.loadtxt(files["test.index"], dtype=np.int64, ndmin=1))
@@ -167,9 +189,11 @@ def load_planetoid(root: str | Path, name: str) -> NodeDataset:
         if arr.shape[1] != num_feat:
             raise ValueError(f"load_planetoid: ind.{name}.{part} has {arr.shape[1]} features, allx has {num_feat}")
     if y.shape[0] != x.shape[0] or ty.shape[0] != tx.shape[0] or ally.shape[0] != allx.shape[0]:
-        raise ValueError(f"load_planetoid: feature/label row counts disagree for {name} "
-                         f"(x {x.shape[0]} / y {y.shape[0]}, tx {tx.shape[0]} / ty {ty.shape[0]}, "
-                         f"allx {allx.shape[0]} / ally {ally.shape[0]})")
+        raise ValueError(
+            f"load_planetoid: feature/label row counts disagree for {name} "
+            f"(x {x.shape[0]} / y {y.shape[0]}, tx {tx.shape[0]} / ty {ty.shape[0]}, "
+            f"allx {allx.shape[0]} / ally {ally.shape[0]})"
+        )
     if test_index.numel() != tx.shape[0]:
         raise ValueError(f"load_planetoid: test.index has {test_index.numel()} ids but tx has {tx.shape[0]} rows")
 

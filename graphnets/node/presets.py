@@ -6,6 +6,7 @@ of ``handcode/models_conf.json`` plus ``model_lif_fc.py`` (Adam weight decay 0.0
 1e-3 at epoch 50 and 1e-4 at epoch 80, batch 64, soft reset). ``sbm`` presets are ours: small,
 fast settings for the synthetic default (not from any paper).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -58,9 +59,17 @@ _SGCN = {
     # plus lr set to 1e-3 at epoch 60 and 1e-4 at epoch 100 -> the lr sequence below.
     # (run_snn.py + model_lif_fc.py -- no offset, weight decay 0.01 -- gives 0.70-0.77 in the authors'
     # log; with weight decay the tiny surrogate gradients lose to the decay term.)
-    "cora": SpikingGCNConfig(T=200, tau=80.0, v_threshold=0.2, lr=2e-3, epochs=200, feature_offset=0.05,
-                             weight_decay=0.0, dropout=0.6,
-                             lr_drops=((50, 2e-4), (60, 1e-3), (100, 1e-4), (150, 1e-5))),
+    "cora": SpikingGCNConfig(
+        T=200,
+        tau=80.0,
+        v_threshold=0.2,
+        lr=2e-3,
+        epochs=200,
+        feature_offset=0.05,
+        weight_decay=0.0,
+        dropout=0.6,
+        lr_drops=((50, 2e-4), (60, 1e-3), (100, 1e-4), (150, 1e-5)),
+    ),
     "citeseer": SpikingGCNConfig(T=400, tau=30.0, v_threshold=0.6, lr=1e-2, epochs=80, feature_offset=0.05),
     "pubmed": SpikingGCNConfig(T=400, tau=32.0, v_threshold=0.1, lr=2e-2, epochs=120, feature_offset=0.05),
     "sbm": SpikingGCNConfig(T=40, tau=20.0, v_threshold=0.2, lr=2e-2, epochs=30, lr_drops=((20, 2e-3),)),

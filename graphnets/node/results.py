@@ -1,4 +1,5 @@
 """``RunResult``: what one training run of a node classifier reports."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

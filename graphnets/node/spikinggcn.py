@@ -1,4 +1,5 @@
 """SpikingGCN: a parameter-free graph convolution, Bernoulli spike encoding and one LIF layer."""
+
 from __future__ import annotations
 
 from typing import Optional, Union
@@ -69,8 +70,16 @@ class SpikingGCN(nn.Module):
     are already symmetric).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, T: int = 200, tau: float = 80.0,
-                 v_threshold: float = 0.2, surrogate_alpha: float = 1.0, dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        T: int = 200,
+        tau: float = 80.0,
+        v_threshold: float = 0.2,
+        surrogate_alpha: float = 1.0,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         for name, v in (("in_channels", in_channels), ("out_channels", out_channels), ("T", T)):
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -84,8 +93,9 @@ class SpikingGCN(nn.Module):
         self.T = T
         self.dropout = float(dropout)
         self.fc = nn.Linear(in_channels, out_channels, bias=False)
-        self.lif = LIF(tau=tau, v_threshold=v_threshold, v_reset=None, surrogate="sigmoid", alpha=surrogate_alpha,
-                       step_mode="m")
+        self.lif = LIF(
+            tau=tau, v_threshold=v_threshold, v_reset=None, surrogate="sigmoid", alpha=surrogate_alpha, step_mode="m"
+        )
         self.reset_parameters()
 
     @property
@@ -105,8 +115,10 @@ class SpikingGCN(nn.Module):
         self.lif.reset()
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, out_channels={self.out_channels}, T={self.T}, tau={self.tau}, "
-                f"v_threshold={self.v_threshold}, surrogate_alpha={self.surrogate_alpha}, dropout={self.dropout}")
+        return (
+            f"in_channels={self.in_channels}, out_channels={self.out_channels}, T={self.T}, tau={self.tau}, "
+            f"v_threshold={self.v_threshold}, surrogate_alpha={self.surrogate_alpha}, dropout={self.dropout}"
+        )
 
     @staticmethod
     def features(graph: Graph, x: Tensor, hops: int = 2, offset: float = 0.0) -> Tensor:
@@ -128,8 +140,9 @@ class SpikingGCN(nn.Module):
             return spikes.matmul(self.fc.weight.t())  # [T, B, C]
         return self.fc(spikes)
 
-    def input_spikes(self, h: Tensor, generator: Optional[torch.Generator] = None, *,
-                     uniform: Optional[Tensor] = None) -> Tensor:
+    def input_spikes(
+        self, h: Tensor, generator: Optional[torch.Generator] = None, *, uniform: Optional[Tensor] = None
+    ) -> Tensor:
         """Dense input spikes ``[T, B, F]``: ``u <= min(h, 1)`` (``uniform`` supplies ``u`` if given)."""
         self._check(h)
         return bernoulli_encode(h.clamp(0.0, 1.0), self.T, generator=generator, uniform=uniform)
@@ -139,8 +152,9 @@ class SpikingGCN(nn.Module):
         self._check(h)
         return sparse_bernoulli_encode(h.clamp(0.0, 1.0), self.T, generator=generator)
 
-    def run(self, spikes: Union[Tensor, SparseSpikes, CSRSpikes],
-            generator: Optional[torch.Generator] = None) -> Tensor:
+    def run(
+        self, spikes: Union[Tensor, SparseSpikes, CSRSpikes], generator: Optional[torch.Generator] = None
+    ) -> Tensor:
         """Output spikes ``[T, B, C]`` for given input spikes (dense ``[T, B, F]`` or sparse)."""
         current = _dropout(self.current(spikes), self.dropout, self.training, generator)  # [T, B, C]
         return self.neurons(current)
@@ -152,7 +166,8 @@ class SpikingGCN(nn.Module):
         if h.shape[1] != self.in_channels:
             raise ValueError(f"SpikingGCN: h must have in_channels={self.in_channels} features (got {h.shape[1]})")
 
-    def forward(self, h: Tensor, generator: Optional[torch.Generator] = None, *,
-                uniform: Optional[Tensor] = None) -> Tensor:
+    def forward(
+        self, h: Tensor, generator: Optional[torch.Generator] = None, *, uniform: Optional[Tensor] = None
+    ) -> Tensor:
         """Output spikes ``[T, B, C]`` for propagated features ``h`` ``[B, F]`` (dense encoding)."""
         return self.run(self.input_spikes(h, generator, uniform=uniform), generator)

@@ -12,6 +12,7 @@ Features: ``F`` binary "words"; class ``c`` owns a topic of ``F / C`` words. A n
 word of its own topic with probability ``p_topic`` and any other word with ``p_noise``. With the
 defaults a feature-only classifier is clearly worse than one that also uses the graph.
 """
+
 from __future__ import annotations
 
 import torch
@@ -62,7 +63,7 @@ def make_sbm(
     src, dst = [], []
     for a in range(c):
         for b in range(a, c):
-            pairs = nodes_per_class * (nodes_per_class - 1) // 2 if a == b else nodes_per_class ** 2
+            pairs = nodes_per_class * (nodes_per_class - 1) // 2 if a == b else nodes_per_class**2
             p = p_in if a == b else p_out
             m = int(torch.binomial(torch.tensor(float(pairs)), torch.tensor(p), generator=generator))
             i = a * nodes_per_class + torch.randint(nodes_per_class, (m,), generator=generator)
@@ -81,6 +82,5 @@ def make_sbm(
     topic = torch.arange(num_features) % c  # word f belongs to topic f mod C
     prob = torch.where(topic.unsqueeze(0) == y.unsqueeze(1), p_topic, p_noise)  # [N, F]
     x = (torch.rand(n, num_features, generator=generator) < prob).to(torch.float32)
-    split = random_planetoid_split(y, c, generator, train_per_class=train_per_class, num_val=num_val,
-                                   num_test=num_test)
+    split = random_planetoid_split(y, c, generator, train_per_class=train_per_class, num_val=num_val, num_test=num_test)
     return NodeDataset(name="sbm", x=x, y=y, graph=graph, num_classes=c, split=split)

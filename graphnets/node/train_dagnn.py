@@ -10,6 +10,7 @@ Differences from the official loop: randomness (initialisation, dropout) comes f
 ``torch.Generator``; features are row-normalised once and, when sparse enough, kept as a sparse
 CSR (same model, faster on CPU); per-epoch metrics go to an optional callback instead of stdout.
 """
+
 from __future__ import annotations
 
 import time
@@ -44,8 +45,9 @@ def prepare_features(x: Tensor, normalize: bool, sparse_below: float = 0.1) -> T
 @torch.no_grad()
 def _evaluate(model: DAGNN, x: Tensor, data: NodeDataset, split: Split, epoch: int) -> dict[str, float]:
     model.eval()
-    logp = check_finite(model(x, data.graph), f"train_dagnn (evaluation after epoch {epoch})", "log-probabilities",
-                        ("node", "class"))  # argmax would pick a NaN class and report a plausible accuracy
+    logp = check_finite(
+        model(x, data.graph), f"train_dagnn (evaluation after epoch {epoch})", "log-probabilities", ("node", "class")
+    )  # argmax would pick a NaN class and report a plausible accuracy
     out = {}
     for name in ("train", "val", "test"):
         idx = getattr(split, name)
@@ -76,8 +78,9 @@ def train_dagnn(
         raise TypeError(f"{fn}: generator must be a torch.Generator (got {type(generator).__name__})")
     check_split(split, data.num_nodes, fn, data.y, data.num_classes)
     x = prepare_features(data.x, config.normalize_features)
-    model = DAGNN(data.num_features, config.hidden, data.num_classes, config.K, config.dropout,
-                  adaptive=config.adaptive).to(data.x.device)
+    model = DAGNN(
+        data.num_features, config.hidden, data.num_classes, config.K, config.dropout, adaptive=config.adaptive
+    ).to(data.x.device)
     model.reset_parameters(generator)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
@@ -102,14 +105,26 @@ def train_dagnn(
         if on_epoch is not None:
             on_epoch(info)
         if info["val_loss"] < best["val_loss"]:
-            best = {"val_loss": info["val_loss"], "val_acc": info["val_acc"], "test_acc": info["test_acc"], "epoch": epoch}
+            best = {
+                "val_loss": info["val_loss"],
+                "val_acc": info["val_acc"],
+                "test_acc": info["test_acc"],
+                "epoch": epoch,
+            }
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         val_losses.append(info["val_loss"])
         if config.early_stopping > 0 and epoch > config.epochs // 2:
-            previous = val_losses[-(config.early_stopping + 1):-1]
+            previous = val_losses[-(config.early_stopping + 1) : -1]
             if info["val_loss"] > sum(previous) / len(previous):
                 break
     seconds = time.perf_counter() - start
-    return RunResult(test_acc=best["test_acc"], val_acc=best["val_acc"], val_loss=best["val_loss"],
-                     best_epoch=best["epoch"], epochs_run=epoch, seconds=seconds, history=history,
-                     state=best_state)
+    return RunResult(
+        test_acc=best["test_acc"],
+        val_acc=best["val_acc"],
+        val_loss=best["val_loss"],
+        best_epoch=best["epoch"],
+        epochs_run=epoch,
+        seconds=seconds,
+        history=history,
+        state=best_state,
+    )

@@ -20,6 +20,7 @@ validation accuracy has the official distribution, but epochs share their noise;
 fallback if no epoch beats 0 validation accuracy (the official code would crash loading a
 checkpoint that was never written).
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,15 +43,23 @@ from spiking.sparse_spikes import CSRSpikes
 __all__ = ["train_spikinggcn", "evaluate_spikinggcn"]
 
 
-def encode_batches(model: SpikingGCN, h: Tensor, index: Tensor, batch_size: int,
-                   generator: torch.Generator) -> list[CSRSpikes]:
+def encode_batches(
+    model: SpikingGCN, h: Tensor, index: Tensor, batch_size: int, generator: torch.Generator
+) -> list[CSRSpikes]:
     """Input spikes of nodes ``index`` in batches, as reusable CSR spike matrices."""
-    return [model.encode(h[index[s:s + batch_size]], generator).to_csr() for s in range(0, index.numel(), batch_size)]
+    return [model.encode(h[index[s : s + batch_size]], generator).to_csr() for s in range(0, index.numel(), batch_size)]
 
 
 @torch.no_grad()
-def evaluate_spikinggcn(model: SpikingGCN, h: Tensor, y: Tensor, index: Tensor, batch_size: int,
-                        generator: torch.Generator, encoded: Optional[list[CSRSpikes]] = None) -> dict:
+def evaluate_spikinggcn(
+    model: SpikingGCN,
+    h: Tensor,
+    y: Tensor,
+    index: Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+    encoded: Optional[list[CSRSpikes]] = None,
+) -> dict:
     """Accuracy, MSE and per-node spike counts of ``model`` on nodes ``index``.
 
     ``encoded``: pre-drawn input spikes from :func:`encode_batches` (same ``index`` and
@@ -61,7 +70,7 @@ def evaluate_spikinggcn(model: SpikingGCN, h: Tensor, y: Tensor, index: Tensor, 
     correct, loss_sum = 0, 0.0
     n_in, n_out = [], []
     for i, start in enumerate(range(0, index.numel(), batch_size)):
-        idx = index[start:start + batch_size]
+        idx = index[start : start + batch_size]
         if encoded is not None:
             out, inp = model.run(encoded[i]), encoded[i].per_node()  # [T, B, C], [B]
         else:
@@ -69,12 +78,18 @@ def evaluate_spikinggcn(model: SpikingGCN, h: Tensor, y: Tensor, index: Tensor, 
             out, inp = model.run(spikes_in, generator), spikes_in.sum(dim=(0, 2))  # [T, B, C], [B]
         counts = out.sum(0)  # [B, C]
         correct += int((counts.argmax(-1) == y[idx]).sum())
-        loss_sum += float(F.mse_loss(counts / model.T, F.one_hot(y[idx], model.out_channels).to(counts.dtype),
-                                     reduction="sum")) / model.out_channels
+        loss_sum += (
+            float(F.mse_loss(counts / model.T, F.one_hot(y[idx], model.out_channels).to(counts.dtype), reduction="sum"))
+            / model.out_channels
+        )
         n_in.append(inp)
         n_out.append(counts.sum(-1))
-    return {"acc": correct / index.numel(), "loss": loss_sum / index.numel(),
-            "input_spikes": torch.cat(n_in), "output_spikes": torch.cat(n_out)}
+    return {
+        "acc": correct / index.numel(),
+        "loss": loss_sum / index.numel(),
+        "input_spikes": torch.cat(n_in),
+        "output_spikes": torch.cat(n_out),
+    }
 
 
 def train_spikinggcn(
@@ -98,8 +113,15 @@ def train_spikinggcn(
     if config.batch_size < 1 or config.eval_batch_size < 1:
         raise ValueError(f"{fn}: batch sizes must be positive (got {config.batch_size}, {config.eval_batch_size})")
     h = SpikingGCN.features(data.graph, data.x, config.hops, config.feature_offset)  # [N, F], once
-    model = SpikingGCN(data.num_features, data.num_classes, config.T, config.tau, config.v_threshold,
-                       config.surrogate_alpha, config.dropout).to(data.x.device)
+    model = SpikingGCN(
+        data.num_features,
+        data.num_classes,
+        config.T,
+        config.tau,
+        config.v_threshold,
+        config.surrogate_alpha,
+        config.dropout,
+    ).to(data.x.device)
     model.reset_parameters(generator)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     drops = dict(config.lr_drops)
@@ -120,7 +142,7 @@ def train_spikinggcn(
         order = split.train[torch.randperm(split.train.numel(), generator=generator, device=split.train.device)]
         losses, correct = [], 0
         for s in range(0, order.numel(), config.batch_size):
-            idx = order[s:s + config.batch_size]
+            idx = order[s : s + config.batch_size]
             opt.zero_grad()
             rate = model(h[idx], generator).sum(0) / config.T  # [B, C]
             loss = F.mse_loss(rate, F.one_hot(y[idx], data.num_classes).to(rate.dtype))
@@ -131,8 +153,14 @@ def train_spikinggcn(
         # NaN weights make the neurons silent, not NaN: the loss stays finite, so check the weights
         check_parameters(model, fn, epoch=epoch + 1)
         val = evaluate_spikinggcn(model, h, y, split.val, config.eval_batch_size, generator, val_encoded)
-        info = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train_loss": sum(losses) / len(losses),
-                "train_acc": correct / order.numel(), "val_loss": val["loss"], "val_acc": val["acc"]}
+        info = {
+            "epoch": epoch + 1,
+            "lr": opt.param_groups[0]["lr"],
+            "train_loss": sum(losses) / len(losses),
+            "train_acc": correct / order.numel(),
+            "val_loss": val["loss"],
+            "val_acc": val["acc"],
+        }
         history.append(info)
         if on_epoch is not None:
             on_epoch(info)
@@ -151,6 +179,14 @@ def train_spikinggcn(
         "output_spikes": [int(v) for v in n_out.tolist()],
         "test_loss": test["loss"],
     }
-    return RunResult(test_acc=test["acc"], val_acc=best_acc, val_loss=best_loss, best_epoch=best_epoch,
-                     epochs_run=config.epochs, seconds=seconds, history=history, extra=extra,
-                     state=best_state)
+    return RunResult(
+        test_acc=test["acc"],
+        val_acc=best_acc,
+        val_loss=best_loss,
+        best_epoch=best_epoch,
+        epochs_run=config.epochs,
+        seconds=seconds,
+        history=history,
+        extra=extra,
+        state=best_state,
+    )

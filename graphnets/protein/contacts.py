@@ -18,6 +18,7 @@ torsion decoys): residues with CA atoms closer than a cutoff.
 
 Shapes: both return a symmetric boolean ``[R, R]`` adjacency without self-loops.
 """
+
 from __future__ import annotations
 
 import torch
@@ -46,8 +47,9 @@ def voronoi_contacts(structure: ProteinStructure, atom_radius: float = 1.8, prob
     owner = structure.atom_residue
     r = structure.num_residues
     if xyz.shape[0] < 5:
-        raise ValueError(f"voronoi_contacts: need at least 5 atoms to tessellate {structure.source} "
-                         f"(got {xyz.shape[0]})")
+        raise ValueError(
+            f"voronoi_contacts: need at least 5 atoms to tessellate {structure.source} (got {xyz.shape[0]})"
+        )
     try:
         simplices = torch.from_numpy(Delaunay(xyz.numpy()).simplices).to(torch.int64)  # [T, 4]
     except QhullError as err:  # coplanar / degenerate coordinates

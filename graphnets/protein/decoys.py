@@ -16,6 +16,7 @@ of its local predictions), and GDT-TS from ``TM.dat`` kept in :attr:`DecoySet.gd
 Targets, never decoys of one target, are split with :func:`sampling.random_group_split` /
 :func:`sampling.leave_one_group_out` over :attr:`DecoySet.targets`.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,7 +65,9 @@ def read_error_file(path: Union[str, os.PathLike]) -> torch.Tensor:
         try:
             values.append(float(parts[2]))
         except ValueError:
-            raise PDBFormatError(f"read_error_file: {path}, line {lineno}: non-numeric lDDT (got {parts[2]!r})") from None
+            raise PDBFormatError(
+                f"read_error_file: {path}, line {lineno}: non-numeric lDDT (got {parts[2]!r})"
+            ) from None
     if not values:
         raise PDBFormatError(f"read_error_file: {path} holds no residue lines (got an empty table)")
     return torch.tensor(values, dtype=torch.float32)
@@ -84,8 +87,15 @@ def _read_tm(path: Path) -> dict[str, float]:
     return out
 
 
-def load_decoy_set(root: Union[str, os.PathLike], *, order: int = 5, cutoff: float = 10.0, contacts: str = "ca",
-                   targets: Optional[Sequence[str]] = None, include_native: bool = False) -> DecoySet:
+def load_decoy_set(
+    root: Union[str, os.PathLike],
+    *,
+    order: int = 5,
+    cutoff: float = 10.0,
+    contacts: str = "ca",
+    targets: Optional[Sequence[str]] = None,
+    include_native: bool = False,
+) -> DecoySet:
     """Read every ``<root>/<target>/*.pdb`` with a ``.error`` label file into a :class:`DecoySet`.
 
     ``order``, ``cutoff`` and ``contacts`` are passed to :func:`residue_graph`.
@@ -130,9 +140,16 @@ def load_decoy_set(root: Union[str, os.PathLike], *, order: int = 5, cutoff: flo
     return DecoySet(graphs, gdt)
 
 
-def synthetic_decoy_set(num_targets: int = 4, decoys_per_target: int = 6, length: int = 40, *,
-                        generator: torch.Generator, order: int = 5, cutoff: float = 10.0,
-                        max_amplitude: float = 6.0) -> DecoySet:
+def synthetic_decoy_set(
+    num_targets: int = 4,
+    decoys_per_target: int = 6,
+    length: int = 40,
+    *,
+    generator: torch.Generator,
+    order: int = 5,
+    cutoff: float = 10.0,
+    max_amplitude: float = 6.0,
+) -> DecoySet:
     """Synthetic targets (:func:`.synthetic.synthetic_native`) with decoys of increasing amplitude."""
     if num_targets < 1 or decoys_per_target < 2:
         raise ValueError(

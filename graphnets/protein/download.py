@@ -5,6 +5,7 @@ malllabiisc/ProteinGCN (Apache-2.0, ``data/protein/<target>/``, commit
 4e56d3875d7f463413396896ddb838984f8feb18). SHA-256 values were computed from verified copies. The
 download itself (``.part`` files, resume, verification) is :func:`sampling.download.fetch`.
 """
+
 from __future__ import annotations
 
 import os
@@ -71,10 +72,14 @@ _SHA256 = {
 
 # target -> its files (downloaded into <root>/<target>/)
 PROTEINGCN_DECOYS: dict[str, tuple[Resource, ...]] = {
-    target: tuple(Resource(path.split("/")[1], f"{_BASE}/{path}", sha256=sha) for path, sha in _SHA256.items()
-                  if path.startswith(target + "/"))
+    target: tuple(
+        Resource(path.split("/")[1], f"{_BASE}/{path}", sha256=sha)
+        for path, sha in _SHA256.items()
+        if path.startswith(target + "/")
+    )
     for target in sorted({path.split("/")[0] for path in _SHA256})
 }
+
 
 def download_decoys(root: str | os.PathLike, *, opener: Callable[..., Any] = urllib.request.urlopen) -> Path:
     """Fetch the 4 targets into ``<root>/<target>/`` (what :func:`graphnets.protein.load_decoy_set` reads);

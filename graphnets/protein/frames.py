@@ -18,6 +18,7 @@ Shapes:
     backbone ``[R, 3, 3]`` (atoms N, CA, C; xyz) -> frames ``[R, 3, 3]`` whose rows are
     :math:`\hat x, \hat y, \hat z` (so ``frames[i] @ v`` gives ``v`` in frame ``i``).
 """
+
 from __future__ import annotations
 
 import torch
@@ -50,7 +51,8 @@ def local_frames(backbone: Tensor, eps: float = 1e-6) -> Tensor:
         idx = bad.nonzero().flatten()[:5].tolist()
         raise ValueError(
             f"local_frames: degenerate backbone (N at CA, or N, CA, C collinear) at residue index(es) {idx} "
-            f"(got |N-CA| = {u_norm[bad].flatten()[:5].tolist()}, |(N-CA)x(C-CA)| = {w_norm[bad].flatten()[:5].tolist()})"
+            f"(got |N-CA| = {u_norm[bad].flatten()[:5].tolist()}, "
+            f"|(N-CA)x(C-CA)| = {w_norm[bad].flatten()[:5].tolist()})"
         )
     x = u / u_norm
     z = w / w_norm

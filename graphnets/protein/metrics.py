@@ -22,6 +22,7 @@ z-scores, and a NaN Pearson would be skipped by the Fisher mean, silently droppi
 NaN a *constant* input gives (correlation undefined) is documented per function and is skipped by
 the means.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,15 +37,20 @@ from sampling.finite import check_finite
 __all__ = ["ca_rmsd", "fisher_mean", "lddt_ca", "pearson", "spearman", "per_target_correlation", "top1_zscore"]
 
 
-def lddt_ca(model_ca: Tensor, native_ca: Tensor, inclusion_radius: float = 15.0,
-            thresholds: Sequence[float] = (0.5, 1.0, 2.0, 4.0)) -> Tensor:
+def lddt_ca(
+    model_ca: Tensor,
+    native_ca: Tensor,
+    inclusion_radius: float = 15.0,
+    thresholds: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+) -> Tensor:
     """Per-residue lDDT-CA of ``model_ca`` ``[R, 3]`` against ``native_ca`` ``[R, 3]`` -> ``[R]`` in [0, 1].
 
     Residues without any native neighbour within the radius get 1.0 (nothing to violate).
     """
     if model_ca.shape != native_ca.shape or model_ca.dim() != 2 or model_ca.shape[1] != 3:
         raise ValueError(
-            f"lddt_ca: model and native CA must both be [R, 3] (got {tuple(model_ca.shape)} and {tuple(native_ca.shape)})"
+            f"lddt_ca: model and native CA must both be [R, 3] "
+            f"(got {tuple(model_ca.shape)} and {tuple(native_ca.shape)})"
         )
     check_finite(model_ca, "lddt_ca", "model_ca", ("residue", "axis"))
     check_finite(native_ca, "lddt_ca", "native_ca", ("residue", "axis"))
@@ -139,7 +145,9 @@ def per_target_correlation(pred: Tensor, true: Tensor, targets: Sequence[str]) -
     pred = check_finite(pred.detach().flatten(), "per_target_correlation", "pred", ("index",))
     true = check_finite(true.detach().flatten(), "per_target_correlation", "true", ("index",))
     if pred.numel() != true.numel():
-        raise ValueError(f"per_target_correlation: pred and true differ in length (got {pred.numel()} and {true.numel()})")
+        raise ValueError(
+            f"per_target_correlation: pred and true differ in length (got {pred.numel()} and {true.numel()})"
+        )
     per: dict[str, dict] = {}
     for t, idx in _group(targets, pred.numel(), "per_target_correlation").items():
         ix = torch.tensor(idx)

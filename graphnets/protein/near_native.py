@@ -15,6 +15,7 @@ by more than 1 Å, even with rigid residue blocks; torsion changes keep every bo
 angle exact. Like NOLB's, the deformations are small, global and spread over the chain.
 Labels are the per-residue lDDT-CA against the native.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -29,8 +30,14 @@ from graphnets.protein.synthetic import torsion_decoy
 __all__ = ["near_native_decoy"]
 
 
-def near_native_decoy(native: ProteinStructure, rmsd: float, generator: torch.Generator, tolerance: float = 0.01,
-                      max_amplitude: float = 30.0, name: Optional[str] = None) -> tuple[ProteinStructure, Tensor]:
+def near_native_decoy(
+    native: ProteinStructure,
+    rmsd: float,
+    generator: torch.Generator,
+    tolerance: float = 0.01,
+    max_amplitude: float = 30.0,
+    name: Optional[str] = None,
+) -> tuple[ProteinStructure, Tensor]:
     """A decoy of ``native`` at CA RMSD ``rmsd`` Å (within ``tolerance`` relative), with lDDT-CA labels ``[R]``.
 
     Raises ``ValueError`` when even ``max_amplitude`` degrees of torsion noise stay below ``rmsd``

@@ -26,6 +26,7 @@ are per graph; ours are per batch).
 Shapes:
     input :class:`ResidueGraph` with ``R`` residues (any number of graphs) -> ``[R]``.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -105,8 +106,13 @@ class SGCN(nn.Module):
         dropout: dropout after each hidden layer (official default 0.2; its training script 0.02).
     """
 
-    def __init__(self, in_channels: int = NUM_NODE_FEATURES, order: int = 5,
-                 hidden: Sequence[int] = (20, 16, 8, 4), dropout: float = 0.2) -> None:
+    def __init__(
+        self,
+        in_channels: int = NUM_NODE_FEATURES,
+        order: int = 5,
+        hidden: Sequence[int] = (20, 16, 8, 4),
+        dropout: float = 0.2,
+    ) -> None:
         super().__init__()
         if len(hidden) != 4:
             raise ValueError(f"SGCN: hidden must list 4 widths (got {tuple(hidden)})")
@@ -114,8 +120,12 @@ class SGCN(nn.Module):
         self.order = order
         self.hidden = tuple(hidden)
         self.dropout = dropout
-        self.trunk = _Trunk((in_channels, *hidden, 1), lambda a, b: SphericalConvolution(a, b, order),
-                            norm_after=(1, 3), dropout=dropout)
+        self.trunk = _Trunk(
+            (in_channels, *hidden, 1),
+            lambda a, b: SphericalConvolution(a, b, order),
+            norm_after=(1, 3),
+            dropout=dropout,
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -133,9 +143,15 @@ class SGCN(nn.Module):
 class SGCNScoring(nn.Module):
     """S-GCN_s (``S5WithScoring``): convolutions 23-20-16-14-12-8, per-residue MLP 8-128-64-1, sigmoid."""
 
-    def __init__(self, in_channels: int = NUM_NODE_FEATURES, order: int = 5,
-                 hidden: Sequence[int] = (20, 16, 14, 12, 8), mlp: Sequence[int] = (128, 64),
-                 dropout: float = 0.2, mlp_dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        in_channels: int = NUM_NODE_FEATURES,
+        order: int = 5,
+        hidden: Sequence[int] = (20, 16, 14, 12, 8),
+        mlp: Sequence[int] = (128, 64),
+        dropout: float = 0.2,
+        mlp_dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         if len(hidden) != 5:
             raise ValueError(f"SGCNScoring: hidden must list 5 widths (got {tuple(hidden)})")
@@ -145,8 +161,9 @@ class SGCNScoring(nn.Module):
         self.mlp_sizes = tuple(mlp)
         self.dropout = dropout
         self.mlp_dropout = mlp_dropout
-        self.trunk = _Trunk((in_channels, *hidden), lambda a, b: SphericalConvolution(a, b, order),
-                            norm_after=(1, 3), dropout=dropout)
+        self.trunk = _Trunk(
+            (in_channels, *hidden), lambda a, b: SphericalConvolution(a, b, order), norm_after=(1, 3), dropout=dropout
+        )
         sizes = (hidden[-1], *mlp, 1)
         self.mlp = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.mlp_drop = nn.Dropout(mlp_dropout)
@@ -166,8 +183,10 @@ class SGCNScoring(nn.Module):
         return torch.sigmoid(h.squeeze(-1))  # [R]
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, order={self.order}, hidden={self.hidden}, mlp={self.mlp_sizes}, "
-                f"dropout={self.dropout}, mlp_dropout={self.mlp_dropout}")
+        return (
+            f"in_channels={self.in_channels}, order={self.order}, hidden={self.hidden}, mlp={self.mlp_sizes}, "
+            f"dropout={self.dropout}, mlp_dropout={self.mlp_dropout}"
+        )
 
 
 class ResidueGCN(nn.Module):
@@ -185,8 +204,9 @@ class ResidueGCN(nn.Module):
         dropout: dropout after each hidden layer.
     """
 
-    def __init__(self, in_channels: int = NUM_NODE_FEATURES, hidden: Sequence[int] = (20, 16, 8, 4),
-                 dropout: float = 0.2) -> None:
+    def __init__(
+        self, in_channels: int = NUM_NODE_FEATURES, hidden: Sequence[int] = (20, 16, 8, 4), dropout: float = 0.2
+    ) -> None:
         super().__init__()
         self.in_channels = in_channels
         self.hidden = tuple(hidden)

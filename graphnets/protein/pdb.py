@@ -33,6 +33,7 @@ Errors: an empty file, a file without ATOM records, a non-numeric coordinate or 
 backbone atom raise :class:`PDBFormatError` (a ``ValueError``) that names the function, the
 source, the line number where one applies and what was received.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,26 @@ __all__ = ["PDBFormatError", "ProteinStructure", "RESIDUE_TYPES", "read_pdb", "p
 
 #: The 20 standard amino acids, in the order of the one-hot encoding.
 RESIDUE_TYPES: tuple[str, ...] = (
-    "ALA", "ARG", "ASN", "ASP", "CYS", "GLN", "GLU", "GLY", "HIS", "ILE",
-    "LEU", "LYS", "MET", "PHE", "PRO", "SER", "THR", "TRP", "TYR", "VAL",
+    "ALA",
+    "ARG",
+    "ASN",
+    "ASP",
+    "CYS",
+    "GLN",
+    "GLU",
+    "GLY",
+    "HIS",
+    "ILE",
+    "LEU",
+    "LYS",
+    "MET",
+    "PHE",
+    "PRO",
+    "SER",
+    "THR",
+    "TRP",
+    "TYR",
+    "VAL",
 )
 _TYPE_INDEX = {name: i for i, name in enumerate(RESIDUE_TYPES)}
 _BACKBONE = ("N", "CA", "C")
@@ -120,7 +139,10 @@ class ProteinStructure:
         )
 
     def __repr__(self) -> str:
-        return f"ProteinStructure(source={self.source!r}, num_residues={self.num_residues}, num_atoms={len(self.atom_names)})"
+        return (
+            f"ProteinStructure(source={self.source!r}, num_residues={self.num_residues}, "
+            f"num_atoms={len(self.atom_names)})"
+        )
 
 
 def _is_hydrogen(line: str, name: str) -> bool:

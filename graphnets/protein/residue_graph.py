@@ -30,6 +30,7 @@ Shapes:
     :class:`ResidueGraph`: ``x [R, 23]``, ``sh [E, P^2]`` in CSR edge order, ``graph`` a
     :class:`sampling.Graph` with ``R`` rows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -177,8 +178,10 @@ def residue_graph(
             )
         coeff = check_finite(edge_coefficient.to(sh), "residue_graph", "edge_coefficient", ("edge",))
         if edge_norm == "mean" and bool((coeff < 0).any()):
-            raise ValueError("residue_graph: edge_norm='mean' divides by per-residue sums, so edge_coefficient "
-                             f"must be non-negative (got min {coeff.min().item():g})")
+            raise ValueError(
+                "residue_graph: edge_norm='mean' divides by per-residue sums, so edge_coefficient "
+                f"must be non-negative (got min {coeff.min().item():g})"
+            )
     if edge_norm == "mean":
         row_sum = torch.zeros(r, dtype=sh.dtype).index_add_(0, dst, coeff)
         coeff = coeff / row_sum.index_select(0, dst).clamp_min(1e-12)

@@ -8,6 +8,7 @@ their residue Pearson). :func:`nested_selection` then picks, per held-out ``t``,
 the best inner score and reports that setting's outer score on ``t``. Nothing about ``t`` is used
 before its final score (Varma & Simon, BMC Bioinformatics 7:91, 2006: nested cross-validation).
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,9 @@ def per_target_pearson(result: dict) -> dict[str, float]:
     return {t: math.nan if v["pearson"] is None else v["pearson"] for t, v in result["residue"]["per_target"].items()}
 
 
-def nested_selection(outer: dict[str, dict[str, float]], inner: dict[str, dict[str, float]],
-                     targets: Sequence[str]) -> dict:
+def nested_selection(
+    outer: dict[str, dict[str, float]], inner: dict[str, dict[str, float]], targets: Sequence[str]
+) -> dict:
     """Per held-out target: the setting with the best inner score, and its outer score.
 
     ``outer[setting][t]``: the score of ``t`` when held out; ``inner[setting][t]``: the score of the
@@ -43,8 +45,9 @@ def nested_selection(outer: dict[str, dict[str, float]], inner: dict[str, dict[s
     outer scores), ``per_target`` and ``chosen``.
     """
     if not outer or set(outer) != set(inner):
-        raise ValueError(f"nested_selection: outer and inner must score the same settings "
-                         f"(got {sorted(outer)} and {sorted(inner)})")
+        raise ValueError(
+            f"nested_selection: outer and inner must score the same settings (got {sorted(outer)} and {sorted(inner)})"
+        )
     per_target, chosen = {}, {}
     for t in targets:
         best = max(inner, key=lambda s: (-math.inf if math.isnan(inner[s][t]) else inner[s][t], s))
@@ -53,9 +56,17 @@ def nested_selection(outer: dict[str, dict[str, float]], inner: dict[str, dict[s
     return {"pearson": fisher_mean(list(per_target.values())), "per_target": per_target, "chosen": chosen}
 
 
-def nested_loto(data: Callable[[QualityTrainConfig], DecoySet], model: str, settings: Sequence[dict],
-                base: QualityTrainConfig, *, seed: int = 0, done: dict | None = None,
-                on_setting: Callable[[str, dict], Any] | None = None, device: Any = "cpu") -> dict:
+def nested_loto(
+    data: Callable[[QualityTrainConfig], DecoySet],
+    model: str,
+    settings: Sequence[dict],
+    base: QualityTrainConfig,
+    *,
+    seed: int = 0,
+    done: dict | None = None,
+    on_setting: Callable[[str, dict], Any] | None = None,
+    device: Any = "cpu",
+) -> dict:
     """Outer and inner scores of every setting of ``model``, then :func:`nested_selection`.
 
     Args:

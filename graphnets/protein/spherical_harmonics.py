@@ -33,6 +33,7 @@ Recurrences for the phase-free :math:`Q` (the phase :math:`(-1)^k` is applied at
 Shapes:
     directions ``[E, 3]`` unit vectors -> ``[E, order**2]``.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,7 +74,9 @@ def spherical_harmonics(directions: Tensor, order: int) -> Tensor:
     if not isinstance(order, int) or isinstance(order, bool) or order < 1:
         raise ValueError(f"spherical_harmonics: order must be a positive int (got {order!r})")
     if not isinstance(directions, Tensor) or not directions.is_floating_point():
-        raise TypeError(f"spherical_harmonics: directions must be a floating-point tensor (got {type(directions).__name__})")
+        raise TypeError(
+            f"spherical_harmonics: directions must be a floating-point tensor (got {type(directions).__name__})"
+        )
     if directions.dim() != 2 or directions.shape[1] != 3:
         raise ValueError(f"spherical_harmonics: directions must have shape [E, 3] (got {tuple(directions.shape)})")
     x, y, z = directions.unbind(1)  # each [E]

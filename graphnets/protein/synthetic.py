@@ -4,13 +4,14 @@ A *native* is a CA trace grown by the natural-extension (NeRF) rule with CA-CA b
 3.8 Å, CA-CA-CA angles of ~90-120° and dihedrals drawn per segment from helix-like (~50°) or
 strand-like (~-170°) states; N and C are then placed from the trace (:func:`backbone_from_ca`).
 A *decoy* moves every residue of a structure (synthetic or real) by a chain-smoothed random
-field, then rotates the chain after a random hinge rigidly, at a per-decoy amplitude; its labels are the lDDT-CA against the
-native (:func:`graphnets.protein.metrics.lddt_ca`) and their mean. Every draw takes a
+field, then rotates the chain after a random hinge rigidly, at a per-decoy amplitude; its labels are
+the lDDT-CA against the native (:func:`graphnets.protein.metrics.lddt_ca`) and their mean. Every draw takes a
 ``torch.Generator``.
 
 These are geometric toys, not realistic proteins: they exercise the pipeline and give the
 per-residue label a real dependence on local geometry, nothing more.
 """
+
 from __future__ import annotations
 
 import math
@@ -70,7 +71,9 @@ def synthetic_native(length: int, generator: torch.Generator, name: str = "<synt
     angles = torch.empty(length).uniform_(math.radians(88), math.radians(120), generator=g)
     states = torch.rand(length // 6 + 1, generator=g) < 0.55  # True = helix-like segment of 6
     helix = states.repeat_interleave(6)[:length]
-    dihedral = torch.where(helix, torch.full((length,), math.radians(50.0)), torch.full((length,), math.radians(-170.0)))
+    dihedral = torch.where(
+        helix, torch.full((length,), math.radians(50.0)), torch.full((length,), math.radians(-170.0))
+    )
     dihedral = dihedral + torch.randn(length, generator=g) * math.radians(15.0)
     ca = torch.zeros(length, 3, dtype=torch.float64)
     ca[1] = torch.tensor([3.8, 0.0, 0.0])
@@ -93,8 +96,9 @@ def _rotation(axis: Tensor, angle: float) -> Tensor:
     return torch.eye(3, dtype=axis.dtype) + math.sin(angle) * kx + (1 - math.cos(angle)) * kx @ kx
 
 
-def synthetic_decoy(native: ProteinStructure, amplitude: float, generator: torch.Generator,
-                    name: Optional[str] = None) -> tuple[ProteinStructure, Tensor]:
+def synthetic_decoy(
+    native: ProteinStructure, amplitude: float, generator: torch.Generator, name: Optional[str] = None
+) -> tuple[ProteinStructure, Tensor]:
     """A perturbed copy of ``native`` and its per-residue lDDT-CA labels ``[R]``.
 
     Every atom of a residue moves with the residue (a per-residue translation from a
@@ -144,8 +148,13 @@ def _rotate_about(points: Tensor, origin: Tensor, axis: Tensor, angle: float) ->
     return (points - origin) @ _rotation(axis, angle).T + origin
 
 
-def torsion_decoy(native: ProteinStructure, amplitude: float, generator: torch.Generator,
-                  kink_fraction: float = 0.05, name: Optional[str] = None) -> tuple[ProteinStructure, Tensor]:
+def torsion_decoy(
+    native: ProteinStructure,
+    amplitude: float,
+    generator: torch.Generator,
+    kink_fraction: float = 0.05,
+    name: Optional[str] = None,
+) -> tuple[ProteinStructure, Tensor]:
     """A decoy made by changing backbone torsions, with its per-residue lDDT-CA labels ``[R]``.
 
     Every residue's phi (rotation about N-CA) and psi (about CA-C) change by
@@ -176,7 +185,7 @@ def torsion_decoy(native: ProteinStructure, amplitude: float, generator: torch.G
         if i > 0 and float(dphi[i]) != 0.0:  # phi: atoms after CA_i (C_i onwards)
             bb[c:] = _rotate_about(bb[c:], bb[ca], bb[ca] - bb[n], float(dphi[i]))
         if i < r - 1 and float(dpsi[i]) != 0.0:  # psi: atoms after C_i (N_{i+1} onwards)
-            bb[c + 1:] = _rotate_about(bb[c + 1:], bb[c], bb[c] - bb[ca], float(dpsi[i]))
+            bb[c + 1 :] = _rotate_about(bb[c + 1 :], bb[c], bb[c] - bb[ca], float(dpsi[i]))
     backbone = bb.reshape(r, 3, 3)
     decoy = ProteinStructure(
         residue_names=native.residue_names,

@@ -11,6 +11,7 @@ Differences from the official code: a fixed epoch budget, no validation target (
 leave none to spare), so nothing is selected on test targets; see
 :func:`graphnets.protein.selection.nested_loto` for model selection without peeking.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,16 @@ from graphnets.protein.synthetic import torsion_decoy
 from sampling import leave_one_group_out
 from sampling.finite import check_loss
 
-__all__ = ["QUALITY_MODELS", "QualityTrainConfig", "augmentation_graphs", "build_quality_model",
-           "evaluate_quality", "leave_one_target_out", "predict_quality", "train_quality_model"]
+__all__ = [
+    "QUALITY_MODELS",
+    "QualityTrainConfig",
+    "augmentation_graphs",
+    "build_quality_model",
+    "evaluate_quality",
+    "leave_one_target_out",
+    "predict_quality",
+    "train_quality_model",
+]
 
 QUALITY_MODELS: dict[str, type[nn.Module]] = {"sgcn": SGCN, "sgcn_s": SGCNScoring, "gcn": ResidueGCN}
 
@@ -56,11 +65,14 @@ class QualityTrainConfig:
         for name in ("epochs", "batch_size", "order"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "order" else 1):
-                raise ValueError(f"QualityTrainConfig: {name} must be an int >= {0 if name == 'order' else 1} "
-                                 f"(got {v!r})")
+                raise ValueError(
+                    f"QualityTrainConfig: {name} must be an int >= {0 if name == 'order' else 1} (got {v!r})"
+                )
         if not (math.isfinite(self.lr) and self.lr > 0 and math.isfinite(self.weight_decay) and self.weight_decay >= 0):
-            raise ValueError(f"QualityTrainConfig: need lr > 0 and weight_decay >= 0, finite "
-                             f"(got {self.lr!r}, {self.weight_decay!r})")
+            raise ValueError(
+                f"QualityTrainConfig: need lr > 0 and weight_decay >= 0, finite "
+                f"(got {self.lr!r}, {self.weight_decay!r})"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"QualityTrainConfig: dropout must be in [0, 1) (got {self.dropout!r})")
 
@@ -77,15 +89,25 @@ def _to(g: ResidueGraph, device: torch.device) -> ResidueGraph:
     """``g`` with its tensors on ``device`` (no copy when already there)."""
     if g.x.device == device:
         return g
+
     def move(t: Tensor | None) -> Tensor | None:
         return None if t is None else t.to(device)
-    return replace(g, graph=g.graph.to(device), sh=move(g.sh), x=move(g.x), batch=move(g.batch), y=move(g.y),
-                   y_global=move(g.y_global))
+
+    return replace(
+        g,
+        graph=g.graph.to(device),
+        sh=move(g.sh),
+        x=move(g.x),
+        batch=move(g.batch),
+        y=move(g.y),
+        y_global=move(g.y_global),
+    )
 
 
 @torch.no_grad()
-def predict_quality(model: nn.Module, graphs: Sequence[ResidueGraph], device: str | torch.device = "cpu"
-                    ) -> tuple[Tensor, Tensor]:
+def predict_quality(
+    model: nn.Module, graphs: Sequence[ResidueGraph], device: str | torch.device = "cpu"
+) -> tuple[Tensor, Tensor]:
     """Per-residue predictions (concatenated, ``[R]``) and per-graph global scores (``[G]``), eval mode,
     computed on ``device`` and returned on the CPU."""
     model.eval()
@@ -94,8 +116,9 @@ def predict_quality(model: nn.Module, graphs: Sequence[ResidueGraph], device: st
     return res.cpu(), global_scores(res, batch.batch, batch.num_graphs).cpu()
 
 
-def evaluate_quality(graphs: Sequence[ResidueGraph], res_pred: Tensor, glob_pred: Tensor,
-                     gdt_ts: dict[str, float] | None = None) -> dict:
+def evaluate_quality(
+    graphs: Sequence[ResidueGraph], res_pred: Tensor, glob_pred: Tensor, gdt_ts: dict[str, float] | None = None
+) -> dict:
     """Per-target correlations (residue, global lDDT, global GDT-TS when known for every model),
     top-1 z-scores and the residue MSE of predictions for ``graphs``."""
     batch = collate_residue_graphs(graphs)
@@ -113,9 +136,16 @@ def evaluate_quality(graphs: Sequence[ResidueGraph], res_pred: Tensor, glob_pred
     return out
 
 
-def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence[ResidueGraph],
-                        config: QualityTrainConfig, generator: torch.Generator, *, on_epoch: OnEpoch = None,
-                        device: str | torch.device = "cpu") -> tuple[nn.Module, float]:
+def train_quality_model(
+    name: str,
+    train: Sequence[ResidueGraph],
+    test: Sequence[ResidueGraph],
+    config: QualityTrainConfig,
+    generator: torch.Generator,
+    *,
+    on_epoch: OnEpoch = None,
+    device: str | torch.device = "cpu",
+) -> tuple[nn.Module, float]:
     """Train one model on ``train`` (on ``device``); returns ``(model, seconds)``.
 
     ``generator`` draws the seed of torch's global generator (parameter initialisation and
@@ -140,7 +170,7 @@ def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence
         perm = torch.randperm(len(train), generator=generator).tolist()
         total, count = 0.0, 0
         for i in range(0, len(perm), config.batch_size):
-            batch = _to(collate_residue_graphs([train[j] for j in perm[i:i + config.batch_size]]), device)
+            batch = _to(collate_residue_graphs([train[j] for j in perm[i : i + config.batch_size]]), device)
             loss = torch.nn.functional.mse_loss(model(batch), batch.y)
             value = check_loss(loss, "train_quality_model", epoch=epoch, batch=i // config.batch_size)  # pre-update
             opt.zero_grad()
@@ -151,16 +181,30 @@ def train_quality_model(name: str, train: Sequence[ResidueGraph], test: Sequence
         seconds = time.perf_counter() - t0
         res, _ = predict_quality(model, test, device)
         if on_epoch is not None:
-            on_epoch({"epoch": epoch, "train_mse": total / max(count, 1),
-                      "test_residue_mse": float(((res - test_batch.y) ** 2).mean()),
-                      "test_residue_pearson": per_target_correlation(res, test_batch.y, test_targets)["pearson"],
-                      "residues_per_s": count / max(seconds, 1e-9)})
+            on_epoch(
+                {
+                    "epoch": epoch,
+                    "train_mse": total / max(count, 1),
+                    "test_residue_mse": float(((res - test_batch.y) ** 2).mean()),
+                    "test_residue_pearson": per_target_correlation(res, test_batch.y, test_targets)["pearson"],
+                    "residues_per_s": count / max(seconds, 1e-9),
+                }
+            )
     return model, time.perf_counter() - start
 
 
-def augmentation_graphs(native_pdb: str | Path, target: str, generator: torch.Generator, *, near_native: int = 0,
-                        near_native_rmsd: float = 0.9, augment: int = 0, max_amplitude: float = 6.0,
-                        order: int = 5, cutoff: float = 10.0) -> list[ResidueGraph]:
+def augmentation_graphs(
+    native_pdb: str | Path,
+    target: str,
+    generator: torch.Generator,
+    *,
+    near_native: int = 0,
+    near_native_rmsd: float = 0.9,
+    augment: int = 0,
+    max_amplitude: float = 6.0,
+    order: int = 5,
+    cutoff: float = 10.0,
+) -> list[ResidueGraph]:
     """Extra training models of one target made from its native (labels: lDDT-CA against the native).
 
     ``near_native`` decoys at ``near_native_rmsd`` Å CA RMSD (the official near-native set: 50 at
@@ -169,8 +213,9 @@ def augmentation_graphs(native_pdb: str | Path, target: str, generator: torch.Ge
     atoms only, so CA contacts.
     """
     native = read_pdb(native_pdb)
-    made = [(f"{target}/near{k:03d}", *near_native_decoy(native, near_native_rmsd, generator))
-            for k in range(near_native)]
+    made = [
+        (f"{target}/near{k:03d}", *near_native_decoy(native, near_native_rmsd, generator)) for k in range(near_native)
+    ]
     for k in range(augment):
         amp = max_amplitude * (0.05 + 0.95 * float(torch.rand(1, generator=generator)))
         made.append((f"{target}/aug{k:03d}", *torsion_decoy(native, amp, generator)))
@@ -182,10 +227,17 @@ def augmentation_graphs(native_pdb: str | Path, target: str, generator: torch.Ge
     return out
 
 
-def leave_one_target_out(data: DecoySet, name: str, config: QualityTrainConfig, *, seed: int = 0,
-                         extra_train: dict[str, list[ResidueGraph]] | None = None, on_epoch: OnEpoch = None,
-                         on_fold: Callable[[int, nn.Module], Any] | None = None,
-                         device: str | torch.device = "cpu") -> dict:
+def leave_one_target_out(
+    data: DecoySet,
+    name: str,
+    config: QualityTrainConfig,
+    *,
+    seed: int = 0,
+    extra_train: dict[str, list[ResidueGraph]] | None = None,
+    on_epoch: OnEpoch = None,
+    on_fold: Callable[[int, nn.Module], Any] | None = None,
+    device: str | torch.device = "cpu",
+) -> dict:
     """Train and test model ``name`` once per target of ``data``, the target held out each time.
 
     Fold ``k`` tests target ``k`` (sorted; its native, when present, is never tested) with a model
@@ -222,6 +274,11 @@ def leave_one_target_out(data: DecoySet, name: str, config: QualityTrainConfig, 
             on_fold(fold, model)
     res_pred, glob_pred = torch.cat(res_all), torch.cat(glob_all)
     batch = collate_residue_graphs(test_graphs)
-    return {"train_seconds": seconds, "num_parameters": sum(p.numel() for p in model.parameters()),
-            **evaluate_quality(test_graphs, res_pred, glob_pred, data.gdt_ts),
-            "pred_global": glob_pred.tolist(), "true_global": batch.y_global.tolist(), "names": list(batch.names)}
+    return {
+        "train_seconds": seconds,
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+        **evaluate_quality(test_graphs, res_pred, glob_pred, data.gdt_ts),
+        "pred_global": glob_pred.tolist(),
+        "true_global": batch.y_global.tolist(),
+        "names": list(batch.names),
+    }

@@ -10,6 +10,7 @@ True
 
 With real data: ``load_dataset("amazon-electronics", "../shared/data")`` (see :func:`load_dataset`).
 """
+
 from graphnets.recsys.constraints import beta_vectors, item_item_topk
 from graphnets.recsys.data import InteractionData
 from graphnets.recsys.datasets import load_dataset
@@ -33,11 +34,40 @@ from graphnets.recsys.trainer import LightGCNTrainer, RecommenderTrainer, UltraG
 from graphnets.recsys.ultragcn import UltraGCN
 
 __all__ = [
-    "DOWNLOADS", "InteractionData", "LightGCN", "LightGCNConfig", "LightGCNTrainer", "PAPER", "PairBatch",
-    "Recommender", "RecommenderTrainer", "UltraGCN", "UltraGCNConfig", "UltraGCNTrainer", "beta_vectors", "bpr_loss",
-    "build_trainer", "config_from_dict",
-    "download_dataset", "full_ranking_metrics", "get_preset", "has_preset", "item_item_topk", "l2_batch_reg",
-    "l2_table_reg", "load_dataset", "load_lightgcn_split", "load_recbole", "make_synthetic", "mask_train_items",
-    "popularity_embeddings", "ranking_metrics_per_user", "read_inter", "read_user_item_lines",
-    "top_k_items", "ultragcn_constraint_loss", "ultragcn_item_item_loss", "write_user_item_lines",
+    "DOWNLOADS",
+    "InteractionData",
+    "LightGCN",
+    "LightGCNConfig",
+    "LightGCNTrainer",
+    "PAPER",
+    "PairBatch",
+    "Recommender",
+    "RecommenderTrainer",
+    "UltraGCN",
+    "UltraGCNConfig",
+    "UltraGCNTrainer",
+    "beta_vectors",
+    "bpr_loss",
+    "build_trainer",
+    "config_from_dict",
+    "download_dataset",
+    "full_ranking_metrics",
+    "get_preset",
+    "has_preset",
+    "item_item_topk",
+    "l2_batch_reg",
+    "l2_table_reg",
+    "load_dataset",
+    "load_lightgcn_split",
+    "load_recbole",
+    "make_synthetic",
+    "mask_train_items",
+    "popularity_embeddings",
+    "ranking_metrics_per_user",
+    "read_inter",
+    "read_user_item_lines",
+    "top_k_items",
+    "ultragcn_constraint_loss",
+    "ultragcn_item_item_loss",
+    "write_user_item_lines",
 ]

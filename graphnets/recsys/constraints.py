@@ -26,6 +26,7 @@ fewer than ``K`` non-zero entries is padded with the item itself at weight 0 (th
 dense top-K pads with arbitrary zero-weight items; a weight of 0 contributes nothing to the
 loss or its gradient, so the two are equivalent).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,8 +60,9 @@ def _train_scipy(data: InteractionData) -> sp.csr_matrix:
     return sp.csr_matrix((ones, indices.numpy(), indptr.numpy()), shape=(data.num_users, data.num_items))
 
 
-def item_item_topk(data: InteractionData, num_neighbors: int = 10, *,
-                   diagonal_zero: bool = False) -> tuple[Tensor, Tensor]:
+def item_item_topk(
+    data: InteractionData, num_neighbors: int = 10, *, diagonal_zero: bool = False
+) -> tuple[Tensor, Tensor]:
     """UltraGCN's item-item constraint graph, built sparsely.
 
     Args:

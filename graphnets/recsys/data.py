@@ -11,6 +11,7 @@ the same guarantees: ids are non-negative and inside ``[0, num_users)`` / ``[0, 
 no (user, item) pair is repeated inside a split, and every user with test items has at least
 one train item (``cold_users="drop"`` removes such test rows instead of raising).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -78,17 +79,23 @@ class InteractionData:
         self.test_users = _check_ids(fn, "test_users", self.test_users)
         self.test_items = _check_ids(fn, "test_items", self.test_items)
         if self.train_users.shape != self.train_items.shape:
-            raise ValueError(f"{fn}: train_users and train_items must have equal length "
-                             f"(got {self.train_users.numel()} and {self.train_items.numel()})")
+            raise ValueError(
+                f"{fn}: train_users and train_items must have equal length "
+                f"(got {self.train_users.numel()} and {self.train_items.numel()})"
+            )
         if self.test_users.shape != self.test_items.shape:
-            raise ValueError(f"{fn}: test_users and test_items must have equal length "
-                             f"(got {self.test_users.numel()} and {self.test_items.numel()})")
+            raise ValueError(
+                f"{fn}: test_users and test_items must have equal length "
+                f"(got {self.test_users.numel()} and {self.test_items.numel()})"
+            )
         if self.train_users.numel() == 0:
             raise ValueError(f"{fn}: the train split must hold at least one interaction (got 0)")
         if self.cold_users not in ("error", "drop"):
             raise ValueError(f"{fn}: cold_users must be 'error' or 'drop' (got {self.cold_users!r})")
-        for what, ids in (("user", torch.cat([self.train_users, self.test_users])),
-                          ("item", torch.cat([self.train_items, self.test_items]))):
+        for what, ids in (
+            ("user", torch.cat([self.train_users, self.test_users])),
+            ("item", torch.cat([self.train_items, self.test_items])),
+        ):
             if int(ids.min()) < 0:
                 raise ValueError(f"{fn}: {what} ids must be >= 0 (got {int(ids.min())})")
         max_user = int(torch.cat([self.train_users, self.test_users]).max()) + 1
@@ -106,8 +113,10 @@ class InteractionData:
             key = u * self.num_items + i
             n_unique = torch.unique(key).numel()
             if n_unique != key.numel():
-                raise ValueError(f"{fn}: (user, item) pairs must be unique within the {split} split "
-                                 f"(got {key.numel() - n_unique} repeated pairs)")
+                raise ValueError(
+                    f"{fn}: (user, item) pairs must be unique within the {split} split "
+                    f"(got {key.numel() - n_unique} repeated pairs)"
+                )
         train_deg = torch.bincount(self.train_users, minlength=self.num_users)
         cold = train_deg.index_select(0, self.test_users) == 0
         if bool(cold.any()):
@@ -115,7 +124,8 @@ class InteractionData:
                 bad = torch.unique(self.test_users[cold])
                 raise ValueError(
                     f"{fn}: every user with test items needs at least one train item (got {bad.numel()} "
-                    f"such users, e.g. user {int(bad[0])}); pass cold_users='drop' to drop their test pairs")
+                    f"such users, e.g. user {int(bad[0])}); pass cold_users='drop' to drop their test pairs"
+                )
             self.test_users, self.test_items = self.test_users[~cold], self.test_items[~cold]
 
     # --- derived structure (cached) ---------------------------------------------------------
@@ -134,13 +144,15 @@ class InteractionData:
 
     def train_csr(self) -> tuple[Tensor, Tensor]:
         """``(indptr [U+1], items [E_train])``: each user's train items, sorted ascending."""
-        return self._cached("train_csr", lambda: _sorted_csr(self.train_users, self.train_items,
-                                                             self.num_users, self.num_items))
+        return self._cached(
+            "train_csr", lambda: _sorted_csr(self.train_users, self.train_items, self.num_users, self.num_items)
+        )
 
     def test_csr(self) -> tuple[Tensor, Tensor]:
         """``(indptr [U+1], items [E_test])``: each user's test items, sorted ascending."""
-        return self._cached("test_csr", lambda: _sorted_csr(self.test_users, self.test_items,
-                                                            self.num_users, self.num_items))
+        return self._cached(
+            "test_csr", lambda: _sorted_csr(self.test_users, self.test_items, self.num_users, self.num_items)
+        )
 
     def user_degree(self) -> Tensor:
         """``[U]`` number of train items per user (int64)."""
@@ -152,16 +164,22 @@ class InteractionData:
 
     def train_matrix(self) -> Graph:
         """``R`` as a rectangular :class:`sampling.Graph`: rows users, columns items, unweighted."""
+
         def build() -> Graph:
             indptr, indices = self.train_csr()
             return Graph(indptr, indices, None, num_cols=self.num_items, validate=False)
+
         return self._cached("train_matrix", build)
 
     def bipartite_graph(self) -> Graph:
         r"""LightGCN's :math:`\hat A = D^{-1/2} A D^{-1/2}`, :math:`A = [[0, R], [R^\top, 0]]`,
         over ``U + I`` nodes (item ``j`` is node ``U + j``), no self loops."""
-        return self._cached("bipartite", lambda: Graph.bipartite(
-            self.train_users, self.train_items, self.num_users, self.num_items).normalize("sym"))
+        return self._cached(
+            "bipartite",
+            lambda: Graph.bipartite(self.train_users, self.train_items, self.num_users, self.num_items).normalize(
+                "sym"
+            ),
+        )
 
     def test_user_ids(self) -> Tensor:
         """Sorted ids of the users that have at least one test item."""
@@ -169,9 +187,13 @@ class InteractionData:
 
     def summary(self) -> str:
         density = self.num_train / max(self.num_users * self.num_items, 1)
-        return (f"{self.name}: {self.num_users} users, {self.num_items} items, {self.num_train} train / "
-                f"{self.num_test} test interactions, density {density:.5f}")
+        return (
+            f"{self.name}: {self.num_users} users, {self.num_items} items, {self.num_train} train / "
+            f"{self.num_test} test interactions, density {density:.5f}"
+        )
 
     def __repr__(self) -> str:
-        return (f"InteractionData(name={self.name!r}, num_users={self.num_users}, num_items={self.num_items}, "
-                f"num_train={self.num_train}, num_test={self.num_test})")
+        return (
+            f"InteractionData(name={self.name!r}, num_users={self.num_users}, num_items={self.num_items}, "
+            f"num_train={self.num_train}, num_test={self.num_test})"
+        )

@@ -5,6 +5,7 @@
 * ``<root>/<name>/<name>[.train|.test].inter`` -> RecBole atomic files;
 * otherwise, with ``download=True`` and a known name, the official files are fetched first.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,9 +23,16 @@ from graphnets.recsys.text_format import load_lightgcn_split
 __all__ = ["load_dataset"]
 
 
-def load_dataset(name: str, root: Union[str, os.PathLike, None] = None, *, download: bool = False,
-                 seed: int = 0, synthetic: Optional[dict[str, Any]] = None,
-                 cold_users: str = "error", drop_duplicates: bool = False) -> InteractionData:
+def load_dataset(
+    name: str,
+    root: Union[str, os.PathLike, None] = None,
+    *,
+    download: bool = False,
+    seed: int = 0,
+    synthetic: Optional[dict[str, Any]] = None,
+    cold_users: str = "error",
+    drop_duplicates: bool = False,
+) -> InteractionData:
     """Load dataset ``name`` from ``root`` (see the module docstring); ``seed`` drives synthetic
     generation and RecBole random splits; ``synthetic`` holds keyword arguments of
     :func:`graphnets.recsys.synthetic.make_synthetic`; ``cold_users`` (``"error"`` or ``"drop"``)
@@ -44,7 +52,12 @@ def load_dataset(name: str, root: Union[str, os.PathLike, None] = None, *, downl
     if (folder / "train.txt").is_file():
         return load_lightgcn_split(folder, name=name, cold_users=cold_users)
     if folder.is_dir() and any(folder.glob("*.inter")):
-        return load_recbole(folder, name, cold_users=cold_users, drop_duplicates=drop_duplicates,
-                            generator=torch.Generator().manual_seed(seed))
+        return load_recbole(
+            folder,
+            name,
+            cold_users=cold_users,
+            drop_duplicates=drop_duplicates,
+            generator=torch.Generator().manual_seed(seed),
+        )
     hint = "; pass download=True (--download) to fetch it" if name in DOWNLOADS and not download else ""
     raise FileNotFoundError(f"load_dataset: no train.txt/test.txt or .inter files in {str(folder)!r}{hint}")

@@ -1,4 +1,5 @@
 """Energy of LightGCN recommendation queries (an :class:`spiking.energy.EnergyTarget`)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,9 +43,16 @@ class _Score(nn.Module):
         return user_emb @ item_emb.t()
 
 
-def lightgcn_energy_target(model: LightGCN, data: InteractionData, *, batch: int = 1, source: str = "",
-                           preset: Any = "45nm-fp32", memory: bool = False,
-                           device: str | torch.device = "cpu") -> EnergyTarget:
+def lightgcn_energy_target(
+    model: LightGCN,
+    data: InteractionData,
+    *,
+    batch: int = 1,
+    source: str = "",
+    preset: Any = "45nm-fp32",
+    memory: bool = False,
+    device: str | torch.device = "cpu",
+) -> EnergyTarget:
     """The energy of ``batch`` LightGCN queries (one user scored against every item) on ``data``'s graph.
 
     Besides the whole request (propagation + scoring, energy per query), the target carries
@@ -61,15 +69,25 @@ def lightgcn_energy_target(model: LightGCN, data: InteractionData, *, batch: int
     graph = data.bipartite_graph().to(device)
     model.set_graph(graph)
     users = torch.arange(min(batch, data.num_users), device=device)
-    target = EnergyTarget("LightGCN", LightGCNRecommend(model), users, per=("query", float(users.numel())),
-                          notes=[f"{source or 'data'}: {data.num_users} users x {data.num_items} items, "
-                                 f"{graph.num_edges} graph entries, D={model.embedding_dim}, K={model.num_layers}",
-                                 "a query = one user scored against every item; the propagation is shared by "
-                                 "all users, so its amortised share per query is propagation / num_users"])
+    target = EnergyTarget(
+        "LightGCN",
+        LightGCNRecommend(model),
+        users,
+        per=("query", float(users.numel())),
+        notes=[
+            f"{source or 'data'}: {data.num_users} users x {data.num_items} items, "
+            f"{graph.num_edges} graph entries, D={model.embedding_dim}, K={model.num_layers}",
+            "a query = one user scored against every item; the propagation is shared by "
+            "all users, so its amortised share per query is propagation / num_users",
+        ],
+    )
     with torch.no_grad():
         u, i = model()
     prop = estimate_energy(_Propagate(model), torch.zeros(1, device=device), preset=preset, memory=memory)
     score = estimate_energy(_Score(), (u[:1], i), preset=preset, memory=memory)
-    target.extra_reports = {"propagation_once": prop, "scoring_one_query": score,
-                            "amortised_per_query_mJ": prop.energy_mJ / data.num_users + score.energy_mJ}
+    target.extra_reports = {
+        "propagation_once": prop,
+        "scoring_one_query": score,
+        "amortised_per_query_mJ": prop.energy_mJ / data.num_users + score.energy_mJ,
+    }
     return target

@@ -20,6 +20,7 @@ every batch of 100 test users and masks after a sigmoid with ``-1024``; UltraGCN
 float32 ``U x I`` mask on the host (4.9 GB on Gowalla). The caller here passes embeddings
 computed once per evaluation; the ranking is the same (sigmoid is monotone).
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -55,8 +56,9 @@ def mask_train_items(scores: Tensor, users: Tensor, indptr: Tensor, indices: Ten
     return scores
 
 
-def top_k_items(user_emb: Tensor, item_emb: Tensor, users: Tensor, k: int,
-                exclude: Optional[tuple[Tensor, Tensor]] = None) -> Tensor:
+def top_k_items(
+    user_emb: Tensor, item_emb: Tensor, users: Tensor, k: int, exclude: Optional[tuple[Tensor, Tensor]] = None
+) -> Tensor:
     """``[B, k]`` ids of the ``k`` best-scored items of ``users`` (scores ``user_emb[users] @ item_emb.T``).
 
     ``exclude`` = ``(indptr, indices)``: a CSR over all users of items set to ``-inf`` first
@@ -68,8 +70,9 @@ def top_k_items(user_emb: Tensor, item_emb: Tensor, users: Tensor, k: int,
     return _top_k("top_k_items", user_emb, item_emb, users, k, exclude)[1]
 
 
-def _top_k(fn: str, user_emb: Tensor, item_emb: Tensor, users: Tensor, k: int,
-           exclude: Optional[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
+def _top_k(
+    fn: str, user_emb: Tensor, item_emb: Tensor, users: Tensor, k: int, exclude: Optional[tuple[Tensor, Tensor]]
+) -> tuple[Tensor, Tensor]:
     scores = user_emb.index_select(0, users) @ item_emb.T  # [B, I]
     if exclude is not None:
         mask_train_items(scores, users, *exclude)
@@ -77,8 +80,10 @@ def _top_k(fn: str, user_emb: Tensor, item_emb: Tensor, users: Tensor, k: int,
     bad = torch.isnan(values) | torch.isposinf(values)  # -inf: masked items of users with < k others
     if bool(bad.any()):
         b, j = (int(v) for v in bad.nonzero()[0])
-        raise NonFiniteError(f"{fn}: non-finite score {values[b, j].item()} for user {int(users[b])}, item "
-                             f"{int(indices[b, j])} (the embeddings overflow or diverged)")
+        raise NonFiniteError(
+            f"{fn}: non-finite score {values[b, j].item()} for user {int(users[b])}, item "
+            f"{int(indices[b, j])} (the embeddings overflow or diverged)"
+        )
     return values, indices
 
 
@@ -112,11 +117,15 @@ def full_ranking_metrics(
     """
     fn = "full_ranking_metrics"
     if user_emb.dim() != 2 or item_emb.dim() != 2 or user_emb.shape[1] != item_emb.shape[1]:
-        raise ValueError(f"{fn}: embeddings must be [U, D] and [I, D] with equal D "
-                         f"(got {tuple(user_emb.shape)} and {tuple(item_emb.shape)})")
+        raise ValueError(
+            f"{fn}: embeddings must be [U, D] and [I, D] with equal D "
+            f"(got {tuple(user_emb.shape)} and {tuple(item_emb.shape)})"
+        )
     if user_emb.shape[0] != data.num_users or item_emb.shape[0] != data.num_items:
-        raise ValueError(f"{fn}: embeddings must have {data.num_users} user rows and {data.num_items} item "
-                         f"rows (got {user_emb.shape[0]} and {item_emb.shape[0]})")
+        raise ValueError(
+            f"{fn}: embeddings must have {data.num_users} user rows and {data.num_items} item "
+            f"rows (got {user_emb.shape[0]} and {item_emb.shape[0]})"
+        )
     ks = tuple(int(k) for k in ks)
     if not ks or min(ks) < 1 or max(ks) > data.num_items:
         raise ValueError(f"{fn}: ks must lie in [1, {data.num_items}] (got {list(ks)})")
@@ -133,18 +142,20 @@ def full_ranking_metrics(
     users = users.to(device)
     num_test = (te_indptr[1:] - te_indptr[:-1]).index_select(0, users)
     if users.numel() == 0 or bool((num_test == 0).any()):
-        raise ValueError(f"{fn}: every evaluated user needs at least one test item (got {int((num_test == 0).sum())} "
-                         f"users without, of {users.numel()})")
+        raise ValueError(
+            f"{fn}: every evaluated user needs at least one test item (got {int((num_test == 0).sum())} "
+            f"users without, of {users.numel()})"
+        )
     if chunk_size is None:
         chunk_size = max(1, _SCORE_BUDGET // max(num_items, 1))
     sums = {f"{m}@{k}": 0.0 for m in METRIC_NAMES for k in ks}
     for start in range(0, users.numel(), chunk_size):
-        batch = users[start:start + chunk_size]  # [B]
+        batch = users[start : start + chunk_size]  # [B]
         top = _top_k(fn, user_emb, item_emb, batch, k_max, (tr_indptr, tr_indices))[1]  # [B, k_max]
         query = batch.unsqueeze(1) * num_items + top  # [B, k_max]
         pos = torch.searchsorted(test_key, query.reshape(-1)).clamp_(max=test_key.numel() - 1)
         hits = (test_key.index_select(0, pos) == query.reshape(-1)).reshape(query.shape)
-        per_user = ranking_metrics_per_user(hits, num_test[start:start + chunk_size], ks)
+        per_user = ranking_metrics_per_user(hits, num_test[start : start + chunk_size], ks)
         for name, value in per_user.items():
             sums[name] += float(value.sum())
     out = summarize_metrics(sums, users.numel(), ks)

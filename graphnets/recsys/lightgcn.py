@@ -1,4 +1,5 @@
 """LightGCN: linear propagation (:class:`graphnets.conv.LGConv`) on the user-item graph, layers averaged."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -64,8 +65,17 @@ class LightGCN(Recommender):
         (torch.Size([3, 8]), torch.Size([4, 8]), torch.Size([1, 2]))
     """
 
-    def __init__(self, num_users: int, num_items: int, embedding_dim: int = 64, num_layers: int = 3, *,
-                 decay: float = 1e-4, init_std: float = 0.1, generator: Optional[torch.Generator] = None) -> None:
+    def __init__(
+        self,
+        num_users: int,
+        num_items: int,
+        embedding_dim: int = 64,
+        num_layers: int = 3,
+        *,
+        decay: float = 1e-4,
+        init_std: float = 0.1,
+        generator: Optional[torch.Generator] = None,
+    ) -> None:
         super().__init__()
         for name, v in (("num_users", num_users), ("num_items", num_items), ("embedding_dim", embedding_dim)):
             if not isinstance(v, int) or v < 1:
@@ -92,8 +102,9 @@ class LightGCN(Recommender):
         n = self.num_users + self.num_items
         if not isinstance(graph, Graph) or graph.shape != (n, n):
             got = graph.shape if isinstance(graph, Graph) else type(graph).__name__
-            raise ValueError(f"LightGCN.set_graph: graph must be a sampling.Graph [{n}, {n}] (users + items) "
-                             f"(got {got})")
+            raise ValueError(
+                f"LightGCN.set_graph: graph must be a sampling.Graph [{n}, {n}] (users + items) (got {got})"
+            )
         graph = graph.to(self.user_embedding.device)
         graph.transpose_csr()  # cache the transpose used by spmm's backward once
         self._graph = graph
@@ -146,7 +157,7 @@ class LightGCN(Recommender):
     def forward(self) -> tuple[Tensor, Tensor]:
         """``(users [U, D], items [I, D])`` final representations."""
         out = self.propagate()
-        return out[: self.num_users], out[self.num_users:]
+        return out[: self.num_users], out[self.num_users :]
 
     def loss(self, batch: PairBatch) -> Tensor:
         """BPR on the batch's triples plus ``decay`` times the layer-0 L2 (LightGCN-PyTorch ``bpr_loss``)."""
@@ -157,10 +168,15 @@ class LightGCN(Recommender):
         rows = torch.cat([users, pos + self.num_users, neg + self.num_users])
         u_e, p_e, q_e = self.propagate_rows(rows).split(users.numel())
         loss = bpr_loss((u_e * p_e).sum(-1), (u_e * q_e).sum(-1))
-        reg = l2_batch_reg(self.user_embedding.index_select(0, users), self.item_embedding.index_select(0, pos),
-                           self.item_embedding.index_select(0, neg))
+        reg = l2_batch_reg(
+            self.user_embedding.index_select(0, users),
+            self.item_embedding.index_select(0, pos),
+            self.item_embedding.index_select(0, neg),
+        )
         return loss + self.decay * reg
 
     def extra_repr(self) -> str:
-        return (f"num_users={self.num_users}, num_items={self.num_items}, embedding_dim={self.embedding_dim}, "
-                f"num_layers={self.num_layers}, decay={self.decay}, init_std={self.init_std}")
+        return (
+            f"num_users={self.num_users}, num_items={self.num_items}, embedding_dim={self.embedding_dim}, "
+            f"num_layers={self.num_layers}, decay={self.decay}, init_std={self.init_std}"
+        )

@@ -4,6 +4,7 @@ All functions are pure: scores and weights in, scalar out. Nothing is clamped or
 infinite score gives a non-finite loss, which :class:`~graphnets.recsys.RecommenderTrainer` refuses
 (naming the epoch and batch).
 """
+
 from __future__ import annotations
 
 import torch.nn.functional as F
@@ -25,8 +26,9 @@ def l2_batch_reg(*layer0: Tensor) -> Tensor:
     return 0.5 * sum(t.pow(2).sum() for t in layer0) / batch
 
 
-def ultragcn_constraint_loss(pos_scores: Tensor, neg_scores: Tensor, pos_weight: Tensor,
-                             neg_weight: Tensor, negative_weight: float) -> Tensor:
+def ultragcn_constraint_loss(
+    pos_scores: Tensor, neg_scores: Tensor, pos_weight: Tensor, neg_weight: Tensor, negative_weight: float
+) -> Tensor:
     r"""UltraGCN's :math:`\mathcal{L}_C` + :math:`\mathcal{L}_O` as coded (sum over the batch):
 
     .. math:: \sum_b \Big[ w^+_b \,\mathrm{BCE}(s^+_b, 1)

@@ -17,6 +17,7 @@ users -- LightGCN -- or of all users -- UltraGCN; on the standard splits every u
 items, so the three agree). ``f1@k`` is UltraGCN's ``2PR / (P + R)`` of the *averaged*
 precision and recall.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -43,8 +44,9 @@ def ranking_metrics_per_user(hits: Tensor, num_test: Tensor, ks: Sequence[int]) 
     """
     fn = "ranking_metrics_per_user"
     if hits.dim() != 2 or hits.shape[0] != num_test.numel():
-        raise ValueError(f"{fn}: hits must be [B, K] with B = len(num_test) = {num_test.numel()} "
-                         f"(got shape {tuple(hits.shape)})")
+        raise ValueError(
+            f"{fn}: hits must be [B, K] with B = len(num_test) = {num_test.numel()} (got shape {tuple(hits.shape)})"
+        )
     if not ks or max(ks) > hits.shape[1] or min(ks) < 1:
         raise ValueError(f"{fn}: every k must lie in [1, {hits.shape[1]}] (got {list(ks)})")
     hits = hits.to(torch.float64)

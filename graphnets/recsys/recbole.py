@@ -19,6 +19,7 @@ says so). RecBole keeps repeated (user, item) rows unless ``rm_dup_inter`` is se
 raise unless ``drop_duplicates=True`` (the first occurrence is kept). A test user without any
 train row raises (naming the user's token and the line) unless ``cold_users="drop"``.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,9 @@ __all__ = ["read_inter", "load_recbole"]
 PathLike = Union[str, os.PathLike]
 
 
-def read_inter(path: PathLike, *, user_field: str = "user_id",
-               item_field: str = "item_id") -> tuple[list[str], list[str]]:
+def read_inter(
+    path: PathLike, *, user_field: str = "user_id", item_field: str = "item_id"
+) -> tuple[list[str], list[str]]:
     """``(user_tokens, item_tokens)`` of one ``.inter`` file.
 
     Raises:
@@ -59,7 +61,7 @@ def _read_inter_rows(path: PathLike, user_field: str, item_field: str) -> tuple[
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = path.read_bytes()[:err.start].count(b"\n") + 1
+        line = path.read_bytes()[: err.start].count(b"\n") + 1
         raise ValueError(f"{fn}: {path}:{line}: not UTF-8 text (got byte {err.object[err.start]:#04x})") from None
     lines = text.split("\n")
     header = lines[0].rstrip("\r")
@@ -70,8 +72,9 @@ def _read_inter_rows(path: PathLike, user_field: str, item_field: str) -> tuple[
     try:
         cu, ci = fields.index(user_field), fields.index(item_field)
     except ValueError:
-        raise ValueError(f"{fn}: {path}:1: header must name columns {user_field!r} and {item_field!r} "
-                         f"(got {names})") from None
+        raise ValueError(
+            f"{fn}: {path}:1: header must name columns {user_field!r} and {item_field!r} (got {names})"
+        ) from None
     for c in (cu, ci):
         if not names[c].endswith(":token"):
             raise ValueError(f"{fn}: {path}:1: column {names[c]!r} must have type ':token'")
@@ -84,8 +87,7 @@ def _read_inter_rows(path: PathLike, user_field: str, item_field: str) -> tuple[
             continue
         parts = line.split("\t")
         if len(parts) != len(names):
-            raise ValueError(f"{fn}: {path}:{lineno}: expected {len(names)} tab-separated columns "
-                             f"(got {len(parts)})")
+            raise ValueError(f"{fn}: {path}:{lineno}: expected {len(names)} tab-separated columns (got {len(parts)})")
         u, i = parts[cu], parts[ci]
         if not u or not i:
             raise ValueError(f"{fn}: {path}:{lineno}: empty {user_field if not u else item_field} token")
@@ -105,17 +107,28 @@ def _dedupe(users: Tensor, items: Tensor, num_items: int, drop: bool, where: str
     if uniq.numel() == key.numel():
         return users, items
     if not drop:
-        raise ValueError(f"load_recbole: {where} repeats (user, item) pairs (got {key.numel() - uniq.numel()} "
-                         f"repeats); pass drop_duplicates=True to keep the first of each")
+        raise ValueError(
+            f"load_recbole: {where} repeats (user, item) pairs (got {key.numel() - uniq.numel()} "
+            f"repeats); pass drop_duplicates=True to keep the first of each"
+        )
     first = torch.full((uniq.numel(),), key.numel(), dtype=torch.int64).scatter_reduce_(
-        0, inverse, torch.arange(key.numel()), reduce="amin")
+        0, inverse, torch.arange(key.numel()), reduce="amin"
+    )
     keep = torch.sort(first).values
     return users[keep], items[keep]
 
 
-def load_recbole(folder: PathLike, name: Optional[str] = None, *, user_field: str = "user_id",
-                 item_field: str = "item_id", test_ratio: float = 0.2, drop_duplicates: bool = False,
-                 cold_users: str = "error", generator: Optional[torch.Generator] = None) -> InteractionData:
+def load_recbole(
+    folder: PathLike,
+    name: Optional[str] = None,
+    *,
+    user_field: str = "user_id",
+    item_field: str = "item_id",
+    test_ratio: float = 0.2,
+    drop_duplicates: bool = False,
+    cold_users: str = "error",
+    generator: Optional[torch.Generator] = None,
+) -> InteractionData:
     """Load ``<folder>/<name>.train.inter`` + ``.test.inter``, or split ``<folder>/<name>.inter``.
 
     Args:
@@ -135,13 +148,19 @@ def load_recbole(folder: PathLike, name: Optional[str] = None, *, user_field: st
     name = name or folder.name
     users_tab: dict[str, int] = {}
     items_tab: dict[str, int] = {}
-    train_file, test_file, single = (folder / f"{name}.train.inter", folder / f"{name}.test.inter",
-                                     folder / f"{name}.inter")
+    train_file, test_file, single = (
+        folder / f"{name}.train.inter",
+        folder / f"{name}.test.inter",
+        folder / f"{name}.inter",
+    )
     if train_file.is_file() and test_file.is_file():
         valid_file = folder / f"{name}.valid.inter"
         if valid_file.is_file():
-            warnings.warn(f"load_recbole: {valid_file.name} is not read (InteractionData holds a train and a test "
-                          "split only); merge it into the train or test file to use it", stacklevel=2)
+            warnings.warn(
+                f"load_recbole: {valid_file.name} is not read (InteractionData holds a train and a test "
+                "split only); merge it into the train or test file to use it",
+                stacklevel=2,
+            )
         tu, ti, _ = _read_inter_rows(train_file, user_field, item_field)
         su, si, lines = _read_inter_rows(test_file, user_field, item_field)
         tr_u, tr_i = _remap(tu, users_tab), _remap(ti, items_tab)
@@ -169,10 +188,12 @@ def load_recbole(folder: PathLike, name: Optional[str] = None, *, user_field: st
         is_test = random_user_split(users, items, num_users, test_ratio, generator)
         tr_u, tr_i, te_u, te_i = users[~is_test], items[~is_test], users[is_test], items[is_test]
     else:
-        raise FileNotFoundError(f"load_recbole: expected {train_file.name} + {test_file.name} or {single.name} "
-                                f"in {str(folder)!r}")
-    data = InteractionData(tr_u, tr_i, te_u, te_i, num_users=num_users, num_items=num_items, name=name,
-                           cold_users=cold_users)
+        raise FileNotFoundError(
+            f"load_recbole: expected {train_file.name} + {test_file.name} or {single.name} in {str(folder)!r}"
+        )
+    data = InteractionData(
+        tr_u, tr_i, te_u, te_i, num_users=num_users, num_items=num_items, name=name, cold_users=cold_users
+    )
     data.user_tokens = list(users_tab)  # id -> original token
     data.item_tokens = list(items_tab)
     return data

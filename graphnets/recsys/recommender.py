@@ -1,4 +1,5 @@
 """The contract every recommender shares: embeddings from ``forward()``, ``loss(batch)``, ``recommend(users, k)``."""
+
 from __future__ import annotations
 
 from abc import ABCMeta, abstractmethod
@@ -65,8 +66,10 @@ class Recommender(nn.Module, metaclass=ABCMeta):
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= self.num_items:
             raise ValueError(f"{type(self).__name__}.recommend: k must be an int in [1, {self.num_items}] (got {k!r})")
         if users.numel() and (int(users.min()) < 0 or int(users.max()) >= self.num_users):
-            raise ValueError(f"{type(self).__name__}.recommend: user ids must lie in [0, {self.num_users}) "
-                             f"(got range [{int(users.min())}, {int(users.max())}])")
+            raise ValueError(
+                f"{type(self).__name__}.recommend: user ids must lie in [0, {self.num_users}) "
+                f"(got range [{int(users.min())}, {int(users.max())}])"
+            )
         user_emb, item_emb = self()
         users = users.to(user_emb.device)
         if exclude is not None:

@@ -17,6 +17,7 @@ Evaluation still propagates the whole graph once (``model()``).
 Differences from the official code: sampled propagation during training (the official code has
 none); the rest of the training loop is :class:`graphnets.recsys.LightGCNTrainer`'s.
 """
+
 from __future__ import annotations
 
 import time
@@ -46,8 +47,10 @@ def block_weights(block: Block, graph: Graph) -> Tensor:
         graph: the normalised user-item graph (weights :math:`\hat A`).
     """
     if block.edge_ids is None or graph.weight is None:
-        raise ValueError("block_weights: needs a block with edge_ids and a weighted (normalised) graph "
-                         f"(got edge_ids={block.edge_ids is not None}, weighted={graph.weight is not None})")
+        raise ValueError(
+            "block_weights: needs a block with edge_ids and a weighted (normalised) graph "
+            f"(got edge_ids={block.edge_ids is not None}, weighted={graph.weight is not None})"
+        )
     sampled = block.graph.indptr[1:] - block.graph.indptr[:-1]  # [num_dst] s_i
     degree = (graph.indptr[1:] - graph.indptr[:-1]).index_select(0, block.dst_nodes)  # [num_dst] d_i
     scale = degree.to(graph.weight.dtype) / sampled.clamp_min(1).to(graph.weight.dtype)
@@ -77,12 +80,21 @@ class SampledLightGCNTrainer(LightGCNTrainer):
         ValueError: ``len(fanouts) != config.num_layers`` or a bad fan-out.
     """
 
-    def __init__(self, data: InteractionData, config: LightGCNConfig, *, fanouts: Sequence[int],
-                 device: Union[str, torch.device] = "cpu", seed: int = 2020) -> None:
+    def __init__(
+        self,
+        data: InteractionData,
+        config: LightGCNConfig,
+        *,
+        fanouts: Sequence[int],
+        device: Union[str, torch.device] = "cpu",
+        seed: int = 2020,
+    ) -> None:
         fanouts = list(fanouts)
         if len(fanouts) != config.num_layers:
-            raise ValueError(f"SampledLightGCNTrainer: one fan-out per layer ({config.num_layers}) is needed "
-                             f"(got {len(fanouts)}: {fanouts})")
+            raise ValueError(
+                f"SampledLightGCNTrainer: one fan-out per layer ({config.num_layers}) is needed "
+                f"(got {len(fanouts)}: {fanouts})"
+            )
         super().__init__(data, config, device=device, seed=seed)
         self.fanouts = fanouts
         self.sampler = NeighborSampler(self.model.graph, fanouts)  # sampling where the graph lives
@@ -96,19 +108,23 @@ class SampledLightGCNTrainer(LightGCNTrainer):
     def train_epoch(self, progress: Progress = None) -> dict[str, float]:
         cfg, model, graph = self.config, self.model, self.model.graph
         t0 = time.perf_counter()
-        users, pos, neg = sample_bpr_triples(self.positives, self.data.num_train, mode=cfg.sampling,
-                                             generator=self.generator)
+        users, pos, neg = sample_bpr_triples(
+            self.positives, self.data.num_train, mode=cfg.sampling, generator=self.generator
+        )
         gen = self._sampling_generator()
         total = torch.zeros((), device=self.device)
         u_off = self.data.num_users
         for start in range(0, users.numel(), cfg.batch_size):
-            u, p, q = (t[start:start + cfg.batch_size].to(self.device) for t in (users, pos, neg))
+            u, p, q = (t[start : start + cfg.batch_size].to(self.device) for t in (users, pos, neg))
             seeds, where = torch.unique(torch.cat([u, p + u_off, q + u_off]), return_inverse=True)
             emb = propagate_blocks(model, self.sampler.sample_blocks(seeds, gen), graph)  # [S, D]
             u_e, p_e, q_e = emb.index_select(0, where).split(u.numel())
             loss = bpr_loss((u_e * p_e).sum(-1), (u_e * q_e).sum(-1))
-            reg = l2_batch_reg(model.user_embedding.index_select(0, u), model.item_embedding.index_select(0, p),
-                               model.item_embedding.index_select(0, q))
+            reg = l2_batch_reg(
+                model.user_embedding.index_select(0, u),
+                model.item_embedding.index_select(0, p),
+                model.item_embedding.index_select(0, q),
+            )
             total += self._step(loss + model.decay * reg, progress)
         return self._finish_epoch(t0, total, users.numel())
 
@@ -117,6 +133,8 @@ class SampledLightGCNTrainer(LightGCNTrainer):
 
     def load_state_dict(self, state: dict) -> None:
         if state.get("fanouts") != self.fanouts:
-            raise ValueError(f"SampledLightGCNTrainer.load_state_dict: checkpoint has fanouts {state.get('fanouts')} "
-                             f"(got a trainer with {self.fanouts})")
+            raise ValueError(
+                f"SampledLightGCNTrainer.load_state_dict: checkpoint has fanouts {state.get('fanouts')} "
+                f"(got a trainer with {self.fanouts})"
+            )
         super().load_state_dict(state)

@@ -13,6 +13,7 @@ fewer operations than the dense backward (15x for ml-1m, 27x for Gowalla).
 
 Shapes: user_rows ``[B, D]``, item_table ``[I, D]``, items ``[B, N]`` int64 -> ``[B, N]``.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -59,6 +60,7 @@ class _SampledScores(torch.autograd.Function):
 def sampled_scores(user_rows: Tensor, item_table: Tensor, items: Tensor) -> Tensor:
     """``[B, N]`` scores ``user_rows[b] . item_table[items[b, n]]`` (see the module docstring)."""
     if items.dim() != 2 or items.shape[0] != user_rows.shape[0]:
-        raise ValueError(f"sampled_scores: items must be [B, N] with B = {user_rows.shape[0]} "
-                         f"(got {tuple(items.shape)})")
+        raise ValueError(
+            f"sampled_scores: items must be [B, N] with B = {user_rows.shape[0]} (got {tuple(items.shape)})"
+        )
     return _SampledScores.apply(user_rows, item_table, items)

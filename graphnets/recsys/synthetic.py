@@ -14,6 +14,7 @@ Generative model (all draws from one ``torch.Generator``):
 A model that learns the latent structure beats the popularity ranking by a wide margin; one
 that only learns popularity does not.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -47,8 +48,12 @@ def make_synthetic(
             ``test_ratio`` outside ``(0, 1)``.
     """
     fn = "make_synthetic"
-    for name, v in (("num_users", num_users), ("num_items", num_items), ("num_clusters", num_clusters),
-                    ("latent_dim", latent_dim)):
+    for name, v in (
+        ("num_users", num_users),
+        ("num_items", num_items),
+        ("num_clusters", num_clusters),
+        ("latent_dim", latent_dim),
+    ):
         if not isinstance(v, int) or v < 1:
             raise ValueError(f"{fn}: {name} must be a positive int (got {v!r})")
     if not isinstance(min_items, int) or not 2 <= min_items <= num_items:
@@ -58,24 +63,40 @@ def make_synthetic(
     if not 0.0 < test_ratio < 1.0:
         raise ValueError(f"{fn}: test_ratio must lie in (0, 1) (got {test_ratio})")
     if num_users * num_items > 50_000_000:
-        raise ValueError(f"{fn}: num_users * num_items must be <= 5e7 for this dense generator "
-                         f"(got {num_users * num_items})")
+        raise ValueError(
+            f"{fn}: num_users * num_items must be <= 5e7 for this dense generator (got {num_users * num_items})"
+        )
     g = generator
     centres = torch.randn(num_clusters, latent_dim, generator=g)
-    zu = centres[torch.randint(0, num_clusters, (num_users,), generator=g)] + noise * torch.randn(num_users, latent_dim, generator=g)
-    zi = centres[torch.randint(0, num_clusters, (num_items,), generator=g)] + noise * torch.randn(num_items, latent_dim, generator=g)
+    zu = centres[torch.randint(0, num_clusters, (num_users,), generator=g)] + noise * torch.randn(
+        num_users, latent_dim, generator=g
+    )
+    zi = centres[torch.randint(0, num_clusters, (num_items,), generator=g)] + noise * torch.randn(
+        num_items, latent_dim, generator=g
+    )
     rank = torch.randperm(num_items, generator=g).to(torch.float32) + 1
     log_pop = -popularity_exponent * torch.log(rank)  # [I]
-    affinity = sharpness * (zu @ zi.T) / latent_dim ** 0.5 + log_pop  # [U, I]
+    affinity = sharpness * (zu @ zi.T) / latent_dim**0.5 + log_pop  # [U, I]
     gumbel = -torch.log(-torch.log(torch.rand(num_users, num_items, generator=g).clamp_(1e-12, 1 - 1e-7)))
     order = torch.argsort(affinity + gumbel, dim=1, descending=True)  # [U, I]
     p = 1.0 / max(mean_items - min_items + 1.0, 1.0)  # geometric with mean mean_items - min_items
-    extra = torch.floor(torch.log(torch.rand(num_users, generator=g).clamp_(1e-12)) / torch.log1p(torch.tensor(-p))) if p < 1 else torch.zeros(num_users)
+    extra = (
+        torch.floor(torch.log(torch.rand(num_users, generator=g).clamp_(1e-12)) / torch.log1p(torch.tensor(-p)))
+        if p < 1
+        else torch.zeros(num_users)
+    )
     n_items = (min_items + extra.long()).clamp_(max=num_items)  # [U]
     take = torch.arange(num_items).unsqueeze(0) < n_items.unsqueeze(1)  # [U, I] first n_u ranked
     users = torch.arange(num_users).unsqueeze(1).expand(num_users, num_items)[take]
     items = order[take]
     # split each user's items: test_ratio of them (at least one, never all) to test, at random
     is_test = random_user_split(users, items, num_users, test_ratio, generator=g)
-    return InteractionData(users[~is_test], items[~is_test], users[is_test], items[is_test],
-                           num_users=num_users, num_items=num_items, name="synthetic")
+    return InteractionData(
+        users[~is_test],
+        items[~is_test],
+        users[is_test],
+        items[is_test],
+        num_users=num_users,
+        num_items=num_items,
+        name="synthetic",
+    )

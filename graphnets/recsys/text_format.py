@@ -12,6 +12,7 @@ lines; here every problem is reported with the file and line number. The officia
 pair repeated across lines (and their ``csr_matrix`` then counts it twice); here it is an error
 (see :class:`InteractionData`).
 """
+
 from __future__ import annotations
 
 import os
@@ -67,8 +68,10 @@ def read_user_item_lines(path: PathLike) -> tuple[Tensor, Tensor]:
                 values = [int(p) for p in parts]
                 bad = next((p for p, v in zip(parts, values) if v >= 2**63), None)
             if bad is not None:
-                raise ValueError(f"{fn}: {path}:{lineno}: expected integer ids 'uid iid iid ...' "
-                                 f"(got token {bad.decode('utf-8', 'replace')!r})")
+                raise ValueError(
+                    f"{fn}: {path}:{lineno}: expected integer ids 'uid iid iid ...' "
+                    f"(got token {bad.decode('utf-8', 'replace')!r})"
+                )
             ids = np.array(values, dtype=np.int64)
             if int(ids.min()) < 0:
                 raise ValueError(f"{fn}: {path}:{lineno}: ids must be >= 0 (got {int(ids.min())})")
@@ -82,8 +85,10 @@ def _append_row(fn: str, path: Path, lineno: int, ids: np.ndarray, users: list, 
     row_items = ids[1:]
     n_unique = np.unique(row_items).size
     if n_unique != row_items.size:
-        raise ValueError(f"{fn}: {path}:{lineno}: user {int(ids[0])} lists an item more than once "
-                         f"(got {row_items.size - n_unique} repeats)")
+        raise ValueError(
+            f"{fn}: {path}:{lineno}: user {int(ids[0])} lists an item more than once "
+            f"(got {row_items.size - n_unique} repeats)"
+        )
     users.append(np.full(row_items.size, ids[0], dtype=np.int64))
     items.append(row_items)
 
@@ -110,8 +115,16 @@ def load_lightgcn_split(
         raise FileNotFoundError(f"load_lightgcn_split: no such dataset folder {str(folder)!r}")
     tr_u, tr_i = read_user_item_lines(folder / "train.txt")
     te_u, te_i = read_user_item_lines(folder / "test.txt")
-    return InteractionData(tr_u, tr_i, te_u, te_i, num_users=num_users, num_items=num_items,
-                           name=name or folder.name, cold_users=cold_users)
+    return InteractionData(
+        tr_u,
+        tr_i,
+        te_u,
+        te_i,
+        num_users=num_users,
+        num_items=num_items,
+        name=name or folder.name,
+        cold_users=cold_users,
+    )
 
 
 def write_user_item_lines(path: PathLike, users: Tensor, items: Tensor, num_users: int) -> None:

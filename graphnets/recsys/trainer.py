@@ -18,6 +18,7 @@ keeps the evaluation schedule and early-stopping state of the official codes:
 
 ``epoch`` counts *completed* training epochs (UltraGCN's log line "epoch 334" is our 335).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -49,8 +50,9 @@ class RecommenderTrainer:
 
     config: Union[LightGCNConfig, UltraGCNConfig]
 
-    def __init__(self, data: InteractionData, config, *, device: Union[str, torch.device] = "cpu",
-                 seed: int = 2020) -> None:
+    def __init__(
+        self, data: InteractionData, config, *, device: Union[str, torch.device] = "cpu", seed: int = 2020
+    ) -> None:
         if not isinstance(data, InteractionData):
             raise TypeError(f"{type(self).__name__}: data must be an InteractionData (got {type(data).__name__})")
         self.data, self.config, self.seed = data, config, seed
@@ -102,8 +104,12 @@ class RecommenderTrainer:
             stacked = torch.stack(losses)
             bad = (~torch.isfinite(stacked)).nonzero()
             first = int(bad[0, 0]) if bad.numel() else None  # None: finite batches whose sum overflowed
-            check_loss(stacked[first] if first is not None else value, f"{type(self).__name__}.train_epoch",
-                       epoch=self.epoch + 1, batch=first)
+            check_loss(
+                stacked[first] if first is not None else value,
+                f"{type(self).__name__}.train_epoch",
+                epoch=self.epoch + 1,
+                batch=first,
+            )
         self.epoch += 1
         seconds = time.perf_counter() - t0
         return {"loss": value / self.num_batches(), "seconds": seconds, "samples_per_s": samples / seconds}
@@ -163,8 +169,10 @@ class RecommenderTrainer:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if state.get("config", {}).get("model") != self.config.model:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: checkpoint is for model "
-                             f"{state.get('config', {}).get('model')!r} (got trainer for {self.config.model!r})")
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: checkpoint is for model "
+                f"{state.get('config', {}).get('model')!r} (got trainer for {self.config.model!r})"
+            )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
@@ -180,22 +188,33 @@ class LightGCNTrainer(RecommenderTrainer):
 
     def _build_model(self) -> LightGCN:
         cfg = self.config
-        model = LightGCN(self.data.num_users, self.data.num_items, cfg.embedding_dim, cfg.num_layers,
-                         decay=cfg.decay, init_std=cfg.init_std, generator=self.generator).to(self.device)
+        model = LightGCN(
+            self.data.num_users,
+            self.data.num_items,
+            cfg.embedding_dim,
+            cfg.num_layers,
+            decay=cfg.decay,
+            init_std=cfg.init_std,
+            generator=self.generator,
+        ).to(self.device)
         model.set_graph(self.data.bipartite_graph())
         return model
 
     def train_epoch(self, progress: Progress = None) -> dict[str, float]:
         cfg, model = self.config, self.model
         t0 = time.perf_counter()
-        users, pos, neg = sample_bpr_triples(self.positives, self.data.num_train, mode=cfg.sampling,
-                                             generator=self.generator)
+        users, pos, neg = sample_bpr_triples(
+            self.positives, self.data.num_train, mode=cfg.sampling, generator=self.generator
+        )
         users, pos, neg = users.to(self.device), pos.to(self.device), neg.to(self.device)
         total = torch.zeros((), device=self.device)
         n = users.numel()
         for start in range(0, n, cfg.batch_size):
-            batch = PairBatch(users[start:start + cfg.batch_size], pos[start:start + cfg.batch_size],
-                              neg[start:start + cfg.batch_size])
+            batch = PairBatch(
+                users[start : start + cfg.batch_size],
+                pos[start : start + cfg.batch_size],
+                neg[start : start + cfg.batch_size],
+            )
             total += self._step(model.loss(batch), progress)
         return self._finish_epoch(t0, total, n)
 
@@ -208,9 +227,20 @@ class UltraGCNTrainer(RecommenderTrainer):
 
     def _build_model(self) -> UltraGCN:
         cfg = self.config
-        model = UltraGCN(self.data.num_users, self.data.num_items, cfg.embedding_dim, w1=cfg.w1, w2=cfg.w2,
-                         w3=cfg.w3, w4=cfg.w4, negative_weight=cfg.negative_weight, gamma=cfg.gamma,
-                         lambda_=cfg.lambda_, init_std=cfg.init_std, generator=self.generator).to(self.device)
+        model = UltraGCN(
+            self.data.num_users,
+            self.data.num_items,
+            cfg.embedding_dim,
+            w1=cfg.w1,
+            w2=cfg.w2,
+            w3=cfg.w3,
+            w4=cfg.w4,
+            negative_weight=cfg.negative_weight,
+            gamma=cfg.gamma,
+            lambda_=cfg.lambda_,
+            init_std=cfg.init_std,
+            generator=self.generator,
+        ).to(self.device)
         beta_u, beta_i = beta_vectors(self.data.user_degree(), self.data.item_degree())
         nbrs, weights = item_item_topk(self.data, cfg.ii_neighbor_num)
         model.set_constraints(beta_u, beta_i, nbrs, weights)
@@ -230,16 +260,18 @@ class UltraGCNTrainer(RecommenderTrainer):
         total = torch.zeros((), device=self.device)
         n = users_all.numel()
         for start in range(0, n, cfg.batch_size):
-            u, p = users_all[start:start + cfg.batch_size], items_all[start:start + cfg.batch_size]
-            q = sample_negatives(self.positives, u, cfg.negative_num, exclude_positives=cfg.sift_pos,
-                                 generator=self.generator)
+            u, p = users_all[start : start + cfg.batch_size], items_all[start : start + cfg.batch_size]
+            q = sample_negatives(
+                self.positives, u, cfg.negative_num, exclude_positives=cfg.sift_pos, generator=self.generator
+            )
             u, p, q = u.to(self.device), p.to(self.device), q.to(self.device)
             total += self._step(self.model.loss(PairBatch(u, p, q)), progress)
         return self._finish_epoch(t0, total, n)
 
 
-def build_trainer(model: str, data: InteractionData, config=None, *, device: Union[str, torch.device] = "cpu",
-                  seed: int = 2020) -> RecommenderTrainer:
+def build_trainer(
+    model: str, data: InteractionData, config=None, *, device: Union[str, torch.device] = "cpu", seed: int = 2020
+) -> RecommenderTrainer:
     """``LightGCNTrainer`` or ``UltraGCNTrainer`` for ``model`` (``config`` defaults to the model's defaults)."""
     if model == "lightgcn":
         cls, default = LightGCNTrainer, LightGCNConfig

@@ -1,4 +1,5 @@
 """UltraGCN: graph convolution replaced by constraint losses on a matrix-factorisation model."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -66,10 +67,22 @@ class UltraGCN(Recommender):
         (0, torch.Size([5, 4]))
     """
 
-    def __init__(self, num_users: int, num_items: int, embedding_dim: int = 64, *, w1: float = 1e-7,
-                 w2: float = 1.0, w3: float = 1e-7, w4: float = 1.0, negative_weight: float = 10.0,
-                 gamma: float = 1e-4, lambda_: float = 1e-3, init_std: float = 1e-4,
-                 generator: Optional[torch.Generator] = None) -> None:
+    def __init__(
+        self,
+        num_users: int,
+        num_items: int,
+        embedding_dim: int = 64,
+        *,
+        w1: float = 1e-7,
+        w2: float = 1.0,
+        w3: float = 1e-7,
+        w4: float = 1.0,
+        negative_weight: float = 10.0,
+        gamma: float = 1e-4,
+        lambda_: float = 1e-3,
+        init_std: float = 1e-4,
+        generator: Optional[torch.Generator] = None,
+    ) -> None:
         super().__init__()
         for name, v in (("num_users", num_users), ("num_items", num_items), ("embedding_dim", embedding_dim)):
             if not isinstance(v, int) or v < 1:
@@ -95,11 +108,15 @@ class UltraGCN(Recommender):
         """Install ``beta_u [U]``, ``beta_i [I]``, ``S [I, K]`` and ``omega [I, K]``."""
         fn = "UltraGCN.set_constraints"
         if beta_user.shape != (self.num_users,) or beta_item.shape != (self.num_items,):
-            raise ValueError(f"{fn}: beta vectors must be [{self.num_users}] and [{self.num_items}] "
-                             f"(got {tuple(beta_user.shape)} and {tuple(beta_item.shape)})")
+            raise ValueError(
+                f"{fn}: beta vectors must be [{self.num_users}] and [{self.num_items}] "
+                f"(got {tuple(beta_user.shape)} and {tuple(beta_item.shape)})"
+            )
         if ii_neighbors.shape != ii_weights.shape or ii_neighbors.shape[0] != self.num_items:
-            raise ValueError(f"{fn}: item-item tensors must both be [{self.num_items}, K] "
-                             f"(got {tuple(ii_neighbors.shape)} and {tuple(ii_weights.shape)})")
+            raise ValueError(
+                f"{fn}: item-item tensors must both be [{self.num_items}, K] "
+                f"(got {tuple(ii_neighbors.shape)} and {tuple(ii_weights.shape)})"
+            )
         dev = self.user_embedding.device
         self.beta_user = beta_user.to(dev, torch.float32)
         self.beta_item = beta_item.to(dev, torch.float32)
@@ -118,7 +135,9 @@ class UltraGCN(Recommender):
         # B=2048, N=75, I=1522: dense 17 ms vs gather 72 ms forward + backward).
         if self.num_items <= 64 * n:
             return sampled_scores(user_rows, self.item_embedding, neg_items)  # [B, N]
-        neg_rows = self.item_embedding.index_select(0, neg_items.reshape(-1)).view(b, n, self.embedding_dim)  # [B, N, D]
+        neg_rows = self.item_embedding.index_select(0, neg_items.reshape(-1)).view(
+            b, n, self.embedding_dim
+        )  # [B, N, D]
         return torch.bmm(neg_rows, user_rows.unsqueeze(2)).squeeze(2)  # [B, N]
 
     def loss(self, batch: PairBatch) -> Tensor:
@@ -145,6 +164,8 @@ class UltraGCN(Recommender):
         return loss
 
     def extra_repr(self) -> str:
-        return (f"num_users={self.num_users}, num_items={self.num_items}, embedding_dim={self.embedding_dim}, "
-                f"w1={self.w1}, w2={self.w2}, w3={self.w3}, w4={self.w4}, negative_weight={self.negative_weight}, "
-                f"gamma={self.gamma}, lambda_={self.lambda_}, init_std={self.init_std}")
+        return (
+            f"num_users={self.num_users}, num_items={self.num_items}, embedding_dim={self.embedding_dim}, "
+            f"w1={self.w1}, w2={self.w2}, w3={self.w3}, w4={self.w4}, negative_weight={self.negative_weight}, "
+            f"gamma={self.gamma}, lambda_={self.lambda_}, init_std={self.init_std}"
+        )

@@ -10,6 +10,7 @@
   :class:`NodeWise`, :class:`GraphStage` (historical embeddings per layer), :class:`GNNPipe`;
 * :func:`halo_exchange_bytes`, :func:`pipeline_activation_bytes`: communication per epoch.
 """
+
 from sampling.pipeline.checkpoint import load_checkpoint, save_checkpoint
 from sampling.pipeline.chunks import PARTITIONS, GraphChunks, partition_nodes
 from sampling.pipeline.driver import DATA_PARALLEL, SCHEDULES, PipelineConfig, PipelineDriver, StepStats

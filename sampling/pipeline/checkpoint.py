@@ -10,6 +10,7 @@ Saving is atomic at the folder level: DCP writes ``<path>.part``, then rank 0 re
 ``<path>`` (an older ``<path>`` is replaced), so a run killed while saving keeps its previous
 checkpoint. On several machines ``path`` must be on a file system all ranks share.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,13 @@ def _barrier() -> None:
         dist.barrier()
 
 
-def save_checkpoint(path: str | Path, driver: PipelineDriver, optimizer: torch.optim.Optimizer | None = None, *,
-                    extra: dict | None = None) -> Path:
+def save_checkpoint(
+    path: str | Path,
+    driver: PipelineDriver,
+    optimizer: torch.optim.Optimizer | None = None,
+    *,
+    extra: dict | None = None,
+) -> Path:
     """Write the pipeline's state to the folder ``path`` (a collective: every rank calls it).
 
     Args:
@@ -102,8 +108,13 @@ def load_checkpoint(path: str | Path, driver: PipelineDriver, optimizer: torch.o
         raise FileNotFoundError(f"load_checkpoint: {path} holds no checkpoint (no .metadata file)")
     state = _state(driver, optimizer, "")
     dcp.load(state, checkpoint_id=str(path))
-    set_state_dict(_model(driver), [optimizer] if optimizer is not None else [], model_state_dict=state["model"],
-                   optim_state_dict=state["optim"], options=_OPTIONS)
+    set_state_dict(
+        _model(driver),
+        [optimizer] if optimizer is not None else [],
+        model_state_dict=state["model"],
+        optim_state_dict=state["optim"],
+        options=_OPTIONS,
+    )
     rng = state[f"rng_rank{driver.layout.rank}"]
     torch.set_rng_state(rng["cpu"])
     if "cuda" in rng:

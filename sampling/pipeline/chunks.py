@@ -27,6 +27,7 @@ order is fixed (0, 1, ...) within a step, the staleness bound is one step (table
 as chunks pass, plus optional exact refreshes), and halo gradients are one step stale (PipeGCN's
 rule for boundary nodes) or dropped.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,8 +44,14 @@ __all__ = ["PARTITIONS", "GraphChunks", "partition_nodes"]
 PARTITIONS = ("contiguous", "random", "metis")
 
 
-def partition_nodes(num_nodes: int, num_parts: int, *, method: str = "contiguous",
-                    generator: torch.Generator | None = None, graph: Graph | None = None) -> list[Tensor]:
+def partition_nodes(
+    num_nodes: int,
+    num_parts: int,
+    *,
+    method: str = "contiguous",
+    generator: torch.Generator | None = None,
+    graph: Graph | None = None,
+) -> list[Tensor]:
     """Cut ``0 .. num_nodes-1`` into ``num_parts`` chunks.
 
     Args:
@@ -89,7 +96,9 @@ def _metis(num_nodes: int, num_parts: int, graph: Graph | None, generator: torch
     fn = "partition_nodes"
     if not isinstance(graph, Graph) or not graph.is_square or graph.num_nodes != num_nodes:
         got = f"shape {graph.shape}" if isinstance(graph, Graph) else type(graph).__name__
-        raise ValueError(f"{fn}: method='metis' needs graph=, a square sampling.Graph over {num_nodes} nodes (got {got})")
+        raise ValueError(
+            f"{fn}: method='metis' needs graph=, a square sampling.Graph over {num_nodes} nodes (got {got})"
+        )
     try:
         import pymetis
     except ImportError as err:
@@ -109,7 +118,9 @@ def _metis(num_nodes: int, num_parts: int, graph: Graph | None, generator: torch
     member = torch.as_tensor(member, dtype=torch.int64)
     parts = [torch.nonzero(member == i).flatten() for i in range(num_parts)]
     if any(p.numel() == 0 for p in parts):
-        raise ValueError(f"{fn}: METIS left a part empty (num_parts={num_parts} for {num_nodes} nodes); use fewer parts")
+        raise ValueError(
+            f"{fn}: METIS left a part empty (num_parts={num_parts} for {num_nodes} nodes); use fewer parts"
+        )
     return parts
 
 
@@ -144,8 +155,9 @@ class GraphChunks:
     Level ``l`` (``0 <= l <= L``) is the input of layer ``l`` (level ``L``: the model's output).
     """
 
-    def __init__(self, graph: Graph, parts: Sequence[Tensor], propagates: Sequence[bool], *,
-                 exact: bool = False) -> None:
+    def __init__(
+        self, graph: Graph, parts: Sequence[Tensor], propagates: Sequence[bool], *, exact: bool = False
+    ) -> None:
         fn = "GraphChunks"
         if not isinstance(graph, Graph):
             raise TypeError(f"{fn}: graph must be a sampling.Graph (got {type(graph).__name__})")
@@ -235,7 +247,7 @@ class GraphChunks:
             raise ValueError("GraphChunks.halo: an exact plan has no halo (its micro-batches carry every source)")
         for b in self._blocks[chunk]:
             if b is not None:
-                return b.src_nodes[b.num_dst:]
+                return b.src_nodes[b.num_dst :]
         return self.parts[chunk][:0]
 
     def cut_edges(self) -> int:
@@ -252,8 +264,9 @@ class GraphChunks:
         level = self.num_layers if level is None else level
         if not isinstance(t, Tensor) or t.dim() < 1 or t.shape[0] != self.num_nodes:
             got = f"shape {tuple(t.shape)}" if isinstance(t, Tensor) else type(t).__name__
-            raise ValueError(f"GraphChunks.gather: expected a tensor with one row per node ({self.num_nodes}) "
-                             f"(got {got})")
+            raise ValueError(
+                f"GraphChunks.gather: expected a tensor with one row per node ({self.num_nodes}) (got {got})"
+            )
         out = []
         for c in range(self.num_chunks):
             rows = t.index_select(0, self._rows[c][level].to(t.device))
@@ -278,10 +291,13 @@ class GraphChunks:
         out.parts = [p.to(device) for p in self.parts]
         out._rows = [[r.to(device) for r in rows] for rows in self._rows]
         cache: dict[int, Block] = {}
-        out._blocks = [[None if b is None else cache.setdefault(id(b), b.to(device)) for b in blocks]
-                       for blocks in self._blocks]
+        out._blocks = [
+            [None if b is None else cache.setdefault(id(b), b.to(device)) for b in blocks] for blocks in self._blocks
+        ]
         return out
 
     def __repr__(self) -> str:
-        return (f"GraphChunks(num_chunks={self.num_chunks}, num_layers={self.num_layers}, "
-                f"mode={'exact' if self.exact else 'historical'}, padded_rows={self._padded[0]}->{self._padded[-1]})")
+        return (
+            f"GraphChunks(num_chunks={self.num_chunks}, num_layers={self.num_layers}, "
+            f"mode={'exact' if self.exact else 'historical'}, padded_rows={self._padded[0]}->{self._padded[-1]})"
+        )

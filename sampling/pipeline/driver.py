@@ -29,6 +29,7 @@ Replicas (``dp_size > 1`` in the :class:`~sampling.pipeline.Layout`): each stage
 in DDP (``broadcast_buffers=False``) or FSDP2 ``fully_shard`` over the replica group; gradients are
 averaged over replicas once per step, after the last micro-batch.
 """
+
 from __future__ import annotations
 
 import time
@@ -75,8 +76,9 @@ class PipelineConfig:
         if isinstance(self.n_microbatches, bool) or not isinstance(self.n_microbatches, int) or self.n_microbatches < 1:
             raise ValueError(f"PipelineConfig: n_microbatches must be a positive int (got {self.n_microbatches!r})")
         if self.data_parallel not in DATA_PARALLEL:
-            raise ValueError(f"PipelineConfig: data_parallel must be one of {DATA_PARALLEL} "
-                             f"(got {self.data_parallel!r})")
+            raise ValueError(
+                f"PipelineConfig: data_parallel must be one of {DATA_PARALLEL} (got {self.data_parallel!r})"
+            )
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,16 @@ class PipelineDriver:
         loss = driver.step([(x0,), (x1,)], [t0, t1])
     """
 
-    def __init__(self, stages: StageSource, layout: Layout, config: PipelineConfig = PipelineConfig(), *,
-                 loss_fn: Callable[[Any, Any], Tensor] | None = None, num_stages: int | None = None,
-                 hook: MicrobatchHook | None = None) -> None:
+    def __init__(
+        self,
+        stages: StageSource,
+        layout: Layout,
+        config: PipelineConfig = PipelineConfig(),
+        *,
+        loss_fn: Callable[[Any, Any], Tensor] | None = None,
+        num_stages: int | None = None,
+        hook: MicrobatchHook | None = None,
+    ) -> None:
         if not isinstance(layout, Layout):
             raise TypeError(f"PipelineDriver: layout must be a sampling.pipeline.Layout (got {type(layout).__name__})")
         if not isinstance(config, PipelineConfig):
@@ -142,16 +151,20 @@ class PipelineDriver:
         else:
             stages = list(stages)
             if not stages or not all(isinstance(m, nn.Module) for m in stages):
-                raise TypeError("PipelineDriver: stages must be a non-empty sequence of nn.Module "
-                                f"(got {[type(m).__name__ for m in stages]})")
+                raise TypeError(
+                    "PipelineDriver: stages must be a non-empty sequence of nn.Module "
+                    f"(got {[type(m).__name__ for m in stages]})"
+                )
             if num_stages is not None and num_stages != len(stages):
                 raise ValueError(f"PipelineDriver: num_stages={num_stages} but {len(stages)} stages were given")
             num_stages = len(stages)
             build = stages.__getitem__
         pp = layout.pp_size
         if isinstance(num_stages, bool) or not isinstance(num_stages, int) or num_stages < 1 or num_stages % pp:
-            raise ValueError(f"PipelineDriver: the number of stages must be a positive multiple of the pipeline "
-                             f"length pp_size={pp} (got {num_stages})")
+            raise ValueError(
+                f"PipelineDriver: the number of stages must be a positive multiple of the pipeline "
+                f"length pp_size={pp} (got {num_stages})"
+            )
         self.layout = layout
         self.config = config
         self.loss_fn = loss_fn
@@ -183,8 +196,9 @@ class PipelineDriver:
 
             return fully_shard(module, mesh=self.layout.mesh["dp"])
         ids = [self.device.index] if self.device.type == "cuda" else None
-        return nn.parallel.DistributedDataParallel(module, device_ids=ids, process_group=self.layout.dp_group,
-                                                   broadcast_buffers=False)
+        return nn.parallel.DistributedDataParallel(
+            module, device_ids=ids, process_group=self.layout.dp_group, broadcast_buffers=False
+        )
 
     def _schedule_class(self, training: bool):
         name = self.config.schedule if training else "gpipe"
@@ -196,8 +210,18 @@ class PipelineDriver:
         key = (n, training)
         if key not in self._schedules:
             group = self.layout.pp_group
-            stages = [InstrumentedStage(self.modules[s], s, self.num_stages, self.device, group=group, hook=self.hook,
-                                        timing=self.config.timing) for s in self.stage_indices]
+            stages = [
+                InstrumentedStage(
+                    self.modules[s],
+                    s,
+                    self.num_stages,
+                    self.device,
+                    group=group,
+                    hook=self.hook,
+                    timing=self.config.timing,
+                )
+                for s in self.stage_indices
+            ]
             cls = self._schedule_class(training)
             loss = self._indexed_loss if training else None
             if cls in (ScheduleGPipe, Schedule1F1B):
@@ -230,8 +254,10 @@ class PipelineDriver:
 
     def _microbatches(self, fn: str, items: Sequence | None, n: int, what: str) -> list | None:
         if items is None:
-            raise ValueError(f"PipelineDriver.{fn}: this rank holds the {what} stage, so {what} micro-batches "
-                             f"are required (got None)")
+            raise ValueError(
+                f"PipelineDriver.{fn}: this rank holds the {what} stage, so {what} micro-batches "
+                f"are required (got None)"
+            )
         items = list(items)
         if len(items) != n:
             raise ValueError(f"PipelineDriver.{fn}: expected {n} micro-batches (got {len(items)})")
@@ -336,8 +362,9 @@ class PipelineDriver:
         for rep in range(repeats + 1):
             dist.barrier(group=group)
             t0 = time.perf_counter()
-            works = dist.batch_isend_irecv([dist.P2POp(dist.isend, send, nxt, group),
-                                            dist.P2POp(dist.irecv, recv, prv, group)])
+            works = dist.batch_isend_irecv(
+                [dist.P2POp(dist.isend, send, nxt, group), dist.P2POp(dist.irecv, recv, prv, group)]
+            )
             for w in works:
                 w.wait()
             if self.device.type == "cuda":
@@ -360,9 +387,18 @@ class PipelineDriver:
         stats = stats or self.stats
         if stats is None:
             raise RuntimeError("PipelineDriver.mean_stats: no step has run yet")
-        t = torch.tensor([stats.wall_seconds, stats.compute_seconds, stats.comm_seconds, stats.bubble_seconds,
-                          float(stats.bytes_sent), float(stats.bytes_received)], dtype=torch.float64,
-                         device=self.device)
+        t = torch.tensor(
+            [
+                stats.wall_seconds,
+                stats.compute_seconds,
+                stats.comm_seconds,
+                stats.bubble_seconds,
+                float(stats.bytes_sent),
+                float(stats.bytes_received),
+            ],
+            dtype=torch.float64,
+            device=self.device,
+        )
         if self.layout.pp_size > 1:
             dist.all_reduce(t, group=self.layout.pp_group)
         k = self.layout.pp_size
@@ -371,8 +407,9 @@ class PipelineDriver:
     def guard(self, **kwargs: Any) -> FailureGuard:
         """A :class:`~sampling.pipeline.FailureGuard` naming this rank and its stages."""
         stages = ",".join(str(s) for s in self.stage_indices)
-        return FailureGuard(f"rank {self.layout.rank} (stage{'s' if len(self.stage_indices) > 1 else ''} {stages})",
-                            **kwargs)
+        return FailureGuard(
+            f"rank {self.layout.rank} (stage{'s' if len(self.stage_indices) > 1 else ''} {stages})", **kwargs
+        )
 
 
 def _forward_only(schedule: Any) -> None:
@@ -384,8 +421,10 @@ def _forward_only(schedule: Any) -> None:
     """
     order = getattr(schedule, "pipeline_order_with_comms", None)
     if not isinstance(order, dict):  # a torch-version limitation, not a bad argument
-        raise RuntimeError("PipelineDriver.eval: this torch version's multi-stage schedule has no "  # noqa: TRY004
-                           "pipeline_order_with_comms; forward-only evaluation is unsupported")
+        raise RuntimeError(
+            "PipelineDriver.eval: this torch version's multi-stage schedule has no "  # noqa: TRY004
+            "pipeline_order_with_comms; forward-only evaluation is unsupported"
+        )
     keep = {"F", "SEND_F", "RECV_F", "UNSHARD", "RESHARD"}
     for rank, actions in order.items():
         order[rank] = [a for a in actions if a is not None and str(a.computation_type.value) in keep]
@@ -396,6 +435,8 @@ def _as_args(fn: str, items: list) -> list[tuple]:
     out = [x if isinstance(x, tuple) else (x,) for x in items]
     shapes = [tuple(tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__ for t in args) for args in out]
     if any(s != shapes[0] for s in shapes):
-        raise ValueError(f"PipelineDriver.{fn}: every micro-batch must have one shape (pad them; graph chunks "
-                         f"are padded by GraphChunks) (got {shapes})")
+        raise ValueError(
+            f"PipelineDriver.{fn}: every micro-batch must have one shape (pad them; graph chunks "
+            f"are padded by GraphChunks) (got {shapes})"
+        )
     return out

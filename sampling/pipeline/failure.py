@@ -20,6 +20,7 @@ tells killed ranks (heartbeat stopped) from stuck ones (alive, but a transfer ti
 
 Under ``torchrun`` the elastic agent also stops the remaining workers once one exits non-zero.
 """
+
 from __future__ import annotations
 
 import os
@@ -112,8 +113,10 @@ class FailureGuard:
         first = f"; first report: {stamped[0][1]}" if stamped else ""
         dead = self._silent_ranks(reports)
         if dead:
-            return (f"rank{'s' if len(dead) > 1 else ''} {', '.join(map(str, dead))} stopped without a report "
-                    f"(no heartbeat for {self._stale_seconds:.1f} s: killed or crashed){first}")
+            return (
+                f"rank{'s' if len(dead) > 1 else ''} {', '.join(map(str, dead))} stopped without a report "
+                f"(no heartbeat for {self._stale_seconds:.1f} s: killed or crashed){first}"
+            )
         return f"no rank reported an error of its own and every rank is alive: one is probably stuck{first}"
 
     @property
@@ -176,8 +179,9 @@ class FailureGuard:
         if peer:
             time.sleep(_SETTLE_SECONDS)  # let the root cause's report arrive
             why = self._first({r: m for r, m in self.reports().items() if r != self._rank})
-            raise PipelineFailure(f"{self.describe}: pipeline stopped because another rank failed: {why} "
-                                  f"[here: {reason}]") from exc
+            raise PipelineFailure(
+                f"{self.describe}: pipeline stopped because another rank failed: {why} [here: {reason}]"
+            ) from exc
         raise PipelineFailure(f"{self.describe} failed: {reason}") from exc
 
 
@@ -197,8 +201,19 @@ def _looks_like_peer_failure(exc: BaseException) -> bool:
         if isinstance(exc, dist.DistError) or type(exc).__name__ in ("DistNetworkError", "DistBackendError"):
             return True
         msg = str(exc).lower()
-        if any(s in msg for s in ("connection closed", "connection reset", "timed out", "timeout", "gloo",
-                                   "broken pipe", "nccl", "peer")):
+        if any(
+            s in msg
+            for s in (
+                "connection closed",
+                "connection reset",
+                "timed out",
+                "timeout",
+                "gloo",
+                "broken pipe",
+                "nccl",
+                "peer",
+            )
+        ):
             return True
         exc = exc.__cause__ or exc.__context__
     return False

@@ -14,14 +14,15 @@ most one step); ``warmup`` fills them with an exact full-graph forward before th
 the first epoch reads no zeros); ``refresh_every = k`` repeats that exact refresh before every
 ``k``-th step; ``halo_grad`` returns the gradient of halo rows to the chunks owning them one step
 late (without it, a chunk's loss never reaches its neighbours in other chunks, which on a deep
-model with many cut edges slows training down badly). ``mode="exact"`` replaces the historical embeddings by exact receptive-field
-micro-batches: gradients then equal the unpipelined model's (a check, at up to ``chunks`` times
-the compute).
+model with many cut edges slows training down badly). ``mode="exact"`` replaces the historical
+embeddings by exact receptive-field micro-batches: gradients then equal the unpipelined model's (a
+check, at up to ``chunks`` times the compute).
 
 Replicas: with ``dp`` pipeline replicas each one trains on ``chunks / dp`` of the chunks (chunk
 ``c`` on replica ``c % dp``); gradients are averaged by DDP/FSDP, and after every step each
 table row is taken from the replica that owns its chunk (one all-reduce per table).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -102,16 +103,27 @@ class GNNPipe:
             the number of replicas.
     """
 
-    def __init__(self, layers: Sequence[nn.Module], in_widths: Sequence[int], graph: Graph, layout: Layout, *,
-                 loss_fn: Callable[[Tensor, Any], Tensor], config: GNNPipeConfig = GNNPipeConfig(),
-                 pipeline: PipelineConfig = PipelineConfig(), split: Sequence[range] | None = None,  # noqa: B008
-                 stages_per_rank: int = 1, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        layers: Sequence[nn.Module],
+        in_widths: Sequence[int],
+        graph: Graph,
+        layout: Layout,
+        *,
+        loss_fn: Callable[[Tensor, Any], Tensor],
+        config: GNNPipeConfig = GNNPipeConfig(),
+        pipeline: PipelineConfig = PipelineConfig(),  # noqa: B008 (a frozen dataclass: immutable default)
+        split: Sequence[range] | None = None,
+        stages_per_rank: int = 1,
+        generator: torch.Generator | None = None,
+    ) -> None:
         layers = list(layers)
         if len(in_widths) != len(layers):
             raise ValueError(f"GNNPipe: in_widths needs one width per layer ({len(layers)}) (got {len(in_widths)})")
         if config.chunks % layout.dp_size:
-            raise ValueError(f"GNNPipe: chunks={config.chunks} must be divisible by the number of replicas "
-                             f"dp_size={layout.dp_size}")
+            raise ValueError(
+                f"GNNPipe: chunks={config.chunks} must be divisible by the number of replicas dp_size={layout.dp_size}"
+            )
         num_stages = layout.pp_size * stages_per_rank if split is None else len(split)
         split = list(split) if split is not None else split_by_count(len(layers), num_stages)
         if [i for r in split for i in r] != list(range(len(layers))):
@@ -122,7 +134,7 @@ class GNNPipe:
         n = graph.num_nodes
         parts = partition_nodes(n, config.chunks, method=config.partition, generator=generator, graph=graph)
         self.parts = parts
-        mine = parts[layout.dp_rank::layout.dp_size]
+        mine = parts[layout.dp_rank :: layout.dp_size]
         device = layout.device
         self.train_plan = GraphChunks(graph, mine, self.propagates, exact=config.mode == "exact").to(device)
         self.full_plan = GraphChunks(graph, [torch.arange(n)], self.propagates, exact=True).to(device)
@@ -130,8 +142,15 @@ class GNNPipe:
 
         def build(s: int) -> GraphStage:
             r = split[s]
-            return GraphStage([layers[i] for i in r], first_layer=r.start, in_widths=self.in_widths[r.start:r.stop],
-                              num_nodes=n, history=history, halo_grad=history and config.halo_grad, dtype=_dtype(nn.ModuleList(layers[i] for i in r)))
+            return GraphStage(
+                [layers[i] for i in r],
+                first_layer=r.start,
+                in_widths=self.in_widths[r.start : r.stop],
+                num_nodes=n,
+                history=history,
+                halo_grad=history and config.halo_grad,
+                dtype=_dtype(nn.ModuleList(layers[i] for i in r)),
+            )
 
         pipeline = replace(pipeline, n_microbatches=len(mine))
         self.driver = PipelineDriver(build, layout, pipeline, loss_fn=loss_fn, num_stages=len(split))
@@ -161,8 +180,9 @@ class GNNPipe:
             The step's loss (sum over chunks, averaged over replicas), on every rank.
         """
         k = self.config.refresh_every
-        if (self.driver.steps == 0 and self.config.warmup and self.config.mode == "historical") or \
-                (k and self.driver.steps % k == 0 and self.driver.steps > 0):
+        if (self.driver.steps == 0 and self.config.warmup and self.config.mode == "historical") or (
+            k and self.driver.steps % k == 0 and self.driver.steps > 0
+        ):
             self.refresh(x)
         self._use(self.train_plan)
         for stage in self.stages.values():

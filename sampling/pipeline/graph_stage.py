@@ -26,6 +26,7 @@ step chunk :math:`c'` adds :math:`G^{(l)}_{V_{c'}}` (last step's sum) to the gra
 rows at layer :math:`l`. The gradient a row receives is then the exact full-graph one, except
 that the parts coming through other chunks are one step old.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -77,17 +78,28 @@ class GraphStage(nn.Module):
         input ``[padded(first_layer), F_first]`` -> output ``[padded(last_layer + 1), F_out]``.
     """
 
-    def __init__(self, layers: Sequence[nn.Module], *, first_layer: int, in_widths: Sequence[int], num_nodes: int,
-                 history: bool = True, halo_grad: bool = False, dtype: torch.dtype | None = None,
-                 device=None) -> None:
+    def __init__(
+        self,
+        layers: Sequence[nn.Module],
+        *,
+        first_layer: int,
+        in_widths: Sequence[int],
+        num_nodes: int,
+        history: bool = True,
+        halo_grad: bool = False,
+        dtype: torch.dtype | None = None,
+        device=None,
+    ) -> None:
         super().__init__()
         layers = list(layers)
         in_widths = [int(w) for w in in_widths]
         if not layers:
             raise ValueError("GraphStage: layers must hold at least one layer (got none)")
         if len(in_widths) != len(layers):
-            raise ValueError(f"GraphStage: one input width per layer is needed (got {len(in_widths)} widths for "
-                             f"{len(layers)} layers)")
+            raise ValueError(
+                f"GraphStage: one input width per layer is needed (got {len(in_widths)} widths for "
+                f"{len(layers)} layers)"
+            )
         if isinstance(first_layer, bool) or not isinstance(first_layer, int) or first_layer < 0:
             raise ValueError(f"GraphStage: first_layer must be an int >= 0 (got {first_layer!r})")
         self.layers = nn.ModuleList(layers)
@@ -100,12 +112,14 @@ class GraphStage(nn.Module):
         dtype = dtype or torch.get_default_dtype()
         for i, (prop, width) in enumerate(zip(self.propagates, in_widths)):
             if prop and self.history:
-                self.register_buffer(f"history_{first_layer + i}",
-                                     torch.zeros(self.num_nodes, width, dtype=dtype, device=device))
+                self.register_buffer(
+                    f"history_{first_layer + i}", torch.zeros(self.num_nodes, width, dtype=dtype, device=device)
+                )
                 if self.halo_grad:  # this step's sums, and last step's (read)
                     for kind in ("grad_sum", "grad_last"):
-                        self.register_buffer(f"{kind}_{first_layer + i}",
-                                             torch.zeros(self.num_nodes, width, dtype=dtype, device=device))
+                        self.register_buffer(
+                            f"{kind}_{first_layer + i}", torch.zeros(self.num_nodes, width, dtype=dtype, device=device)
+                        )
         self.plan: GraphChunks | None = None
         self.chunk = 0
         self.write_history = True
@@ -131,8 +145,10 @@ class GraphStage(nn.Module):
         if not isinstance(plan, GraphChunks):
             raise TypeError(f"GraphStage.use_plan: plan must be a GraphChunks (got {type(plan).__name__})")
         if plan.num_layers <= self.last_layer or plan.num_nodes != self.num_nodes:
-            raise ValueError(f"GraphStage.use_plan: the plan has {plan.num_layers} layers over {plan.num_nodes} nodes; "
-                             f"this stage holds layers {self.first_layer}..{self.last_layer} over {self.num_nodes}")
+            raise ValueError(
+                f"GraphStage.use_plan: the plan has {plan.num_layers} layers over {plan.num_nodes} nodes; "
+                f"this stage holds layers {self.first_layer}..{self.last_layer} over {self.num_nodes}"
+            )
         if not plan.exact and not self.history and any(self.propagates):
             raise ValueError("GraphStage.use_plan: a historical plan needs the tables (built with history=False)")
         self.plan = plan
@@ -168,8 +184,10 @@ class GraphStage(nn.Module):
         return torch.cat([x, x.new_zeros((pad, *x.shape[1:]))]) if pad else x
 
     def extra_repr(self) -> str:
-        return (f"first_layer={self.first_layer}, in_widths={self.in_widths}, num_nodes={self.num_nodes}, "
-                f"history={self.history}, halo_grad={self.halo_grad}")
+        return (
+            f"first_layer={self.first_layer}, in_widths={self.in_widths}, num_nodes={self.num_nodes}, "
+            f"history={self.history}, halo_grad={self.halo_grad}"
+        )
 
 
 class _AddGrad(torch.autograd.Function):

@@ -11,6 +11,7 @@ many (``torchrun --nnodes M --node-rank i --rdzv-endpoint host:port ...``) run t
 Without that environment it starts a one-process group (single-process mode: every stage in
 this process, no communication).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -84,8 +85,14 @@ def _default_backend(device: torch.device) -> str:
     return "cpu:gloo,cuda:nccl" if device.type == "cuda" else "gloo"
 
 
-def init_distributed(*, pp_size: int | None = None, dp_size: int = 1, device: str | torch.device = "cpu",
-                     backend: str | None = None, timeout: float = 300.0) -> Layout:
+def init_distributed(
+    *,
+    pp_size: int | None = None,
+    dp_size: int = 1,
+    device: str | torch.device = "cpu",
+    backend: str | None = None,
+    timeout: float = 300.0,
+) -> Layout:
     """Join (or start) the process group and build the ``[dp, pp]`` layout.
 
     Args:
@@ -115,8 +122,9 @@ def init_distributed(*, pp_size: int | None = None, dp_size: int = 1, device: st
                 torch.cuda.set_device(device)
             dist.init_process_group(backend or _default_backend(device), timeout=td)
         else:  # single-process mode: a private one-rank group, no network
-            dist.init_process_group(backend or _default_backend(device), store=dist.HashStore(), rank=0,
-                                    world_size=1, timeout=td)
+            dist.init_process_group(
+                backend or _default_backend(device), store=dist.HashStore(), rank=0, world_size=1, timeout=td
+            )
         owns = True
     elif device.type == "cuda" and device.index is None:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -128,8 +136,10 @@ def init_distributed(*, pp_size: int | None = None, dp_size: int = 1, device: st
             raise ValueError(f"init_distributed: world size {world} is not divisible by dp_size={dp_size}")
         pp_size = world // dp_size
     if pp_size * dp_size != world:
-        raise ValueError(f"init_distributed: pp_size * dp_size must equal the world size {world} "
-                         f"(got {pp_size} * {dp_size})")
+        raise ValueError(
+            f"init_distributed: pp_size * dp_size must equal the world size {world} (got {pp_size} * {dp_size})"
+        )
     mesh = init_device_mesh(device.type, (dp_size, pp_size), mesh_dim_names=("dp", "pp"))
-    return Layout(rank=rank, world_size=world, pp_size=pp_size, dp_size=dp_size, device=device, mesh=mesh,
-                  owns_group=owns)
+    return Layout(
+        rank=rank, world_size=world, pp_size=pp_size, dp_size=dp_size, device=device, mesh=mesh, owns_group=owns
+    )

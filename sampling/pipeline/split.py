@@ -8,6 +8,7 @@ example input, the cost model GPipe and PipeDream's partitioners use.
 
 A split is a list of ``range`` objects, one per stage, covering ``0 .. L-1`` in order.
 """
+
 from __future__ import annotations
 
 import time
@@ -40,8 +41,9 @@ def split_by_count(num_layers: int, num_stages: int) -> list[range]:
     _check_count("split_by_count", "num_layers", num_layers)
     _check_count("split_by_count", "num_stages", num_stages)
     if num_stages > num_layers:
-        raise ValueError(f"split_by_count: every stage needs a layer, so num_stages <= num_layers={num_layers} "
-                         f"(got {num_stages})")
+        raise ValueError(
+            f"split_by_count: every stage needs a layer, so num_stages <= num_layers={num_layers} (got {num_stages})"
+        )
     base, extra = divmod(num_layers, num_stages)
     out, start = [], 0
     for s in range(num_stages):
@@ -104,8 +106,9 @@ def stage_costs(costs: Sequence[float], split: Sequence[range]) -> list[float]:
     return [float(sum(costs[i] for i in r)) for r in split]
 
 
-def measure_layer_costs(layers: Sequence[nn.Module], *inputs: Any, repeats: int = 3,
-                        call: Callable[[nn.Module, Any], Any] | None = None) -> list[float]:
+def measure_layer_costs(
+    layers: Sequence[nn.Module], *inputs: Any, repeats: int = 3, call: Callable[[nn.Module, Any], Any] | None = None
+) -> list[float]:
     """Seconds of forward + backward of every layer, run as one chain on ``inputs``.
 
     Layer ``l`` receives the (detached, grad-requiring) output of layer ``l-1``; its time is the
@@ -163,6 +166,9 @@ def measure_layer_costs(layers: Sequence[nn.Module], *inputs: Any, repeats: int 
                     times.append(time.perf_counter() - t0)
             layer.zero_grad(set_to_none=True)
             costs.append(sorted(times)[len(times) // 2])
-            x = y.detach() if isinstance(y, torch.Tensor) else tuple(
-                v.detach() if isinstance(v, torch.Tensor) else v for v in y)
+            x = (
+                y.detach()
+                if isinstance(y, torch.Tensor)
+                else tuple(v.detach() if isinstance(v, torch.Tensor) else v for v in y)
+            )
     return costs

@@ -8,6 +8,7 @@ Three additions, none of which changes what the stage computes:
 * it counts the bytes it sends and receives (activations forward, gradients backward);
 * it times its forward and backward compute (synchronising CUDA around each, when timing is on).
 """
+
 from __future__ import annotations
 
 import time
@@ -55,9 +56,16 @@ class InstrumentedStage(PipelineStage):
             (on CPU timing is always exact and free).
     """
 
-    def __init__(self, submodule: nn.Module, stage_index: int, num_stages: int, device: torch.device,
-                 group: dist.ProcessGroup | None = None, hook: MicrobatchHook | None = None,
-                 timing: bool = True) -> None:
+    def __init__(
+        self,
+        submodule: nn.Module,
+        stage_index: int,
+        num_stages: int,
+        device: torch.device,
+        group: dist.ProcessGroup | None = None,
+        hook: MicrobatchHook | None = None,
+        timing: bool = True,
+    ) -> None:
         super().__init__(submodule, stage_index, num_stages, device, group=group)
         self.hook = hook
         self.timing = timing
@@ -80,8 +88,9 @@ class InstrumentedStage(PipelineStage):
         self.compute_seconds += time.perf_counter() - t0
         return out
 
-    def forward_one_chunk(self, fwd_chunk_id: int, args: tuple[Any, ...], kwargs: dict | None = None,
-                          save_forward_output: bool = True) -> Any:
+    def forward_one_chunk(
+        self, fwd_chunk_id: int, args: tuple[Any, ...], kwargs: dict | None = None, save_forward_output: bool = True
+    ) -> Any:
         module = unwrap(self.submod)
         set_mb = getattr(module, "set_microbatch", None)
         if callable(set_mb):
@@ -90,10 +99,16 @@ class InstrumentedStage(PipelineStage):
             self.hook(module, self.stage_index, fwd_chunk_id)
         return self._timed(super().forward_one_chunk, fwd_chunk_id, args, kwargs, save_forward_output)
 
-    def backward_one_chunk(self, bwd_chunk_id: int, loss: Any = None, full_backward: bool = True,
-                           last_backward: bool = False) -> None:
-        return self._timed(super().backward_one_chunk, bwd_chunk_id, loss=loss, full_backward=full_backward,
-                           last_backward=last_backward)
+    def backward_one_chunk(
+        self, bwd_chunk_id: int, loss: Any = None, full_backward: bool = True, last_backward: bool = False
+    ) -> None:
+        return self._timed(
+            super().backward_one_chunk,
+            bwd_chunk_id,
+            loss=loss,
+            full_backward=full_backward,
+            last_backward=last_backward,
+        )
 
     def backward_weight_one_chunk(self, bwd_chunk_id: int, last_backward: bool = False) -> None:
         return self._timed(super().backward_weight_one_chunk, bwd_chunk_id, last_backward=last_backward)
@@ -113,8 +128,10 @@ class InstrumentedStage(PipelineStage):
         return ops
 
     def get_bwd_send_ops(self, bwd_chunk_id: int) -> list[dist.P2POp]:
-        ops = [op if op.tensor.is_contiguous() else dist.P2POp(op.op, op.tensor.contiguous(), op.peer, op.group, op.tag)
-               for op in super().get_bwd_send_ops(bwd_chunk_id)]
+        ops = [
+            op if op.tensor.is_contiguous() else dist.P2POp(op.op, op.tensor.contiguous(), op.peer, op.group, op.tag)
+            for op in super().get_bwd_send_ops(bwd_chunk_id)
+        ]
         self.bytes_sent += _op_bytes(ops)
         return ops
 

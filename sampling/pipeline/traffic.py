@@ -17,6 +17,7 @@ of those rows back:
 (``s`` bytes per element, ``b = 1`` when the backward pass is counted). The ratio grows with the
 number of layers per boundary: the abstract of GNNPipe reports 8.69x less on average.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,8 +48,9 @@ def halo_sizes(graph: Graph, parts: Sequence[Tensor]) -> Tensor:
     return torch.bincount(key // n, minlength=len(parts))
 
 
-def halo_exchange_bytes(graph: Graph, parts: Sequence[Tensor], widths: Sequence[int], *, itemsize: int = 4,
-                        backward: bool = True) -> int:
+def halo_exchange_bytes(
+    graph: Graph, parts: Sequence[Tensor], widths: Sequence[int], *, itemsize: int = 4, backward: bool = True
+) -> int:
     """Bytes graph parallelism moves per epoch: halo rows of every graph layer (see module doc).
 
     Args:
@@ -62,8 +64,9 @@ def halo_exchange_bytes(graph: Graph, parts: Sequence[Tensor], widths: Sequence[
     return int(sum(widths)) * halo * itemsize * (2 if backward else 1)
 
 
-def pipeline_activation_bytes(num_nodes: int, boundary_widths: Sequence[int], *, itemsize: int = 4,
-                              backward: bool = True) -> int:
+def pipeline_activation_bytes(
+    num_nodes: int, boundary_widths: Sequence[int], *, itemsize: int = 4, backward: bool = True
+) -> int:
     """Bytes GNNPipe moves per epoch: all ``num_nodes`` rows across each stage boundary (see module doc).
 
     Args:

@@ -6,6 +6,7 @@ v1, membrane shortcut) and :class:`SpikingSelfAttention` (Spikformer) are the su
 two backbones in :mod:`spiking.models`; :mod:`spiking.attention.functional` holds the pure ops
 (block-wise spatial-temporal attention and its dense reference).
 """
+
 from .functional import ATTENTION_MODES, blockwise_attention, blockwise_attention_dense, token_sum
 from .pool import token_max_pool
 from .qkv import SpikingQKV

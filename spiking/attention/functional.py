@@ -24,6 +24,7 @@ Products are written as ``bmm`` so that :mod:`spiking.energy` counts them: ``K^T
 ``Q K^T`` as spike x spike accumulates, ``Q A`` as accumulates of the real ``A`` driven by the
 spikes of ``Q``, and the token sum as ``1^T P`` (one addition per non-zero of ``P``).
 """
+
 from __future__ import annotations
 
 import math
@@ -72,9 +73,11 @@ def check_chunk(fn: str, T: int, chunk_size: int) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
         raise ValueError(f"{fn}: chunk_size must be a positive int (got {chunk_size!r})")
     if T % chunk_size:
-        raise ValueError(f"{fn}: chunk_size must divide the number of time steps T "
-                         f"(got T={T}, chunk_size={chunk_size}; valid: "
-                         f"{[c for c in range(1, T + 1) if T % c == 0]})")
+        raise ValueError(
+            f"{fn}: chunk_size must divide the number of time steps T "
+            f"(got T={T}, chunk_size={chunk_size}; valid: "
+            f"{[c for c in range(1, T + 1) if T % c == 0]})"
+        )
     return T // chunk_size
 
 
@@ -90,8 +93,10 @@ def resolve_scale(fn: str, scale: float | str, N: int, chunk_size: int, hw: tupl
             return 1.0 / hw[0]
         side = math.isqrt(N)
         if side * side != N:
-            raise ValueError(f"{fn}: scale='static' is 1/H of the token map; pass hw=(H, W) for a non-square "
-                             f"map (got N={N} tokens and hw=None)")
+            raise ValueError(
+                f"{fn}: scale='static' is 1/H of the token map; pass hw=(H, W) for a non-square "
+                f"map (got N={N} tokens and hw=None)"
+            )
         return 1.0 / side
     raise ValueError(f"{fn}: scale must be a number, 'static' or 'event' (got {scale!r})")
 
@@ -127,8 +132,10 @@ def _check_qkv(fn: str, q: Tensor, k: Tensor, v: Tensor, num_heads: int, chunk_s
     for name, x in (("q", q), ("k", k), ("v", v)):
         check_tokens(fn, x, name)
     if not (q.shape == k.shape == v.shape):
-        raise ValueError(f"{fn}: q, k and v must have the same shape [T, B, N, D] "
-                         f"(got {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)})")
+        raise ValueError(
+            f"{fn}: q, k and v must have the same shape [T, B, N, D] "
+            f"(got {tuple(q.shape)}, {tuple(k.shape)}, {tuple(v.shape)})"
+        )
     check_heads(fn, q.shape[-1], num_heads)
     check_chunk(fn, q.shape[0], chunk_size)
 
@@ -156,8 +163,7 @@ def blockwise_attention(q: Tensor, k: Tensor, v: Tensor, num_heads: int, chunk_s
     return _from_chunks(out, q.shape, num_heads, chunk_size)
 
 
-def blockwise_attention_dense(q: Tensor, k: Tensor, v: Tensor, num_heads: int, chunk_size: int,
-                              scale: float) -> Tensor:
+def blockwise_attention_dense(q: Tensor, k: Tensor, v: Tensor, num_heads: int, chunk_size: int, scale: float) -> Tensor:
     r"""The reference of :func:`blockwise_attention`: materialises the ``(c N) x (c N)`` scores
     :math:`S_{j,h} = Q_{j,h} K_{j,h}^\top` of every chunk and head, then :math:`O = s\, S V`.
 

@@ -1,5 +1,6 @@
 """The DVS "max-pool" of STAtten / Spike-driven Transformer: a 3 x 3, stride-1 spatial max-pool
 of token spikes (official code: ``nn.MaxPool3d((1, 3, 3), 1, (0, 1, 1))`` on ``[T, B, C, H, W]``)."""
+
 from __future__ import annotations
 
 import torch

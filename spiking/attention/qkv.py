@@ -1,4 +1,5 @@
 """Spike-driven query, key and value: ``LIF(BN(X W))`` for the three projections in one pass."""
+
 from __future__ import annotations
 
 import torch
@@ -46,8 +47,15 @@ class SpikingQKV(nn.Module):
     same function, per channel; :meth:`load_separate` copies weights from three separate layers).
     """
 
-    def __init__(self, dim: int, bias: bool = False, tau: float = 2.0, v_threshold: float = 1.0,
-                 surrogate: str = "sigmoid", detach_reset: bool = True) -> None:
+    def __init__(
+        self,
+        dim: int,
+        bias: bool = False,
+        tau: float = 2.0,
+        v_threshold: float = 1.0,
+        surrogate: str = "sigmoid",
+        detach_reset: bool = True,
+    ) -> None:
         super().__init__()
         check_heads("SpikingQKV", dim, 1)
         self.dim, self.bias, self.tau, self.v_threshold = dim, bool(bias), tau, v_threshold
@@ -64,20 +72,25 @@ class SpikingQKV(nn.Module):
         self.bn.reset_parameters()
 
     @torch.no_grad()
-    def load_separate(self, weights: list[Tensor], bns: list[nn.BatchNorm1d | nn.BatchNorm2d],
-                      biases: list[Tensor | None] | None = None) -> None:
+    def load_separate(
+        self,
+        weights: list[Tensor],
+        bns: list[nn.BatchNorm1d | nn.BatchNorm2d],
+        biases: list[Tensor | None] | None = None,
+    ) -> None:
         """Copy three separate projections (``[D, D]`` or ``[D, D, 1, 1]`` conv weights, in Q, K, V
         order), their batch norms (weights, biases, running statistics) and optional biases."""
         if len(weights) != 3 or len(bns) != 3:
-            raise ValueError(f"SpikingQKV.load_separate: expected 3 weights and 3 batch norms (got {len(weights)}, "
-                             f"{len(bns)})")
+            raise ValueError(
+                f"SpikingQKV.load_separate: expected 3 weights and 3 batch norms (got {len(weights)}, {len(bns)})"
+            )
         D = self.dim
         for i, (w, bn) in enumerate(zip(weights, bns)):
-            self.proj.weight[i * D:(i + 1) * D] = w.reshape(D, D)
+            self.proj.weight[i * D : (i + 1) * D] = w.reshape(D, D)
             for name in ("weight", "bias", "running_mean", "running_var"):
-                getattr(self.bn, name)[i * D:(i + 1) * D] = getattr(bn, name)
+                getattr(self.bn, name)[i * D : (i + 1) * D] = getattr(bn, name)
             if biases is not None and self.proj.bias is not None and biases[i] is not None:
-                self.proj.bias[i * D:(i + 1) * D] = biases[i]
+                self.proj.bias[i * D : (i + 1) * D] = biases[i]
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         check_tokens("SpikingQKV", x)
@@ -90,5 +103,7 @@ class SpikingQKV(nn.Module):
         return q, k, v
 
     def extra_repr(self) -> str:
-        return (f"dim={self.dim}, bias={self.bias}, tau={self.tau}, v_threshold={self.v_threshold}, "
-                f"surrogate={self.surrogate!r}, detach_reset={self.detach_reset}")
+        return (
+            f"dim={self.dim}, bias={self.bias}, tau={self.tau}, v_threshold={self.v_threshold}, "
+            f"surrogate={self.surrogate!r}, detach_reset={self.detach_reset}"
+        )

@@ -1,4 +1,5 @@
 """The attention sub-layer of the Spike-driven Transformer v1 (membrane shortcut)."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -33,13 +34,30 @@ class SpikeDrivenSelfAttention(nn.Module):
         ``u [T, B, N, D]`` (real) -> ``[T, B, N, D]`` (real); ``hw=(H, W)`` as :class:`SpikingAttention`.
     """
 
-    def __init__(self, dim: int, num_heads: int = 8, attention: str = "sdt", chunk_size: int = 2,
-                 scale: float | str | None = None, dvs_pool: bool = False, qkv_bias: bool = False,
-                 proj_bias: bool = True, tau: float = 2.0, surrogate: str = "sigmoid") -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int = 8,
+        attention: str = "sdt",
+        chunk_size: int = 2,
+        scale: float | str | None = None,
+        dvs_pool: bool = False,
+        qkv_bias: bool = False,
+        proj_bias: bool = True,
+        tau: float = 2.0,
+        surrogate: str = "sigmoid",
+    ) -> None:
         super().__init__()
-        self.dim, self.num_heads, self.proj_bias, self.tau, self.surrogate = dim, num_heads, bool(proj_bias), tau, surrogate
-        self.attn = SpikingAttention(dim, num_heads, attention, chunk_size, scale, dvs_pool, qkv_bias, tau,
-                                     surrogate=surrogate)
+        self.dim, self.num_heads, self.proj_bias, self.tau, self.surrogate = (
+            dim,
+            num_heads,
+            bool(proj_bias),
+            tau,
+            surrogate,
+        )
+        self.attn = SpikingAttention(
+            dim, num_heads, attention, chunk_size, scale, dvs_pool, qkv_bias, tau, surrogate=surrogate
+        )
         self.shortcut_lif = LIF(tau=tau, surrogate=surrogate, detach_reset=True, step_mode="m")
         self.proj = nn.Linear(dim, dim, bias=self.proj_bias)
         self.proj_bn = nn.BatchNorm1d(dim)
@@ -60,8 +78,9 @@ class SpikeDrivenSelfAttention(nn.Module):
         C = layer.dim
         ours = cls(C, layer.num_heads, "sdt", proj_bias=layer.proj_conv.bias is not None)
         ours.to(layer.q_conv.weight.dtype)  # before copying, so nothing is rounded
-        ours.attn.qkv.load_separate([layer.q_conv.weight, layer.k_conv.weight, layer.v_conv.weight],
-                                    [layer.q_bn, layer.k_bn, layer.v_bn])
+        ours.attn.qkv.load_separate(
+            [layer.q_conv.weight, layer.k_conv.weight, layer.v_conv.weight], [layer.q_bn, layer.k_bn, layer.v_bn]
+        )
         _copy_linear_bn(ours.proj, ours.proj_bn, layer.proj_conv, layer.proj_bn)
         return ours
 
@@ -73,6 +92,8 @@ class SpikeDrivenSelfAttention(nn.Module):
 
     def extra_repr(self) -> str:
         a = self.attn
-        return (f"dim={self.dim}, num_heads={self.num_heads}, attention={a.attention!r}, chunk_size={a.chunk_size}, "
-                f"scale={a.scale!r}, dvs_pool={a.dvs_pool}, qkv_bias={a.qkv_bias}, proj_bias={self.proj_bias}, "
-                f"tau={self.tau}, surrogate={self.surrogate!r}")
+        return (
+            f"dim={self.dim}, num_heads={self.num_heads}, attention={a.attention!r}, chunk_size={a.chunk_size}, "
+            f"scale={a.scale!r}, dvs_pool={a.dvs_pool}, qkv_bias={a.qkv_bias}, proj_bias={self.proj_bias}, "
+            f"tau={self.tau}, surrogate={self.surrogate!r}"
+        )

@@ -1,4 +1,5 @@
 """Multi-head spiking attention with the modes ``"sdt"``, ``"ssa"`` and ``"statten"``."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -68,25 +69,39 @@ class SpikingAttention(nn.Module):
     rather than space); ``scale="event"`` uses ``N`` where the official code uses ``H * H``.
     """
 
-    def __init__(self, dim: int, num_heads: int = 8, attention: str = "statten", chunk_size: int = 2,
-                 scale: float | str | None = None, dvs_pool: bool = False, qkv_bias: bool = False,
-                 tau: float = 2.0, attn_v_threshold: float = 0.5, surrogate: str = "sigmoid") -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int = 8,
+        attention: str = "statten",
+        chunk_size: int = 2,
+        scale: float | str | None = None,
+        dvs_pool: bool = False,
+        qkv_bias: bool = False,
+        tau: float = 2.0,
+        attn_v_threshold: float = 0.5,
+        surrogate: str = "sigmoid",
+    ) -> None:
         super().__init__()
         self.head_dim = check_heads("SpikingAttention", dim, num_heads)
         if attention not in ATTENTION_MODES:
             raise ValueError(f"SpikingAttention: attention must be one of {ATTENTION_MODES} (got {attention!r})")
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
             raise ValueError(f"SpikingAttention: chunk_size must be a positive int (got {chunk_size!r})")
-        if not (scale is None or scale in ("static", "event")
-                or (isinstance(scale, (int, float)) and not isinstance(scale, bool))):
+        if not (
+            scale is None
+            or scale in ("static", "event")
+            or (isinstance(scale, (int, float)) and not isinstance(scale, bool))
+        ):
             raise ValueError(f"SpikingAttention: scale must be None, 'static', 'event' or a number (got {scale!r})")
         self.dim, self.num_heads, self.attention, self.chunk_size = dim, num_heads, attention, chunk_size
         self.scale = _DEFAULT_SCALE[attention] if scale is None else scale
         self.dvs_pool, self.qkv_bias, self.tau = bool(dvs_pool), bool(qkv_bias), tau
         self.attn_v_threshold, self.surrogate = attn_v_threshold, surrogate
         self.qkv = SpikingQKV(dim, qkv_bias, tau, surrogate=surrogate, detach_reset=True)
-        self.attn_lif = LIF(tau=tau, v_threshold=attn_v_threshold, surrogate=surrogate, detach_reset=True,
-                            step_mode="m")
+        self.attn_lif = LIF(
+            tau=tau, v_threshold=attn_v_threshold, surrogate=surrogate, detach_reset=True, step_mode="m"
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -122,7 +137,9 @@ class SpikingAttention(nn.Module):
         return out
 
     def extra_repr(self) -> str:
-        return (f"dim={self.dim}, num_heads={self.num_heads}, attention={self.attention!r}, "
-                f"chunk_size={self.chunk_size}, scale={self.scale!r}, dvs_pool={self.dvs_pool}, "
-                f"qkv_bias={self.qkv_bias}, tau={self.tau}, attn_v_threshold={self.attn_v_threshold}, "
-                f"surrogate={self.surrogate!r}")
+        return (
+            f"dim={self.dim}, num_heads={self.num_heads}, attention={self.attention!r}, "
+            f"chunk_size={self.chunk_size}, scale={self.scale!r}, dvs_pool={self.dvs_pool}, "
+            f"qkv_bias={self.qkv_bias}, tau={self.tau}, attn_v_threshold={self.attn_v_threshold}, "
+            f"surrogate={self.surrogate!r}"
+        )

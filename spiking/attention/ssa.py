@@ -1,4 +1,5 @@
 """Spikformer's spiking self-attention sub-layer (spike output, no shortcut inside)."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -34,13 +35,30 @@ class SpikingSelfAttention(nn.Module):
         ``x [T, B, N, D] -> [T, B, N, D]`` binary; ``hw=(H, W)`` as :class:`SpikingAttention`.
     """
 
-    def __init__(self, dim: int, num_heads: int = 8, attention: str = "ssa", chunk_size: int = 2,
-                 scale: float | str | None = None, dvs_pool: bool = False, qkv_bias: bool = False,
-                 proj_bias: bool = True, tau: float = 2.0, surrogate: str = "sigmoid") -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int = 8,
+        attention: str = "ssa",
+        chunk_size: int = 2,
+        scale: float | str | None = None,
+        dvs_pool: bool = False,
+        qkv_bias: bool = False,
+        proj_bias: bool = True,
+        tau: float = 2.0,
+        surrogate: str = "sigmoid",
+    ) -> None:
         super().__init__()
-        self.dim, self.num_heads, self.proj_bias, self.tau, self.surrogate = dim, num_heads, bool(proj_bias), tau, surrogate
-        self.attn = SpikingAttention(dim, num_heads, attention, chunk_size, scale, dvs_pool, qkv_bias, tau,
-                                     surrogate=surrogate)
+        self.dim, self.num_heads, self.proj_bias, self.tau, self.surrogate = (
+            dim,
+            num_heads,
+            bool(proj_bias),
+            tau,
+            surrogate,
+        )
+        self.attn = SpikingAttention(
+            dim, num_heads, attention, chunk_size, scale, dvs_pool, qkv_bias, tau, surrogate=surrogate
+        )
         self.proj = nn.Linear(dim, dim, bias=self.proj_bias)
         self.proj_bn = nn.BatchNorm1d(dim)
         self.proj_lif = LIF(tau=tau, surrogate=surrogate, detach_reset=True, step_mode="m")
@@ -60,8 +78,14 @@ class SpikingSelfAttention(nn.Module):
         C = layer.dim
         conv, bn = layer.qkv_conv_bn[0], layer.qkv_conv_bn[1]
         pconv = layer.proj_conv_bn[0]
-        ours = cls(C, layer.num_heads, "ssa", scale=layer.scale, qkv_bias=conv.bias is not None,
-                   proj_bias=pconv.bias is not None)
+        ours = cls(
+            C,
+            layer.num_heads,
+            "ssa",
+            scale=layer.scale,
+            qkv_bias=conv.bias is not None,
+            proj_bias=pconv.bias is not None,
+        )
         ours.to(conv.weight.dtype)  # before copying, so nothing is rounded
         _copy_linear_bn(ours.attn.qkv.proj, ours.attn.qkv.bn, conv, bn)
         _copy_linear_bn(ours.proj, ours.proj_bn, pconv, layer.proj_conv_bn[1])
@@ -75,6 +99,8 @@ class SpikingSelfAttention(nn.Module):
 
     def extra_repr(self) -> str:
         a = self.attn
-        return (f"dim={self.dim}, num_heads={self.num_heads}, attention={a.attention!r}, chunk_size={a.chunk_size}, "
-                f"scale={a.scale!r}, dvs_pool={a.dvs_pool}, qkv_bias={a.qkv_bias}, proj_bias={self.proj_bias}, "
-                f"tau={self.tau}, surrogate={self.surrogate!r}")
+        return (
+            f"dim={self.dim}, num_heads={self.num_heads}, attention={a.attention!r}, chunk_size={a.chunk_size}, "
+            f"scale={a.scale!r}, dvs_pool={a.dvs_pool}, qkv_bias={a.qkv_bias}, proj_bias={self.proj_bias}, "
+            f"tau={self.tau}, surrogate={self.surrogate!r}"
+        )

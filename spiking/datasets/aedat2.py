@@ -11,6 +11,7 @@ Differences from spikingjelly: the magic line is checked, a byte count that is n
 of 8-byte events is an error (spikingjelly raises only for an odd number of words), and the
 events are validated (non-empty, inside 128 x 128, non-decreasing timestamps).
 """
+
 from __future__ import annotations
 
 import os

@@ -20,6 +20,7 @@ Like spikingjelly we keep every polarity event of a packet (the valid bit is not
 it we vectorise per packet and validate: magic line, end-of-header line, truncated packets,
 ``eventSize`` of polarity packets, coordinates inside 128 x 128, non-decreasing time.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,18 @@ from .events import EVENT_DTYPE, validate_events
 DVS128_SENSOR = (128, 128)
 MAGIC = b"#!AER-DAT3.1"
 END_HEADER = b"#!END-HEADER"
-PACKET_HEADER = np.dtype([("type", "<i2"), ("source", "<i2"), ("size", "<i4"), ("ts_offset", "<i4"),
-                          ("ts_overflow", "<i4"), ("capacity", "<i4"), ("number", "<i4"), ("valid", "<i4")])
+PACKET_HEADER = np.dtype(
+    [
+        ("type", "<i2"),
+        ("source", "<i2"),
+        ("size", "<i4"),
+        ("ts_offset", "<i4"),
+        ("ts_overflow", "<i4"),
+        ("capacity", "<i4"),
+        ("number", "<i4"),
+        ("valid", "<i4"),
+    ]
+)
 POLARITY_EVENT = np.dtype([("data", "<u4"), ("ts", "<i4")])
 
 
@@ -42,7 +53,7 @@ def _header_end(buf: bytes, name: str) -> int:
             f"read_aedat3: {name!r} is not an AEDAT 3.1 file: expected first line {MAGIC.decode()!r} (got {buf[:40]!r})"
         )
     pos = 0
-    while pos < len(buf) and buf[pos:pos + 1] == b"#":
+    while pos < len(buf) and buf[pos : pos + 1] == b"#":
         nl = buf.find(b"\n", pos)
         if nl < 0:
             break
@@ -63,8 +74,7 @@ def read_aedat3(path: str | os.PathLike, sensor_size: tuple[int, int] = DVS128_S
     while pos < len(buf):
         if pos + PACKET_HEADER.itemsize > len(buf):
             raise ValueError(
-                f"read_aedat3: {name!r} is truncated: packet header at byte {pos} needs 28 bytes "
-                f"(got {len(buf) - pos})"
+                f"read_aedat3: {name!r} is truncated: packet header at byte {pos} needs 28 bytes (got {len(buf) - pos})"
             )
         h = np.frombuffer(buf, PACKET_HEADER, 1, pos)[0]
         pos += PACKET_HEADER.itemsize
@@ -112,7 +122,9 @@ def read_gesture_labels(path: str | os.PathLike) -> np.ndarray:
                 continue
             parts = line.strip().split(",")
             if len(parts) != 3 or not all(p.strip().isdigit() for p in parts):
-                raise ValueError(f"read_gesture_labels: line {i} of {name!r} must be three integers (got {line.strip()!r})")
+                raise ValueError(
+                    f"read_gesture_labels: line {i} of {name!r} must be three integers (got {line.strip()!r})"
+                )
             rows.append([int(p) for p in parts])
     if not rows:
         raise ValueError(f"read_gesture_labels: {name!r} has no label rows (got only the header)")

@@ -10,6 +10,7 @@ Same decoding as spikingjelly's ``load_ATIS_bin`` and tonic's ``read_mnist_file`
 validate (length a multiple of 5, non-empty, coordinates inside the sensor, non-decreasing time).
 The same 40-bit layout is SLAYER's ``.bs2``.
 """
+
 from __future__ import annotations
 
 import os
@@ -57,8 +58,9 @@ def _read_bytes(path: str | os.PathLike) -> np.ndarray:
         os.close(fd)
 
 
-def read_atis_frames(path: str | os.PathLike, T: int, split_by: str = "number",
-                     sensor_size: tuple[int, int] = NMNIST_SENSOR) -> np.ndarray:
+def read_atis_frames(
+    path: str | os.PathLike, T: int, split_by: str = "number", sensor_size: tuple[int, int] = NMNIST_SENSOR
+) -> np.ndarray:
     """Read an ATIS ``.bin`` straight into count frames ``[T, 2, H, W]`` float32.
 
     Same validation and the same frames as ``integrate_events(read_atis_bin(path), T, ...)``
@@ -89,7 +91,8 @@ def read_atis_frames(path: str | os.PathLike, T: int, split_by: str = "number",
     if dec.size:
         i = int(dec[0])
         raise ValueError(
-            f"read_atis_frames: timestamps must be non-decreasing in {name!r} (got t[{i}]={t[i]} > t[{i + 1}]={t[i + 1]})"
+            f"read_atis_frames: timestamps must be non-decreasing in {name!r} "
+            f"(got t[{i}]={t[i]} > t[{i + 1}]={t[i + 1]})"
         )
     counts = frame_cuts(t, T, split_by, "read_atis_frames")
     # key = ((frame * H + y) * 2 + p) * W + x, i.e. frames laid out [T, H, 2, W]: (2y + p) comes

@@ -1,5 +1,6 @@
 """``torch.utils.data.Dataset`` shell shared by the neuromorphic datasets: frames + label,
 optional disk cache, transforms."""
+
 from __future__ import annotations
 
 import os
@@ -68,8 +69,13 @@ class FrameDataset(torch.utils.data.Dataset):
 
     name = "frames"
 
-    def __init__(self, cache_dir: str | os.PathLike | None = None, in_memory: bool = False,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(
+        self,
+        cache_dir: str | os.PathLike | None = None,
+        in_memory: bool = False,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ) -> None:
         self.labels: list[int] = []
         self.cache_dir = cache_dir
         self.in_memory = bool(in_memory)
@@ -110,7 +116,7 @@ class FrameDataset(torch.utils.data.Dataset):
         ``progress`` wraps the index range (e.g. ``tqdm``).
         """
         indices = range(len(self)) if indices is None else sorted(indices)
-        for i in (progress(indices) if progress is not None else indices):
+        for i in progress(indices) if progress is not None else indices:
             self.frames(i)
 
     def __getitem__(self, index: int):

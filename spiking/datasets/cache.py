@@ -6,6 +6,7 @@ version, ...). Changing any parameter gives a new folder, so stale frames are ne
 Counts are stored in the smallest unsigned integer type that holds them and returned as float32.
 Writes are atomic (temporary file + ``os.replace``), so concurrent readers never see half files.
 """
+
 from __future__ import annotations
 
 import hashlib

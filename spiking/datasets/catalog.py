@@ -1,4 +1,5 @@
 """The neuromorphic datasets by name: train/test pair, input kind, classes, and how to obtain the files."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,11 @@ class EventDatasetInfo:
 
 EVENT_DATASETS: dict[str, EventDatasetInfo] = {
     "nmnist": EventDatasetInfo("frames", 10, "<root>/Train/<digit>/*.bin and <root>/Test/<digit>/*.bin"),
-    "dvs128gesture": EventDatasetInfo("frames", 11, "<root>/DvsGesture/{trials_to_train.txt, trials_to_test.txt, "
-                                                    "userXX_<light>.aedat, userXX_<light>_labels.csv}"),
+    "dvs128gesture": EventDatasetInfo(
+        "frames",
+        11,
+        "<root>/DvsGesture/{trials_to_train.txt, trials_to_test.txt, userXX_<light>.aedat, userXX_<light>_labels.csv}",
+    ),
     "cifar10dvs": EventDatasetInfo("frames", 10, "<root>/<class>/cifar10_<class>_<i>.aedat for the 10 classes"),
     "shd": EventDatasetInfo("audio", 20, "<root>/shd_train.h5 and <root>/shd_test.h5"),
     "ssc": EventDatasetInfo("audio", 35, "<root>/ssc_train.h5 and <root>/ssc_test.h5"),
@@ -44,14 +48,23 @@ def how_to_obtain(name: str, root: str | os.PathLike) -> str:
     if direct:
         text += f"; prepare({name!r}, root) downloads {', '.join(direct)}, checks their MD5 and extracts them"
     for r in manual:
-        text += (f"; {r.filename} must be downloaded by hand from {r.url} into {Path(root) / 'download'}"
-                 f" (md5 {r.md5}), then prepare({name!r}, root, download=False) verifies and extracts it")
+        text += (
+            f"; {r.filename} must be downloaded by hand from {r.url} into {Path(root) / 'download'}"
+            f" (md5 {r.md5}), then prepare({name!r}, root, download=False) verifies and extracts it"
+        )
     return text
 
 
-def event_dataset_pair(name: str, root: str | os.PathLike, *, T: int, split_by: str = "number",
-                       cache_dir: str | os.PathLike | None = None, in_memory: bool = False,
-                       cifar10dvs_split: str = "9:1") -> tuple[Dataset, Dataset, EventDatasetInfo]:
+def event_dataset_pair(
+    name: str,
+    root: str | os.PathLike,
+    *,
+    T: int,
+    split_by: str = "number",
+    cache_dir: str | os.PathLike | None = None,
+    in_memory: bool = False,
+    cifar10dvs_split: str = "9:1",
+) -> tuple[Dataset, Dataset, EventDatasetInfo]:
     """``(train, test, info)`` of the dataset ``name`` under ``root`` (its official split; CIFAR10-DVS:
     ``cifar10dvs_split``). Frames are integrated with ``T`` and ``split_by`` and cached in ``cache_dir``.
 
@@ -68,8 +81,10 @@ def event_dataset_pair(name: str, root: str | os.PathLike, *, T: int, split_by: 
     elif name == "dvs128gesture":
         pair = DVS128Gesture(root, train=True, **kw), DVS128Gesture(root, train=False, **kw)
     elif name == "cifar10dvs":
-        pair = (CIFAR10DVS(root, train=True, split=cifar10dvs_split, **kw),
-                CIFAR10DVS(root, train=False, split=cifar10dvs_split, **kw))
+        pair = (
+            CIFAR10DVS(root, train=True, split=cifar10dvs_split, **kw),
+            CIFAR10DVS(root, train=False, split=cifar10dvs_split, **kw),
+        )
     else:
         cls = SHD if name == "shd" else SSC
         pair = cls(root, split="train", **kw), cls(root, split="test", **kw)

@@ -1,4 +1,5 @@
 """CIFAR10-DVS dataset with its two common train/test splits."""
+
 from __future__ import annotations
 
 import os
@@ -41,9 +42,18 @@ class CIFAR10DVS(FrameDataset):
     classes = CLASSES
     num_classes = 10
 
-    def __init__(self, root: str | os.PathLike, train: bool = True, split: str = "9:1", T: int = 10,
-                 split_by: str = "number", cache_dir: str | os.PathLike | None = None, in_memory: bool = False,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        train: bool = True,
+        split: str = "9:1",
+        T: int = 10,
+        split_by: str = "number",
+        cache_dir: str | os.PathLike | None = None,
+        in_memory: bool = False,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ) -> None:
         super().__init__(cache_dir, in_memory, transform, target_transform)
         check_frames_args("CIFAR10DVS", T, split_by)
         if split not in SPLITS:
@@ -52,7 +62,8 @@ class CIFAR10DVS(FrameDataset):
         if not self.root.is_dir():
             raise FileNotFoundError(
                 f"CIFAR10DVS: expected the folder holding the class folders (got root={os.fspath(root)!r}); "
-                "see spiking.datasets.download")
+                "see spiking.datasets.download"
+            )
         self.class_to_idx = {name: c for c, name in enumerate(self.classes)}
         self.files: list[Path] = []
         for c, folder in class_folders("CIFAR10DVS", self.root, self.classes):
@@ -79,8 +90,15 @@ class CIFAR10DVS(FrameDataset):
         return out
 
     def cache_params(self) -> dict:
-        return {"dataset": self.name, "root": os.fspath(self.root.resolve()), "train": self.train, "split": self.split,
-                "T": self.T, "split_by": self.split_by, "n": len(self.files)}
+        return {
+            "dataset": self.name,
+            "root": os.fspath(self.root.resolve()),
+            "train": self.train,
+            "split": self.split,
+            "T": self.T,
+            "split_by": self.split_by,
+            "n": len(self.files),
+        }
 
     def events(self, index: int) -> np.ndarray:
         return read_cifar10dvs(self.files[index])

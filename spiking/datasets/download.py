@@ -7,6 +7,7 @@ Some hosts (N-MNIST/N-Caltech101 on Mendeley/Dropbox, DVS128 Gesture on IBM Box)
 Checksums are the published ones (the same values tonic and spikingjelly use). The download
 itself (checksums, ``.part`` files, resume, safe extraction) is :mod:`sampling.download`.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,21 +24,38 @@ _ZENKE = "https://zenkelab.org/datasets/"
 
 RESOURCES: dict[str, tuple[Resource, ...]] = {
     "nmnist": (
-        Resource("Train.zip", _NMNIST + "39c25547-014b-4137-a934-9d29fa53c7a0/file_downloaded",
-                 "20959b8e626244a1b502305a9e6e2031", True),
-        Resource("Test.zip", _NMNIST + "05a4d654-7e03-4c15-bdfa-9bb2bcbea494/file_downloaded",
-                 "69ca8762b2fe404d9b9bad1103e97832", True),
+        Resource(
+            "Train.zip",
+            _NMNIST + "39c25547-014b-4137-a934-9d29fa53c7a0/file_downloaded",
+            "20959b8e626244a1b502305a9e6e2031",
+            True,
+        ),
+        Resource(
+            "Test.zip",
+            _NMNIST + "05a4d654-7e03-4c15-bdfa-9bb2bcbea494/file_downloaded",
+            "69ca8762b2fe404d9b9bad1103e97832",
+            True,
+        ),
     ),
     "ncaltech101": (
-        Resource("Caltech101.zip", "https://www.garrickorchard.com/datasets/n-caltech101",
-                 "66201824eabb0239c7ab992480b50ba3", False),
+        Resource(
+            "Caltech101.zip",
+            "https://www.garrickorchard.com/datasets/n-caltech101",
+            "66201824eabb0239c7ab992480b50ba3",
+            False,
+        ),
     ),
     "dvs128gesture": (
-        Resource("DvsGesture.tar.gz", "https://ibm.ent.box.com/s/3hiq58ww1pbbjrinh367ykfdf60xsfm8/folder/50167556794",
-                 "8a5c71fb11e24e5ca5b11866ca6c00a1", False),
+        Resource(
+            "DvsGesture.tar.gz",
+            "https://ibm.ent.box.com/s/3hiq58ww1pbbjrinh367ykfdf60xsfm8/folder/50167556794",
+            "8a5c71fb11e24e5ca5b11866ca6c00a1",
+            False,
+        ),
     ),
     "cifar10dvs": tuple(
-        Resource(f"{name}.zip", _FIGSHARE + fid, md5, True) for name, fid, md5 in (
+        Resource(f"{name}.zip", _FIGSHARE + fid, md5, True)
+        for name, fid, md5 in (
             ("airplane", "7712788", "0afd5c4bf9ae06af762a77b180354fdd"),
             ("automobile", "7712791", "8438dfeba3bc970c94962d995b1b9bdd"),
             ("bird", "7712794", "a9c207c91c55b9dc2002dc21c684d785"),
@@ -62,8 +80,9 @@ RESOURCES: dict[str, tuple[Resource, ...]] = {
 }
 
 
-def prepare(dataset: str, root: str | os.PathLike, download_dir: str | os.PathLike | None = None,
-            download: bool = True) -> Path:
+def prepare(
+    dataset: str, root: str | os.PathLike, download_dir: str | os.PathLike | None = None, download: bool = True
+) -> Path:
     """Fetch (when ``download``), verify and extract every archive of ``dataset`` into ``root``.
 
     Returns ``root``. ``dataset`` is one of :data:`RESOURCES`. Archives go to ``download_dir``

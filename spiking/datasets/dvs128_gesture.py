@@ -1,4 +1,5 @@
 """DVS128 Gesture dataset (AEDAT 3.1 recordings cut into samples by the label CSVs)."""
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,17 @@ class DVS128Gesture(FrameDataset):
     sensor_size = DVS128_SENSOR
     num_classes = 11
 
-    def __init__(self, root: str | os.PathLike, train: bool = True, T: int = 16, split_by: str = "number",
-                 cache_dir: str | os.PathLike | None = None, in_memory: bool = False,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        train: bool = True,
+        T: int = 16,
+        split_by: str = "number",
+        cache_dir: str | os.PathLike | None = None,
+        in_memory: bool = False,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ) -> None:
         super().__init__(cache_dir, in_memory, transform, target_transform)
         check_frames_args("DVS128Gesture", T, split_by)
         root = Path(root)
@@ -56,8 +65,14 @@ class DVS128Gesture(FrameDataset):
         self._last: tuple[Path | None, list] = (None, [])
 
     def cache_params(self) -> dict:
-        return {"dataset": self.name, "root": os.fspath(self.root.resolve()), "train": self.train, "T": self.T,
-                "split_by": self.split_by, "n": len(self.samples)}
+        return {
+            "dataset": self.name,
+            "root": os.fspath(self.root.resolve()),
+            "train": self.train,
+            "T": self.T,
+            "split_by": self.split_by,
+            "n": len(self.samples),
+        }
 
     def events(self, index: int) -> np.ndarray:
         """Events of sample ``index`` (one label row of one recording)."""

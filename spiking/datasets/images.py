@@ -18,6 +18,7 @@ back to uint8 (as PIL resizes a uint8 image before ``ToTensor``); pixels map to 
 ``digits`` and ``mnist5k`` have no official split: a fixed permutation (seed 0) keeps 80% for
 ``"train"`` and 20% for ``"test"``.
 """
+
 from __future__ import annotations
 
 import os
@@ -79,8 +80,9 @@ def resize_images(images: torch.Tensor, size: int, chunk: int = 4096) -> torch.T
     for part in images.split(chunk):
         x = part.float() / scale
         if x.shape[-2:] != (size, size):
-            x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False,
-                                                antialias=True)
+            x = torch.nn.functional.interpolate(
+                x, size=(size, size), mode="bilinear", align_corners=False, antialias=True
+            )
         out.append((x * 255.0).round().clamp(0, 255).to(torch.uint8))
     return torch.cat(out) if out else images.new_zeros((0, images.shape[1], size, size), dtype=torch.uint8)
 
@@ -99,8 +101,9 @@ class ImageTensorDataset(torch.utils.data.Dataset):
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, spec: ImageSetSpec) -> None:
         if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ValueError(f"ImageTensorDataset: images must be uint8 [N, C, H, W] (got {images.dtype} "
-                             f"{tuple(images.shape)})")
+            raise ValueError(
+                f"ImageTensorDataset: images must be uint8 [N, C, H, W] (got {images.dtype} {tuple(images.shape)})"
+            )
         if labels.shape != (images.shape[0],):
             raise ValueError(f"ImageTensorDataset: expected {images.shape[0]} labels (got shape {tuple(labels.shape)})")
         self.images, self.labels, self.spec = images, labels.long(), spec
@@ -168,8 +171,10 @@ def _find_idx(root: Path, prefix: str, kind: str, folder: str) -> Path:
         for name in (stem, stem + ".gz"):
             if (base / name).is_file():
                 return base / name
-    raise FileNotFoundError(f"load_image_set: no {stem}[.gz] under {str(root)!r} (looked in ., raw/, {folder}/raw/); "
-                            "nothing is downloaded: place the IDX files there")
+    raise FileNotFoundError(
+        f"load_image_set: no {stem}[.gz] under {str(root)!r} (looked in ., raw/, {folder}/raw/); "
+        "nothing is downloaded: place the IDX files there"
+    )
 
 
 def _check_root(name: str, root) -> Path:
@@ -184,8 +189,9 @@ def _check_root(name: str, root) -> Path:
     return path
 
 
-def load_image_set(name: str, root: str | os.PathLike | None = None, split: str = "train",
-                   image_size: int | None = None) -> ImageTensorDataset | ImageFolderDataset:
+def load_image_set(
+    name: str, root: str | os.PathLike | None = None, split: str = "train", image_size: int | None = None
+) -> ImageTensorDataset | ImageFolderDataset:
     """Load image set ``name`` (see the module table) resized to ``image_size`` (its default if None).
 
     Raises:
@@ -205,7 +211,9 @@ def load_image_set(name: str, root: str | os.PathLike | None = None, split: str 
         try:
             from sklearn.datasets import load_digits
         except ImportError as err:
-            raise ImportError("load_image_set: 'digits' needs scikit-learn; pip install 'graphspike[diffusion]'") from err
+            raise ImportError(
+                "load_image_set: 'digits' needs scikit-learn; pip install 'graphspike[diffusion]'"
+            ) from err
         bunch = load_digits()
         images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0)[:, None]  # [1797, 1, 8, 8] in [0, 1]
         labels = torch.from_numpy(bunch.target.astype(np.int64))
@@ -222,27 +230,33 @@ def load_image_set(name: str, root: str | os.PathLike | None = None, split: str 
         labels = read_idx(_find_idx(path, prefix, "labels", folder))
         if images.ndim != 3 or labels.shape != (images.shape[0],):
             raise ValueError(f"load_image_set: {name} IDX files disagree: images {images.shape}, labels {labels.shape}")
-        return ImageTensorDataset(resize_images(torch.from_numpy(images)[:, None], size),
-                                  torch.from_numpy(labels.astype(np.int64)), spec)
+        return ImageTensorDataset(
+            resize_images(torch.from_numpy(images)[:, None], size), torch.from_numpy(labels.astype(np.int64)), spec
+        )
     if name == "cifar10":
         base = path / "cifar-10-batches-py" if (path / "cifar-10-batches-py").is_dir() else path
         names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
         missing = [n for n in names if not (base / n).is_file()]
         if missing:
-            raise FileNotFoundError(f"load_image_set: CIFAR-10 batches {missing} not under {str(base)!r}; "
-                                    "nothing is downloaded: extract cifar-10-python.tar.gz there")
+            raise FileNotFoundError(
+                f"load_image_set: CIFAR-10 batches {missing} not under {str(base)!r}; "
+                "nothing is downloaded: extract cifar-10-python.tar.gz there"
+            )
         parts = [read_cifar10_batch(base / n) for n in names]
         images = torch.from_numpy(np.concatenate([p[0] for p in parts]))
         labels = torch.from_numpy(np.concatenate([p[1] for p in parts]))
         return ImageTensorDataset(resize_images(images, size), labels, spec)
     files = list_image_files(path)  # celeba
-    partition = next((p for p in (path / "list_eval_partition.txt", path.parent / "list_eval_partition.txt")
-                      if p.is_file()), None)
+    partition = next(
+        (p for p in (path / "list_eval_partition.txt", path.parent / "list_eval_partition.txt") if p.is_file()), None
+    )
     if partition is not None:
         wanted = {"train": "0", "test": "2"}[split]
         keep = {line.split()[0] for line in partition.read_text().splitlines() if line.split()[1:] == [wanted]}
         files = [f for f in files if f.name in keep]
     elif split != "train":
-        raise ValueError(f"load_image_set: celeba split {split!r} needs list_eval_partition.txt in {str(path)!r} "
-                         "or its parent (without it every image is 'train', as the official SDDPM code uses them)")
+        raise ValueError(
+            f"load_image_set: celeba split {split!r} needs list_eval_partition.txt in {str(path)!r} "
+            "or its parent (without it every image is 'train', as the official SDDPM code uses them)"
+        )
     return ImageFolderDataset(files, spec, size)

@@ -16,13 +16,14 @@ Pixel value = event count (ON events in channel 1, OFF in channel 0). Frames: ``
 float32. Audio events integrate to ``[T, num_units]``.
 
 How we differ from spikingjelly: one vectorised ``np.bincount`` over a combined
-``(frame, p, y, x)`` index instead of one pass per frame, and frame ids from T-1 ``searchsorted`` cuts instead of T boolean masks
-(the speed comes from there; :func:`spiking.datasets.atis.read_atis_frames` also skips the
-structured array); a time
-split whose window is empty gives an empty frame instead of an ``IndexError``; a recording whose
-span is shorter than T µs (Δ = 0) is rejected with a ``ValueError``; float32 output (counts are
-exact integers either way).
+``(frame, p, y, x)`` index instead of one pass per frame, and frame ids from T-1 ``searchsorted``
+cuts instead of T boolean masks (the speed comes from there;
+:func:`spiking.datasets.atis.read_atis_frames` also skips the structured array); a time split
+whose window is empty gives an empty frame instead of an ``IndexError``; a recording whose span
+is shorter than T µs (Δ = 0) is rejected with a ``ValueError``; float32 output (counts are exact
+integers either way).
 """
+
 from __future__ import annotations
 
 import math
@@ -110,7 +111,9 @@ def frames_by_duration(events: np.ndarray, duration: int, sensor_size: tuple[int
 def integrate_audio_events(events: np.ndarray, T: int, num_units: int, split_by: str = "number") -> np.ndarray:
     """Audio events (t, unit) -> spike counts ``[T, num_units]`` float32, same split rules."""
     if not isinstance(events, np.ndarray) or events.dtype != AUDIO_DTYPE:
-        raise TypeError(f"integrate_audio_events: expected AUDIO_DTYPE events (got {getattr(events, 'dtype', type(events))})")
+        raise TypeError(
+            f"integrate_audio_events: expected AUDIO_DTYPE events (got {getattr(events, 'dtype', type(events))})"
+        )
     fid = frame_index(events["t"], T, split_by, "integrate_audio_events")
     idx = fid * num_units + events["unit"]
     return np.bincount(idx, minlength=T * num_units).astype(np.float32).reshape(T, num_units)  # [T, U]

@@ -1,4 +1,5 @@
 """N-MNIST and N-Caltech101 datasets (ATIS ``.bin`` recordings in the official folder layout)."""
+
 from __future__ import annotations
 
 import os
@@ -13,19 +14,113 @@ from .base import FrameDataset, check_frames_args, class_folders
 #: N-Caltech101's 101 class folders (Caltech-101's 102 minus ``Faces``, removed by the N-Caltech101
 #: authors; ``Faces_easy`` and ``BACKGROUND_Google`` stay), in Python's sorted order (upper case first),
 #: which is the label order of spikingjelly's ``DatasetFolder`` and tonic's sorted walk.
-NCALTECH101_CLASSES: tuple[str, ...] = tuple(sorted((
-    "accordion", "airplanes", "anchor", "ant", "BACKGROUND_Google", "barrel", "bass", "beaver", "binocular", "bonsai",
-    "brain", "brontosaurus", "buddha", "butterfly", "camera", "cannon", "car_side", "ceiling_fan", "cellphone", "chair",
-    "chandelier", "cougar_body", "cougar_face", "crab", "crayfish", "crocodile", "crocodile_head", "cup", "dalmatian",
-    "dollar_bill", "dolphin", "dragonfly", "electric_guitar", "elephant", "emu", "euphonium", "ewer", "Faces_easy",
-    "ferry", "flamingo", "flamingo_head", "garfield", "gerenuk", "gramophone", "grand_piano", "hawksbill", "headphone",
-    "hedgehog", "helicopter", "ibis", "inline_skate", "joshua_tree", "kangaroo", "ketch", "lamp", "laptop", "Leopards",
-    "llama", "lobster", "lotus", "mandolin", "mayfly", "menorah", "metronome", "minaret", "Motorbikes", "nautilus",
-    "octopus", "okapi", "pagoda", "panda", "pigeon", "pizza", "platypus", "pyramid", "revolver", "rhino", "rooster",
-    "saxophone", "schooner", "scissors", "scorpion", "sea_horse", "snoopy", "soccer_ball", "stapler", "starfish",
-    "stegosaurus", "stop_sign", "strawberry", "sunflower", "tick", "trilobite", "umbrella", "watch", "water_lilly",
-    "wheelchair", "wild_cat", "windsor_chair", "wrench", "yin_yang",
-)))
+NCALTECH101_CLASSES: tuple[str, ...] = tuple(
+    sorted(
+        (
+            "accordion",
+            "airplanes",
+            "anchor",
+            "ant",
+            "BACKGROUND_Google",
+            "barrel",
+            "bass",
+            "beaver",
+            "binocular",
+            "bonsai",
+            "brain",
+            "brontosaurus",
+            "buddha",
+            "butterfly",
+            "camera",
+            "cannon",
+            "car_side",
+            "ceiling_fan",
+            "cellphone",
+            "chair",
+            "chandelier",
+            "cougar_body",
+            "cougar_face",
+            "crab",
+            "crayfish",
+            "crocodile",
+            "crocodile_head",
+            "cup",
+            "dalmatian",
+            "dollar_bill",
+            "dolphin",
+            "dragonfly",
+            "electric_guitar",
+            "elephant",
+            "emu",
+            "euphonium",
+            "ewer",
+            "Faces_easy",
+            "ferry",
+            "flamingo",
+            "flamingo_head",
+            "garfield",
+            "gerenuk",
+            "gramophone",
+            "grand_piano",
+            "hawksbill",
+            "headphone",
+            "hedgehog",
+            "helicopter",
+            "ibis",
+            "inline_skate",
+            "joshua_tree",
+            "kangaroo",
+            "ketch",
+            "lamp",
+            "laptop",
+            "Leopards",
+            "llama",
+            "lobster",
+            "lotus",
+            "mandolin",
+            "mayfly",
+            "menorah",
+            "metronome",
+            "minaret",
+            "Motorbikes",
+            "nautilus",
+            "octopus",
+            "okapi",
+            "pagoda",
+            "panda",
+            "pigeon",
+            "pizza",
+            "platypus",
+            "pyramid",
+            "revolver",
+            "rhino",
+            "rooster",
+            "saxophone",
+            "schooner",
+            "scissors",
+            "scorpion",
+            "sea_horse",
+            "snoopy",
+            "soccer_ball",
+            "stapler",
+            "starfish",
+            "stegosaurus",
+            "stop_sign",
+            "strawberry",
+            "sunflower",
+            "tick",
+            "trilobite",
+            "umbrella",
+            "watch",
+            "water_lilly",
+            "wheelchair",
+            "wild_cat",
+            "windsor_chair",
+            "wrench",
+            "yin_yang",
+        )
+    )
+)
 
 
 class NMNIST(FrameDataset):
@@ -51,9 +146,17 @@ class NMNIST(FrameDataset):
     classes: tuple[str, ...] = tuple(str(d) for d in range(10))
     num_classes = 10
 
-    def __init__(self, root: str | os.PathLike, train: bool = True, T: int = 10, split_by: str = "number",
-                 cache_dir: str | os.PathLike | None = None, in_memory: bool = False,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        train: bool = True,
+        T: int = 10,
+        split_by: str = "number",
+        cache_dir: str | os.PathLike | None = None,
+        in_memory: bool = False,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ) -> None:
         super().__init__(cache_dir, in_memory, transform, target_transform)
         fn = type(self).__name__
         check_frames_args(fn, T, split_by)
@@ -74,8 +177,14 @@ class NMNIST(FrameDataset):
             raise ValueError(f"{fn}: no .bin recordings under {split} (got class folders without .bin files)")
 
     def cache_params(self) -> dict:
-        return {"dataset": self.name, "root": os.fspath(self.root.resolve()), "train": self.train, "T": self.T,
-                "split_by": self.split_by, "n": len(self.files)}
+        return {
+            "dataset": self.name,
+            "root": os.fspath(self.root.resolve()),
+            "train": self.train,
+            "T": self.T,
+            "split_by": self.split_by,
+            "n": len(self.files),
+        }
 
     def build_frames(self, index: int) -> np.ndarray:
         return read_atis_frames(self.files[index], self.T, self.split_by, self.sensor_size)
@@ -95,8 +204,15 @@ class NCaltech101(NMNIST):
     classes = NCALTECH101_CLASSES
     num_classes = 101
 
-    def __init__(self, root: str | os.PathLike, T: int = 10, split_by: str = "number",
-                 cache_dir: str | os.PathLike | None = None, in_memory: bool = False,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        T: int = 10,
+        split_by: str = "number",
+        cache_dir: str | os.PathLike | None = None,
+        in_memory: bool = False,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ) -> None:
         self.split_dirs = ("", "")
         super().__init__(root, True, T, split_by, cache_dir, in_memory, transform, target_transform)

@@ -1,4 +1,5 @@
 """Spiking Heidelberg Digits (SHD) and Spiking Speech Commands (SSC) datasets."""
+
 from __future__ import annotations
 
 import os
@@ -26,9 +27,17 @@ class SHD(FrameDataset):
     splits = ("train", "test")
     num_classes = 20
 
-    def __init__(self, root: str | os.PathLike, split: str = "train", T: int = 20, split_by: str = "number",
-                 cache_dir: str | os.PathLike | None = None, in_memory: bool = False,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        split: str = "train",
+        T: int = 20,
+        split_by: str = "number",
+        cache_dir: str | os.PathLike | None = None,
+        in_memory: bool = False,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ) -> None:
         super().__init__(cache_dir, in_memory, transform, target_transform)
         fn = type(self).__name__
         check_frames_args(fn, T, split_by)
@@ -36,7 +45,9 @@ class SHD(FrameDataset):
             raise ValueError(f"{fn}: split must be one of {self.splits} (got {split!r})")
         path = Path(root) / f"{self.prefix}_{split}.h5"
         if not path.is_file():
-            raise FileNotFoundError(f"{fn}: expected {path} (got root={os.fspath(root)!r}); see spiking.datasets.download")
+            raise FileNotFoundError(
+                f"{fn}: expected {path} (got root={os.fspath(root)!r}); see spiking.datasets.download"
+            )
         self.path, self.split, self.T, self.split_by = path, split, T, split_by
         self.file = SpikeH5File(path, NUM_UNITS)
         self.labels = [int(v) for v in self.file.labels]
@@ -45,8 +56,13 @@ class SHD(FrameDataset):
             raise ValueError(f"{fn}: labels must be in [0, {self.num_classes}) in {path} (got {bad[0]})")
 
     def cache_params(self) -> dict:
-        return {"dataset": self.name, "path": os.fspath(self.path.resolve()), "T": self.T, "split_by": self.split_by,
-                "n": len(self.labels)}
+        return {
+            "dataset": self.name,
+            "path": os.fspath(self.path.resolve()),
+            "T": self.T,
+            "split_by": self.split_by,
+            "n": len(self.labels),
+        }
 
     def events(self, index: int) -> np.ndarray:
         return self.file.events(index)

@@ -11,6 +11,7 @@ We return audio events ``(t, unit)`` with ``t`` in integer microseconds (``round
 so the same integration rules as camera events apply. spikingjelly integrates SHD with float
 time windows; splitting by number is identical, splitting by time can differ by < 1 µs per edge.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,13 +57,15 @@ class SpikeH5File:
         for key in ("spikes/times", "spikes/units", "labels"):
             if key not in self._f or not isinstance(self._f[key], h5py.Dataset):
                 raise ValueError(
-                    f"SpikeH5File: {self.path!r} lacks the dataset {key!r} (got keys {list(self._f.keys())})")
+                    f"SpikeH5File: {self.path!r} lacks the dataset {key!r} (got keys {list(self._f.keys())})"
+                )
         self._times, self._units = self._f["spikes/times"], self._f["spikes/units"]
         labels = self._f["labels"]
         for key, ds in (("spikes/times", self._times), ("spikes/units", self._units), ("labels", labels)):
             if ds.ndim != 1:
-                raise ValueError(f"SpikeH5File: {key!r} of {self.path!r} must be 1-D, one row per sample "
-                                 f"(got shape {ds.shape})")
+                raise ValueError(
+                    f"SpikeH5File: {key!r} of {self.path!r} must be 1-D, one row per sample (got shape {ds.shape})"
+                )
         for key, ds in (("spikes/units", self._units), ("labels", labels)):
             base = h5py.check_vlen_dtype(ds.dtype) or ds.dtype
             if base.kind not in "iu":
@@ -93,8 +96,9 @@ class SpikeH5File:
         if not np.isfinite(times).all():
             raise ValueError(f"SpikeH5File: non-finite spike time in {where}")
         if units.size and (units.min() < 0 or units.max() >= self.num_units):  # before the int32 cast can wrap
-            raise ValueError(f"SpikeH5File: unit outside [0, {self.num_units}) in {where} "
-                             f"(got [{units.min()}, {units.max()}])")
+            raise ValueError(
+                f"SpikeH5File: unit outside [0, {self.num_units}) in {where} (got [{units.min()}, {units.max()}])"
+            )
         if times.size and times.max() * 1e6 >= 2.0**62:
             raise ValueError(f"SpikeH5File: spike time too large in {where} (got {times.max()} s)")
         ev = make_audio_events(np.round(times * 1e6).astype(np.int64), units.astype(np.int32))

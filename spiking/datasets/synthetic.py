@@ -5,6 +5,7 @@ Class ``c`` of ``num_classes`` is a Gaussian blob of events moving across the se
 on a DVS. Start position, speed and the noise events are random per sample, drawn from a
 ``torch.Generator`` seeded by ``(seed, index)``, so every sample is reproducible on its own.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,8 +20,15 @@ from .events import make_events, validate_events
 from .integrate import integrate_events
 
 
-def synthetic_recording(label: int, num_classes: int, sensor_size: tuple[int, int], num_events: int,
-                        generator: torch.Generator, duration_us: int = 100_000, noise: float = 0.1) -> np.ndarray:
+def synthetic_recording(
+    label: int,
+    num_classes: int,
+    sensor_size: tuple[int, int],
+    num_events: int,
+    generator: torch.Generator,
+    duration_us: int = 100_000,
+    noise: float = 0.1,
+) -> np.ndarray:
     """One synthetic recording (events) of class ``label`` (see module docstring)."""
     W, H = sensor_size
     g = generator
@@ -63,13 +71,27 @@ class SyntheticEvents(FrameDataset):
 
     name = "synthetic"
 
-    def __init__(self, num_samples: int = 200, num_classes: int = 10, sensor_size: tuple[int, int] = (34, 34),
-                 T: int = 10, split_by: str = "number", events_per_sample: int = 1500, seed: int = 0,
-                 cache_dir: str | os.PathLike | None = None, in_memory: bool = True,
-                 transform: Callable | None = None, target_transform: Callable | None = None) -> None:
+    def __init__(
+        self,
+        num_samples: int = 200,
+        num_classes: int = 10,
+        sensor_size: tuple[int, int] = (34, 34),
+        T: int = 10,
+        split_by: str = "number",
+        events_per_sample: int = 1500,
+        seed: int = 0,
+        cache_dir: str | os.PathLike | None = None,
+        in_memory: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+    ) -> None:
         super().__init__(cache_dir, in_memory, transform, target_transform)
         check_frames_args("SyntheticEvents", T, split_by)
-        for k, v in (("num_samples", num_samples), ("num_classes", num_classes), ("events_per_sample", events_per_sample)):
+        for k, v in (
+            ("num_samples", num_samples),
+            ("num_classes", num_classes),
+            ("events_per_sample", events_per_sample),
+        ):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError(f"SyntheticEvents: {k} must be a positive int (got {v!r})")
         self.num_classes, self.sensor_size, self.T, self.split_by = num_classes, tuple(sensor_size), T, split_by
@@ -81,8 +103,16 @@ class SyntheticEvents(FrameDataset):
         return synthetic_recording(self.labels[index], self.num_classes, self.sensor_size, self.events_per_sample, g)
 
     def cache_params(self) -> dict:
-        return {"dataset": self.name, "n": len(self), "classes": self.num_classes, "sensor": self.sensor_size,
-                "T": self.T, "split_by": self.split_by, "events": self.events_per_sample, "seed": self.seed}
+        return {
+            "dataset": self.name,
+            "n": len(self),
+            "classes": self.num_classes,
+            "sensor": self.sensor_size,
+            "T": self.T,
+            "split_by": self.split_by,
+            "events": self.events_per_sample,
+            "seed": self.seed,
+        }
 
     def build_frames(self, index: int) -> np.ndarray:
         return integrate_events(self.events(index), self.T, self.sensor_size, self.split_by)

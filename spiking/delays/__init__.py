@@ -10,6 +10,7 @@
 - Data: :class:`AudioFrames` (SHD/SSC in 10 ms frames, 140 channels), :func:`pad_collate`,
   :func:`delay_task` / :class:`DelayTask` (a task that needs delays).
 """
+
 from .data import AudioFrames, audio_frames, pad_collate
 from .dense import delay_conv
 from .integer import integer_delay_linear, integer_delay_linear_reference

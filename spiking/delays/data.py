@@ -1,4 +1,5 @@
 """SHD/SSC as the delay paper feeds them: 10 ms frames, 700 channels summed in groups of 5, padded batches."""
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,9 @@ class AudioFrames(torch.utils.data.Dataset):
         cache_dir: optional disk cache of the frames (:class:`~spiking.datasets.FrameCache`).
     """
 
-    def __init__(self, dataset: SHD, frame_us: int = 10_000, channel_bins: int = 5,
-                 cache_dir: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, dataset: SHD, frame_us: int = 10_000, channel_bins: int = 5, cache_dir: str | os.PathLike | None = None
+    ) -> None:
         fn = "AudioFrames"
         if not isinstance(dataset, (SHD, SSC)):
             raise TypeError(f"{fn}: dataset must be a spiking.datasets.SHD or SSC split (got {type(dataset).__name__})")
@@ -67,8 +69,13 @@ class AudioFrames(torch.utils.data.Dataset):
         self.labels = dataset.labels
         self._cache = None
         if cache_dir is not None:
-            params = {"dataset": dataset.name, "path": os.fspath(dataset.path.resolve()), "frame_us": frame_us,
-                      "channel_bins": channel_bins, "n": len(dataset.labels)}
+            params = {
+                "dataset": dataset.name,
+                "path": os.fspath(dataset.path.resolve()),
+                "frame_us": frame_us,
+                "channel_bins": channel_bins,
+                "n": len(dataset.labels),
+            }
             self._cache = FrameCache(cache_dir, f"{dataset.name}-delays", params)
 
     def __len__(self) -> int:

@@ -8,6 +8,7 @@ over time-major input ``x [T, B, C_in]`` padded with ``K - 1`` zeros before and 
 ``K - 1 - k`` steps and the output has ``T + right_padding`` steps: late spikes still reach it.
 This is ``F.pad`` + ``Dcls1d`` (``conv1d``) of the official SNN-delays code, in time-major layout.
 """
+
 from __future__ import annotations
 
 import torch.nn.functional as F
@@ -25,8 +26,10 @@ def check_delay_input(fn: str, x, in_channels: int) -> None:
     if x.dim() != 3:
         raise ValueError(f"{fn}: expected time-major input [T, B, C_in] (got shape {tuple(x.shape)})")
     if x.shape[-1] != in_channels:
-        raise ValueError(f"{fn}: input has {x.shape[-1]} channels but the layer expects C_in={in_channels} "
-                         f"(got shape {tuple(x.shape)})")
+        raise ValueError(
+            f"{fn}: input has {x.shape[-1]} channels but the layer expects C_in={in_channels} "
+            f"(got shape {tuple(x.shape)})"
+        )
     if x.shape[0] == 0:
         raise ValueError(f"{fn}: input has no time steps (got shape {tuple(x.shape)})")
 

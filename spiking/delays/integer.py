@@ -31,6 +31,7 @@ Each output sums its :math:`C_{in}` products in channel order, so the result equ
 up to floating-point summation order: bit for bit whenever every partial sum is exact (integer
 weights, spike inputs) and to rounding otherwise.
 """
+
 from __future__ import annotations
 
 import torch
@@ -64,15 +65,24 @@ def block_sizes(B: int, C_in: int, C_out: int) -> tuple[int, int]:
 
 def check_integer_delays(fn: str, delays, weight: Tensor, kernel_size: int) -> None:
     """``delays`` must be an integer tensor shaped like ``weight`` with values in ``[0, K - 1]``."""
-    if not isinstance(delays, Tensor) or delays.is_floating_point() or delays.is_complex() or delays.dtype == torch.bool:
-        raise TypeError(f"{fn}: delays must be an integer tensor (got {getattr(delays, 'dtype', type(delays).__name__)})")
+    if (
+        not isinstance(delays, Tensor)
+        or delays.is_floating_point()
+        or delays.is_complex()
+        or delays.dtype == torch.bool
+    ):
+        raise TypeError(
+            f"{fn}: delays must be an integer tensor (got {getattr(delays, 'dtype', type(delays).__name__)})"
+        )
     if delays.shape != weight.shape:
         raise ValueError(f"{fn}: delays must be shaped like weight {tuple(weight.shape)} (got {tuple(delays.shape)})")
     if delays.numel():
         lo, hi = int(delays.min()), int(delays.max())
         if lo < 0 or hi > kernel_size - 1:
-            raise ValueError(f"{fn}: delays must lie in [0, K - 1] = [0, {kernel_size - 1}]; a delay longer than "
-                             f"the kernel of K={kernel_size} taps allows cannot be applied (got min {lo}, max {hi})")
+            raise ValueError(
+                f"{fn}: delays must lie in [0, K - 1] = [0, {kernel_size - 1}]; a delay longer than "
+                f"the kernel of K={kernel_size} taps allows cannot be applied (got min {lo}, max {hi})"
+            )
 
 
 def _check(fn: str, x, weight, delays, kernel_size, bias, right_padding) -> tuple[int, int]:
@@ -86,15 +96,28 @@ def _check(fn: str, x, weight, delays, kernel_size, bias, right_padding) -> tupl
     return K, check_right_padding(fn, right_padding, K)
 
 
-def integer_delay_linear_reference(x: Tensor, weight: Tensor, delays: Tensor, kernel_size: int,
-                                   bias: Tensor | None = None, right_padding: int | None = None) -> Tensor:
+def integer_delay_linear_reference(
+    x: Tensor,
+    weight: Tensor,
+    delays: Tensor,
+    kernel_size: int,
+    bias: Tensor | None = None,
+    right_padding: int | None = None,
+) -> Tensor:
     """The dense spec of :func:`integer_delay_linear`: the one-tap kernel through ``conv1d``."""
     _check("integer_delay_linear_reference", x, weight, delays, kernel_size, bias, right_padding)
     return delay_conv(x, integer_delay_kernel(weight, delays, kernel_size), bias, right_padding)
 
 
-def integer_delay_linear(x: Tensor, weight: Tensor, delays: Tensor, kernel_size: int,
-                         bias: Tensor | None = None, right_padding: int | None = None, method: str = "gather") -> Tensor:
+def integer_delay_linear(
+    x: Tensor,
+    weight: Tensor,
+    delays: Tensor,
+    kernel_size: int,
+    bias: Tensor | None = None,
+    right_padding: int | None = None,
+    method: str = "gather",
+) -> Tensor:
     r"""Integer-delay synapses (module docstring) without building the ``[C_out, C_in, K]`` kernel.
 
     Args:
@@ -140,18 +163,19 @@ def integer_delay_linear(x: Tensor, weight: Tensor, delays: Tensor, kernel_size:
     for b0 in range(0, B, bc):
         nb = min(bc, B - b0)
         table = x.new_zeros(L, C_in, nb)  # rows (t', i), columns: this batch block
-        table[K - 1:K - 1 + T] = x[:, b0:b0 + nb].transpose(1, 2)
+        table[K - 1 : K - 1 + T] = x[:, b0 : b0 + nb].transpose(1, 2)
         table = table.view(L * C_in, nb)
         for t0 in range(0, Tp, Tc):
             n = min(Tc, Tp - t0)
             m = n * C_out * C_in
             if method == "gather":
-                y = F.embedding_bag(index[:m], table[t0 * C_in:], offsets[:n * C_out], mode="sum",
-                                    per_sample_weights=psw[:m])  # [n * C_out, nb]
+                y = F.embedding_bag(
+                    index[:m], table[t0 * C_in :], offsets[: n * C_out], mode="sum", per_sample_weights=psw[:m]
+                )  # [n * C_out, nb]
             else:
-                indptr = torch.cat([offsets[:n * C_out], offsets.new_full((1,), m)])
-                y = spmm((indptr, index[:m]), table[t0 * C_in:(t0 + n + K - 1) * C_in], psw[:m])
-            out[t0:t0 + n, b0:b0 + nb] = y.view(n, C_out, nb).transpose(1, 2)
+                indptr = torch.cat([offsets[: n * C_out], offsets.new_full((1,), m)])
+                y = spmm((indptr, index[:m]), table[t0 * C_in : (t0 + n + K - 1) * C_in], psw[:m])
+            out[t0 : t0 + n, b0 : b0 + nb] = y.view(n, C_out, nb).transpose(1, 2)
     if bias is not None:
         out = out + bias.to(x.dtype)
     return out

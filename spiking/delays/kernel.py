@@ -25,6 +25,7 @@ finite. Cross-correlating the kernel over an input padded with :math:`K-1` zeros
 With integer delays (:func:`integer_delay_kernel`) the kernel is one tap per synapse holding
 exactly :math:`w_{oi}` (no normaliser): what :mod:`spiking.delays.integer` computes without building it.
 """
+
 from __future__ import annotations
 
 import torch
@@ -41,8 +42,9 @@ def check_kernel_size(fn: str, kernel_size) -> int:
     if isinstance(kernel_size, bool) or not isinstance(kernel_size, int):
         raise TypeError(f"{fn}: kernel_size must be an int (got {type(kernel_size).__name__})")
     if kernel_size < 1:
-        raise ValueError(f"{fn}: kernel_size (K, the number of delay taps; max delay K - 1) must be >= 1 "
-                         f"(got {kernel_size})")
+        raise ValueError(
+            f"{fn}: kernel_size (K, the number of delay taps; max delay K - 1) must be >= 1 (got {kernel_size})"
+        )
     return kernel_size
 
 
@@ -57,8 +59,9 @@ def position_limits(kernel_size: int) -> tuple[int, int]:
     return -(kernel_size // 2), (kernel_size - 1) // 2
 
 
-def delay_kernel(weight: Tensor, P: Tensor, sigma: float | Tensor, kernel_size: int,
-                 interpolation: str = "gauss") -> Tensor:
+def delay_kernel(
+    weight: Tensor, P: Tensor, sigma: float | Tensor, kernel_size: int, interpolation: str = "gauss"
+) -> Tensor:
     r"""The interpolated delay kernel (module docstring): ``[C_out, C_in, K]``.
 
     Args:
@@ -78,8 +81,9 @@ def delay_kernel(weight: Tensor, P: Tensor, sigma: float | Tensor, kernel_size: 
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"{fn}: interpolation must be one of {INTERPOLATIONS} (got {interpolation!r})")
     if weight.dim() != 2 or P.shape != weight.shape:
-        raise ValueError(f"{fn}: weight and P must both be [C_out, C_in] (got {tuple(weight.shape)} and "
-                         f"{tuple(P.shape)})")
+        raise ValueError(
+            f"{fn}: weight and P must both be [C_out, C_in] (got {tuple(weight.shape)} and {tuple(P.shape)})"
+        )
     taps = torch.arange(K, device=weight.device, dtype=weight.dtype)  # [K]
     u = taps - (P + K // 2).unsqueeze(-1)  # [C_out, C_in, K]
     if interpolation == "bilinear":

@@ -1,4 +1,5 @@
 """``DelayLinear``: a fully connected synaptic layer with one learnable delay per synapse."""
+
 from __future__ import annotations
 
 import math
@@ -82,8 +83,16 @@ class DelayLinear(nn.Module):
     integer path instead of a one-hot dense kernel; the clamp range for even K stops at the last tap.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, interpolation: str = "gauss",
-                 sigma: float | None = None, bias: bool = False, right_padding: int | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        interpolation: str = "gauss",
+        sigma: float | None = None,
+        bias: bool = False,
+        right_padding: int | None = None,
+    ) -> None:
         super().__init__()
         fn = "DelayLinear"
         for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
@@ -114,7 +123,9 @@ class DelayLinear(nn.Module):
             self.weight.uniform_(-bound, bound, generator=generator)
             self.P.uniform_(lo, hi, generator=generator)
             if self.bias is not None:
-                self.bias.uniform_(-1 / math.sqrt(self.in_channels), 1 / math.sqrt(self.in_channels), generator=generator)
+                self.bias.uniform_(
+                    -1 / math.sqrt(self.in_channels), 1 / math.sqrt(self.in_channels), generator=generator
+                )
             self.sigma.fill_(self.sigma_init)
         self.rounded = False
 
@@ -132,11 +143,15 @@ class DelayLinear(nn.Module):
         """Set every delay (steps, real or integer) ``[C_out, C_in]`` within ``[0, K - 1]``."""
         fn = "DelayLinear.set_delays"
         if not isinstance(delays, Tensor) or delays.shape != self.P.shape:
-            raise ValueError(f"{fn}: delays must be a tensor [C_out, C_in] = {tuple(self.P.shape)} "
-                             f"(got {getattr(delays, 'shape', type(delays).__name__)})")
+            raise ValueError(
+                f"{fn}: delays must be a tensor [C_out, C_in] = {tuple(self.P.shape)} "
+                f"(got {getattr(delays, 'shape', type(delays).__name__)})"
+            )
         if delays.numel() and (delays.min() < 0 or delays.max() > self.kernel_size - 1):
-            raise ValueError(f"{fn}: delays must lie in [0, K - 1] = [0, {self.kernel_size - 1}]; a longer delay "
-                             f"needs a larger kernel_size (got min {delays.min().item()}, max {delays.max().item()})")
+            raise ValueError(
+                f"{fn}: delays must lie in [0, K - 1] = [0, {self.kernel_size - 1}]; a longer delay "
+                f"needs a larger kernel_size (got min {delays.min().item()}, max {delays.max().item()})"
+            )
         with torch.no_grad():
             self.P.copy_((self.kernel_size - 1) // 2 - delays.to(self.P))
 
@@ -166,11 +181,19 @@ class DelayLinear(nn.Module):
     # forward -----------------------------------------------------------------------------
     def forward(self, x: Tensor) -> Tensor:
         check_delay_input(type(self).__name__, x, self.in_channels)
-        needs_grad = torch.is_grad_enabled() and (x.requires_grad or self.weight.requires_grad
-                                                  or (self.bias is not None and self.bias.requires_grad))
+        needs_grad = torch.is_grad_enabled() and (
+            x.requires_grad or self.weight.requires_grad or (self.bias is not None and self.bias.requires_grad)
+        )
         if self.rounded and not needs_grad:
-            return integer_delay_linear(x, self.weight, self.integer_delays(), self.kernel_size, self.bias,
-                                        self.right_padding, self.integer_method)
+            return integer_delay_linear(
+                x,
+                self.weight,
+                self.integer_delays(),
+                self.kernel_size,
+                self.bias,
+                self.right_padding,
+                self.integer_method,
+            )
         return delay_conv(x, self.kernel(), self.bias, self.right_padding)
 
     def get_extra_state(self) -> dict:
@@ -180,6 +203,8 @@ class DelayLinear(nn.Module):
         self.rounded = bool(state.get("rounded", False))
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"interpolation={self.interpolation!r}, sigma={self.sigma_init}, bias={self.bias is not None}, "
-                f"right_padding={self.right_padding}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"interpolation={self.interpolation!r}, sigma={self.sigma_init}, bias={self.bias is not None}, "
+            f"right_padding={self.right_padding}"
+        )

@@ -7,6 +7,7 @@ r"""The delay networks' loss: class probabilities summed over time.
 (the official ``loss='sum'``: ``nn.CrossEntropyLoss`` applied to the summed softmax, which it treats
 as logits). The prediction is :math:`\arg\max_c m_{b,c}`.
 """
+
 from __future__ import annotations
 
 import torch
@@ -19,8 +20,9 @@ __all__ = ["sum_softmax_loss", "sum_softmax_predict", "summed_softmax"]
 def summed_softmax(v: Tensor) -> Tensor:
     """``v [T, B, C]`` -> ``[B, C]``: the per-step softmax over classes, summed over time."""
     if not isinstance(v, Tensor) or v.dim() != 3:
-        raise ValueError(f"summed_softmax: expected read-out potentials [T, B, C] (got "
-                         f"{getattr(v, 'shape', type(v).__name__)})")
+        raise ValueError(
+            f"summed_softmax: expected read-out potentials [T, B, C] (got {getattr(v, 'shape', type(v).__name__)})"
+        )
     return F.softmax(v, dim=-1).sum(0)
 
 
@@ -28,8 +30,10 @@ def sum_softmax_loss(v: Tensor, target: Tensor) -> Tensor:
     """Cross-entropy of the summed softmax (module docstring); ``target`` int class ids ``[B]``."""
     m = summed_softmax(v)
     if not isinstance(target, Tensor) or target.shape != m.shape[:1]:
-        raise ValueError(f"sum_softmax_loss: target must be [B={m.shape[0]}] class ids (got "
-                         f"{getattr(target, 'shape', type(target).__name__)})")
+        raise ValueError(
+            f"sum_softmax_loss: target must be [B={m.shape[0]}] class ids (got "
+            f"{getattr(target, 'shape', type(target).__name__)})"
+        )
     return F.cross_entropy(m, target)
 
 

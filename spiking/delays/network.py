@@ -1,4 +1,5 @@
 """The feed-forward delay network of the paper: (delay layer -> BN -> LIF -> dropout) x L, delay read-out."""
+
 from __future__ import annotations
 
 import itertools
@@ -62,10 +63,23 @@ class DelaySNN(nn.Module):
     > 1) are left out.
     """
 
-    def __init__(self, in_features: int, num_classes: int, hidden_features: int = 256, num_hidden_layers: int = 2,
-                 kernel_size: int = 25, interpolation: str = "gauss", dropout: float = 0.4, tau: float = 1.005,
-                 v_threshold: float = 1.0, alpha: float = 5.0, batch_norm: bool = True, bias: bool = False,
-                 learn_delays: bool = True, backend: str = "auto") -> None:
+    def __init__(
+        self,
+        in_features: int,
+        num_classes: int,
+        hidden_features: int = 256,
+        num_hidden_layers: int = 2,
+        kernel_size: int = 25,
+        interpolation: str = "gauss",
+        dropout: float = 0.4,
+        tau: float = 1.005,
+        v_threshold: float = 1.0,
+        alpha: float = 5.0,
+        batch_norm: bool = True,
+        bias: bool = False,
+        learn_delays: bool = True,
+        backend: str = "auto",
+    ) -> None:
         super().__init__()
         fn = "DelaySNN"
         if isinstance(num_hidden_layers, bool) or not isinstance(num_hidden_layers, int) or num_hidden_layers < 1:
@@ -78,13 +92,25 @@ class DelaySNN(nn.Module):
         self.tau, self.v_threshold, self.alpha = tau, v_threshold, alpha
         self.batch_norm, self.bias, self.learn_delays, self.backend = batch_norm, bias, learn_delays, backend
         dims = [in_features] + [hidden_features] * num_hidden_layers
-        self.delays = nn.ModuleList(DelayLinear(a, b, kernel_size, interpolation, bias=bias)
-                                    for a, b in itertools.pairwise(dims))
-        self.norms = nn.ModuleList(nn.BatchNorm1d(hidden_features) if batch_norm else nn.Identity()
-                                   for _ in range(num_hidden_layers))
-        self.neurons = nn.ModuleList(LIF(tau=tau, v_threshold=v_threshold, surrogate="atan", alpha=alpha,
-                                         detach_reset=True, decay_input=False, step_mode="m", backend=backend)
-                                     for _ in range(num_hidden_layers))
+        self.delays = nn.ModuleList(
+            DelayLinear(a, b, kernel_size, interpolation, bias=bias) for a, b in itertools.pairwise(dims)
+        )
+        self.norms = nn.ModuleList(
+            nn.BatchNorm1d(hidden_features) if batch_norm else nn.Identity() for _ in range(num_hidden_layers)
+        )
+        self.neurons = nn.ModuleList(
+            LIF(
+                tau=tau,
+                v_threshold=v_threshold,
+                surrogate="atan",
+                alpha=alpha,
+                detach_reset=True,
+                decay_input=False,
+                step_mode="m",
+                backend=backend,
+            )
+            for _ in range(num_hidden_layers)
+        )
         self.drops = nn.ModuleList(sj_layer.Dropout(dropout, step_mode="m") for _ in range(num_hidden_layers))
         self.readout_delay = DelayLinear(hidden_features, num_classes, kernel_size, interpolation, bias=bias)
         self.readout = MembraneReadout(tau, backend)
@@ -102,8 +128,10 @@ class DelaySNN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or x.dim() != 3 or x.shape[-1] != self.in_features:
-            raise ValueError(f"DelaySNN: expected input [T, B, in_features={self.in_features}] "
-                             f"(got {getattr(x, 'shape', type(x).__name__)})")
+            raise ValueError(
+                f"DelaySNN: expected input [T, B, in_features={self.in_features}] "
+                f"(got {getattr(x, 'shape', type(x).__name__)})"
+            )
         for delay, norm, neuron, drop in zip(self.delays, self.norms, self.neurons, self.drops):
             h = delay(x)  # [T', B, H]
             h = norm(h.flatten(0, 1)).unflatten(0, h.shape[:2])  # BN over [T' * B, H]
@@ -115,8 +143,10 @@ class DelaySNN(nn.Module):
         return T + sum(m.right_padding for m in [*self.delays, self.readout_delay])
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, num_classes={self.num_classes}, hidden_features={self.hidden_features}, "
-                f"num_hidden_layers={self.num_hidden_layers}, kernel_size={self.kernel_size}, "
-                f"interpolation={self.interpolation!r}, dropout={self.dropout}, tau={self.tau}, "
-                f"v_threshold={self.v_threshold}, alpha={self.alpha}, batch_norm={self.batch_norm}, bias={self.bias}, "
-                f"learn_delays={self.learn_delays}, backend={self.backend!r}")
+        return (
+            f"in_features={self.in_features}, num_classes={self.num_classes}, hidden_features={self.hidden_features}, "
+            f"num_hidden_layers={self.num_hidden_layers}, kernel_size={self.kernel_size}, "
+            f"interpolation={self.interpolation!r}, dropout={self.dropout}, tau={self.tau}, "
+            f"v_threshold={self.v_threshold}, alpha={self.alpha}, batch_norm={self.batch_norm}, bias={self.bias}, "
+            f"learn_delays={self.learn_delays}, backend={self.backend!r}"
+        )

@@ -1,4 +1,5 @@
 """Non-spiking read-out: the membrane potential of a LIF neuron that never fires."""
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,9 @@ class MembraneReadout(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or x.dim() < 2 or not x.is_floating_point():
-            raise ValueError(f"MembraneReadout: expected a floating tensor [T, B, ...] (got "
-                             f"{getattr(x, 'shape', type(x).__name__)})")
+            raise ValueError(
+                f"MembraneReadout: expected a floating tensor [T, B, ...] (got {getattr(x, 'shape', type(x).__name__)})"
+            )
         _, v_seq = lif_multistep_sequence(x, None, self.params, backend=self.backend)  # [T, B, ...]
         return v_seq
 

@@ -1,4 +1,5 @@
 r"""The width schedule of the delay kernels: wide at first, shrinking to sub-step resolution."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,8 +49,9 @@ class SigmaSchedule:
         if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 0:
             raise ValueError(f"{fn}: epochs must be an int >= 0 (got {self.epochs!r})")
         if not self.offset >= 0 or not self.sigma_final > self.offset:
-            raise ValueError(f"{fn}: need 0 <= offset < sigma_final (got offset={self.offset}, "
-                             f"sigma_final={self.sigma_final})")
+            raise ValueError(
+                f"{fn}: need 0 <= offset < sigma_final (got offset={self.offset}, sigma_final={self.sigma_final})"
+            )
         if self.sigma_init is not None and not self.sigma_init > 0:
             raise ValueError(f"{fn}: sigma_init must be > 0 (got {self.sigma_init})")
 

@@ -1,4 +1,5 @@
 r"""A synthetic task that needs synaptic delays: classify the time offset between two spikes."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,8 +10,14 @@ from torch import Tensor
 __all__ = ["DelayTask", "delay_task"]
 
 
-def delay_task(num_samples: int, offsets: Sequence[int] = (2, 5, 8, 11), T: int = 40, noise_channels: int = 6,
-               noise_rate: float = 0.02, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+def delay_task(
+    num_samples: int,
+    offsets: Sequence[int] = (2, 5, 8, 11),
+    T: int = 40,
+    noise_channels: int = 6,
+    noise_rate: float = 0.02,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
     r"""Offset classification: which of ``offsets`` separates a spike on channel 0 from one on channel 1.
 
     Sample :math:`n` draws its class :math:`y_n` uniformly from ``range(len(offsets))`` and a start
@@ -41,7 +48,9 @@ def delay_task(num_samples: int, offsets: Sequence[int] = (2, 5, 8, 11), T: int 
     if not isinstance(T, int) or T <= max(offsets):
         raise ValueError(f"{fn}: T must be an int > max(offsets) = {max(offsets)} (got {T!r})")
     if not 0.0 <= noise_rate <= 1.0 or noise_channels < 0:
-        raise ValueError(f"{fn}: need noise_channels >= 0 and noise_rate in [0, 1] (got {noise_channels}, {noise_rate})")
+        raise ValueError(
+            f"{fn}: need noise_channels >= 0 and noise_rate in [0, 1] (got {noise_channels}, {noise_rate})"
+        )
     n = num_samples
     y = torch.randint(len(offsets), (n,), generator=generator)
     start = torch.randint(T - max(offsets), (n,), generator=generator)
@@ -59,8 +68,15 @@ class DelayTask(torch.utils.data.Dataset):
     """:func:`delay_task` as a dataset of ``(frames [T, C], label)`` items (batch with
     :func:`~spiking.delays.data.pad_collate`); drawn once from ``generator`` at construction."""
 
-    def __init__(self, num_samples: int, offsets: Sequence[int] = (2, 5, 8, 11), T: int = 40,
-                 noise_channels: int = 6, noise_rate: float = 0.02, generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        num_samples: int,
+        offsets: Sequence[int] = (2, 5, 8, 11),
+        T: int = 40,
+        noise_channels: int = 6,
+        noise_rate: float = 0.02,
+        generator: torch.Generator | None = None,
+    ) -> None:
         x, y = delay_task(num_samples, offsets, T, noise_channels, noise_rate, generator)
         self.x = x.transpose(0, 1).contiguous()  # [N, T, C]
         self.labels = y.tolist()

@@ -1,4 +1,5 @@
 """Whole-model operations on every :class:`~spiking.delays.layer.DelayLinear` inside a model."""
+
 from __future__ import annotations
 
 import contextlib
@@ -63,8 +64,9 @@ def clamp_positions(model: nn.Module) -> None:
         m.clamp_positions()
 
 
-def delay_param_groups(model: nn.Module, lr: float, lr_positions: float | None = None,
-                       weight_decay: float = 1e-5) -> list[dict]:
+def delay_param_groups(
+    model: nn.Module, lr: float, lr_positions: float | None = None, weight_decay: float = 1e-5
+) -> list[dict]:
     """Optimiser parameter groups: synaptic weights (``weight_decay``), everything else trainable
     (biases, batch-norm, neuron parameters; no decay), and positions (``lr_positions``, default
     ``100 * lr``, no decay), as the official code. Groups carry a ``"name"`` and empty groups are
@@ -82,9 +84,11 @@ def delay_param_groups(model: nn.Module, lr: float, lr_positions: float | None =
     groups = [
         {"name": "weights", "params": [p for p in weights if p.requires_grad], "lr": lr, "weight_decay": weight_decay},
         {"name": "other", "params": [p for p in other if p.requires_grad], "lr": lr, "weight_decay": 0.0},
-        {"name": "positions", "params": [p for p in positions if p.requires_grad], "lr": lr_positions,
-         "weight_decay": 0.0},
+        {
+            "name": "positions",
+            "params": [p for p in positions if p.requires_grad],
+            "lr": lr_positions,
+            "weight_decay": 0.0,
+        },
     ]
     return [g for g in groups if g["params"]]
-
-

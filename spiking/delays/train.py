@@ -1,4 +1,5 @@
 """One training epoch and one evaluation of a delay network (the official loop, without the printing)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,13 @@ def _batches(loader: Iterable, progress: Callable | None) -> Iterable:
     return progress(loader) if progress is not None else loader
 
 
-def train_epoch(model: nn.Module, loader: Iterable, optimizers: list[torch.optim.Optimizer],
-                device: str | torch.device = "cpu", progress: Callable | None = None) -> dict:
+def train_epoch(
+    model: nn.Module,
+    loader: Iterable,
+    optimizers: list[torch.optim.Optimizer],
+    device: str | torch.device = "cpu",
+    progress: Callable | None = None,
+) -> dict:
     """Train one epoch over ``loader`` batches ``(x [T, B, C], y [B], ...)``.
 
     Per batch: forward, :func:`~spiking.delays.loss.sum_softmax_loss`, backward, every optimiser
@@ -51,8 +57,13 @@ def train_epoch(model: nn.Module, loader: Iterable, optimizers: list[torch.optim
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader: Iterable, device: str | torch.device = "cpu",
-             progress: Callable | None = None, rounded: bool = True) -> dict:
+def evaluate(
+    model: nn.Module,
+    loader: Iterable,
+    device: str | torch.device = "cpu",
+    progress: Callable | None = None,
+    rounded: bool = True,
+) -> dict:
     """Loss and accuracy over ``loader`` in eval mode, with integer delays when ``rounded`` (the
     paper's evaluation: the fast path of :func:`~spiking.delays.integer.integer_delay_linear`).
     Returns ``{"loss", "acc", "samples", "steps"}``."""
@@ -71,4 +82,3 @@ def evaluate(model: nn.Module, loader: Iterable, device: str | torch.device = "c
     if seen == 0:
         raise ValueError("evaluate: the loader yielded no batches")
     return {"loss": total_loss / seen, "acc": correct / seen, "samples": seen, "steps": steps}
-

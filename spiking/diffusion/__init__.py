@@ -6,6 +6,7 @@ threshold guidance (:func:`threshold_shift`); SDM's temporal-wise mechanism (``t
 energy of whole sampling runs (:func:`sampling_energy`); an offline FID (:class:`ClassifierFID`)
 and the Inception FID through torch-fidelity (:func:`inception_fid`, optional).
 """
+
 from .attention import SpikingSelfAttention2d
 from .blocks import DownSample, ResBlock, UpSample
 from .config import CPU_CONFIGS, PAPER_CONFIGS, SDDPMConfig

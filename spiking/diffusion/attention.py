@@ -1,4 +1,5 @@
 r"""Spiking self-attention for the U-Net's feature maps (optional; SDDPM trains without it)."""
+
 from __future__ import annotations
 
 import torch
@@ -27,8 +28,9 @@ class SpikingSelfAttention2d(nn.Module):
     attention gave no gain (issue #11), and its default is no attention.
     """
 
-    def __init__(self, channels: int, act: ActFactory, T: int = 1, heads: int = 1, scale: float = 0.125,
-                 tsm: bool = False) -> None:
+    def __init__(
+        self, channels: int, act: ActFactory, T: int = 1, heads: int = 1, scale: float = 0.125, tsm: bool = False
+    ) -> None:
         super().__init__()
         if channels % heads:
             raise ValueError(f"SpikingSelfAttention2d: channels must be divisible by heads (got {channels}, {heads})")

@@ -5,6 +5,7 @@ Each block starts with the activation, so the residual stream between blocks sta
 (a membrane-shortcut layout): convolutions inside a block see spikes, the 1x1 shortcut sees the
 real-valued stream.
 """
+
 from __future__ import annotations
 
 import torch
@@ -27,18 +28,34 @@ class ResBlock(nn.Module):
     argument is accepted there but never applied; it is left out here.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, tdim: int, act: ActFactory, T: int = 1,
-                 tsm: bool = False, attn: bool = False, heads: int = 1) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        tdim: int,
+        act: ActFactory,
+        T: int = 1,
+        tsm: bool = False,
+        attn: bool = False,
+        heads: int = 1,
+    ) -> None:
         super().__init__()
         self.in_channels, self.out_channels, self.tdim, self.T, self.tsm = in_channels, out_channels, tdim, T, tsm
         self.attn_enabled, self.heads = bool(attn), heads
-        self.act1, self.conv1, self.bn1 = act(), SeqConv2d(in_channels, out_channels, 3, 1, 1, T, tsm), \
-            SeqBatchNorm2d(out_channels)
+        self.act1, self.conv1, self.bn1 = (
+            act(),
+            SeqConv2d(in_channels, out_channels, 3, 1, 1, T, tsm),
+            SeqBatchNorm2d(out_channels),
+        )
         self.temb_proj = nn.Sequential(nn.SiLU(), nn.Linear(tdim, out_channels))
-        self.act2, self.conv2, self.bn2 = act(), SeqConv2d(out_channels, out_channels, 3, 1, 1, T, tsm), \
-            SeqBatchNorm2d(out_channels)
-        self.shortcut = SeqConv2d(in_channels, out_channels, 1, 1, 0, T, tsm) if in_channels != out_channels \
-            else nn.Identity()
+        self.act2, self.conv2, self.bn2 = (
+            act(),
+            SeqConv2d(out_channels, out_channels, 3, 1, 1, T, tsm),
+            SeqBatchNorm2d(out_channels),
+        )
+        self.shortcut = (
+            SeqConv2d(in_channels, out_channels, 1, 1, 0, T, tsm) if in_channels != out_channels else nn.Identity()
+        )
         self.attn = SpikingSelfAttention2d(out_channels, act, T, heads, tsm=tsm) if attn else nn.Identity()
         self.reset_parameters()
 
@@ -59,12 +76,17 @@ class ResBlock(nn.Module):
         return self.attn(h + self.shortcut(x))
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, out_channels={self.out_channels}, tdim={self.tdim}, T={self.T}, "
-                f"tsm={self.tsm}, attn={self.attn_enabled}, heads={self.heads}")
+        return (
+            f"in_channels={self.in_channels}, out_channels={self.out_channels}, tdim={self.tdim}, T={self.T}, "
+            f"tsm={self.tsm}, attn={self.attn_enabled}, heads={self.heads}"
+        )
 
 
 class DownSample(nn.Module):
-    r""":math:`y = \mathrm{BN}(W * \mathcal N(x))` with a stride-2 3x3 conv: ``[T, B, C, H, W] -> [T, B, C, H/2, W/2]``."""
+    r""":math:`y = \mathrm{BN}(W * \mathcal N(x))` with a stride-2 3x3 conv.
+
+    Shapes: ``[T, B, C, H, W] -> [T, B, C, H/2, W/2]``.
+    """
 
     def __init__(self, channels: int, act: ActFactory, T: int = 1, tsm: bool = False) -> None:
         super().__init__()

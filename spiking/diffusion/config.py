@@ -1,4 +1,5 @@
 """Run configurations: SDDPM's published setups per data set, and a CPU-sized one for the digits."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -38,8 +39,13 @@ class SDDPMConfig:
 
     def build(self, model: str = "spiking", **overrides) -> nn.Module:
         """The noise predictor: ``"spiking"`` (:class:`SpikingUNet`) or ``"ann"`` (its :class:`UNet` twin)."""
-        common = {"image_channels": self.image_channels, "ch": self.ch, "ch_mult": self.ch_mult,
-                      "num_res_blocks": self.num_res_blocks, "num_steps": self.num_steps}
+        common = {
+            "image_channels": self.image_channels,
+            "ch": self.ch,
+            "ch_mult": self.ch_mult,
+            "num_res_blocks": self.num_res_blocks,
+            "num_steps": self.num_steps,
+        }
         if model == "spiking":
             return SpikingUNet(**common, T_snn=self.T_snn, neuron=self.neuron, **overrides)
         if model == "ann":
@@ -56,8 +62,29 @@ PAPER_CONFIGS: dict[str, SDDPMConfig] = {
 }
 CPU_CONFIGS: dict[str, SDDPMConfig] = {
     # ours: minutes per run on one CPU thread (16x16 digits, two levels, one block per level)
-    "digits": replace(_CIFAR, data="digits", image_size=16, image_channels=1, ch=16, ch_mult=(1, 2),
-                      num_res_blocks=1, batch_size=32, lr=1e-3, total_steps=1000, ema_decay=0.999),
-    "mnist5k": replace(_CIFAR, data="mnist5k", image_channels=1, ch=16, ch_mult=(1, 2, 2), num_res_blocks=1,
-                       batch_size=32, lr=1e-3, total_steps=2000, ema_decay=0.999),
+    "digits": replace(
+        _CIFAR,
+        data="digits",
+        image_size=16,
+        image_channels=1,
+        ch=16,
+        ch_mult=(1, 2),
+        num_res_blocks=1,
+        batch_size=32,
+        lr=1e-3,
+        total_steps=1000,
+        ema_decay=0.999,
+    ),
+    "mnist5k": replace(
+        _CIFAR,
+        data="mnist5k",
+        image_channels=1,
+        ch=16,
+        ch_mult=(1, 2, 2),
+        num_res_blocks=1,
+        batch_size=32,
+        lr=1e-3,
+        total_steps=2000,
+        ema_decay=0.999,
+    ),
 }

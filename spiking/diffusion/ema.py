@@ -10,6 +10,7 @@ Floating-point buffers (batch-norm running statistics) are averaged the same way
 The official SDDPM script defines ``ema`` and ``--ema_decay 0.9999`` but never calls them (its
 samples come from the raw weights); here the average is kept and sampled from.
 """
+
 from __future__ import annotations
 
 import copy
@@ -59,8 +60,10 @@ class EMA(nn.Module):
         d = self.current_decay()
         ours, theirs = self.module.state_dict(), model.state_dict()
         if ours.keys() != theirs.keys():
-            raise ValueError("EMA.update: model's state_dict keys differ from the averaged copy's "
-                             f"(missing {sorted(ours.keys() - theirs.keys())[:3]}, extra {sorted(theirs.keys() - ours.keys())[:3]})")
+            raise ValueError(
+                "EMA.update: model's state_dict keys differ from the averaged copy's "
+                f"(missing {sorted(ours.keys() - theirs.keys())[:3]}, extra {sorted(theirs.keys() - ours.keys())[:3]})"
+            )
         for key, avg in ours.items():
             new = theirs[key].detach()
             if avg.is_floating_point():

@@ -1,4 +1,5 @@
 r"""Sinusoidal diffusion-step embedding followed by an MLP (DDPM; SDDPM's ``TimeEmbedding``)."""
+
 from __future__ import annotations
 
 import math

@@ -7,6 +7,7 @@ sampler runs once while the inputs of each call are recorded, then every call is
 by default: MAC 4.6 pJ, AC 0.9 pJ; a conv fed spikes costs ``rate x FLOPs`` ACs, one fed real values
 ``FLOPs`` MACs). With ``ann=True`` every synaptic op is a MAC (the count for an ANN twin).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -20,10 +21,18 @@ from .gaussian import GaussianDiffusion
 __all__ = ["sampling_energy"]
 
 
-def sampling_energy(diffusion: GaussianDiffusion, shape: tuple[int, ...], *, sampler: str = "ddpm",
-                    steps: int | None = None, eta: float = 0.0, generator: torch.Generator | None = None,
-                    ann: bool = False, preset: str | EnergyPreset | Mapping[str, float] = "45nm-fp32",
-                    bn: str = "fold") -> tuple[EnergyReport, int]:
+def sampling_energy(
+    diffusion: GaussianDiffusion,
+    shape: tuple[int, ...],
+    *,
+    sampler: str = "ddpm",
+    steps: int | None = None,
+    eta: float = 0.0,
+    generator: torch.Generator | None = None,
+    ann: bool = False,
+    preset: str | EnergyPreset | Mapping[str, float] = "45nm-fp32",
+    bn: str = "fold",
+) -> tuple[EnergyReport, int]:
     """Count the energy of sampling a batch of ``shape`` (all denoising calls together).
 
     Returns ``(report, calls)``: the :class:`~spiking.energy.EnergyReport` of all ``calls`` model

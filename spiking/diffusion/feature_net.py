@@ -11,6 +11,7 @@ held-out accuracy with it, and the real-vs-real distance (``ClassifierFID.score(
 as the floor that finite samples reach. Deterministic: the same ``generator`` seed, data and thread
 count give the same classifier and scores (``train_fid_classifier``).
 """
+
 from __future__ import annotations
 
 import os
@@ -37,10 +38,18 @@ class FIDClassifier(nn.Module):
         super().__init__()
         self.in_channels, self.num_classes, self.feature_dim = in_channels, num_classes, feature_dim
         self.body = nn.Sequential(
-            nn.Conv2d(in_channels, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-            nn.Linear(64, feature_dim), nn.ReLU(),
+            nn.Conv2d(in_channels, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(64, feature_dim),
+            nn.ReLU(),
         )
         self.head = nn.Linear(feature_dim, num_classes)
         self.reset_parameters()
@@ -52,7 +61,9 @@ class FIDClassifier(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() != 4 or x.shape[1] != self.in_channels or min(x.shape[-2:]) < 4:
-            raise ValueError(f"FIDClassifier: expected images [B, {self.in_channels}, H>=4, W>=4] (got {tuple(x.shape)})")
+            raise ValueError(
+                f"FIDClassifier: expected images [B, {self.in_channels}, H>=4, W>=4] (got {tuple(x.shape)})"
+            )
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -67,9 +78,18 @@ def _apply(fn, images: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     return torch.cat([fn(part) for part in images.split(batch_size)])
 
 
-def train_fid_classifier(train_images: torch.Tensor, train_labels: torch.Tensor, test_images: torch.Tensor,
-                         test_labels: torch.Tensor, *, epochs: int = 30, batch_size: int = 64, lr: float = 1e-3,
-                         feature_dim: int = 64, generator: torch.Generator | None = None) -> tuple[FIDClassifier, float]:
+def train_fid_classifier(
+    train_images: torch.Tensor,
+    train_labels: torch.Tensor,
+    test_images: torch.Tensor,
+    test_labels: torch.Tensor,
+    *,
+    epochs: int = 30,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    feature_dim: int = 64,
+    generator: torch.Generator | None = None,
+) -> tuple[FIDClassifier, float]:
     """Train a :class:`FIDClassifier` on float images [N, C, H, W] in [-1, 1] and int labels [N].
 
     Returns ``(classifier in eval mode, accuracy on the test images)``. Initialisation and shuffling
@@ -83,8 +103,10 @@ def train_fid_classifier(train_images: torch.Tensor, train_labels: torch.Tensor,
     """
     for name, imgs, labels in (("train", train_images, train_labels), ("test", test_images, test_labels)):
         if imgs.dim() != 4 or labels.shape != (imgs.shape[0],) or imgs.shape[0] == 0:
-            raise ValueError(f"train_fid_classifier: {name} images must be [N, C, H, W] with N labels "
-                             f"(got {tuple(imgs.shape)} and {tuple(labels.shape)})")
+            raise ValueError(
+                f"train_fid_classifier: {name} images must be [N, C, H, W] with N labels "
+                f"(got {tuple(imgs.shape)} and {tuple(labels.shape)})"
+            )
         check_finite(imgs, "train_fid_classifier", f"{name} images", ("image", "channel", "row", "col"))
     g = torch.Generator().manual_seed(0) if generator is None else generator
     num_classes = int(max(train_labels.max(), test_labels.max())) + 1
@@ -102,8 +124,9 @@ def train_fid_classifier(train_images: torch.Tensor, train_labels: torch.Tensor,
             loss.backward()
             opt.step()
     model.eval()
-    logits = check_finite(_apply(model, test_images), "train_fid_classifier", "test logits (the last update diverged)",
-                          ("image", "class"))
+    logits = check_finite(
+        _apply(model, test_images), "train_fid_classifier", "test logits (the last update diverged)", ("image", "class")
+    )
     acc = float((logits.argmax(1) == test_labels).float().mean())
     return model, acc
 
@@ -135,10 +158,17 @@ class ClassifierFID:
         return frechet_distance(self.statistics(images), self.reference)
 
     def save(self, path: str | os.PathLike) -> None:
-        torch.save({"state_dict": self.classifier.state_dict(), "accuracy": self.accuracy,
-                    "config": (self.classifier.in_channels, self.classifier.num_classes, self.classifier.feature_dim),
-                    "mu": torch.from_numpy(self.reference.mu), "sigma": torch.from_numpy(self.reference.sigma),
-                    "n": self.reference.n}, path)
+        torch.save(
+            {
+                "state_dict": self.classifier.state_dict(),
+                "accuracy": self.accuracy,
+                "config": (self.classifier.in_channels, self.classifier.num_classes, self.classifier.feature_dim),
+                "mu": torch.from_numpy(self.reference.mu),
+                "sigma": torch.from_numpy(self.reference.sigma),
+                "n": self.reference.n,
+            },
+            path,
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ClassifierFID:

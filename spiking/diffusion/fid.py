@@ -7,6 +7,7 @@ product is singular, the imaginary part dropped when negligible). FID proper use
 pool features (:mod:`spiking.diffusion.inception`); :class:`~spiking.diffusion.feature_net.ClassifierFID`
 uses a small classifier trained here, so its numbers compare models on one data set only.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -32,7 +33,11 @@ class FeatureStatistics:
 
 def feature_statistics(features: torch.Tensor | np.ndarray) -> FeatureStatistics:
     """Mean and unbiased covariance of ``features`` [N, D] (N >= 2)."""
-    f = features.detach().cpu().double().numpy() if isinstance(features, torch.Tensor) else np.asarray(features, np.float64)
+    f = (
+        features.detach().cpu().double().numpy()
+        if isinstance(features, torch.Tensor)
+        else np.asarray(features, np.float64)
+    )
     if f.ndim != 2 or f.shape[0] < 2:
         raise ValueError(f"feature_statistics: expected features [N >= 2, D] (got shape {f.shape})")
     check_finite(torch.from_numpy(f), "feature_statistics", "features", ("sample", "feature"))
@@ -45,8 +50,9 @@ def frechet_distance(a: FeatureStatistics, b: FeatureStatistics, eps: float = 1e
         raise ValueError(f"frechet_distance: feature widths differ (got {a.mu.shape} and {b.mu.shape})")
     for name, s in (("a", a), ("b", b)):
         check_finite(torch.from_numpy(np.asarray(s.mu, np.float64)), "frechet_distance", f"{name}.mu", ("feature",))
-        check_finite(torch.from_numpy(np.asarray(s.sigma, np.float64)), "frechet_distance", f"{name}.sigma",
-                     ("row", "col"))
+        check_finite(
+            torch.from_numpy(np.asarray(s.sigma, np.float64)), "frechet_distance", f"{name}.sigma", ("row", "col")
+        )
     diff = a.mu - b.mu
     with warnings.catch_warnings():  # a singular product is handled below, as pytorch-fid does
         warnings.simplefilter("ignore", linalg.LinAlgWarning)

@@ -5,6 +5,7 @@ Training (Ho et al. 2020, Algorithm 1): :math:`t \sim U\{0..T-1\}`, :math:`\epsi
 (mean over pixels and batch). Sampling: :func:`~spiking.diffusion.samplers.ddpm_sample` or
 :func:`~spiking.diffusion.samplers.ddim_sample`.
 """
+
 from __future__ import annotations
 
 import torch
@@ -39,8 +40,15 @@ class GaussianDiffusion(nn.Module):
         >>> x = ddpm.sample((2, 1, 8, 8), sampler="ddim", steps=5)   # [2, 1, 8, 8] in [-1, 1]
     """
 
-    def __init__(self, model: nn.Module, num_steps: int = 1000, beta_1: float = 1e-4, beta_T: float = 0.02,
-                 var_type: str = "fixedlarge", clip_x0: bool = True) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        num_steps: int = 1000,
+        beta_1: float = 1e-4,
+        beta_T: float = 0.02,
+        var_type: str = "fixedlarge",
+        clip_x0: bool = True,
+    ) -> None:
         super().__init__()
         if not isinstance(model, nn.Module):
             raise TypeError(f"GaussianDiffusion: model must be an nn.Module (got {type(model).__name__})")
@@ -68,17 +76,28 @@ class GaussianDiffusion(nn.Module):
         A non-finite ``x0`` or model output gives a non-finite loss (nothing is masked);
         :class:`~spiking.diffusion.train.DiffusionTrainer` refuses it before the update."""
         if not isinstance(x0, torch.Tensor) or not x0.is_floating_point() or x0.dim() != 4:
-            raise ValueError("GaussianDiffusion.loss: x0 must be a floating-point batch [B, C, H, W] (got "
-                             f"{tuple(x0.shape) if isinstance(x0, torch.Tensor) else type(x0).__name__})")
+            raise ValueError(
+                "GaussianDiffusion.loss: x0 must be a floating-point batch [B, C, H, W] (got "
+                f"{tuple(x0.shape) if isinstance(x0, torch.Tensor) else type(x0).__name__})"
+            )
         t = torch.randint(self.num_steps, (x0.shape[0],), generator=generator, device=x0.device)
         noise = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=x0.device)
         x_t = self.schedule.q_sample(x0, t, noise)
         return nn.functional.mse_loss(self.eps(x_t, t), noise)
 
     @torch.no_grad()
-    def sample(self, shape: tuple[int, ...] | None = None, *, sampler: str = "ddpm", steps: int | None = None,
-               eta: float = 0.0, generator: torch.Generator | None = None, x_T: torch.Tensor | None = None,
-               device: torch.device | str | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    def sample(
+        self,
+        shape: tuple[int, ...] | None = None,
+        *,
+        sampler: str = "ddpm",
+        steps: int | None = None,
+        eta: float = 0.0,
+        generator: torch.Generator | None = None,
+        x_T: torch.Tensor | None = None,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> torch.Tensor:
         """Generate images [B, C, H, W] in [-1, 1] from ``x_T ~ N(0, I)`` of ``shape`` (or a given ``x_T``).
 
         Args:
@@ -94,8 +113,10 @@ class GaussianDiffusion(nn.Module):
         if sampler not in SAMPLERS:
             raise ValueError(f"GaussianDiffusion.sample: sampler must be one of {list(SAMPLERS)} (got {sampler!r})")
         if (shape is None) == (x_T is None):
-            raise ValueError("GaussianDiffusion.sample: give exactly one of shape and x_T "
-                             f"(got shape={shape!r}, x_T={'a tensor' if x_T is not None else None})")
+            raise ValueError(
+                "GaussianDiffusion.sample: give exactly one of shape and x_T "
+                f"(got shape={shape!r}, x_T={'a tensor' if x_T is not None else None})"
+            )
         if x_T is None:
             if device is None:
                 device = next((p.device for p in self.model.parameters()), torch.device("cpu"))
@@ -104,13 +125,29 @@ class GaussianDiffusion(nn.Module):
         self.model.eval()
         try:
             if sampler == "ddpm":
-                return ddpm_sample(self.eps, self.schedule, x_T, steps=steps, var_type=self.var_type,
-                                   clip_x0=self.clip_x0, generator=generator)
-            return ddim_sample(self.eps, self.schedule, x_T, steps=50 if steps is None else steps, eta=eta,
-                               clip_x0=self.clip_x0, generator=generator)
+                return ddpm_sample(
+                    self.eps,
+                    self.schedule,
+                    x_T,
+                    steps=steps,
+                    var_type=self.var_type,
+                    clip_x0=self.clip_x0,
+                    generator=generator,
+                )
+            return ddim_sample(
+                self.eps,
+                self.schedule,
+                x_T,
+                steps=50 if steps is None else steps,
+                eta=eta,
+                clip_x0=self.clip_x0,
+                generator=generator,
+            )
         finally:
             self.model.train(was_training)
 
     def extra_repr(self) -> str:
-        return (f"num_steps={self.num_steps}, beta_1={self.beta_1}, beta_T={self.beta_T}, "
-                f"var_type={self.var_type!r}, clip_x0={self.clip_x0}")
+        return (
+            f"num_steps={self.num_steps}, beta_1={self.beta_1}, beta_T={self.beta_T}, "
+            f"var_type={self.var_type!r}, clip_x0={self.clip_x0}"
+        )

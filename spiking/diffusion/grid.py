@@ -1,4 +1,5 @@
 """Tile a batch of images into one picture and write it as PNG (matplotlib, no torchvision needed)."""
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,10 @@ def image_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, 
     """``images`` [N, C, H, W] in [-1, 1] (C = 1 or 3) -> uint8 ``[rows, cols, 3]``, ``nrow`` images per row
     (about square by default), ``padding`` grey pixels between tiles, each pixel repeated ``scale`` times."""
     if not isinstance(images, torch.Tensor) or images.dim() != 4 or images.shape[1] not in (1, 3) or not len(images):
-        raise ValueError(f"image_grid: expected images [N>0, 1 or 3, H, W] (got "
-                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__})")
+        raise ValueError(
+            f"image_grid: expected images [N>0, 1 or 3, H, W] (got "
+            f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__})"
+        )
     n, c, h, w = images.shape
     nrow = nrow or math.ceil(math.sqrt(n))
     rows = math.ceil(n / nrow)
@@ -28,7 +31,7 @@ def image_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, 
     for i in range(n):
         r, col = divmod(i, nrow)
         top, left = padding + r * (h + padding), padding + col * (w + padding)
-        grid[:, top:top + h, left:left + w] = x[i]
+        grid[:, top : top + h, left : left + w] = x[i]
     return grid.permute(1, 2, 0).numpy()  # [rows, cols, 3]
 
 

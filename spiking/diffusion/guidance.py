@@ -7,6 +7,7 @@ with DDPM sampling); the SDM code exposes it as one ``global_thres`` given to ev
 (:math:`\delta` = ``global_thres - 1``). The best :math:`\delta` is data and model dependent:
 choose it on held-out samples, never on the samples you report.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,10 @@ def threshold_shift(model: nn.Module, shift: float) -> Iterator[nn.Module]:
     for n, th in zip(neurons, old):
         reset = getattr(n, "v_reset", None)
         if reset is not None and th + shift <= reset:
-            raise ValueError(f"threshold_shift: shifted threshold {th + shift} must stay above v_reset={reset} "
-                             f"(got shift={shift} for a threshold of {th})")
+            raise ValueError(
+                f"threshold_shift: shifted threshold {th + shift} must stay above v_reset={reset} "
+                f"(got shift={shift} for a threshold of {th})"
+            )
     try:
         for n, th in zip(neurons, old):
             n.v_threshold = th + shift

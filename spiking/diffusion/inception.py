@@ -5,6 +5,7 @@ but fetches the ``weights-inception-2015-12-05`` file on first use unless given 
 path is required: pass the ``.pth`` file you already have (``feature_extractor_weights_path`` of
 torch-fidelity); nothing is downloaded at run time. Grey images are repeated to 3 channels.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,9 @@ class _Uint8Images(torch.utils.data.Dataset):
         return self.images[i]
 
 
-def inception_fid(generated: torch.Tensor, real: torch.Tensor, weights_path: str | os.PathLike,
-                  cuda: bool = False) -> float:
+def inception_fid(
+    generated: torch.Tensor, real: torch.Tensor, weights_path: str | os.PathLike, cuda: bool = False
+) -> float:
     """Inception FID between ``generated`` and ``real`` images (float [N, C, H, W] in [-1, 1], C 1 or 3).
 
     Raises:
@@ -38,16 +40,26 @@ def inception_fid(generated: torch.Tensor, real: torch.Tensor, weights_path: str
     """
     for name, x in (("generated", generated), ("real", real)):
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] not in (1, 3):
-            raise ValueError(f"inception_fid: {name} must be images [N, 1 or 3, H, W] in [-1, 1] "
-                             f"(got {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__})")
+            raise ValueError(
+                f"inception_fid: {name} must be images [N, 1 or 3, H, W] in [-1, 1] "
+                f"(got {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__})"
+            )
     if weights_path is None or not Path(weights_path).is_file():
-        raise FileNotFoundError(f"inception_fid: weights_path must be an existing Inception-v3 weights file "
-                                f"(got {weights_path!r}); it is never downloaded at run time")
+        raise FileNotFoundError(
+            f"inception_fid: weights_path must be an existing Inception-v3 weights file "
+            f"(got {weights_path!r}); it is never downloaded at run time"
+        )
     try:
         import torch_fidelity
     except ImportError as err:
         raise ImportError("inception_fid: needs torch-fidelity; pip install 'graphspike[fid]'") from err
     metrics = torch_fidelity.calculate_metrics(
-        input1=_Uint8Images(generated), input2=_Uint8Images(real), fid=True, cuda=cuda, cache=False,
-        verbose=False, feature_extractor_weights_path=str(weights_path))
+        input1=_Uint8Images(generated),
+        input2=_Uint8Images(real),
+        fid=True,
+        cuda=cuda,
+        cache=False,
+        verbose=False,
+        feature_extractor_weights_path=str(weights_path),
+    )
     return float(metrics["frechet_inception_distance"])

@@ -3,6 +3,7 @@ activations (spiking or not), and the two output layers.
 
 All tensors are time-major ``[T, B, C, H, W]``; the ANN twin runs the same layers with ``T = 1``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -26,8 +27,9 @@ SPIKING_ACTIVATIONS = ("if", "lif")
 ACTIVATIONS = SPIKING_ACTIVATIONS + ("relu", "silu")
 
 
-def make_activation(kind: str, *, tau: float = 2.0, v_threshold: float = 1.0, surrogate: str = "atan",
-                    detach_reset: bool = False) -> nn.Module:
+def make_activation(
+    kind: str, *, tau: float = 2.0, v_threshold: float = 1.0, surrogate: str = "atan", detach_reset: bool = False
+) -> nn.Module:
     """A multi-step spiking neuron (``"if"``, ``"lif"``; hard reset to 0, SDDPM uses IF with ATan) or an
     elementwise ANN activation (``"relu"``, ``"silu"``)."""
     if kind == "if":
@@ -55,8 +57,18 @@ class SeqConv2d(nn.Module):
     PyTorch's (SDDPM leaves ``conv_identity`` at the default).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, padding: int = 1,
-                 T: int = 1, tsm: bool = False, init: str = "xavier", gain: float = 1.0) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int = 1,
+        T: int = 1,
+        tsm: bool = False,
+        init: str = "xavier",
+        gain: float = 1.0,
+    ) -> None:
         super().__init__()
         if init not in ("xavier", "default"):
             raise ValueError(f"SeqConv2d: init must be 'xavier' or 'default' (got {init!r})")
@@ -85,8 +97,10 @@ class SeqConv2d(nn.Module):
         return y
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, T={self.T}, tsm={self.tsm}, init={self.init!r}, gain={self.gain}")
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, T={self.T}, tsm={self.tsm}, init={self.init!r}, gain={self.gain}"
+        )
 
 
 class SeqBatchNorm2d(nn.BatchNorm2d):
@@ -114,8 +128,9 @@ class MembraneOutputLayer(nn.Module):
         if not isinstance(decay, (int, float)) or not 0.0 < decay <= 1.0:
             raise ValueError(f"MembraneOutputLayer: decay must be in (0, 1] (got {decay!r})")
         self.T, self.decay = T, float(decay)
-        self.register_buffer("weights", self.decay ** torch.arange(T - 1, -1, -1, dtype=torch.float64),
-                             persistent=False)
+        self.register_buffer(
+            "weights", self.decay ** torch.arange(T - 1, -1, -1, dtype=torch.float64), persistent=False
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -142,12 +157,19 @@ class TemporalOutputLayer(nn.Module):
 
     def __init__(self, channels: int, temporal_kernel: int = 1) -> None:
         super().__init__()
-        if isinstance(temporal_kernel, bool) or not isinstance(temporal_kernel, int) or temporal_kernel < 1 \
-                or temporal_kernel % 2 == 0:
-            raise ValueError(f"TemporalOutputLayer: temporal_kernel must be a positive odd int (got {temporal_kernel!r})")
+        if (
+            isinstance(temporal_kernel, bool)
+            or not isinstance(temporal_kernel, int)
+            or temporal_kernel < 1
+            or temporal_kernel % 2 == 0
+        ):
+            raise ValueError(
+                f"TemporalOutputLayer: temporal_kernel must be a positive odd int (got {temporal_kernel!r})"
+            )
         self.channels, self.temporal_kernel = channels, temporal_kernel
-        self.conv = nn.Conv3d(channels, channels, kernel_size=(3, 3, temporal_kernel),
-                              padding=(1, 1, temporal_kernel // 2))
+        self.conv = nn.Conv3d(
+            channels, channels, kernel_size=(3, 3, temporal_kernel), padding=(1, 1, temporal_kernel // 2)
+        )
         self.bn = SeqBatchNorm2d(channels)
         self.act = nn.SiLU()
         self.reset_parameters()

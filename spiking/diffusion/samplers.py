@@ -24,6 +24,7 @@ the one-step posterior coefficients of step :math:`t` whatever the stride (its "
 respaced chain used here); its step list ``int(T-1-(T/S)x)`` plus a final 0 makes ``S+1`` model
 calls, ours is ``round(linspace(T-1, 0, S))`` with ``S`` calls; its DDIM hard-codes :math:`\eta = 0`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -59,7 +60,7 @@ def _pairs(schedule: NoiseSchedule, steps: int | None) -> list[tuple[int, float,
 
 
 def _x0(x_t: torch.Tensor, eps: torch.Tensor, ab_t: float, clip: bool) -> torch.Tensor:
-    x0 = (x_t - (1.0 - ab_t) ** 0.5 * eps) / ab_t ** 0.5
+    x0 = (x_t - (1.0 - ab_t) ** 0.5 * eps) / ab_t**0.5
     return x0.clamp(-1.0, 1.0) if clip else x0
 
 
@@ -76,8 +77,10 @@ def _check(fn: str, x_T: torch.Tensor, schedule: NoiseSchedule) -> None:
     if not isinstance(schedule, NoiseSchedule):
         raise TypeError(f"{fn}: schedule must be a NoiseSchedule (got {type(schedule).__name__})")
     if not isinstance(x_T, torch.Tensor) or not x_T.is_floating_point() or x_T.dim() < 2:
-        raise TypeError(f"{fn}: x_T must be a floating-point tensor [B, ...] (got "
-                        f"{tuple(x_T.shape) if isinstance(x_T, torch.Tensor) else type(x_T).__name__})")
+        raise TypeError(
+            f"{fn}: x_T must be a floating-point tensor [B, ...] (got "
+            f"{tuple(x_T.shape) if isinstance(x_T, torch.Tensor) else type(x_T).__name__})"
+        )
 
 
 def _noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
@@ -85,9 +88,16 @@ def _noise(like: torch.Tensor, generator: torch.Generator | None) -> torch.Tenso
 
 
 @torch.no_grad()
-def ddpm_sample(eps_fn: EpsFn, schedule: NoiseSchedule, x_T: torch.Tensor, *, steps: int | None = None,
-                var_type: str = "fixedlarge", clip_x0: bool = True,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+def ddpm_sample(
+    eps_fn: EpsFn,
+    schedule: NoiseSchedule,
+    x_T: torch.Tensor,
+    *,
+    steps: int | None = None,
+    var_type: str = "fixedlarge",
+    clip_x0: bool = True,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Ancestral DDPM sampling from ``x_T`` [B, ...] (see the module docstring); returns x_0 [B, ...].
 
     ``eps_fn(x_t, t)`` gets ``x_t`` [B, ...] and ``t`` (long [B]) and returns epsilon [B, ...].
@@ -103,15 +113,23 @@ def ddpm_sample(eps_fn: EpsFn, schedule: NoiseSchedule, x_T: torch.Tensor, *, st
         if ab_s == 1.0:  # last step: the posterior mean is x0 itself, no noise
             return x0
         beta = 1.0 - ab_t / ab_s  # beta_{t|s}
-        mean = (ab_s ** 0.5 * beta / (1.0 - ab_t)) * x0 + ((ab_t / ab_s) ** 0.5 * (1.0 - ab_s) / (1.0 - ab_t)) * x
+        mean = (ab_s**0.5 * beta / (1.0 - ab_t)) * x0 + ((ab_t / ab_s) ** 0.5 * (1.0 - ab_s) / (1.0 - ab_t)) * x
         var = beta if var_type == "fixedlarge" else beta * (1.0 - ab_s) / (1.0 - ab_t)
-        x = mean + var ** 0.5 * _noise(x, generator)
+        x = mean + var**0.5 * _noise(x, generator)
     return x  # unreachable: the last pair has ab_s == 1
 
 
 @torch.no_grad()
-def ddim_sample(eps_fn: EpsFn, schedule: NoiseSchedule, x_T: torch.Tensor, *, steps: int | None = 50,
-                eta: float = 0.0, clip_x0: bool = True, generator: torch.Generator | None = None) -> torch.Tensor:
+def ddim_sample(
+    eps_fn: EpsFn,
+    schedule: NoiseSchedule,
+    x_T: torch.Tensor,
+    *,
+    steps: int | None = 50,
+    eta: float = 0.0,
+    clip_x0: bool = True,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """DDIM sampling from ``x_T`` [B, ...] with ``steps`` model calls (50, as SDM; ``None``: all T)
     and stochasticity ``eta`` (0: deterministic); returns x_0 [B, ...]."""
     _check("ddim_sample", x_T, schedule)
@@ -124,7 +142,7 @@ def ddim_sample(eps_fn: EpsFn, schedule: NoiseSchedule, x_T: torch.Tensor, *, st
         if ab_s == 1.0:
             return x0
         sigma = eta * ((1.0 - ab_s) / (1.0 - ab_t) * (1.0 - ab_t / ab_s)) ** 0.5
-        x = ab_s ** 0.5 * x0 + max(1.0 - ab_s - sigma ** 2, 0.0) ** 0.5 * eps
+        x = ab_s**0.5 * x0 + max(1.0 - ab_s - sigma**2, 0.0) ** 0.5 * eps
         if sigma > 0:
             x = x + sigma * _noise(x, generator)
     return x

@@ -15,6 +15,7 @@ and :math:`\bar\alpha_{-1} = 1`:
 The coefficients are computed once in float64 (as the official SDDPM and pytorch-ddpm code do)
 and cast to the input's dtype and device when gathered.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,10 @@ VAR_TYPES = ("fixedlarge", "fixedsmall")
 
 def _check_t(fn: str, t: torch.Tensor) -> None:
     if not isinstance(t, torch.Tensor) or t.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"{fn}: t must be an integer tensor of diffusion steps [B] (got "
-                        f"{t.dtype if isinstance(t, torch.Tensor) else type(t).__name__})")
+        raise TypeError(
+            f"{fn}: t must be an integer tensor of diffusion steps [B] (got "
+            f"{t.dtype if isinstance(t, torch.Tensor) else type(t).__name__})"
+        )
     if t.dim() != 1:
         raise ValueError(f"{fn}: t must have shape [B] (got {tuple(t.shape)})")
 
@@ -84,8 +87,9 @@ class NoiseSchedule(nn.Module):
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         r""":math:`x_t = \sqrt{\bar\alpha_t} x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon` (a sample of eq. 4)."""
         if noise.shape != x0.shape:
-            raise ValueError(f"NoiseSchedule.q_sample: noise shape {tuple(noise.shape)} must equal x0 shape "
-                             f"{tuple(x0.shape)}")
+            raise ValueError(
+                f"NoiseSchedule.q_sample: noise shape {tuple(noise.shape)} must equal x0 shape {tuple(x0.shape)}"
+            )
         a = self.gather("alphas_bar", t, x0)
         return a.sqrt() * x0 + (1.0 - a).sqrt() * noise
 

@@ -3,6 +3,7 @@
 Each step: a batch drawn with replacement from the data (random horizontal flips where the data
 set's SDDPM transform has them), the DDPM loss, Adam, gradient-norm clipping, then the EMA update.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,8 +48,13 @@ class DiffusionTrainer:
     EMA and step count for resuming.
     """
 
-    def __init__(self, diffusion: GaussianDiffusion, data, config: TrainConfig = TrainConfig(),
-                 generator: torch.Generator | None = None) -> None:
+    def __init__(
+        self,
+        diffusion: GaussianDiffusion,
+        data,
+        config: TrainConfig = TrainConfig(),
+        generator: torch.Generator | None = None,
+    ) -> None:
         if not isinstance(diffusion, GaussianDiffusion):
             raise TypeError(f"DiffusionTrainer: diffusion must be a GaussianDiffusion (got {type(diffusion).__name__})")
         if not hasattr(data, "batch") or len(data) == 0:
@@ -84,8 +90,13 @@ class DiffusionTrainer:
         return GaussianDiffusion(self.ema.module, d.num_steps, d.beta_1, d.beta_T, d.var_type, d.clip_x0)
 
     def state_dict(self) -> dict:
-        return {"model": self.diffusion.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "ema": self.ema.state_dict(), "steps": self.steps, "generator": self.generator.get_state()}
+        return {
+            "model": self.diffusion.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "ema": self.ema.state_dict(),
+            "steps": self.steps,
+            "generator": self.generator.get_state(),
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.diffusion.model.load_state_dict(state["model"])

@@ -1,4 +1,5 @@
 r"""The SDDPM spiking U-Net (Cao et al., WACV 2024, arXiv 2306.17046) and its ANN twin."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -33,9 +34,22 @@ class _UNetBase(nn.Module):
 
     _name = "UNet"
 
-    def __init__(self, image_channels: int, ch: int, ch_mult: tuple[int, ...], num_res_blocks: int,
-                 attn: tuple[int, ...], activation: str, T: int, num_steps: int, tsm: bool, output_decay: float,
-                 temporal_kernel: int, heads: int, act_kwargs: dict) -> None:
+    def __init__(
+        self,
+        image_channels: int,
+        ch: int,
+        ch_mult: tuple[int, ...],
+        num_res_blocks: int,
+        attn: tuple[int, ...],
+        activation: str,
+        T: int,
+        num_steps: int,
+        tsm: bool,
+        output_decay: float,
+        temporal_kernel: int,
+        heads: int,
+        act_kwargs: dict,
+    ) -> None:
         super().__init__()
         fn = self._name
         _positive_int(fn, "image_channels", image_channels)
@@ -91,28 +105,45 @@ class _UNetBase(nn.Module):
     def reset_parameters(self) -> None:
         """SDDPM's initialisation: Xavier-uniform convs and linears with zero bias (the tail conv with
         gain 1e-5), PyTorch's default for the second head conv and the output Conv3d, fresh batch norms."""
-        for m in (self.time_embedding, self.head_conv, self.head_bn, self.head_conv2, self.head_bn2, *self.downblocks,
-                  *self.middleblocks, *self.upblocks, self.tail_bn, self.tail_conv, self.temporal_output):
+        for m in (
+            self.time_embedding,
+            self.head_conv,
+            self.head_bn,
+            self.head_conv2,
+            self.head_bn2,
+            *self.downblocks,
+            *self.middleblocks,
+            *self.upblocks,
+            self.tail_bn,
+            self.tail_conv,
+            self.temporal_output,
+        ):
             m.reset_parameters()
 
     def check_image_size(self, height: int, width: int) -> None:
         """Raise ``ValueError`` unless ``height`` and ``width`` divide by ``2 ** (len(ch_mult) - 1)``."""
         f = self.downsample_factor
         if height % f or width % f or height < f or width < f:
-            raise ValueError(f"{self._name}: image height and width must be multiples of 2**(len(ch_mult)-1) = {f} "
-                             f"for ch_mult={self.ch_mult} (got {height}x{width})")
+            raise ValueError(
+                f"{self._name}: image height and width must be multiples of 2**(len(ch_mult)-1) = {f} "
+                f"for ch_mult={self.ch_mult} (got {height}x{width})"
+            )
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         fn = f"{self._name}.forward"
         if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() != 4:
-            raise ValueError(f"{fn}: x must be a floating-point batch [B, C, H, W] "
-                             f"(got {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__})")
+            raise ValueError(
+                f"{fn}: x must be a floating-point batch [B, C, H, W] "
+                f"(got {tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__})"
+            )
         if x.shape[1] != self.image_channels:
             raise ValueError(f"{fn}: expected {self.image_channels} image channels (got shape {tuple(x.shape)})")
         self.check_image_size(x.shape[2], x.shape[3])
         if not isinstance(t, torch.Tensor) or t.dtype != torch.long or t.shape != (x.shape[0],):
-            raise ValueError(f"{fn}: t must be a long tensor of diffusion steps of shape [{x.shape[0]}] (got "
-                             f"{(t.dtype, tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__})")
+            raise ValueError(
+                f"{fn}: t must be a long tensor of diffusion steps of shape [{x.shape[0]}] (got "
+                f"{(t.dtype, tuple(t.shape)) if isinstance(t, torch.Tensor) else type(t).__name__})"
+            )
         sj_functional.reset_net(self)  # every call is one complete T-step episode
         temb = self.time_embedding(t)  # [B, tdim]
         h = x.unsqueeze(0).expand(self.T, *x.shape)  # direct encoding: the image at every step, [T, B, C, H, W]
@@ -132,9 +163,11 @@ class _UNetBase(nn.Module):
         return self.membrane_output(self.temporal_output(h))  # [B, C_img, H, W]
 
     def extra_repr(self) -> str:
-        return (f"image_channels={self.image_channels}, ch={self.ch}, ch_mult={self.ch_mult}, "
-                f"num_res_blocks={self.num_res_blocks}, attn={self.attn}, num_steps={self.num_steps}, "
-                f"temporal_kernel={self.temporal_kernel}, heads={self.heads}")
+        return (
+            f"image_channels={self.image_channels}, ch={self.ch}, ch_mult={self.ch_mult}, "
+            f"num_res_blocks={self.num_res_blocks}, attn={self.attn}, num_steps={self.num_steps}, "
+            f"temporal_kernel={self.temporal_kernel}, heads={self.heads}"
+        )
 
 
 class SpikingUNet(_UNetBase):
@@ -181,26 +214,55 @@ class SpikingUNet(_UNetBase):
 
     _name = "SpikingUNet"
 
-    def __init__(self, image_channels: int = 3, ch: int = 128, ch_mult: tuple[int, ...] = (1, 2, 2, 4),
-                 num_res_blocks: int = 2, attn: tuple[int, ...] = (), T_snn: int = 4, neuron: str = "if",
-                 tau: float = 2.0, v_threshold: float = 1.0, surrogate: str = "atan", detach_reset: bool = False,
-                 num_steps: int = 1000, tsm: bool = False, output_decay: float = 0.8, temporal_kernel: int = 1,
-                 heads: int = 1) -> None:
+    def __init__(
+        self,
+        image_channels: int = 3,
+        ch: int = 128,
+        ch_mult: tuple[int, ...] = (1, 2, 2, 4),
+        num_res_blocks: int = 2,
+        attn: tuple[int, ...] = (),
+        T_snn: int = 4,
+        neuron: str = "if",
+        tau: float = 2.0,
+        v_threshold: float = 1.0,
+        surrogate: str = "atan",
+        detach_reset: bool = False,
+        num_steps: int = 1000,
+        tsm: bool = False,
+        output_decay: float = 0.8,
+        temporal_kernel: int = 1,
+        heads: int = 1,
+    ) -> None:
         _positive_int("SpikingUNet", "T_snn", T_snn)
         if neuron not in SPIKING_ACTIVATIONS:
             raise ValueError(f"SpikingUNet: neuron must be one of {list(SPIKING_ACTIVATIONS)} (got {neuron!r})")
         kwargs = {"v_threshold": v_threshold, "surrogate": surrogate, "detach_reset": detach_reset}
         if neuron == "lif":
             kwargs["tau"] = tau
-        super().__init__(image_channels, ch, ch_mult, num_res_blocks, attn, neuron, T_snn, num_steps, tsm,
-                         output_decay, temporal_kernel, heads, kwargs)
+        super().__init__(
+            image_channels,
+            ch,
+            ch_mult,
+            num_res_blocks,
+            attn,
+            neuron,
+            T_snn,
+            num_steps,
+            tsm,
+            output_decay,
+            temporal_kernel,
+            heads,
+            kwargs,
+        )
         self.T_snn, self.neuron, self.tau, self.v_threshold = T_snn, neuron, tau, v_threshold
         self.surrogate, self.detach_reset = surrogate, detach_reset
 
     def extra_repr(self) -> str:
-        return (super().extra_repr() + f", T_snn={self.T_snn}, neuron={self.neuron!r}, tau={self.tau}, "
-                f"v_threshold={self.v_threshold}, surrogate={self.surrogate!r}, detach_reset={self.detach_reset}, "
-                f"tsm={self.tsm}, output_decay={self.output_decay}")
+        return (
+            super().extra_repr() + f", T_snn={self.T_snn}, neuron={self.neuron!r}, tau={self.tau}, "
+            f"v_threshold={self.v_threshold}, surrogate={self.surrogate!r}, detach_reset={self.detach_reset}, "
+            f"tsm={self.tsm}, output_decay={self.output_decay}"
+        )
 
 
 class UNet(_UNetBase):
@@ -214,14 +276,38 @@ class UNet(_UNetBase):
 
     _name = "UNet"
 
-    def __init__(self, image_channels: int = 3, ch: int = 128, ch_mult: tuple[int, ...] = (1, 2, 2, 4),
-                 num_res_blocks: int = 2, attn: tuple[int, ...] = (), activation: str = "silu",
-                 num_steps: int = 1000, temporal_kernel: int = 1, heads: int = 1) -> None:
+    def __init__(
+        self,
+        image_channels: int = 3,
+        ch: int = 128,
+        ch_mult: tuple[int, ...] = (1, 2, 2, 4),
+        num_res_blocks: int = 2,
+        attn: tuple[int, ...] = (),
+        activation: str = "silu",
+        num_steps: int = 1000,
+        temporal_kernel: int = 1,
+        heads: int = 1,
+    ) -> None:
         if activation in SPIKING_ACTIVATIONS:
-            raise ValueError(f"UNet: activation must be 'relu' or 'silu' (got {activation!r}); "
-                             f"use SpikingUNet(neuron={activation!r})")
-        super().__init__(image_channels, ch, ch_mult, num_res_blocks, attn, activation, 1, num_steps, False, 0.8,
-                         temporal_kernel, heads, {})
+            raise ValueError(
+                f"UNet: activation must be 'relu' or 'silu' (got {activation!r}); "
+                f"use SpikingUNet(neuron={activation!r})"
+            )
+        super().__init__(
+            image_channels,
+            ch,
+            ch_mult,
+            num_res_blocks,
+            attn,
+            activation,
+            1,
+            num_steps,
+            False,
+            0.8,
+            temporal_kernel,
+            heads,
+            {},
+        )
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", activation={self.activation!r}"
@@ -231,5 +317,14 @@ class UNet(_UNetBase):
         """A freshly initialised ANN twin with ``model``'s layout and widths."""
         if not isinstance(model, SpikingUNet):
             raise TypeError(f"UNet.twin_of: expected a SpikingUNet (got {type(model).__name__})")
-        return cls(model.image_channels, model.ch, model.ch_mult, model.num_res_blocks, model.attn, activation,
-                   model.num_steps, model.temporal_kernel, model.heads)
+        return cls(
+            model.image_channels,
+            model.ch,
+            model.ch_mult,
+            model.num_res_blocks,
+            model.attn,
+            activation,
+            model.num_steps,
+            model.temporal_kernel,
+            model.heads,
+        )

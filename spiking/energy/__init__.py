@@ -5,6 +5,7 @@ with per-layer rows and totals; presets from Horowitz (ISSCC 2014, 45 nm); an AN
 (neurons -> ReLU) for the SNN/ANN ratio; :func:`measure_energy` counts an :class:`EnergyTarget`
 (model, input, ANN counterpart, per-unit divisor) and collects the flat figures of an experiment log.
 """
+
 from .ann_twin import count_neurons, make_ann_twin
 from .counter import EnergyCounter, is_spiking_neuron
 from .estimate import count_ops, estimate_ann_energy, estimate_energy
@@ -15,8 +16,26 @@ from .stats import LayerStats
 from .targets import EnergyResult, EnergyTarget, measure_energy, random_input, spiking_frames_target
 
 __all__ = [
-    "estimate_energy", "estimate_ann_energy", "count_ops", "EnergyReport", "LayerEnergy", "EnergyOptions", "build_report",
-    "EnergyCounter", "LayerStats", "is_spiking_neuron", "make_ann_twin", "count_neurons",
-    "EnergyPreset", "PRESETS", "get_preset", "preset_names", "plot_energy",
-    "EnergyTarget", "EnergyResult", "measure_energy", "random_input", "spiking_frames_target",
+    "estimate_energy",
+    "estimate_ann_energy",
+    "count_ops",
+    "EnergyReport",
+    "LayerEnergy",
+    "EnergyOptions",
+    "build_report",
+    "EnergyCounter",
+    "LayerStats",
+    "is_spiking_neuron",
+    "make_ann_twin",
+    "count_neurons",
+    "EnergyPreset",
+    "PRESETS",
+    "get_preset",
+    "preset_names",
+    "plot_energy",
+    "EnergyTarget",
+    "EnergyResult",
+    "measure_energy",
+    "random_input",
+    "spiking_frames_target",
 ]

@@ -6,13 +6,13 @@ modules, parameters and buffers (plain attributes such as a graph are shared); t
 is not modified. Neurons called functionally (``cuda_ext.lif_multistep`` inside a ``forward``)
 cannot be replaced: give such models an explicit ANN counterpart.
 """
+
 from __future__ import annotations
 
 import copy
 from typing import Any
 
 import torch
-
 from spikingjelly.activation_based import functional as sj_functional
 from torch import nn
 

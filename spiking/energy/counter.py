@@ -12,6 +12,7 @@ functional call of the fused ``torch.ops.graphspike.lif_multistep`` op outside a
 (e.g. ``cuda_ext.lif_multistep`` inside a model's ``forward``) is counted as a neuron row of the
 calling module.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -29,6 +29,7 @@ How this differs from spikingjelly 2.0's ``op_counter`` (``estimate_simple_energ
 * memory: spikingjelly always adds parameter and neuron-state traffic at 24.96 pJ/byte; ours is
   opt-in (``memory=True``) at 3.12 pJ/bit (the same value) and reported separately.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Union
@@ -92,8 +93,10 @@ def _calls(example_input: Any, T: Optional[int], step_mode: str) -> list[Any]:
     if step_mode == "s":
         return [example_input] * T
     if not isinstance(example_input, torch.Tensor):
-        raise TypeError("estimate_energy: with T and step_mode='m' the example input must be one tensor "
-                        f"that is repeated over T (got {_describe(example_input)})")
+        raise TypeError(
+            "estimate_energy: with T and step_mode='m' the example input must be one tensor "
+            f"that is repeated over T (got {_describe(example_input)})"
+        )
     # [B, ...] -> [T, B, ...]
     return [example_input.unsqueeze(0).repeat(T, *([1] * example_input.dim()))]
 
@@ -116,11 +119,15 @@ def count_ops(model: nn.Module, calls: list[Any]) -> EnergyCounter:
                 except NonFiniteError:  # raised by the counter, naming the layer: not the model's failure
                     raise
                 except Exception as err:  # the user's model failed: say so with the input that broke it
-                    raise ValueError(f"estimate_energy: the model raised {type(err).__name__} on the example "
-                                     f"input {_describe(inputs)}: {err}") from err
+                    raise ValueError(
+                        f"estimate_energy: the model raised {type(err).__name__} on the example "
+                        f"input {_describe(inputs)}: {err}"
+                    ) from err
                 if not _has_tensor(out):
-                    raise TypeError("estimate_energy: the model must return a tensor or a tuple/list/dict "
-                                    f"holding tensors (got {type(out).__name__})")
+                    raise TypeError(
+                        "estimate_energy: the model must return a tensor or a tuple/list/dict "
+                        f"holding tensors (got {type(out).__name__})"
+                    )
     finally:
         sj_functional.reset_net(model)
         model.train(was_training)
@@ -215,8 +222,16 @@ def estimate_energy(
     unit = get_preset(preset)
     if weight_reads is None:
         weight_reads = T if (T is not None and step_mode == "m") else 1
-    opts = EnergyOptions(first_layer=first_layer, ac_count=ac_count, bn=bn, static_input=static_input,
-                         neuron_updates=neuron_updates, memory=memory, T=T, weight_reads=weight_reads)
+    opts = EnergyOptions(
+        first_layer=first_layer,
+        ac_count=ac_count,
+        bn=bn,
+        static_input=static_input,
+        neuron_updates=neuron_updates,
+        memory=memory,
+        T=T,
+        weight_reads=weight_reads,
+    )
     if static_input == "once" and T is None:
         raise ValueError("estimate_energy: static_input='once' needs T (the number of repeats) (got T=None)")
     if not isinstance(ann, bool):

@@ -1,4 +1,5 @@
 """Bar chart of energy per layer, an SNN beside its ANN twin (matplotlib, imported only when used)."""
+
 from __future__ import annotations
 
 import os
@@ -41,11 +42,19 @@ def plot_energy(report: EnergyReport, path: "str | os.PathLike", title: Optional
     fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(keys) + 2), 4.5))
     # a model without spiking-neuron rows is an ANN: never label it "SNN"
     kind = "SNN" if any(r.op == "neuron" for r in report.layers) else "ANN"
-    ax.bar([x - (width / 2 if ann else 0) for x in xs], [snn.get(k, 0.0) * 1e-6 for k in keys], width,
-           label=f"{kind} {report.energy_mJ:.4g} mJ")
+    ax.bar(
+        [x - (width / 2 if ann else 0) for x in xs],
+        [snn.get(k, 0.0) * 1e-6 for k in keys],
+        width,
+        label=f"{kind} {report.energy_mJ:.4g} mJ",
+    )
     if ann:
-        ax.bar([x + width / 2 for x in xs], [ann.get(k, 0.0) * 1e-6 for k in keys], width,
-               label=f"ANN twin {report.ann.energy_mJ:.4g} mJ")
+        ax.bar(
+            [x + width / 2 for x in xs],
+            [ann.get(k, 0.0) * 1e-6 for k in keys],
+            width,
+            label=f"ANN twin {report.ann.energy_mJ:.4g} mJ",
+        )
     ax.set_xticks(list(xs))
     ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("energy for the example input (uJ)")

@@ -16,6 +16,7 @@ preset         MAC (pJ)                      AC (pJ)
 The memory term defaults to 3.12 pJ per bit moved, the figure STEP (NeurIPS 2025) uses and
 spikingjelly 2.0 stores as 24.96 pJ/byte.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,12 @@ class EnergyPreset:
                 raise ValueError(f"EnergyPreset: {field} must be finite and >= 0 (got {value})")
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "mac_pj": self.mac_pj, "ac_pj": self.ac_pj,
-                "memory_pj_per_bit": self.memory_pj_per_bit}
+        return {
+            "name": self.name,
+            "mac_pj": self.mac_pj,
+            "ac_pj": self.ac_pj,
+            "memory_pj_per_bit": self.memory_pj_per_bit,
+        }
 
 
 PRESETS: dict[str, EnergyPreset] = {
@@ -79,16 +84,23 @@ def get_preset(preset: Union[str, EnergyPreset, Mapping[str, float]]) -> EnergyP
     if isinstance(preset, str):
         key = preset.lower()
         if key not in PRESETS:
-            raise ValueError(f"get_preset: unknown preset {preset!r}; valid: {preset_names()} "
-                             "or an EnergyPreset / mapping with mac_pj and ac_pj")
+            raise ValueError(
+                f"get_preset: unknown preset {preset!r}; valid: {preset_names()} "
+                "or an EnergyPreset / mapping with mac_pj and ac_pj"
+            )
         return PRESETS[key]
     if isinstance(preset, Mapping):
         missing = {"mac_pj", "ac_pj"} - set(preset)
         unknown = set(preset) - {"mac_pj", "ac_pj", "memory_pj_per_bit", "name"}
         if missing or unknown:
-            raise ValueError(f"get_preset: a user preset needs mac_pj and ac_pj, optionally "
-                             f"memory_pj_per_bit and name (got keys {sorted(preset)})")
-        return EnergyPreset(name=str(preset.get("name", "user")), mac_pj=preset["mac_pj"],
-                            ac_pj=preset["ac_pj"],
-                            memory_pj_per_bit=preset.get("memory_pj_per_bit", DEFAULT_MEMORY_PJ_PER_BIT))
+            raise ValueError(
+                f"get_preset: a user preset needs mac_pj and ac_pj, optionally "
+                f"memory_pj_per_bit and name (got keys {sorted(preset)})"
+            )
+        return EnergyPreset(
+            name=str(preset.get("name", "user")),
+            mac_pj=preset["mac_pj"],
+            ac_pj=preset["ac_pj"],
+            memory_pj_per_bit=preset.get("memory_pj_per_bit", DEFAULT_MEMORY_PJ_PER_BIT),
+        )
     raise TypeError(f"get_preset: expected a preset name, EnergyPreset or mapping (got {type(preset).__name__})")

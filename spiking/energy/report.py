@@ -22,6 +22,7 @@ Energy model (Horowitz 45 nm, the SNN literature's convention):
   ``weight_reads``, which is ``T`` for one multi-step call), graph structure read by ``spmm``
   (likewise), and one read + one write of each neuron's state per step.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,12 @@ class EnergyOptions:
     all_mac: bool = False  # ANN counting: every synaptic op is a MAC
 
     def __post_init__(self) -> None:
-        for field_name, valid in (("first_layer", _FIRST_LAYER), ("ac_count", _AC_COUNT), ("bn", _BN),
-                                  ("static_input", _STATIC)):
+        for field_name, valid in (
+            ("first_layer", _FIRST_LAYER),
+            ("ac_count", _AC_COUNT),
+            ("bn", _BN),
+            ("static_input", _STATIC),
+        ):
             value = getattr(self, field_name)
             if value not in valid:
                 raise ValueError(f"estimate_energy: {field_name} must be one of {list(valid)} (got {value!r})")
@@ -64,8 +69,9 @@ class EnergyOptions:
             raise ValueError(f"estimate_energy: weight_reads must be a positive int (got {self.weight_reads!r})")
         for field_name in ("neuron_updates", "memory", "all_mac"):
             if not isinstance(getattr(self, field_name), bool):
-                raise TypeError(f"estimate_energy: {field_name} must be a bool "
-                                f"(got {type(getattr(self, field_name)).__name__})")
+                raise TypeError(
+                    f"estimate_energy: {field_name} must be a bool (got {type(getattr(self, field_name)).__name__})"
+                )
 
 
 @dataclass
@@ -138,9 +144,14 @@ class EnergyReport:
         return self.spikes / outputs if outputs else None
 
     def totals(self) -> dict:
-        total = {"mac": self.mac, "ac": self.ac, "flops": self.flops, "energy_mJ": self.energy_mJ,
-                 "spikes": self.spikes,
-                 "firing_rate": self.firing_rate}
+        total = {
+            "mac": self.mac,
+            "ac": self.ac,
+            "flops": self.flops,
+            "energy_mJ": self.energy_mJ,
+            "spikes": self.spikes,
+            "firing_rate": self.firing_rate,
+        }
         if self.options.memory:
             total["memory_mJ"] = self.memory_mJ
             total["energy_with_memory_mJ"] = self.energy_mJ + self.memory_mJ
@@ -175,19 +186,27 @@ class EnergyReport:
             rate = r.output_rate if r.op == "neuron" else r.input_rate
             rate_s = "-" if rate is None else f"{rate:.3f}"
             name = (r.name + ("*" if r.first_layer else ""))[-34:]
-            lines.append(f"{name:<34} {r.op:<7} {r.flops:>11.4g} {rate_s:>6} {r.mac:>11.4g} {r.ac:>11.4g} "
-                         f"{r.energy_pJ * 1e-6:>10.4g}")
+            lines.append(
+                f"{name:<34} {r.op:<7} {r.flops:>11.4g} {rate_s:>6} {r.mac:>11.4g} {r.ac:>11.4g} "
+                f"{r.energy_pJ * 1e-6:>10.4g}"
+            )
         lines.append("-" * len(head))
-        lines.append(f"{'total':<34} {'':<7} {self.flops:>11.4g} {'':>6} {self.mac:>11.4g} {self.ac:>11.4g} "
-                     f"{self.energy_pJ * 1e-6:>10.4g}")
-        lines.append(f"energy: {self.energy_mJ:.6g} mJ ({self.preset.name}: MAC {self.preset.mac_pj} pJ, "
-                     f"AC {self.preset.ac_pj} pJ)")
+        lines.append(
+            f"{'total':<34} {'':<7} {self.flops:>11.4g} {'':>6} {self.mac:>11.4g} {self.ac:>11.4g} "
+            f"{self.energy_pJ * 1e-6:>10.4g}"
+        )
+        lines.append(
+            f"energy: {self.energy_mJ:.6g} mJ ({self.preset.name}: MAC {self.preset.mac_pj} pJ, "
+            f"AC {self.preset.ac_pj} pJ)"
+        )
         if self.options.memory:
             lines.append(f"memory: {self.memory_mJ:.6g} mJ at {self.preset.memory_pj_per_bit} pJ/bit (separate)")
         if self.ann is not None:
             ratio = self.energy_pJ / self.ann.energy_pJ if self.ann.energy_pJ else float("nan")
-            lines.append(f"ANN twin: MAC {self.ann.mac:.4g}, AC {self.ann.ac:.4g}, {self.ann.energy_mJ:.6g} mJ; "
-                         f"SNN/ANN energy = {ratio:.4f}")
+            lines.append(
+                f"ANN twin: MAC {self.ann.mac:.4g}, AC {self.ann.ac:.4g}, {self.ann.energy_mJ:.6g} mJ; "
+                f"SNN/ANN energy = {ratio:.4f}"
+            )
         if any(r.first_layer for r in self.layers):
             lines.append("* first layer")
         return "\n".join(lines)
@@ -259,12 +278,25 @@ def build_report(stats: list[LayerStats], preset: EnergyPreset, opts: EnergyOpti
         if first and opts.static_input == "once" and opts.T:
             mac, ac, flops, mem_bits = mac / opts.T, ac / opts.T, flops / opts.T, mem_bits / opts.T
         energy = mac * preset.mac_pj + ac * preset.ac_pj
-        layers.append(LayerEnergy(
-            name=row.name, module_type=row.module_type, op=row.op, calls=row.calls, flops=flops,
-            input_rate=rate, mac=mac, ac=ac, energy_pJ=energy, first_layer=first, spikes=spikes,
-            outputs=outputs, output_rate=out_rate, memory_bits=mem_bits if opts.memory else 0.0,
-            memory_pJ=mem_bits * per_bit if opts.memory else 0.0,
-        ))
+        layers.append(
+            LayerEnergy(
+                name=row.name,
+                module_type=row.module_type,
+                op=row.op,
+                calls=row.calls,
+                flops=flops,
+                input_rate=rate,
+                mac=mac,
+                ac=ac,
+                energy_pJ=energy,
+                first_layer=first,
+                spikes=spikes,
+                outputs=outputs,
+                output_rate=out_rate,
+                memory_bits=mem_bits if opts.memory else 0.0,
+                memory_pJ=mem_bits * per_bit if opts.memory else 0.0,
+            )
+        )
     if first_key is None:
         notes.append("no synaptic op (conv/linear/matmul/spmm) was executed")
     return EnergyReport(layers=layers, preset=preset, options=opts, notes=notes)

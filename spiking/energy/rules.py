@@ -34,6 +34,7 @@ normalisation layers other than batch norm.
 Spike x spike products (attention ``Q K^T`` with both binary): exact = the number of
 ``(i, j, k)`` with both factors 1 (``sum(x @ y)``); rate = ``r_x r_y FLOPs``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -97,8 +98,7 @@ def _mm_like(x: Tensor, y: Tensor, out: Tensor, batch: int, op: str) -> OpCall:
         with torch.no_grad():
             both = torch.matmul(x.ne(0).double(), y.ne(0).double()).sum().item()
         rate = (nnz_x / max(numel_x, 1)) * (nnz_y / max(numel_y, 1))
-        return OpCall(op, flops, True, nnz_x + nnz_y, numel_x + numel_y, float(both), rate * flops,
-                      spike_spike=True)
+        return OpCall(op, flops, True, nnz_x + nnz_y, numel_x + numel_y, float(both), rate * flops, spike_spike=True)
     if not bx and by:  # the spike operand is on the right: each spike feeds m outputs
         return OpCall(op, flops, True, nnz_y, numel_y, float(nnz_y * m), nnz_y / max(numel_y, 1) * flops)
     # the left operand is the activation (binary, or real: its non-zeros used by first_layer="ac")
@@ -149,13 +149,19 @@ def _rule_convolution(args, kwargs, out, module):
         occ = x.ne(0).double()
         if transposed:
             ones = torch.ones_like(w, dtype=torch.float64)
-            exact = torch.ops.aten.convolution.default(occ, ones, None, stride, padding, dilation, True,
-                                                       output_padding, groups).sum().item()
+            exact = (
+                torch.ops.aten.convolution.default(
+                    occ, ones, None, stride, padding, dilation, True, output_padding, groups
+                )
+                .sum()
+                .item()
+            )
         else:
             group_kernel = torch.ones((groups, w.shape[1], *w.shape[2:]), dtype=torch.float64, device=x.device)
             # [B, groups, *out]: number of non-zero inputs in each receptive field, per group
-            occupancy = torch.ops.aten.convolution.default(occ, group_kernel, None, stride, padding, dilation,
-                                                           False, [0] * len(stride), groups)
+            occupancy = torch.ops.aten.convolution.default(
+                occ, group_kernel, None, stride, padding, dilation, False, [0] * len(stride), groups
+            )
             exact = occupancy.sum().item() * (w.shape[0] // groups)
     return OpCall("conv", flops, binary, nnz, numel, float(exact), nnz / max(numel, 1) * flops)
 
@@ -169,8 +175,9 @@ def _rule_spmm(args, kwargs, out, module):
         col_deg = torch.bincount(indices, minlength=x.shape[0]).double()
         exact = float(col_deg @ x.ne(0).sum(1).double()) if x.shape[0] else 0.0
     extra = _bits(indptr) + _bits(indices) + _bits(weight)
-    return OpCall("spmm", flops, binary, nnz, numel, exact, nnz / max(numel, 1) * flops,
-                  additive=weight is None, extra_bits=extra)
+    return OpCall(
+        "spmm", flops, binary, nnz, numel, exact, nnz / max(numel, 1) * flops, additive=weight is None, extra_bits=extra
+    )
 
 
 def _rule_batch_norm(args, kwargs, out, module):
@@ -227,8 +234,10 @@ def _rule_native_mha(args, kwargs, out, module):
     query, key, value, embed_dim, num_heads, qkv_weight = args[:6]
     B, L, S, E = query.shape[0], query.shape[1], key.shape[1], int(embed_dim)
     w = qkv_weight.t()  # [E, 3E]
-    calls = [_mm_like(t.reshape(-1, E), w[:, i * E:(i + 1) * E], None, 1, "linear")
-             for i, t in enumerate((query, key, value))]
+    calls = [
+        _mm_like(t.reshape(-1, E), w[:, i * E : (i + 1) * E], None, 1, "linear")
+        for i, t in enumerate((query, key, value))
+    ]
     calls.append(OpCall("matmul", float(2 * B * L * S * E), False, 0, 0, 0.0, 0.0))  # q k^T and a v: real
     calls.append(OpCall("linear", float(B * L * E * E), False, 0, 0, 0.0, 0.0))  # output projection
     return calls
@@ -260,8 +269,12 @@ def default_rules() -> dict[Any, Rule]:
         aten._native_multi_head_attention.default: _rule_native_mha,
         aten.index_add_.default: _rule_index_add,
     }
-    for name in ("_scaled_dot_product_flash_attention_for_cpu", "_scaled_dot_product_flash_attention",
-                 "_scaled_dot_product_efficient_attention", "_scaled_dot_product_cudnn_attention"):
+    for name in (
+        "_scaled_dot_product_flash_attention_for_cpu",
+        "_scaled_dot_product_flash_attention",
+        "_scaled_dot_product_efficient_attention",
+        "_scaled_dot_product_cudnn_attention",
+    ):
         packet = getattr(aten, name, None)
         if packet is not None:
             rules[packet.default] = _rule_sdpa

@@ -1,4 +1,5 @@
 """Raw per-layer accumulators filled while the model runs (no energy decisions here)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,6 +1,7 @@
 """What to count and how to summarise it: an :class:`EnergyTarget` (model, example input, ANN
 counterpart, per-unit divisor) and :func:`measure_energy`, which turns one into a report plus the
 flat figures an experiment log wants (``examples/energy.py`` is a thin command line over these)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -48,12 +49,14 @@ class EnergyTarget:
 
     def to(self, device: str | torch.device) -> EnergyTarget:
         """Move the models and the tensor inputs (also inside tuples/dicts) to ``device``; returns ``self``."""
+
         def move(x: Any) -> Any:
             if isinstance(x, Tensor):
                 return x.to(device)
             if isinstance(x, (tuple, list)):
                 return type(x)(move(v) for v in x)
             return {k: move(v) for k, v in x.items()} if isinstance(x, dict) else x
+
         self.model, self.example, self.ann_example = self.model.to(device), move(self.example), move(self.ann_example)
         self.ann_model = None if self.ann_model is None else self.ann_model.to(device)
         return self
@@ -89,23 +92,50 @@ def spiking_frames_target(name: str, model: nn.Module, frames: Tensor, notes: li
     if frames.dim() < 3:
         raise ValueError(f"spiking_frames_target: frames must be [T, B, ...] (got shape {tuple(frames.shape)})")
     T, B = frames.shape[:2]
-    return EnergyTarget(name, model, frames, weight_reads=T, ann_model=make_ann_twin(model),
-                        ann_example=frames.sum(0, keepdim=True), per=("sample", float(B)),
-                        notes=[*notes, "ANN twin: neurons -> ReLU, one step on the events integrated into one frame"])
+    return EnergyTarget(
+        name,
+        model,
+        frames,
+        weight_reads=T,
+        ann_model=make_ann_twin(model),
+        ann_example=frames.sum(0, keepdim=True),
+        per=("sample", float(B)),
+        notes=[*notes, "ANN twin: neurons -> ReLU, one step on the events integrated into one frame"],
+    )
 
 
-def measure_energy(target: EnergyTarget, *, ann: bool = True, preset: Any = "45nm-fp32", first_layer: str = "auto",
-                   ac_count: str = "rate", bn: str = "fold", step_mode: str = "m", static_input: str = "per_step",
-                   neuron_updates: bool = False, memory: bool = False) -> EnergyResult:
+def measure_energy(
+    target: EnergyTarget,
+    *,
+    ann: bool = True,
+    preset: Any = "45nm-fp32",
+    first_layer: str = "auto",
+    ac_count: str = "rate",
+    bn: str = "fold",
+    step_mode: str = "m",
+    static_input: str = "per_step",
+    neuron_updates: bool = False,
+    memory: bool = False,
+) -> EnergyResult:
     """Count ``target`` with :func:`estimate_energy` (options as there), its ANN counterpart when
     ``ann`` (``target.ann_model`` with :func:`estimate_ann_energy`, else the ReLU twin), and collect:
     totals, ``ann_energy_mJ``, ``ann_mac``, ``snn_over_ann_energy``, ``energy_mJ_per_<unit>`` and
     ``<extra>_mJ`` for every extra report."""
-    report = estimate_energy(target.model, target.example, T=target.T, step_mode=step_mode,
-                             weight_reads=target.weight_reads,
-                             static_input=static_input if target.T else "per_step",
-                             ann=ann and target.ann_model is None, preset=preset, first_layer=first_layer,
-                             ac_count=ac_count, bn=bn, neuron_updates=neuron_updates, memory=memory)
+    report = estimate_energy(
+        target.model,
+        target.example,
+        T=target.T,
+        step_mode=step_mode,
+        weight_reads=target.weight_reads,
+        static_input=static_input if target.T else "per_step",
+        ann=ann and target.ann_model is None,
+        preset=preset,
+        first_layer=first_layer,
+        ac_count=ac_count,
+        bn=bn,
+        neuron_updates=neuron_updates,
+        memory=memory,
+    )
     if ann and target.ann_model is not None:
         report.ann = estimate_ann_energy(target.ann_model, target.ann_example, preset=preset, bn=bn, memory=memory)
     report.notes.extend(target.notes)

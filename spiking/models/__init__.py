@@ -1,4 +1,5 @@
 """Spiking network models: conv/MLP SNNs and spiking transformers (Spike-driven Transformer v1, Spikformer)."""
+
 from .conv_snn import SpikingConvNet
 from .frame_resize import FrameResize
 from .mlp_snn import SpikingMLP

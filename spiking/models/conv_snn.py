@@ -1,4 +1,5 @@
 """Spiking convolutional network for event frames (the model of ``examples/neuromorphic.py``)."""
+
 from __future__ import annotations
 
 import torch
@@ -44,9 +45,18 @@ class SpikingConvNet(nn.Module):
     Call ``spikingjelly.activation_based.functional.reset_net(model)`` after every batch.
     """
 
-    def __init__(self, in_channels: int = 2, num_classes: int = 10, channels: tuple[int, ...] = (16, 32),
-                 neuron: str = "lif", tau: float = 2.0, surrogate: str = "atan", detach_reset: bool = True,
-                 pool_size: int = 4, dropout: float = 0.2) -> None:
+    def __init__(
+        self,
+        in_channels: int = 2,
+        num_classes: int = 10,
+        channels: tuple[int, ...] = (16, 32),
+        neuron: str = "lif",
+        tau: float = 2.0,
+        surrogate: str = "atan",
+        detach_reset: bool = True,
+        pool_size: int = 4,
+        dropout: float = 0.2,
+    ) -> None:
         super().__init__()
         if not channels:
             raise ValueError(f"SpikingConvNet: channels must be a non-empty tuple (got {channels!r})")
@@ -94,6 +104,8 @@ class SpikingConvNet(nn.Module):
         return self.forward_seq(x).mean(0)  # [B, K]
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, num_classes={self.num_classes}, channels={self.channels}, "
-                f"neuron={self.neuron!r}, tau={self.tau}, surrogate={self.surrogate!r}, "
-                f"detach_reset={self.detach_reset}, pool_size={self.pool_size}, dropout={self.dropout}")
+        return (
+            f"in_channels={self.in_channels}, num_classes={self.num_classes}, channels={self.channels}, "
+            f"neuron={self.neuron!r}, tau={self.tau}, surrogate={self.surrogate!r}, "
+            f"detach_reset={self.detach_reset}, pool_size={self.pool_size}, dropout={self.dropout}"
+        )

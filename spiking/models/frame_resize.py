@@ -1,4 +1,5 @@
 """Resize event frames to a model's input size (the 128 -> 64 step of the CIFAR10-DVS recipes)."""
+
 from __future__ import annotations
 
 import torch
@@ -18,8 +19,11 @@ class FrameResize:
     """
 
     def __init__(self, size: tuple[int, int], mode: str = "bilinear") -> None:
-        if (not isinstance(size, (tuple, list)) or len(size) != 2
-                or any(isinstance(s, bool) or not isinstance(s, int) or s <= 0 for s in size)):
+        if (
+            not isinstance(size, (tuple, list))
+            or len(size) != 2
+            or any(isinstance(s, bool) or not isinstance(s, int) or s <= 0 for s in size)
+        ):
             raise ValueError(f"FrameResize: size must be (H, W) of positive ints (got {size!r})")
         if mode not in _MODES:
             raise ValueError(f"FrameResize: mode must be one of {_MODES} (got {mode!r})")

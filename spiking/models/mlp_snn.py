@@ -1,4 +1,5 @@
 """Spiking multi-layer perceptron for 1-D spike inputs (SHD/SSC audio channels)."""
+
 from __future__ import annotations
 
 import torch
@@ -25,16 +26,30 @@ class SpikingMLP(nn.Module):
         input ``[T, B, F]`` (any trailing dims are flattened) -> logits ``[B, num_classes]``.
     """
 
-    def __init__(self, in_features: int, num_classes: int, hidden: tuple[int, ...] = (256, 256),
-                 neuron: str = "lif", tau: float = 2.0, surrogate: str = "atan", detach_reset: bool = True,
-                 dropout: float = 0.1) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        num_classes: int,
+        hidden: tuple[int, ...] = (256, 256),
+        neuron: str = "lif",
+        tau: float = 2.0,
+        surrogate: str = "atan",
+        detach_reset: bool = True,
+        dropout: float = 0.1,
+    ) -> None:
         super().__init__()
         if not hidden:
             raise ValueError(f"SpikingMLP: hidden must be a non-empty tuple (got {hidden!r})")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"SpikingMLP: dropout must be in [0, 1) (got {dropout})")
         self.in_features, self.num_classes, self.hidden = in_features, num_classes, tuple(hidden)
-        self.neuron, self.tau, self.surrogate, self.detach_reset, self.dropout = neuron, tau, surrogate, detach_reset, dropout
+        self.neuron, self.tau, self.surrogate, self.detach_reset, self.dropout = (
+            neuron,
+            tau,
+            surrogate,
+            detach_reset,
+            dropout,
+        )
         dims = (in_features, *self.hidden)
         self.linears = nn.ModuleList(nn.Linear(a, b, bias=False) for a, b in zip(dims[:-1], dims[1:]))
         self.bns = nn.ModuleList(nn.BatchNorm1d(b) for b in self.hidden)
@@ -63,5 +78,7 @@ class SpikingMLP(nn.Module):
         return self.fc(h).unflatten(0, (T, B)).mean(0)  # [B, K]
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, num_classes={self.num_classes}, hidden={self.hidden}, "
-                f"neuron={self.neuron!r}, tau={self.tau}, surrogate={self.surrogate!r}, dropout={self.dropout}")
+        return (
+            f"in_features={self.in_features}, num_classes={self.num_classes}, hidden={self.hidden}, "
+            f"neuron={self.neuron!r}, tau={self.tau}, surrogate={self.surrogate!r}, dropout={self.dropout}"
+        )

@@ -15,6 +15,7 @@ BatchNorm layers normalise each micro-batch with its own statistics in training 
 every pipeline or gradient-accumulation setup); in eval mode the pipelined model equals the
 whole-batch one exactly.
 """
+
 from __future__ import annotations
 
 import torch
@@ -80,14 +81,18 @@ def transformer_layers(model: nn.Module, image_size: tuple[int, int]) -> list[nn
         TypeError: another model type.
     """
     if not isinstance(model, (SpikeDrivenTransformer, Spikformer)):
-        raise TypeError(f"transformer_layers: model must be a SpikeDrivenTransformer or Spikformer "
-                        f"(got {type(model).__name__})")
+        raise TypeError(
+            f"transformer_layers: model must be a SpikeDrivenTransformer or Spikformer (got {type(model).__name__})"
+        )
     p = next(model.parameters())
     with torch.no_grad():  # one frame through the stem gives the token grid; neurons reset afterwards
         _, hw = model.patch_embed(torch.zeros(1, 1, model.in_channels, *image_size, dtype=p.dtype, device=p.device))
     functional.reset_net(model)
-    return [PatchEmbedLayer(model.patch_embed), *(EncoderLayer(b, hw) for b in model.blocks),
-            HeadLayer(model.head, getattr(model, "head_lif", None))]
+    return [
+        PatchEmbedLayer(model.patch_embed),
+        *(EncoderLayer(b, hw) for b in model.blocks),
+        HeadLayer(model.head, getattr(model, "head_lif", None)),
+    ]
 
 
 def reset_neurons(module: nn.Module, stage_index: int, microbatch_index: int) -> None:

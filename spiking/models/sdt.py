@@ -1,4 +1,5 @@
 """Spike-driven Transformer v1 (membrane-shortcut blocks), with SDT or STAtten attention."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -52,13 +53,23 @@ class MSBlock(nn.Module):
     """One SDT v1 encoder block: :class:`~spiking.attention.SpikeDrivenSelfAttention` then :class:`MSMLP`
     (each carries its own membrane shortcut). ``u [T, B, N, D] -> [T, B, N, D]``."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, attention: str = "sdt", chunk_size: int = 2,
-                 scale: float | str | None = None, dvs_pool: bool = False, tau: float = 2.0,
-                 surrogate: str = "sigmoid") -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        mlp_ratio: float = 4.0,
+        attention: str = "sdt",
+        chunk_size: int = 2,
+        scale: float | str | None = None,
+        dvs_pool: bool = False,
+        tau: float = 2.0,
+        surrogate: str = "sigmoid",
+    ) -> None:
         super().__init__()
         self.dim, self.num_heads, self.mlp_ratio = dim, num_heads, mlp_ratio
-        self.attn = SpikeDrivenSelfAttention(dim, num_heads, attention, chunk_size, scale, dvs_pool, tau=tau,
-                                             surrogate=surrogate)
+        self.attn = SpikeDrivenSelfAttention(
+            dim, num_heads, attention, chunk_size, scale, dvs_pool, tau=tau, surrogate=surrogate
+        )
         self.mlp = MSMLP(dim, int(dim * mlp_ratio), tau, surrogate)
         self.reset_parameters()
 
@@ -90,7 +101,8 @@ class SpikeDrivenTransformer(nn.Module):
         in_channels, num_classes: input channels and classes.
         embed_dim, num_heads, depth, mlp_ratio: ``D``, heads, blocks, MLP width ratio (CIFAR10-DVS: 256, 8, 2, 4).
         pooling: SPS max-pools (``"0011"`` for 64 x 64 inputs, ``"1111"`` for 128 x 128).
-        attention: ``"sdt"`` (the SDT v1 model), ``"statten"`` or ``"ssa"`` (see :class:`~spiking.attention.SpikingAttention`).
+        attention: ``"sdt"`` (the SDT v1 model), ``"statten"`` or ``"ssa"``
+            (see :class:`~spiking.attention.SpikingAttention`).
         chunk_size, scale, dvs_pool: STAtten chunk, attention scale, DVS max-pool variant.
         tau, surrogate: LIF parameters.
 
@@ -106,19 +118,44 @@ class SpikeDrivenTransformer(nn.Module):
     :class:`~spiking.attention.SpikingAttention`.
     """
 
-    def __init__(self, in_channels: int = 2, num_classes: int = 10, embed_dim: int = 256, num_heads: int = 8,
-                 depth: int = 2, mlp_ratio: float = 4.0, pooling: str = "0011", attention: str = "sdt",
-                 chunk_size: int = 2, scale: float | str | None = None, dvs_pool: bool = False, tau: float = 2.0,
-                 surrogate: str = "sigmoid") -> None:
+    def __init__(
+        self,
+        in_channels: int = 2,
+        num_classes: int = 10,
+        embed_dim: int = 256,
+        num_heads: int = 8,
+        depth: int = 2,
+        mlp_ratio: float = 4.0,
+        pooling: str = "0011",
+        attention: str = "sdt",
+        chunk_size: int = 2,
+        scale: float | str | None = None,
+        dvs_pool: bool = False,
+        tau: float = 2.0,
+        surrogate: str = "sigmoid",
+    ) -> None:
         super().__init__()
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
             raise ValueError(f"SpikeDrivenTransformer: depth must be a positive int (got {depth!r})")
-        self.in_channels, self.num_classes, self.embed_dim, self.num_heads = in_channels, num_classes, embed_dim, num_heads
+        self.in_channels, self.num_classes, self.embed_dim, self.num_heads = (
+            in_channels,
+            num_classes,
+            embed_dim,
+            num_heads,
+        )
         self.depth, self.mlp_ratio, self.pooling, self.attention = depth, mlp_ratio, pooling, attention
-        self.chunk_size, self.scale, self.dvs_pool, self.tau, self.surrogate = chunk_size, scale, dvs_pool, tau, surrogate
+        self.chunk_size, self.scale, self.dvs_pool, self.tau, self.surrogate = (
+            chunk_size,
+            scale,
+            dvs_pool,
+            tau,
+            surrogate,
+        )
         self.patch_embed = SpikingPatchSplitting(in_channels, embed_dim, pooling, True, tau, surrogate)
-        self.blocks = nn.ModuleList(MSBlock(embed_dim, num_heads, mlp_ratio, attention, chunk_size, scale, dvs_pool,
-                                            tau, surrogate) for _ in range(depth))
+        self.blocks = nn.ModuleList(
+            MSBlock(embed_dim, num_heads, mlp_ratio, attention, chunk_size, scale, dvs_pool, tau, surrogate)
+            for _ in range(depth)
+        )
         self.head_lif = _lif(tau, surrogate)
         self.head = nn.Linear(embed_dim, num_classes)
         self.reset_parameters()
@@ -140,7 +177,9 @@ class SpikeDrivenTransformer(nn.Module):
         return self.forward_seq(x).mean(0)  # [B, K]
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, num_classes={self.num_classes}, embed_dim={self.embed_dim}, "
-                f"num_heads={self.num_heads}, depth={self.depth}, mlp_ratio={self.mlp_ratio}, pooling={self.pooling!r}, "
-                f"attention={self.attention!r}, chunk_size={self.chunk_size}, scale={self.scale!r}, "
-                f"dvs_pool={self.dvs_pool}, tau={self.tau}, surrogate={self.surrogate!r}")
+        return (
+            f"in_channels={self.in_channels}, num_classes={self.num_classes}, embed_dim={self.embed_dim}, "
+            f"num_heads={self.num_heads}, depth={self.depth}, mlp_ratio={self.mlp_ratio}, pooling={self.pooling!r}, "
+            f"attention={self.attention!r}, chunk_size={self.chunk_size}, scale={self.scale!r}, "
+            f"dvs_pool={self.dvs_pool}, tau={self.tau}, surrogate={self.surrogate!r}"
+        )

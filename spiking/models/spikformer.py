@@ -1,4 +1,5 @@
 """Spikformer (spike-residual blocks), with SSA or STAtten attention."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -45,13 +46,23 @@ class SpikformerBlock(nn.Module):
     """One Spikformer encoder block: ``X' = X + SSA(X)``, ``X'' = X' + MLP(X')`` (spike residuals).
     ``x [T, B, N, D] -> [T, B, N, D]``."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float = 4.0, attention: str = "ssa", chunk_size: int = 2,
-                 scale: float | str | None = None, dvs_pool: bool = False, tau: float = 2.0,
-                 surrogate: str = "sigmoid") -> None:
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        mlp_ratio: float = 4.0,
+        attention: str = "ssa",
+        chunk_size: int = 2,
+        scale: float | str | None = None,
+        dvs_pool: bool = False,
+        tau: float = 2.0,
+        surrogate: str = "sigmoid",
+    ) -> None:
         super().__init__()
         self.dim, self.num_heads, self.mlp_ratio = dim, num_heads, mlp_ratio
-        self.attn = SpikingSelfAttention(dim, num_heads, attention, chunk_size, scale, dvs_pool, tau=tau,
-                                         surrogate=surrogate)
+        self.attn = SpikingSelfAttention(
+            dim, num_heads, attention, chunk_size, scale, dvs_pool, tau=tau, surrogate=surrogate
+        )
         self.mlp = SpikformerMLP(dim, int(dim * mlp_ratio), tau, surrogate)
         self.reset_parameters()
 
@@ -89,19 +100,44 @@ class Spikformer(nn.Module):
     (truncated normal, std 0.02; batch norm follows each conv).
     """
 
-    def __init__(self, in_channels: int = 2, num_classes: int = 10, embed_dim: int = 256, num_heads: int = 16,
-                 depth: int = 2, mlp_ratio: float = 4.0, pooling: str = "1111", attention: str = "ssa",
-                 chunk_size: int = 2, scale: float | str | None = None, dvs_pool: bool = False, tau: float = 2.0,
-                 surrogate: str = "sigmoid") -> None:
+    def __init__(
+        self,
+        in_channels: int = 2,
+        num_classes: int = 10,
+        embed_dim: int = 256,
+        num_heads: int = 16,
+        depth: int = 2,
+        mlp_ratio: float = 4.0,
+        pooling: str = "1111",
+        attention: str = "ssa",
+        chunk_size: int = 2,
+        scale: float | str | None = None,
+        dvs_pool: bool = False,
+        tau: float = 2.0,
+        surrogate: str = "sigmoid",
+    ) -> None:
         super().__init__()
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
             raise ValueError(f"Spikformer: depth must be a positive int (got {depth!r})")
-        self.in_channels, self.num_classes, self.embed_dim, self.num_heads = in_channels, num_classes, embed_dim, num_heads
+        self.in_channels, self.num_classes, self.embed_dim, self.num_heads = (
+            in_channels,
+            num_classes,
+            embed_dim,
+            num_heads,
+        )
         self.depth, self.mlp_ratio, self.pooling, self.attention = depth, mlp_ratio, pooling, attention
-        self.chunk_size, self.scale, self.dvs_pool, self.tau, self.surrogate = chunk_size, scale, dvs_pool, tau, surrogate
+        self.chunk_size, self.scale, self.dvs_pool, self.tau, self.surrogate = (
+            chunk_size,
+            scale,
+            dvs_pool,
+            tau,
+            surrogate,
+        )
         self.patch_embed = SpikingPatchSplitting(in_channels, embed_dim, pooling, False, tau, surrogate)
-        self.blocks = nn.ModuleList(SpikformerBlock(embed_dim, num_heads, mlp_ratio, attention, chunk_size, scale,
-                                                    dvs_pool, tau, surrogate) for _ in range(depth))
+        self.blocks = nn.ModuleList(
+            SpikformerBlock(embed_dim, num_heads, mlp_ratio, attention, chunk_size, scale, dvs_pool, tau, surrogate)
+            for _ in range(depth)
+        )
         self.head = nn.Linear(embed_dim, num_classes)
         self.reset_parameters()
 
@@ -123,7 +159,9 @@ class Spikformer(nn.Module):
         return self.forward_seq(x).mean(0)  # [B, K]
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, num_classes={self.num_classes}, embed_dim={self.embed_dim}, "
-                f"num_heads={self.num_heads}, depth={self.depth}, mlp_ratio={self.mlp_ratio}, pooling={self.pooling!r}, "
-                f"attention={self.attention!r}, chunk_size={self.chunk_size}, scale={self.scale!r}, "
-                f"dvs_pool={self.dvs_pool}, tau={self.tau}, surrogate={self.surrogate!r}")
+        return (
+            f"in_channels={self.in_channels}, num_classes={self.num_classes}, embed_dim={self.embed_dim}, "
+            f"num_heads={self.num_heads}, depth={self.depth}, mlp_ratio={self.mlp_ratio}, pooling={self.pooling!r}, "
+            f"attention={self.attention!r}, chunk_size={self.chunk_size}, scale={self.scale!r}, "
+            f"dvs_pool={self.dvs_pool}, tau={self.tau}, surrogate={self.surrogate!r}"
+        )

@@ -1,4 +1,5 @@
 """Spiking patch splitting (SPS): the convolutional stem of Spikformer and the Spike-driven Transformer."""
+
 from __future__ import annotations
 
 from torch import Tensor, nn
@@ -37,8 +38,15 @@ class SpikingPatchSplitting(nn.Module):
         ``x [T, B, C, H, W] -> (tokens [T, B, N, D], (h, w))`` with ``N = h w``.
     """
 
-    def __init__(self, in_channels: int = 2, embed_dim: int = 256, pooling: str = "1111",
-                 membrane_shortcut: bool = True, tau: float = 2.0, surrogate: str = "sigmoid") -> None:
+    def __init__(
+        self,
+        in_channels: int = 2,
+        embed_dim: int = 256,
+        pooling: str = "1111",
+        membrane_shortcut: bool = True,
+        tau: float = 2.0,
+        surrogate: str = "sigmoid",
+    ) -> None:
         super().__init__()
         if isinstance(embed_dim, bool) or not isinstance(embed_dim, int) or embed_dim <= 0 or embed_dim % 8:
             raise ValueError(f"SpikingPatchSplitting: embed_dim must be a positive multiple of 8 (got {embed_dim!r})")
@@ -71,8 +79,9 @@ class SpikingPatchSplitting(nn.Module):
             raise ValueError(f"SpikingPatchSplitting: expected frames [T, B, C, H, W] (got {got})")
         T, B, C = x.shape[:3]
         if C != self.in_channels:
-            raise ValueError(f"SpikingPatchSplitting: expected C={self.in_channels} input channels "
-                             f"(got shape {tuple(x.shape)})")
+            raise ValueError(
+                f"SpikingPatchSplitting: expected C={self.in_channels} input channels (got shape {tuple(x.shape)})"
+            )
         h = x.flatten(0, 1)  # [T*B, C, H, W]
         for i in range(3):
             h = self.bns[i](self.convs[i](h))  # [T*B, c_i, H_i, W_i]
@@ -90,5 +99,7 @@ class SpikingPatchSplitting(nn.Module):
         return tokens, (hh, ww)
 
     def extra_repr(self) -> str:
-        return (f"in_channels={self.in_channels}, embed_dim={self.embed_dim}, pooling={self.pooling!r}, "
-                f"membrane_shortcut={self.membrane_shortcut}, tau={self.tau}, surrogate={self.surrogate!r}")
+        return (
+            f"in_channels={self.in_channels}, embed_dim={self.embed_dim}, pooling={self.pooling!r}, "
+            f"membrane_shortcut={self.membrane_shortcut}, tau={self.tau}, surrogate={self.surrogate!r}"
+        )

@@ -1,4 +1,5 @@
 """Temporal efficient training (TET) loss."""
+
 from __future__ import annotations
 
 import torch
@@ -7,8 +8,9 @@ from torch import Tensor
 __all__ = ["tet_loss"]
 
 
-def tet_loss(logits_seq: Tensor, target: Tensor, means: float = 1.0, lamb: float = 0.001,
-             label_smoothing: float = 0.0) -> Tensor:
+def tet_loss(
+    logits_seq: Tensor, target: Tensor, means: float = 1.0, lamb: float = 0.001, label_smoothing: float = 0.0
+) -> Tensor:
     r"""TET loss (Deng et al., "Temporal Efficient Training of Spiking Neural Network via Gradient
     Re-weighting", ICLR 2022, Eq. 8-10), as the STAtten / SDT training scripts use it:
 
@@ -38,8 +40,9 @@ def tet_loss(logits_seq: Tensor, target: Tensor, means: float = 1.0, lamb: float
     if not 0.0 <= lamb <= 1.0:
         raise ValueError(f"tet_loss: lamb must be in [0, 1] (got {lamb})")
     T, B, K = logits_seq.shape
-    ce = torch.nn.functional.cross_entropy(logits_seq.reshape(T * B, K), target.repeat(T),
-                                           label_smoothing=label_smoothing)  # mean over t and b = (1/T) sum_t CE_t
+    ce = torch.nn.functional.cross_entropy(
+        logits_seq.reshape(T * B, K), target.repeat(T), label_smoothing=label_smoothing
+    )  # mean over t and b = (1/T) sum_t CE_t
     if lamb == 0:
         return ce
     mse = torch.nn.functional.mse_loss(logits_seq, torch.full_like(logits_seq, means))

@@ -1,4 +1,5 @@
 """Configurations of the spiking transformers for the neuromorphic benchmarks (STAtten / SDT recipes)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -102,41 +103,125 @@ class SpikingTransformerConfig:
     def build_model(self) -> nn.Module:
         """The model of this setup (fresh parameters)."""
         cls = SpikeDrivenTransformer if self.model == "sdt" else Spikformer
-        return cls(self.in_channels, self.num_classes, self.embed_dim, self.num_heads, self.depth, self.mlp_ratio,
-                   self.pooling, self.attention, self.chunk_size, self.scale, self.dvs_pool)
+        return cls(
+            self.in_channels,
+            self.num_classes,
+            self.embed_dim,
+            self.num_heads,
+            self.depth,
+            self.mlp_ratio,
+            self.pooling,
+            self.attention,
+            self.chunk_size,
+            self.scale,
+            self.dvs_pool,
+        )
 
 
 _STATTEN = "STAtten (Lee et al., CVPR 2025) conf/{}.yml, SDT backbone"
-_DVS = {"img_size": (64, 64), "pooling": "0011", "dvs_pool": True, "scale": "event", "lr": 1e-2, "min_lr": 3e-4,
-        "warmup_epochs": 10, "weight_decay": 1e-4, "batch_size": 16, "epochs": 200, "label_smoothing": 0.1}
-_GESTURE = ("Spike-driven Transformer v1 conf/gesture/2_256_200E_t{}.yml (no DVS max-pool; optimizer LAMB there, "
-            "AdamW here as torch has no LAMB); STAtten gives no Gesture chunk size: {} (as its other T={} configs)")
+_DVS = {
+    "img_size": (64, 64),
+    "pooling": "0011",
+    "dvs_pool": True,
+    "scale": "event",
+    "lr": 1e-2,
+    "min_lr": 3e-4,
+    "warmup_epochs": 10,
+    "weight_decay": 1e-4,
+    "batch_size": 16,
+    "epochs": 200,
+    "label_smoothing": 0.1,
+}
+_GESTURE = (
+    "Spike-driven Transformer v1 conf/gesture/2_256_200E_t{}.yml (no DVS max-pool; optimizer LAMB there, "
+    "AdamW here as torch has no LAMB); STAtten gives no Gesture chunk size: {} (as its other T={} configs)"
+)
 
 #: named setups; ``get_transformer_config(name, **changes)`` returns one with changes
 TRANSFORMER_CONFIGS: dict[str, SpikingTransformerConfig] = {
     "cifar10-dvs-t10": SpikingTransformerConfig(
-        "cifar10-dvs", 10, T=10, chunk_size=5, tet=True, source=_STATTEN.format("cifar10-dvs/2_256_200E_t10_TET"),
-        **_DVS),
+        "cifar10-dvs",
+        10,
+        T=10,
+        chunk_size=5,
+        tet=True,
+        source=_STATTEN.format("cifar10-dvs/2_256_200E_t10_TET"),
+        **_DVS,
+    ),
     "cifar10-dvs-t16": SpikingTransformerConfig(
-        "cifar10-dvs", 10, T=16, chunk_size=4, tet=True, source=_STATTEN.format("cifar10-dvs/2_256_200E_t16_TET"),
-        **_DVS),
+        "cifar10-dvs",
+        10,
+        T=16,
+        chunk_size=4,
+        tet=True,
+        source=_STATTEN.format("cifar10-dvs/2_256_200E_t16_TET"),
+        **_DVS,
+    ),
     "ncaltech101-t10": SpikingTransformerConfig(
-        "ncaltech101", 101, T=10, chunk_size=5, resize_mode="nearest",
-        source=_STATTEN.format("ncaltech101/2_256_200E_t10") + " (official training adds roll/rotate/shear)", **_DVS),
+        "ncaltech101",
+        101,
+        T=10,
+        chunk_size=5,
+        resize_mode="nearest",
+        source=_STATTEN.format("ncaltech101/2_256_200E_t10") + " (official training adds roll/rotate/shear)",
+        **_DVS,
+    ),
     "ncaltech101-t16": SpikingTransformerConfig(
-        "ncaltech101", 101, T=16, chunk_size=4, resize_mode="nearest",
-        source=_STATTEN.format("ncaltech101/2_256_200E_t16") + " (official training adds roll/rotate/shear)", **_DVS),
+        "ncaltech101",
+        101,
+        T=16,
+        chunk_size=4,
+        resize_mode="nearest",
+        source=_STATTEN.format("ncaltech101/2_256_200E_t16") + " (official training adds roll/rotate/shear)",
+        **_DVS,
+    ),
     "dvs128-gesture-t10": SpikingTransformerConfig(
-        "dvs128-gesture", 11, T=10, chunk_size=5, img_size=None, pooling="0111", dvs_pool=False, lr=2e-3, min_lr=1e-5,
-        weight_decay=1e-4, source=_GESTURE.format(10, 5, 10)),
+        "dvs128-gesture",
+        11,
+        T=10,
+        chunk_size=5,
+        img_size=None,
+        pooling="0111",
+        dvs_pool=False,
+        lr=2e-3,
+        min_lr=1e-5,
+        weight_decay=1e-4,
+        source=_GESTURE.format(10, 5, 10),
+    ),
     "dvs128-gesture-t16": SpikingTransformerConfig(
-        "dvs128-gesture", 11, T=16, chunk_size=4, img_size=None, pooling="0111", dvs_pool=False, lr=3e-4, min_lr=1e-5,
-        weight_decay=6e-2, source=_GESTURE.format(16, 4, 16)),
+        "dvs128-gesture",
+        11,
+        T=16,
+        chunk_size=4,
+        img_size=None,
+        pooling="0111",
+        dvs_pool=False,
+        lr=3e-4,
+        min_lr=1e-5,
+        weight_decay=6e-2,
+        source=_GESTURE.format(16, 4, 16),
+    ),
     "nmnist": SpikingTransformerConfig(
-        "nmnist", 10, T=8, chunk_size=4, img_size=None, embed_dim=64, num_heads=4, depth=1, pooling="0011",
-        dvs_pool=True, scale="event", lr=5e-3, min_lr=1e-4, warmup_epochs=1, weight_decay=1e-4, batch_size=32,
-        epochs=10, label_smoothing=0.1,
-        source="graphspike's CPU-sized N-MNIST setup (34 x 34 frames, 9 x 9 tokens; not from a paper)"),
+        "nmnist",
+        10,
+        T=8,
+        chunk_size=4,
+        img_size=None,
+        embed_dim=64,
+        num_heads=4,
+        depth=1,
+        pooling="0011",
+        dvs_pool=True,
+        scale="event",
+        lr=5e-3,
+        min_lr=1e-4,
+        warmup_epochs=1,
+        weight_decay=1e-4,
+        batch_size=32,
+        epochs=10,
+        label_smoothing=0.1,
+        source="graphspike's CPU-sized N-MNIST setup (34 x 34 frames, 9 x 9 tokens; not from a paper)",
+    ),
 }
 
 

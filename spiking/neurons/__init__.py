@@ -3,6 +3,7 @@
 The dynamics live in :mod:`cuda_ext.neuron` (one :class:`LIFParams` record, one reference step
 :func:`lif_step`) and run on the fused :func:`lif_multistep` op; re-exported here.
 """
+
 from cuda_ext import LIFParams, lif_multistep, lif_multistep_sequence, lif_step
 
 from .base import SpikingNeuron

@@ -1,4 +1,5 @@
 """Shared module shell of our LIF-family neurons (state, step modes, backend, spikingjelly interop)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -72,9 +73,15 @@ class SpikingNeuron(sj_base.MemoryModule):
         spec = resolve_surrogate(surrogate, alpha)
         self._surrogate = spec
         self.surrogate_function = spec.fn  # submodule, as in spikingjelly's BaseNode
-        self._params = self._record(tau=tau, v_threshold=v_threshold, v_reset=v_reset, decay_input=decay_input,
-                                    detach_reset=detach_reset, surrogate=spec.name if spec.fused else spec.fn,
-                                    alpha=spec.alpha)
+        self._params = self._record(
+            tau=tau,
+            v_threshold=v_threshold,
+            v_reset=v_reset,
+            decay_input=decay_input,
+            detach_reset=detach_reset,
+            surrogate=spec.name if spec.fused else spec.fn,
+            alpha=spec.alpha,
+        )
         self.backend = backend
         self.store_v_seq = bool(store_v_seq)
         self.step_mode = step_mode
@@ -142,8 +149,10 @@ class SpikingNeuron(sj_base.MemoryModule):
         if value not in BACKENDS:
             raise ValueError(f"{type(self).__name__}: backend must be one of {BACKENDS} (got {value!r})")
         if value == "cuda" and not self._surrogate.fused:
-            raise ValueError(f"{type(self).__name__}: backend='cuda' needs a surrogate the kernel implements "
-                             f"('sigmoid', 'atan') (got {self._surrogate.name!r})")
+            raise ValueError(
+                f"{type(self).__name__}: backend='cuda' needs a surrogate the kernel implements "
+                f"('sigmoid', 'atan') (got {self._surrogate.name!r})"
+            )
         self._backend = value
 
     @property
@@ -172,7 +181,7 @@ class SpikingNeuron(sj_base.MemoryModule):
         if not x.is_floating_point():
             raise TypeError(f"{type(self).__name__}.{where}: expected a floating-point tensor (got {x.dtype})")
         v = self.v
-        if isinstance(v, torch.Tensor) and v.shape != x.shape[x.dim() - v.dim():]:
+        if isinstance(v, torch.Tensor) and v.shape != x.shape[x.dim() - v.dim() :]:
             raise ValueError(
                 f"{type(self).__name__}.{where}: input shape {tuple(x.shape)} does not match the stored membrane "
                 f"potential {tuple(v.shape)}; call spikingjelly.activation_based.functional.reset_net(model) "
@@ -193,8 +202,9 @@ class SpikingNeuron(sj_base.MemoryModule):
             v_init = self._v_init(x.shape, opmath_dtype(x.dtype), x.device)
             spikes, self.v = lif_multistep(x.unsqueeze(0), v_init, params, backend="cuda")  # [1, B, ...]
             return spikes[0]
-        spike, self.v = lif_step(x, self._v_init(x.shape, x.dtype, x.device),
-                                 replace(params, surrogate=self._surrogate.fn))
+        spike, self.v = lif_step(
+            x, self._v_init(x.shape, x.dtype, x.device), replace(params, surrogate=self._surrogate.fn)
+        )
         return spike
 
     def multi_step_forward(self, x_seq: torch.Tensor) -> torch.Tensor:
@@ -202,8 +212,10 @@ class SpikingNeuron(sj_base.MemoryModule):
         ``self.v_seq`` [T, B, ...] when ``store_v_seq``."""
         self._check_state(x_seq, "multi_step_forward")
         if x_seq.dim() < 2:
-            raise ValueError(f"{type(self).__name__}.multi_step_forward: expected time-major [T, B, ...] "
-                             f"(got shape {tuple(x_seq.shape)})")
+            raise ValueError(
+                f"{type(self).__name__}.multi_step_forward: expected time-major [T, B, ...] "
+                f"(got shape {tuple(x_seq.shape)})"
+            )
         v_init = self._v_init(x_seq.shape[1:], opmath_dtype(x_seq.dtype), x_seq.device)
         if self.store_v_seq:
             spikes, v_seq = lif_multistep_sequence(x_seq, v_init, self.lif_params(), backend=self.backend)
@@ -214,7 +226,8 @@ class SpikingNeuron(sj_base.MemoryModule):
         return spikes
 
     def extra_repr(self) -> str:
-        return (f"v_threshold={self.v_threshold}, v_reset={self.v_reset}, surrogate={self.surrogate_name!r}, "
-                f"alpha={self.alpha}, detach_reset={self.detach_reset}, decay_input={self.decay_input}, "
-                f"step_mode={self.step_mode!r}, store_v_seq={self.store_v_seq}, backend={self.backend!r}")
-
+        return (
+            f"v_threshold={self.v_threshold}, v_reset={self.v_reset}, surrogate={self.surrogate_name!r}, "
+            f"alpha={self.alpha}, detach_reset={self.detach_reset}, decay_input={self.decay_input}, "
+            f"step_mode={self.step_mode!r}, store_v_seq={self.store_v_seq}, backend={self.backend!r}"
+        )

@@ -1,4 +1,5 @@
 """Model-wide neuron settings (spikingjelly's ``functional.set_backend`` for graphspike neurons)."""
+
 from torch import nn
 
 from cuda_ext import BACKENDS

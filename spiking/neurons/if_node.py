@@ -1,4 +1,5 @@
 """Integrate-and-fire neuron (no leak)."""
+
 from __future__ import annotations
 
 import torch
@@ -20,9 +21,26 @@ class IF(SpikingNeuron):
     Differences from spikingjelly's ``IFNode``: same math; multi-step runs the fused LIF op.
     """
 
-    def __init__(self, v_threshold: float = 1.0, v_reset: float | None = 0.0,
-                 surrogate: str | torch.nn.Module = "sigmoid", alpha: float | None = None,
-                 detach_reset: bool = False, step_mode: str = "s", store_v_seq: bool = False,
-                 backend: str = "auto") -> None:
-        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, True, step_mode, store_v_seq,
-                         backend, tau=float("inf"))
+    def __init__(
+        self,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate: str | torch.nn.Module = "sigmoid",
+        alpha: float | None = None,
+        detach_reset: bool = False,
+        step_mode: str = "s",
+        store_v_seq: bool = False,
+        backend: str = "auto",
+    ) -> None:
+        super().__init__(
+            v_threshold,
+            v_reset,
+            surrogate,
+            alpha,
+            detach_reset,
+            True,
+            step_mode,
+            store_v_seq,
+            backend,
+            tau=float("inf"),
+        )

@@ -1,4 +1,5 @@
 """Leaky integrate-and-fire neuron module on the fused multi-step kernel."""
+
 from __future__ import annotations
 
 import torch
@@ -51,14 +52,24 @@ class LIF(SpikingNeuron):
     surrogate given by name or object, inputs validated, ``backend`` chosen per module.
     """
 
-    def __init__(self, tau: float = 2.0, v_threshold: float = 1.0, v_reset: float | None = 0.0,
-                 surrogate: str | torch.nn.Module = "sigmoid", alpha: float | None = None,
-                 detach_reset: bool = False, decay_input: bool = True, step_mode: str = "s",
-                 store_v_seq: bool = False, backend: str = "auto") -> None:
+    def __init__(
+        self,
+        tau: float = 2.0,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate: str | torch.nn.Module = "sigmoid",
+        alpha: float | None = None,
+        detach_reset: bool = False,
+        decay_input: bool = True,
+        step_mode: str = "s",
+        store_v_seq: bool = False,
+        backend: str = "auto",
+    ) -> None:
         if isinstance(tau, torch.Tensor):
             raise TypeError("LIF: tau must be a float (got a tensor; ParametricLIF learns tau)")
-        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, decay_input, step_mode, store_v_seq,
-                         backend, tau=tau)
+        super().__init__(
+            v_threshold, v_reset, surrogate, alpha, detach_reset, decay_input, step_mode, store_v_seq, backend, tau=tau
+        )
 
     @property
     def tau(self) -> float:

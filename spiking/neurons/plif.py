@@ -1,4 +1,5 @@
 """Parametric LIF: LIF with a learnable membrane time constant."""
+
 from __future__ import annotations
 
 import math
@@ -28,15 +29,34 @@ class ParametricLIF(SpikingNeuron):
     for parity of spikes and gradients); ``reset_parameters`` restores ``w`` to its initial value.
     """
 
-    def __init__(self, init_tau: float = 2.0, v_threshold: float = 1.0, v_reset: float | None = 0.0,
-                 surrogate: str | torch.nn.Module = "sigmoid", alpha: float | None = None,
-                 detach_reset: bool = False, decay_input: bool = True, step_mode: str = "s",
-                 store_v_seq: bool = False, backend: str = "auto") -> None:
+    def __init__(
+        self,
+        init_tau: float = 2.0,
+        v_threshold: float = 1.0,
+        v_reset: float | None = 0.0,
+        surrogate: str | torch.nn.Module = "sigmoid",
+        alpha: float | None = None,
+        detach_reset: bool = False,
+        decay_input: bool = True,
+        step_mode: str = "s",
+        store_v_seq: bool = False,
+        backend: str = "auto",
+    ) -> None:
         if isinstance(init_tau, bool) or not isinstance(init_tau, (int, float)) or not math.isfinite(init_tau):
             raise ValueError(f"ParametricLIF: init_tau must be a finite float > 1 (got {init_tau!r})")
         # the record's tau is the initial value; every call uses tau_value() (SpikingNeuron.lif_params)
-        super().__init__(v_threshold, v_reset, surrogate, alpha, detach_reset, decay_input, step_mode, store_v_seq,
-                         backend, tau=init_tau)
+        super().__init__(
+            v_threshold,
+            v_reset,
+            surrogate,
+            alpha,
+            detach_reset,
+            decay_input,
+            step_mode,
+            store_v_seq,
+            backend,
+            tau=init_tau,
+        )
         self.init_tau = float(init_tau)
         self.w = torch.nn.Parameter(torch.empty(()))
         self.reset_parameters()

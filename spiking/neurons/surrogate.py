@@ -7,6 +7,7 @@ mixes our neurons and spikingjelly's trains with identical gradients. The fused 
 implements it (:attr:`SurrogateSpec.fused`); any other surrogate runs the PyTorch loop of
 ``cuda_ext.lif_step`` with the spikingjelly object as its spike function.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,9 +63,7 @@ def resolve_surrogate(surrogate: str | torch.nn.Module = "sigmoid", alpha: float
     if isinstance(surrogate, str):
         key = surrogate.lower()
         if key not in _NAMES:
-            raise ValueError(
-                f"resolve_surrogate: unknown surrogate name (got {surrogate!r}); valid: {sorted(_NAMES)}"
-            )
+            raise ValueError(f"resolve_surrogate: unknown surrogate name (got {surrogate!r}); valid: {sorted(_NAMES)}")
         fn = _NAMES[key]() if alpha is None else _NAMES[key](alpha=float(alpha))
         return SurrogateSpec(key, float(fn.alpha), fn)
     if isinstance(surrogate, sj_surrogate.SurrogateFunctionBase):

@@ -1,4 +1,5 @@
 """Batching of ``(frames [T, ...], label)`` samples into time-major tensors, and seeded subsets."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Mean firing rate of every spiking-neuron layer of a model, collected by forward hooks."""
+
 from __future__ import annotations
 
 from torch import nn
@@ -35,13 +36,15 @@ class FiringRateMonitor:
             raise TypeError(f"FiringRateMonitor: model must be an nn.Module (got {type(model).__name__})")
         self.sums: dict[str, float] = {}
         self.counts: dict[str, int] = {}
-        self.handles = [m.register_forward_hook(self._hook(n)) for n, m in model.named_modules()
-                        if isinstance(m, SpikingNeuron)]
+        self.handles = [
+            m.register_forward_hook(self._hook(n)) for n, m in model.named_modules() if isinstance(m, SpikingNeuron)
+        ]
 
     def _hook(self, name: str):
         def hook(_module, _inputs, out):
             self.sums[name] = self.sums.get(name, 0.0) + float(out.detach().float().mean())
             self.counts[name] = self.counts.get(name, 0) + 1
+
         return hook
 
     def pop(self) -> dict[str, float]:

@@ -1,4 +1,5 @@
 """Supervised training of a spiking classifier on time-major frames (the loop of ``examples/neuromorphic.py``)."""
+
 from __future__ import annotations
 
 import math
@@ -70,16 +71,31 @@ class SNNClassifierTrainer:
     naming the epoch and batch, before that batch's update.
     """
 
-    def __init__(self, model: nn.Module, train_set: Dataset, test_set: Dataset, config: SNNTrainConfig,
-                 generator: torch.Generator, *, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        train_set: Dataset,
+        test_set: Dataset,
+        config: SNNTrainConfig,
+        generator: torch.Generator,
+        *,
+        device: str | torch.device = "cpu",
+    ) -> None:
         if not isinstance(config, SNNTrainConfig):
             raise TypeError(f"SNNClassifierTrainer: config must be an SNNTrainConfig (got {type(config).__name__})")
         self.config, self.generator, self.device = config, generator, torch.device(device)
         self.model = model.to(self.device)
-        self.train_loader = DataLoader(train_set, config.batch_size, shuffle=True, generator=generator,
-                                       collate_fn=time_major_collate, num_workers=config.workers)
-        self.test_loader = DataLoader(test_set, config.batch_size, shuffle=False, collate_fn=time_major_collate,
-                                      num_workers=config.workers)
+        self.train_loader = DataLoader(
+            train_set,
+            config.batch_size,
+            shuffle=True,
+            generator=generator,
+            collate_fn=time_major_collate,
+            num_workers=config.workers,
+        )
+        self.test_loader = DataLoader(
+            test_set, config.batch_size, shuffle=False, collate_fn=time_major_collate, num_workers=config.workers
+        )
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=config.epochs)
         self.monitor = FiringRateMonitor(self.model)
@@ -97,12 +113,20 @@ class SNNClassifierTrainer:
         with torch.set_grad_enabled(train):
             for i, (x, y) in enumerate(loader):
                 x, y = x.to(self.device), y.to(self.device)
-                check_finite(x, f"SNNClassifierTrainer (epoch {self.epoch + int(train)}, batch {i})", "the input batch",
-                             ("time", "sample"))  # a spiking neuron would turn NaN into silence
+                check_finite(
+                    x,
+                    f"SNNClassifierTrainer (epoch {self.epoch + int(train)}, batch {i})",
+                    "the input batch",
+                    ("time", "sample"),
+                )  # a spiking neuron would turn NaN into silence
                 logits = model(x)
                 loss = nn.functional.cross_entropy(logits, y)
-                value = check_loss(loss, f"SNNClassifierTrainer ({'train' if train else 'test'})",
-                                   epoch=self.epoch + int(train), batch=i)  # before the update
+                value = check_loss(
+                    loss,
+                    f"SNNClassifierTrainer ({'train' if train else 'test'})",
+                    epoch=self.epoch + int(train),
+                    batch=i,
+                )  # before the update
                 if train:
                     self.optimizer.zero_grad(set_to_none=True)
                     loss.backward()
@@ -114,8 +138,7 @@ class SNNClassifierTrainer:
                 if progress is not None:
                     progress({"loss": total / n, "acc": correct / n, "samples": y.numel()})
         seconds = time.perf_counter() - t0
-        return {"loss": total / n, "acc": correct / n, "samples": n, "seconds": seconds,
-                "rates": self.monitor.pop()}
+        return {"loss": total / n, "acc": correct / n, "samples": n, "seconds": seconds, "rates": self.monitor.pop()}
 
     def train_epoch(self, progress: Progress = None) -> dict:
         """One pass over the training set (shuffled); ``progress`` gets running ``loss``/``acc`` per batch."""
@@ -137,9 +160,13 @@ class SNNClassifierTrainer:
         self.epoch += 1
 
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict(), "generator": self.generator.get_state(),
-                "epoch": self.epoch}
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "generator": self.generator.get_state(),
+            "epoch": self.epoch,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])

@@ -1,5 +1,6 @@
 """benchmarks/kernels.py: stops at once on a GPU machine without the compiled extension, and writes
 its JSON after every section (a later failure keeps what was measured). CPU, --quick sizes."""
+
 from __future__ import annotations
 
 import json

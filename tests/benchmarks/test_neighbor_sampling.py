@@ -1,4 +1,5 @@
 """benchmarks/neighbor_sampling.py: the quick CPU run writes every section; the GPU part exits cleanly without a GPU."""
+
 import json
 
 import pytest
@@ -11,8 +12,11 @@ from benchmarks import neighbor_sampling as bench
 @pytest.mark.slow
 def test_quick_cpu_run_writes_every_section(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "RESULTS", tmp_path / "results")
-    bench.main(["--quick", "--gpu-only"] if torch.cuda.is_available() else
-               ["--quick", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out")])
+    bench.main(
+        ["--quick", "--gpu-only"]
+        if torch.cuda.is_available()
+        else ["--quick", "--cache", str(tmp_path / "cache"), "--out", str(tmp_path / "out")]
+    )
     if torch.cuda.is_available():
         return
     payload = json.loads((tmp_path / "out" / "neighbor_sampling-cpu.json").read_text())

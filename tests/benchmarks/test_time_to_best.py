@@ -1,4 +1,5 @@
 """benchmarks/time_to_best.py: the official UltraGCN log is parsed into its best evaluation."""
+
 import pytest
 
 from benchmarks.time_to_best import parse_official_log

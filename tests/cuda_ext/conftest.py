@@ -1,4 +1,5 @@
 """Fixtures of the cuda_ext tests: ``device`` runs a test on the CPU and, marked ``cuda``, on the GPU."""
+
 from __future__ import annotations
 
 import pytest

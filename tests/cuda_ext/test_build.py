@@ -1,5 +1,6 @@
 """cuda_ext._build / ``python -m cuda_ext``: loading never compiles, refuses foreign architectures and says why;
 building without a toolkit is skipped unless ``--require`` (no compile here)."""
+
 from __future__ import annotations
 
 import json
@@ -62,18 +63,21 @@ def test_build_command_requires_subcommand():
 
 
 # ----------------------------------------------------------------------------- architectures
-@pytest.mark.parametrize("arch_list,capability,runs", [
-    ("9.0", (9, 0), True),
-    ("9.0", (8, 0), False),    # an sm_90 build on an A100
-    ("9.0", (10, 0), False),   # ... or on a B200
-    ("8.0", (8, 6), True),     # SASS runs on later minors of the same major
-    ("8.6", (8, 0), False),
-    ("9.0a", (9, 0), True),
-    ("8.0;9.0a", (10, 0), False),
-    ("9.0+PTX", (10, 0), True),  # PTX is compiled by the driver for newer GPUs
-    ("9.0+PTX", (8, 9), False),
-    ("8.0 9.0", (9, 0), True),
-])
+@pytest.mark.parametrize(
+    "arch_list,capability,runs",
+    [
+        ("9.0", (9, 0), True),
+        ("9.0", (8, 0), False),  # an sm_90 build on an A100
+        ("9.0", (10, 0), False),  # ... or on a B200
+        ("8.0", (8, 6), True),  # SASS runs on later minors of the same major
+        ("8.6", (8, 0), False),
+        ("9.0a", (9, 0), True),
+        ("8.0;9.0a", (10, 0), False),
+        ("9.0+PTX", (10, 0), True),  # PTX is compiled by the driver for newer GPUs
+        ("9.0+PTX", (8, 9), False),
+        ("8.0 9.0", (9, 0), True),
+    ],
+)
 def test_arch_runs_on(arch_list, capability, runs):
     assert _build.arch_runs_on(arch_list, capability) is runs
 
@@ -94,8 +98,9 @@ def _fake_gpus(monkeypatch, gpus):
 def _fake_build(build_dir, arch_list):
     so = build_dir / "graphspike_cuda_fake.so"
     so.write_bytes(b"not a shared object")
-    (build_dir / "graphspike_build.json").write_text(json.dumps(
-        {"path": str(so), "fingerprint": _build._fingerprint(), "arch_list": arch_list}))
+    (build_dir / "graphspike_build.json").write_text(
+        json.dumps({"path": str(so), "fingerprint": _build._fingerprint(), "arch_list": arch_list})
+    )
 
 
 @pytest.mark.skipif(torch.version.cuda is None, reason="stamp checks run only with a CUDA build of torch")
@@ -155,8 +160,15 @@ def _run_build(extra_args, env_updates):
     env.update(env_updates)
     repo = Path(__file__).resolve().parents[2]
     env["PYTHONPATH"] = str(repo)
-    return subprocess.run([sys.executable, "-m", "cuda_ext", "build", "--quiet", *extra_args], check=False, env=env,
-                          capture_output=True, text=True, timeout=300, cwd=repo)
+    return subprocess.run(
+        [sys.executable, "-m", "cuda_ext", "build", "--quiet", *extra_args],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=repo,
+    )
 
 
 @pytest.fixture
@@ -166,8 +178,11 @@ def no_nvcc_env(tmp_path):
 
     # PATH holds only the interpreter's folder and the system folders, and CUDA_HOME names a
     # folder without a toolkit: what a machine without the CUDA toolkit looks like.
-    return {"PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
-            "CUDA_HOME": str(tmp_path / "no-cuda"), "GRAPHSPIKE_BUILD_DIR": str(tmp_path / "build")}
+    return {
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
+        "CUDA_HOME": str(tmp_path / "no-cuda"),
+        "GRAPHSPIKE_BUILD_DIR": str(tmp_path / "build"),
+    }
 
 
 def test_build_without_nvcc_is_skipped_and_exits_zero(no_nvcc_env):
@@ -201,8 +216,11 @@ def test_ci_runs_the_readme_test_command_with_require():
     repo = Path(__file__).resolve().parents[2]
 
     def command(text: str) -> str:
-        lines = [line.strip() for line in text.splitlines()
-                 if "python -m cuda_ext build" in line and "pytest" in line and not line.lstrip().startswith("#")]
+        lines = [
+            line.strip()
+            for line in text.splitlines()
+            if "python -m cuda_ext build" in line and "pytest" in line and not line.lstrip().startswith("#")
+        ]
         assert len(lines) == 1, lines
         return lines[0]
 

@@ -1,6 +1,7 @@
 """cuda_ext.gather_rows: hand table, reference parity on every placement, bounds on every path,
 opcheck, gradients, compile; on CUDA: the zero-copy kernel, the async handle (index lifetime,
 no host synchronisation), device-side checks. Placements other than "cpu" are marked ``cuda``."""
+
 from __future__ import annotations
 
 import os
@@ -46,12 +47,24 @@ def test_hand_table():
 
 # Row sizes from 1 to 1028 bytes: every lane-group width (1..32 lanes), every vector width
 # (16/8/4/2/1 bytes), rows under and over the 128-B line, and several vectors per lane.
-@pytest.mark.parametrize("rows,width,dtype", [
-    (1, 1, torch.float32), (113, 7, torch.float32), (1023, 33, torch.float32), (500, 4, torch.float32),
-    (300, 16, torch.float32), (300, 32, torch.float32), (300, 257, torch.float32), (64, 256, torch.float64),
-    (257, 3, torch.float16), (257, 64, torch.bfloat16), (99, 5, torch.uint8), (99, 1, torch.uint8),
-    (130, 6, torch.int64),
-])
+@pytest.mark.parametrize(
+    "rows,width,dtype",
+    [
+        (1, 1, torch.float32),
+        (113, 7, torch.float32),
+        (1023, 33, torch.float32),
+        (500, 4, torch.float32),
+        (300, 16, torch.float32),
+        (300, 32, torch.float32),
+        (300, 257, torch.float32),
+        (64, 256, torch.float64),
+        (257, 3, torch.float16),
+        (257, 64, torch.bfloat16),
+        (99, 5, torch.uint8),
+        (99, 1, torch.uint8),
+        (130, 6, torch.int64),
+    ],
+)
 def test_matches_reference(placement, rows, width, dtype):
     g = torch.Generator().manual_seed(rows * width)
     table = (torch.randn(rows, width, generator=g) * 100).to(dtype)

@@ -1,6 +1,7 @@
 """cuda_ext.host_memory: argument errors and no-GPU behaviour (CPU); on CUDA, register -> gather ->
 unregister, a failed registration that is reported AND cleared (the next kernel launch must not
 inherit it), read-only mappings -- through the extension and through the torch.cuda.cudart() path."""
+
 from __future__ import annotations
 
 import importlib

@@ -4,6 +4,7 @@ compiles csrc/spmm_kernels.cuh and csrc/gather_kernels.cuh as C++ and calls each
 groups, vector widths, feature tiles, heavy-row segments and their fix-up, the 128-B shift, the
 thread cap's grid-stride loop, bounds -- against the references, with the production schedule
 (``cuda_ext.spmm._segment_schedule``). Timing and warp-level behaviour need the GPU tests."""
+
 from __future__ import annotations
 
 import ctypes
@@ -28,8 +29,12 @@ def emulation(tmp_path_factory):
     if compiler is None:
         pytest.skip("no C++ compiler on this machine")
     library = tmp_path_factory.mktemp("emulation") / "kernel_emulation.so"
-    subprocess.run([compiler, "-O1", "-std=c++17", "-shared", "-fPIC", "-Wno-unknown-pragmas", "-o", str(library),
-                    str(SOURCE)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [compiler, "-O1", "-std=c++17", "-shared", "-fPIC", "-Wno-unknown-pragmas", "-o", str(library), str(SOURCE)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     lib = ctypes.CDLL(str(library))
     for name in ("emulate_spmm_f32", "emulate_spmm_f64"):
         getattr(lib, name).argtypes = [P] * 7 + [I64] * 5 + [P, P, ctypes.c_int]
@@ -50,8 +55,23 @@ def run_spmm(lib, indptr, indices, weight, x, seg_len=None):
     config = (ctypes.c_int * 3)()
     message = ctypes.create_string_buffer(256)
     fn = lib.emulate_spmm_f32 if x.dtype == torch.float32 else lib.emulate_spmm_f64
-    status = fn(_ptr(indptr), _ptr(indices), _ptr(weight), _ptr(x), _ptr(out), _ptr(extra_ptr), _ptr(ws_ptr),
-                indptr.numel() - 1, x.shape[0], indices.numel(), x.shape[1], seg_len, config, message, 256)
+    status = fn(
+        _ptr(indptr),
+        _ptr(indices),
+        _ptr(weight),
+        _ptr(x),
+        _ptr(out),
+        _ptr(extra_ptr),
+        _ptr(ws_ptr),
+        indptr.numel() - 1,
+        x.shape[0],
+        indices.numel(),
+        x.shape[1],
+        seg_len,
+        config,
+        message,
+        256,
+    )
     if status:
         raise RuntimeError(message.value.decode())
     return out, tuple(config)
@@ -112,7 +132,7 @@ def test_spmm_kernel_segment_sums_are_deterministic_and_ordered(emulation):
     out1, _ = run_spmm(emulation, indptr, indices, weight, x, seg_len=8)
     out2, _ = run_spmm(emulation, indptr, indices, weight, x, seg_len=8)
     assert torch.equal(out1, out2)
-    partials = [(weight[s:s + 8, None] * x[indices[s:s + 8]]).sum(0) for s in range(0, 1000, 8)]
+    partials = [(weight[s : s + 8, None] * x[indices[s : s + 8]]).sum(0) for s in range(0, 1000, 8)]
     want = torch.zeros(4)
     for p in partials:
         want = want + p
@@ -129,19 +149,44 @@ def test_spmm_kernel_stops_on_bad_structure(emulation):
 
 def run_gather(lib, table, index, perm=None, max_threads=10240):
     flat = table.reshape(table.shape[0], -1)
-    out = torch.full((index.numel(), flat.shape[1]), 0x5A, dtype=torch.uint8).view(table.dtype) \
-        if table.dtype == torch.uint8 else torch.full((index.numel(), flat.shape[1]), float("nan"), dtype=table.dtype)
+    out = (
+        torch.full((index.numel(), flat.shape[1]), 0x5A, dtype=torch.uint8).view(table.dtype)
+        if table.dtype == torch.uint8
+        else torch.full((index.numel(), flat.shape[1]), float("nan"), dtype=table.dtype)
+    )
     invalid = torch.zeros(1, dtype=torch.int64)
     geometry = (ctypes.c_int * 3)()
-    lib.emulate_gather(_ptr(flat), _ptr(index), _ptr(perm), _ptr(out), index.numel(), flat.shape[0],
-                       flat.shape[1] * flat.element_size(), _ptr(invalid), max_threads, geometry)
+    lib.emulate_gather(
+        _ptr(flat),
+        _ptr(index),
+        _ptr(perm),
+        _ptr(out),
+        index.numel(),
+        flat.shape[0],
+        flat.shape[1] * flat.element_size(),
+        _ptr(invalid),
+        max_threads,
+        geometry,
+    )
     return out, int(invalid), tuple(geometry)
 
 
-@pytest.mark.parametrize("width,dtype", [(1, torch.float32), (4, torch.float32), (8, torch.float32),
-                                         (16, torch.float32), (32, torch.float32), (33, torch.float32),
-                                         (64, torch.float32), (256, torch.float32), (3, torch.float16),
-                                         (5, torch.uint8), (128, torch.float64)])
+@pytest.mark.parametrize(
+    "width,dtype",
+    [
+        (1, torch.float32),
+        (4, torch.float32),
+        (8, torch.float32),
+        (16, torch.float32),
+        (32, torch.float32),
+        (33, torch.float32),
+        (64, torch.float32),
+        (256, torch.float32),
+        (3, torch.float16),
+        (5, torch.uint8),
+        (128, torch.float64),
+    ],
+)
 @pytest.mark.parametrize("max_threads", [256, 10240])
 @pytest.mark.parametrize("sort", [False, True])
 def test_gather_kernel_matches_index_select(emulation, width, dtype, max_threads, sort):

@@ -1,6 +1,7 @@
 """cuda_ext.lif_multistep / lif_multistep_sequence: hand tables, spikingjelly parity, the reference,
 gradients (gradcheck, gradgradcheck), opcheck, memory, bad input -- on CPU and, marked ``cuda``, on the
 CUDA kernel (the same tests, parametrised by device)."""
+
 from __future__ import annotations
 
 import itertools
@@ -53,8 +54,12 @@ def _inputs(T: int, N: int, dtype=torch.float32, seed: int = 0, scale: float = 1
 
 
 def _tol(dtype):
-    return {torch.float64: (1e-10, 1e-10), torch.float32: (1e-5, 1e-5), torch.float16: (2e-3, 2e-3),
-            torch.bfloat16: (1.6e-2, 1.6e-2)}[dtype]
+    return {
+        torch.float64: (1e-10, 1e-10),
+        torch.float32: (1e-5, 1e-5),
+        torch.float16: (2e-3, 2e-3),
+        torch.bfloat16: (1.6e-2, 1.6e-2),
+    }[dtype]
 
 
 # ----------------------------------------------------------------------------- hand tables
@@ -103,17 +108,34 @@ def test_pinned_gradients_through_spikes_and_v_last():
     # Pins today's values bitwise (float64, atan: IEEE-exact arithmetic on every machine). The
     # gradient of v_last reaches the last spike through the reset, -(g H) then + g V_r: the
     # order the op reproduces so that gradients stayed bitwise what they were before v_last.
-    x = torch.tensor([[1.5, 0.25, 2.0], [0.5, 1.75, -1.0], [2.5, 1.0, 0.75], [1.25, 2.0, 0.5]],
-                     dtype=torch.float64, requires_grad=True)
+    x = torch.tensor(
+        [[1.5, 0.25, 2.0], [0.5, 1.75, -1.0], [2.5, 1.0, 0.75], [1.25, 2.0, 0.5]],
+        dtype=torch.float64,
+        requires_grad=True,
+    )
     p = LIFParams(tau=2.0, v_reset=-0.25, v_threshold=0.75, surrogate="atan", alpha=2.0)
     s, v = lif_multistep(x, params=p)
-    gx = torch.autograd.grad((s * torch.tensor([[1.0, -2.0, 0.5]] * 4, dtype=torch.float64)).sum()
-                             + (v * torch.tensor([0.5, 1.5, -1.0], dtype=torch.float64)).sum(), x)[0]
+    gx = torch.autograd.grad(
+        (s * torch.tensor([[1.0, -2.0, 0.5]] * 4, dtype=torch.float64)).sum()
+        + (v * torch.tensor([0.5, 1.5, -1.0], dtype=torch.float64)).sum(),
+        x,
+    )[0]
     assert s.tolist() == [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
     assert v.tolist() == [0.375, -0.25, 0.0625]
-    want = ["0x1.7addda31c6180p-2", "-0x1.3b0c3ba4d3cf2p-1", "0x1.2a06f2b71be45p-2", "0x1.d012d7f3d2646p-3",
-            "-0x1.02fe462cd8c40p+0", "-0x1.503795b8df22ap-4", "0x1.7df278a296128p-5", "-0x1.00dc323befffcp+0",
-            "-0x1.7452144530f5bp-3", "0x1.9368b761b6483p-2", "-0x1.4656176ac8a32p-1", "-0x1.b690d3d885808p-2"]
+    want = [
+        "0x1.7addda31c6180p-2",
+        "-0x1.3b0c3ba4d3cf2p-1",
+        "0x1.2a06f2b71be45p-2",
+        "0x1.d012d7f3d2646p-3",
+        "-0x1.02fe462cd8c40p+0",
+        "-0x1.503795b8df22ap-4",
+        "0x1.7df278a296128p-5",
+        "-0x1.00dc323befffcp+0",
+        "-0x1.7452144530f5bp-3",
+        "0x1.9368b761b6483p-2",
+        "-0x1.4656176ac8a32p-1",
+        "-0x1.b690d3d885808p-2",
+    ]
     assert [v.hex() for v in gx.flatten().tolist()] == want
 
 
@@ -123,13 +145,21 @@ def test_parity_with_spikingjelly_lifnode(sj, decay_input, v_reset, detach_reset
     sj_neuron, sj_surrogate = sj
     x = _inputs(8, 67).requires_grad_()
     fn = sj_surrogate.Sigmoid(alpha=3.0) if surrogate == "sigmoid" else sj_surrogate.ATan(alpha=3.0)
-    node = sj_neuron.LIFNode(tau=2.5, decay_input=decay_input, v_reset=v_reset, surrogate_function=fn,
-                             detach_reset=detach_reset, step_mode="m", store_v_seq=True)
+    node = sj_neuron.LIFNode(
+        tau=2.5,
+        decay_input=decay_input,
+        v_reset=v_reset,
+        surrogate_function=fn,
+        detach_reset=detach_reset,
+        step_mode="m",
+        store_v_seq=True,
+    )
     g = torch.randn(8, 67)
     s_ref = node(x)
     (gx_ref,) = torch.autograd.grad((s_ref * g).sum(), x)
-    p = LIFParams(tau=2.5, decay_input=decay_input, v_reset=v_reset, detach_reset=detach_reset, surrogate=surrogate,
-                  alpha=3.0)
+    p = LIFParams(
+        tau=2.5, decay_input=decay_input, v_reset=v_reset, detach_reset=detach_reset, surrogate=surrogate, alpha=3.0
+    )
     s, v = lif_multistep_sequence(x, params=p)
     (gx,) = torch.autograd.grad((s * g).sum(), x)
     s2, v_last = lif_multistep(x, params=p)
@@ -175,10 +205,14 @@ def test_op_matches_reference_all_grads(device, decay_input, v_reset, detach_res
     x = _inputs(5, N, dtype=torch.float64, device=device).requires_grad_()
     v0 = (torch.rand(N, dtype=torch.float64) * 0.5).to(device).requires_grad_()
     tau = torch.tensor(3.0, dtype=torch.float64, device=device, requires_grad=True)
-    p = LIFParams(tau=tau, v_reset=v_reset, decay_input=decay_input, detach_reset=detach_reset, surrogate=surrogate,
-                  alpha=2.5)
-    gs, gv, gl = (torch.randn(5, N, dtype=torch.float64, device=device), torch.randn(5, N, dtype=torch.float64,
-                  device=device), torch.randn(N, dtype=torch.float64, device=device))
+    p = LIFParams(
+        tau=tau, v_reset=v_reset, decay_input=decay_input, detach_reset=detach_reset, surrogate=surrogate, alpha=2.5
+    )
+    gs, gv, gl = (
+        torch.randn(5, N, dtype=torch.float64, device=device),
+        torch.randn(5, N, dtype=torch.float64, device=device),
+        torch.randn(N, dtype=torch.float64, device=device),
+    )
     s_ref, v_ref = lif_multistep_reference(x, v0, p)
     want_seq = torch.autograd.grad((s_ref * gs).sum() + (v_ref * gv).sum(), (x, v0, tau))
     s_ref, v_ref = lif_multistep_reference(x, v0, p)
@@ -260,7 +294,7 @@ def test_multistep_equals_loop_of_single_steps(device):
     g_all = torch.autograd.grad((s_all * w).sum() + v_all.sum(), (x, tau))
     v, spikes = None, []
     for t in range(7):
-        s_t, v = lif_multistep(x[t:t + 1], v, p, backend=_backend(device))
+        s_t, v = lif_multistep(x[t : t + 1], v, p, backend=_backend(device))
         spikes.append(s_t)
     s_loop = torch.cat(spikes)
     g_loop = torch.autograd.grad((s_loop * w).sum() + v.sum(), (x, tau))
@@ -316,8 +350,13 @@ def test_backward_gets_no_materialised_zero_gradient_for_unused_outputs():
     s, _ = lif_multistep(x)
     with _OpLog() as log:
         s.sum().backward()
-    zeros = [c[0] for c in log.calls if isinstance(c[2], torch.Tensor) and c[2].shape == (6, 11)
-             and c[0].split(".")[1] in ("zeros", "zeros_like", "new_zeros", "full", "full_like", "new_full")]
+    zeros = [
+        c[0]
+        for c in log.calls
+        if isinstance(c[2], torch.Tensor)
+        and c[2].shape == (6, 11)
+        and c[0].split(".")[1] in ("zeros", "zeros_like", "new_zeros", "full", "full_like", "new_full")
+    ]
     assert not zeros
     (bwd,) = [c for c in log.calls if "lif_multistep_backward" in c[0]]
     grad_spikes, grad_v_last, grad_h = bwd[1][:3]
@@ -327,7 +366,8 @@ def test_backward_gets_no_materialised_zero_gradient_for_unused_outputs():
 def test_inference_stores_no_membrane_sequence():
     x = _inputs(4, 10)
     spikes, v_last, h_seq = torch.ops.graphspike.lif_multistep(
-        x, torch.zeros(10), torch.tensor(2.0), 1.0, 0.0, True, False, "sigmoid", 4.0, False, "torch")
+        x, torch.zeros(10), torch.tensor(2.0), 1.0, 0.0, True, False, "sigmoid", 4.0, False, "torch"
+    )
     assert h_seq.numel() == 0 and v_last.shape == (10,)
     with _OpLog() as log:
         s, v = lif_multistep(x)
@@ -357,8 +397,9 @@ def test_gradcheck_membrane_path(device, decay_input, v_reset):
     assert torch.autograd.gradcheck(last, (x, v0, tau), eps=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("decay_input,v_reset,surrogate", [(True, 0.0, "sigmoid"), (False, None, "atan"),
-                                                           (True, -0.2, "atan")])
+@pytest.mark.parametrize(
+    "decay_input,v_reset,surrogate", [(True, 0.0, "sigmoid"), (False, None, "atan"), (True, -0.2, "atan")]
+)
 def test_gradgradcheck(device, decay_input, v_reset, surrogate):
     # Double backward used to raise; with create_graph the backward runs as differentiable ops.
     x = _inputs(4, 5, dtype=torch.float64, device=device).requires_grad_()
@@ -384,7 +425,7 @@ def test_double_backward_matches_the_reference(device, detach_reset):
     outs = []
     for s, v in (lif_multistep(x, None, p, backend=_backend(device)), (s_ref, v_ref[-1])):
         gx, gtau = torch.autograd.grad((s * w).sum() + v.sum(), (x, tau), create_graph=True)
-        outs.append(torch.autograd.grad((gx ** 2).sum() + gtau, (x, tau)))
+        outs.append(torch.autograd.grad((gx**2).sum() + gtau, (x, tau)))
     for a, b in zip(*outs):
         torch.testing.assert_close(a, b)
 
@@ -408,17 +449,35 @@ def test_opcheck_backward(device, which):
     gs = torch.randn(4, 9, **d) if which != "v_last_only" else None
     gv = torch.randn(9, **d) if which != "spikes_only" else None
     gh = torch.randn(4, 9, **d) if which == "all" else None
-    args = (gs, gv, gh, h, torch.zeros(9, **d), torch.tensor(2.0, **d), 1.0, None, False, True, "atan", 2.0,
-            torch.float64, True, _backend(device))
+    args = (
+        gs,
+        gv,
+        gh,
+        h,
+        torch.zeros(9, **d),
+        torch.tensor(2.0, **d),
+        1.0,
+        None,
+        False,
+        True,
+        "atan",
+        2.0,
+        torch.float64,
+        True,
+        _backend(device),
+    )
     torch.library.opcheck(torch.ops.graphspike.lif_multistep_backward.default, args)
 
 
 # ----------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("kwargs,err,match", [
-    (dict(params=dict(tau=2.0)), TypeError, "params must be a cuda_ext.LIFParams"),
-    (dict(backend="triton"), ValueError, "backend"),
-    (dict(backend="cuda"), ValueError, "CUDA tensors"),
-])
+@pytest.mark.parametrize(
+    "kwargs,err,match",
+    [
+        (dict(params=dict(tau=2.0)), TypeError, "params must be a cuda_ext.LIFParams"),
+        (dict(backend="triton"), ValueError, "backend"),
+        (dict(backend="cuda"), ValueError, "CUDA tensors"),
+    ],
+)
 def test_bad_arguments(kwargs, err, match):
     with pytest.raises(err, match=match):
         lif_multistep(torch.zeros(2, 3), **kwargs)

@@ -1,4 +1,5 @@
 """cuda_ext.neuron: the LIFParams record (validation in one place) and the reference step."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -14,7 +15,14 @@ from cuda_ext.neuron import LIFParams, lif_multistep_reference, lif_step
 def test_defaults_are_spikingjelly_lifnode_defaults():
     p = LIFParams()
     assert (p.tau, p.v_threshold, p.v_reset, p.decay_input, p.detach_reset, p.surrogate, p.alpha) == (
-        2.0, 1.0, 0.0, True, False, "sigmoid", 4.0)
+        2.0,
+        1.0,
+        0.0,
+        True,
+        False,
+        "sigmoid",
+        4.0,
+    )
     assert p.fused and not p.soft_reset and p.v_rest == 0.0
     assert LIFParams(v_reset=None).v_rest == 0.0 and LIFParams(v_reset=-0.5).v_rest == -0.5
 
@@ -38,23 +46,26 @@ def test_tau_must_exceed_one_as_in_spikingjelly(tau):
         LIFParams(tau=tau)
 
 
-@pytest.mark.parametrize("kwargs,err,match", [
-    (dict(tau="2"), TypeError, "tau must be a float"),
-    (dict(tau=True), TypeError, "tau must be a float"),
-    (dict(tau=torch.ones(2)), TypeError, "0-dim floating"),
-    (dict(tau=torch.tensor(2)), TypeError, "0-dim floating"),
-    (dict(v_threshold=None), TypeError, "v_threshold must be a float"),
-    (dict(v_threshold=math.inf), ValueError, "v_threshold must be finite"),
-    (dict(v_reset="0"), TypeError, "v_reset must be a float or None"),
-    (dict(v_reset=math.nan), ValueError, "v_reset must be finite and below"),
-    (dict(v_reset=1.0), ValueError, "v_reset must be finite and below"),
-    (dict(decay_input=1), TypeError, "decay_input must be a bool"),
-    (dict(detach_reset=None), TypeError, "detach_reset must be a bool"),
-    (dict(surrogate="relu"), ValueError, "surrogate must be one of"),
-    (dict(surrogate=3), TypeError, "surrogate must be a name or a callable"),
-    (dict(alpha=0.0), ValueError, "alpha must be a positive"),
-    (dict(alpha=math.inf), ValueError, "alpha must be a positive"),
-])
+@pytest.mark.parametrize(
+    "kwargs,err,match",
+    [
+        (dict(tau="2"), TypeError, "tau must be a float"),
+        (dict(tau=True), TypeError, "tau must be a float"),
+        (dict(tau=torch.ones(2)), TypeError, "0-dim floating"),
+        (dict(tau=torch.tensor(2)), TypeError, "0-dim floating"),
+        (dict(v_threshold=None), TypeError, "v_threshold must be a float"),
+        (dict(v_threshold=math.inf), ValueError, "v_threshold must be finite"),
+        (dict(v_reset="0"), TypeError, "v_reset must be a float or None"),
+        (dict(v_reset=math.nan), ValueError, "v_reset must be finite and below"),
+        (dict(v_reset=1.0), ValueError, "v_reset must be finite and below"),
+        (dict(decay_input=1), TypeError, "decay_input must be a bool"),
+        (dict(detach_reset=None), TypeError, "detach_reset must be a bool"),
+        (dict(surrogate="relu"), ValueError, "surrogate must be one of"),
+        (dict(surrogate=3), TypeError, "surrogate must be a name or a callable"),
+        (dict(alpha=0.0), ValueError, "alpha must be a positive"),
+        (dict(alpha=math.inf), ValueError, "alpha must be a positive"),
+    ],
+)
 def test_bad_fields(kwargs, err, match):
     with pytest.raises(err, match=f"LIFParams: .*{match}"):
         LIFParams(**kwargs)
@@ -83,10 +94,10 @@ def test_step_by_hand_hard_and_soft():
     _, v_soft = lif_step(torch.tensor([1.7]), torch.tensor([0.5]), LIFParams(tau=2.0, v_reset=None))
     assert v_soft.item() == pytest.approx(0.1)
     # decay_input=False: H = V - V/2 + X; IF: H = V + X
-    assert lif_step(torch.tensor([0.4]), torch.tensor([0.8]), LIFParams(decay_input=False))[1].item() == \
-        pytest.approx(0.8)
-    assert lif_step(torch.tensor([0.4]), torch.tensor([0.5]), LIFParams(tau=math.inf))[1].item() == \
-        pytest.approx(0.9)
+    assert lif_step(torch.tensor([0.4]), torch.tensor([0.8]), LIFParams(decay_input=False))[1].item() == pytest.approx(
+        0.8
+    )
+    assert lif_step(torch.tensor([0.4]), torch.tensor([0.5]), LIFParams(tau=math.inf))[1].item() == pytest.approx(0.9)
 
 
 def test_step_gradient_flows_through_surrogate_and_reset():

@@ -1,6 +1,7 @@
 """cuda_ext.spmm: hand table, reference parity, gradients, opcheck, edge cases, backends, and bad
 structure -- on the CPU and, through the ``device`` fixture (marked ``cuda``), on the GPU kernel:
 rows of more than 32 edges, heavy rows split into segments, fp32/fp16/bf16/fp64, determinism."""
+
 import importlib
 import os
 import subprocess
@@ -18,8 +19,9 @@ from sampling import Graph
 spmm_module = importlib.import_module("cuda_ext.spmm")  # the module (``cuda_ext.spmm`` is the function)
 
 
-def random_graph(num_rows: int, num_cols: int, nnz: int, seed: int = 0, weighted: bool = True,
-                 dtype=torch.float32) -> Graph:
+def random_graph(
+    num_rows: int, num_cols: int, nnz: int, seed: int = 0, weighted: bool = True, dtype=torch.float32
+) -> Graph:
     gen = torch.Generator().manual_seed(seed)
     src = torch.randint(0, num_cols, (nnz,), generator=gen)
     dst = torch.randint(0, num_rows, (nnz,), generator=gen)
@@ -252,12 +254,15 @@ def test_bad_inputs():
         cuda_ext.spmm(g, torch.randn(5, 2), backend="fast")
 
 
-@pytest.mark.parametrize("indptr,message", [
-    ([0, 3, 1, 4], r"non-decreasing \(got indptr\[1\] = 3 > indptr\[2\] = 1\)"),
-    ([1, 2, 3, 4], r"start at 0 and end at len\(indices\) = 4 \(got indptr\[0\] = 1"),
-    ([0, 1, 2, 3], r"end at len\(indices\) = 4 \(got indptr\[0\] = 0, indptr\[-1\] = 3\)"),
-    ([], r"num_rows \+ 1 >= 1 entries"),
-])
+@pytest.mark.parametrize(
+    "indptr,message",
+    [
+        ([0, 3, 1, 4], r"non-decreasing \(got indptr\[1\] = 3 > indptr\[2\] = 1\)"),
+        ([1, 2, 3, 4], r"start at 0 and end at len\(indices\) = 4 \(got indptr\[0\] = 1"),
+        ([0, 1, 2, 3], r"end at len\(indices\) = 4 \(got indptr\[0\] = 0, indptr\[-1\] = 3\)"),
+        ([], r"num_rows \+ 1 >= 1 entries"),
+    ],
+)
 def test_raw_csr_structure_is_checked(indptr, message):
     with pytest.raises(ValueError, match=message):
         cuda_ext.spmm((torch.tensor(indptr, dtype=torch.int64), torch.tensor([0, 1, 2, 0])), torch.randn(5, 2))

@@ -1,4 +1,5 @@
 """cuda_ext.surrogate: each surrogate is the derivative of its smooth primitive; names are validated."""
+
 from __future__ import annotations
 
 import math
@@ -9,10 +10,13 @@ import torch
 from cuda_ext.surrogate import heaviside_spike, surrogate_grad, surrogate_id
 
 
-@pytest.mark.parametrize("name,primitive", [
-    ("sigmoid", lambda x, a: torch.sigmoid(a * x)),
-    ("atan", lambda x, a: torch.atan(math.pi / 2 * a * x) / math.pi + 0.5),
-])
+@pytest.mark.parametrize(
+    "name,primitive",
+    [
+        ("sigmoid", lambda x, a: torch.sigmoid(a * x)),
+        ("atan", lambda x, a: torch.atan(math.pi / 2 * a * x) / math.pi + 0.5),
+    ],
+)
 def test_surrogate_is_derivative_of_primitive(name, primitive):
     x = torch.linspace(-2, 2, 41, dtype=torch.float64, requires_grad=True)
     (grad,) = torch.autograd.grad(primitive(x, 3.0).sum(), x)

@@ -1,5 +1,6 @@
 """Every example: bad flags and missing data are one-line CLI errors (exit 2), never a late crash or exit 0;
 the shared flags behave the same everywhere."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,16 @@ import torch
 
 from tests.helpers import REPO, load_example
 
-EXAMPLES = ("recommend", "node_classification", "graph_regression", "neuromorphic", "energy", "protein_quality",
-            "protein_nested_loto", "pipeline_train")
+EXAMPLES = (
+    "recommend",
+    "node_classification",
+    "graph_regression",
+    "neuromorphic",
+    "energy",
+    "protein_quality",
+    "protein_nested_loto",
+    "pipeline_train",
+)
 MISSING = "/nonexistent/graphspike-data"
 
 # (example, argv, expected text in the one-line error)
@@ -111,13 +120,19 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path, capsys, example)
     (out / ".graphspike-run").write_text(example)
     (out / "config.json").write_text("{}")
     assert "holds another run; pass --resume to continue it, --overwrite to replace it" in one_line_error(
-        capsys, example, ["--out", str(out)])
+        capsys, example, ["--out", str(out)]
+    )
 
 
 def test_real_command_line_exit_status_and_single_line(tmp_path):
-    proc = subprocess.run([sys.executable, str(REPO / "examples" / "recommend.py"), "--epochs", "-1", "--out",
-                           str(tmp_path / "r")], capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "recommend.py"), "--epochs", "-1", "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.strip() == ("recommend.py: error: argument --epochs: expected an integer >= 1 (got '-1') "
-                                   "(see --help)")
+    assert proc.stderr.strip() == (
+        "recommend.py: error: argument --epochs: expected an integer >= 1 (got '-1') (see --help)"
+    )

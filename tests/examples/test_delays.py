@@ -1,4 +1,5 @@
 """examples/delays.py: the default task, and the SHD/SSC commands on tiny files in the real HDF5 layout."""
+
 from __future__ import annotations
 
 import json
@@ -32,21 +33,44 @@ def test_default_task_run(tmp_path):
     for name in ("config.json", "metrics.csv", "delays.png", "energy.json", "checkpoint.pt", "best.pt"):
         assert (out / name).exists(), name
     energy = json.loads((out / "energy.json").read_text())
-    assert [r["op"] for r in energy["layers"] if r["name"].startswith(("delays", "readout"))] == ["spmm", "spmm", "neuron"]
+    assert [r["op"] for r in energy["layers"] if r["name"].startswith(("delays", "readout"))] == [
+        "spmm",
+        "spmm",
+        "neuron",
+    ]
     # resume from the last checkpoint: nothing left to train, same metrics
     again = ex.main(["--out", str(out), *TINY, "--train-samples", "64", "--test-samples", "32", "--resume"])
     assert again["best"] == saved["best"]
 
 
-@pytest.mark.parametrize("name,splits,classes,extra", [
-    ("shd", ("train", "test"), 20, ["--delays", "learn"]),
-    ("ssc", ("train", "valid", "test"), 35, ["--delays", "none"]),
-])
+@pytest.mark.parametrize(
+    "name,splits,classes,extra",
+    [
+        ("shd", ("train", "test"), 20, ["--delays", "learn"]),
+        ("ssc", ("train", "valid", "test"), 35, ["--delays", "none"]),
+    ],
+)
 def test_real_format_runs(tmp_path, name, splits, classes, extra):
     _write(tmp_path, name, splits, classes)
     ex = load_example("delays")
-    m = ex.main(["--data", name, "--root", str(tmp_path), "--out", str(tmp_path / "run"), *TINY, *extra,
-                 "--batch-size", "4", "--layers", "1", "--cache", str(tmp_path / "cache")])
+    m = ex.main(
+        [
+            "--data",
+            name,
+            "--root",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "run"),
+            *TINY,
+            *extra,
+            "--batch-size",
+            "4",
+            "--layers",
+            "1",
+            "--cache",
+            str(tmp_path / "cache"),
+        ]
+    )
     cfg = json.loads((tmp_path / "run" / "config.json").read_text())["config"]
     assert cfg["in_channels"] == 140 and cfg["classes"] == classes and cfg["samples"]["train"] == 5
     assert cfg["recipe"]["kernel_size"] == (25 if name == "shd" else 31)

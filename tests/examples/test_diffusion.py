@@ -1,4 +1,5 @@
 """examples/diffusion.py runs end to end on the bundled digits and writes its run folder."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,22 @@ from tests.helpers import load_example
 
 pytest.importorskip("sklearn")
 
-TINY = ["--steps", "2", "--eval-every", "2", "--fid-samples", "16", "--sample-steps", "2", "--fid-epochs", "1",
-        "--T-snn", "2", "--ch", "8"]
+TINY = [
+    "--steps",
+    "2",
+    "--eval-every",
+    "2",
+    "--fid-samples",
+    "16",
+    "--sample-steps",
+    "2",
+    "--fid-epochs",
+    "1",
+    "--T-snn",
+    "2",
+    "--ch",
+    "8",
+]
 
 
 def test_both_models_on_digits(tmp_path):
@@ -19,8 +34,14 @@ def test_both_models_on_digits(tmp_path):
     metrics = ex.main(["--model", "both", "--out", str(out), *TINY])
     saved = json.loads((out / "metrics.json").read_text())
     assert saved == json.loads(json.dumps(metrics))
-    for key in ("fid", "fid_ann_twin", "energy_step_mJ", "energy_sample_mJ", "energy_sample_mJ_ann_twin",
-                "fid_classifier_accuracy"):
+    for key in (
+        "fid",
+        "fid_ann_twin",
+        "energy_step_mJ",
+        "energy_sample_mJ",
+        "energy_sample_mJ_ann_twin",
+        "fid_classifier_accuracy",
+    ):
         assert saved[key] > 0, key
     assert saved["energy_sample_mJ"] == pytest.approx(2 * saved["energy_step_mJ"])
     assert 0 <= saved["firing_rate"] <= 1 and saved["models"]["ann"]["firing_rate"] is None
@@ -38,9 +59,15 @@ def test_threshold_shift_and_ddpm_sampler(tmp_path):
     assert m["fid"] > 0 and m["models"]["spiking"]["energy_calls"] == 2
 
 
-@pytest.mark.parametrize("flags,message", [(["--T-snn", "0"], "T-snn"), (["--sampler", "plms"], "sampler"),
-                                           (["--data", "mnist"], "needs root"),
-                                           (["--threshold-shift", "nan"], "finite")])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--T-snn", "0"], "T-snn"),
+        (["--sampler", "plms"], "sampler"),
+        (["--data", "mnist"], "needs root"),
+        (["--threshold-shift", "nan"], "finite"),
+    ],
+)
 def test_bad_flags_are_one_line_errors(tmp_path, capsys, flags, message):
     ex = load_example("diffusion")
     with pytest.raises(SystemExit) as err:

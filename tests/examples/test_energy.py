@@ -1,4 +1,5 @@
 """examples/energy.py: the default run, each model family, the JSON schema, bad arguments."""
+
 from __future__ import annotations
 
 import csv
@@ -38,8 +39,20 @@ def test_torchvision_and_json_flag(tmp_path):
     ex = load_example("energy")
     out = tmp_path / "tv"
     path = tmp_path / "custom.json"
-    metrics = ex.main(["--model", "torchvision:resnet18", "--input", "1x3x64x64", "--out", str(out),
-                       "--json", str(path), "--preset", "45nm-int8"])
+    metrics = ex.main(
+        [
+            "--model",
+            "torchvision:resnet18",
+            "--input",
+            "1x3x64x64",
+            "--out",
+            str(out),
+            "--json",
+            str(path),
+            "--preset",
+            "45nm-int8",
+        ]
+    )
     report = json.loads(path.read_text())
     assert report["preset"]["name"] == "45nm-int8" and report["total"]["ac"] == pytest.approx(512 * 3)
     # resnet18 at 64x64: (64/224)^2 of the convolution MACs (exact for stride-32 sizes) + fc
@@ -65,8 +78,7 @@ def test_spikinggcn_short(tmp_path):
 def test_real_nmnist_sample(tmp_path):
     root = data_path("nmnist")
     ex = load_example("energy")
-    m = ex.main(["--model", "snn", "--root", str(root), "--T", "4", "--out", str(tmp_path / "nm"),
-                 "--no-ann"])
+    m = ex.main(["--model", "snn", "--root", str(root), "--T", "4", "--out", str(tmp_path / "nm"), "--no-ann"])
     assert m["mac"] > 0 and "snn_over_ann_energy" not in m
 
 
@@ -77,8 +89,22 @@ def test_checkpoint_of_the_neuromorphic_example(tmp_path, capsys):
     from spiking.models import SpikingConvNet
 
     nm = load_example("neuromorphic")
-    nm.main(["--out", str(tmp_path / "nm"), "--epochs", "1", "--T", "2", "--train-samples", "8",
-             "--test-samples", "8", "--batch-size", "8"])
+    nm.main(
+        [
+            "--out",
+            str(tmp_path / "nm"),
+            "--epochs",
+            "1",
+            "--T",
+            "2",
+            "--train-samples",
+            "8",
+            "--test-samples",
+            "8",
+            "--batch-size",
+            "8",
+        ]
+    )
     ex = load_example("energy")
     m = ex.main(["--checkpoint", str(tmp_path / "nm" / "best.pt"), "--T", "2", "--out", str(tmp_path / "e")])
     assert any("weights: checkpoint" in n for n in json.loads((tmp_path / "e" / "report.json").read_text())["notes"])
@@ -97,9 +123,11 @@ def test_resnet_plot_is_not_labelled_snn(tmp_path, monkeypatch):
 
     labels = []
     real = matplotlib.axes.Axes.bar
+
     def bar(self, *a, **k):
         labels.append(k.get("label"))
         return real(self, *a, **k)
+
     monkeypatch.setattr(matplotlib.axes.Axes, "bar", bar)
     ex = load_example("energy")
     ex.main(["--model", "torchvision:resnet18", "--input", "1x3x32x32", "--out", str(tmp_path / "r")])
@@ -109,17 +137,20 @@ def test_resnet_plot_is_not_labelled_snn(tmp_path, monkeypatch):
     assert labels[0].startswith("SNN ") and labels[1].startswith("ANN twin ")
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--model", "nonsense"], "--model must be one of"),
-    (["--model", "no_such_module_xyz:f", "--input", "2"], "cannot import"),
-    (["--model", "torch.nn:Identity", "--input", "2xq"], "argument --input: expected a shape like 1x3x224x224"),
-    (["--T", "0"], "argument --T: expected an integer >= 1 (got '0')"),
-    (["--preset", "7nm"], "argument --preset: invalid choice: '7nm'"),
-    (["--rate", "1.5"], "argument --rate: expected a number in [0, 1]"),
-    (["--mac-pj", "1"], "--mac-pj and --ac-pj go together"),
-    (["--resume"], "trains nothing, so there is nothing to resume"),
-    (["--model", "spikinggcn", "--root", "/nonexistent"], "--root must be the folder of the raw Planetoid files"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--model", "nonsense"], "--model must be one of"),
+        (["--model", "no_such_module_xyz:f", "--input", "2"], "cannot import"),
+        (["--model", "torch.nn:Identity", "--input", "2xq"], "argument --input: expected a shape like 1x3x224x224"),
+        (["--T", "0"], "argument --T: expected an integer >= 1 (got '0')"),
+        (["--preset", "7nm"], "argument --preset: invalid choice: '7nm'"),
+        (["--rate", "1.5"], "argument --rate: expected a number in [0, 1]"),
+        (["--mac-pj", "1"], "--mac-pj and --ac-pj go together"),
+        (["--resume"], "trains nothing, so there is nothing to resume"),
+        (["--model", "spikinggcn", "--root", "/nonexistent"], "--root must be the folder of the raw Planetoid files"),
+    ],
+)
 def test_bad_arguments(tmp_path, capsys, argv, expected):
     ex = load_example("energy")
     with pytest.raises(SystemExit) as exc:

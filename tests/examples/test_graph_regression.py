@@ -1,4 +1,5 @@
 """examples/graph_regression.py: synthetic default, exact resume mid-model, no deprecation warning, ZINC slice."""
+
 from __future__ import annotations
 
 import csv
@@ -45,6 +46,7 @@ def test_resume_in_the_second_model_matches_an_uninterrupted_run(tmp_path, monke
         if type(self.model).__name__ == "GCNRegressor" and self.epoch == 1:
             raise KeyboardInterrupt
         return real(self, progress)
+
     monkeypatch.setattr(GraphRegressionTrainer, "train_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         mod.main([*TINY, "--out", str(tmp_path / "part")])
@@ -57,13 +59,26 @@ def test_resume_in_the_second_model_matches_an_uninterrupted_run(tmp_path, monke
     def rows(run):
         with open(tmp_path / run / "metrics.csv") as fh:
             return [(r["model"], r["epoch"], r["train_mae"], r["test_mae"]) for r in csv.DictReader(fh)]
+
     assert rows("part") == rows("full") and len(rows("full")) == 6
 
 
 def test_cli_prints_no_deprecation_warning(tmp_path):
-    proc = subprocess.run([sys.executable, str(REPO / "examples" / "graph_regression.py"), "--out", str(tmp_path / "r"),
-                           *TINY[:2], "--models", "gcn"], capture_output=True, text=True, check=False,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "examples" / "graph_regression.py"),
+            "--out",
+            str(tmp_path / "r"),
+            *TINY[:2],
+            "--models",
+            "gcn",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr and "deprecated" not in proc.stderr + proc.stdout
 
@@ -73,8 +88,26 @@ def test_real_zinc_slice(tmp_path):
     root = data_path("zinc_subset")
     mod = load_example("graph_regression")
     out = tmp_path / "zinc"
-    metrics = mod.main(["--root", str(root), "--out", str(out), "--epochs", "2", "--max-train", "64", "--max-test",
-                        "32", "--K", "8", "--layers", "2", "--dim", "16"])
+    metrics = mod.main(
+        [
+            "--root",
+            str(root),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--max-train",
+            "64",
+            "--max-test",
+            "32",
+            "--K",
+            "8",
+            "--layers",
+            "2",
+            "--dim",
+            "16",
+        ]
+    )
     check_outputs(out, metrics)
     assert "NOT the paper protocol" in metrics["protocol"]
 
@@ -90,9 +123,27 @@ def test_download_trains_on_the_training_split(tmp_path, monkeypatch):
     def fake_download(root, split):
         calls.append((root, split))
         return synthetic_molecules(24 if split == "train" else 12, torch.Generator().manual_seed(len(calls)))
+
     monkeypatch.setattr(mod, "download_zinc", fake_download)
-    m = mod.main(["--root", str(tmp_path / "zinc"), "--download", "--out", str(tmp_path / "o"), "--epochs", "2",
-                  "--K", "4", "--dim", "8", "--layers", "1", "--models", "gcn"])
+    m = mod.main(
+        [
+            "--root",
+            str(tmp_path / "zinc"),
+            "--download",
+            "--out",
+            str(tmp_path / "o"),
+            "--epochs",
+            "2",
+            "--K",
+            "4",
+            "--dim",
+            "8",
+            "--layers",
+            "1",
+            "--models",
+            "gcn",
+        ]
+    )
     assert calls == [(str(tmp_path / "zinc"), "train"), (str(tmp_path / "zinc"), "test")]
     assert "the paper's split" in m["protocol"] and m["models"]["gcn"]["test_mae"] > 0
 

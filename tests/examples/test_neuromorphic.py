@@ -1,4 +1,5 @@
 """examples/neuromorphic.py: default synthetic run, exact resume after an interruption, data paths, bad flags."""
+
 from __future__ import annotations
 
 import csv
@@ -31,8 +32,10 @@ def test_synthetic_run(tmp_path):
 
 def _rows(path):
     with open(path) as fh:
-        return [{k: v for k, v in r.items() if k not in ("epoch_s", "samples_per_s", "elapsed_min")}
-                for r in csv.DictReader(fh)]
+        return [
+            {k: v for k, v in r.items() if k not in ("epoch_s", "samples_per_s", "elapsed_min")}
+            for r in csv.DictReader(fh)
+        ]
 
 
 def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, monkeypatch):
@@ -45,6 +48,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, monkey
         if self.epoch == 2:
             raise KeyboardInterrupt
         return real(self, progress)
+
     monkeypatch.setattr(SNNClassifierTrainer, "train_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         ex.main([*args, "--out", str(tmp_path / "part")])
@@ -71,16 +75,36 @@ def test_nmnist_smoke(tmp_path):
     from tests.helpers import data_path
 
     ex = load_example("neuromorphic")
-    m = ex.main(["--data", "nmnist", "--root", str(data_path("nmnist")), "--out", str(tmp_path / "n"), "--epochs", "1",
-                 "--T", "3", "--train-samples", "40", "--test-samples", "20", "--channels", "4"])
+    m = ex.main(
+        [
+            "--data",
+            "nmnist",
+            "--root",
+            str(data_path("nmnist")),
+            "--out",
+            str(tmp_path / "n"),
+            "--epochs",
+            "1",
+            "--T",
+            "3",
+            "--train-samples",
+            "40",
+            "--test-samples",
+            "20",
+            "--channels",
+            "4",
+        ]
+    )
     assert 0.0 <= m["best"]["test_acc"] <= 1.0
 
 
 def test_missing_data_says_how_to_obtain_it(tmp_path, capsys):
     ex = load_example("neuromorphic")
-    for argv, expected in ((["--data", "nmnist"], "--data nmnist needs --root DIR: nmnist expects <DIR>/Train/"),
-                           (["--data", "nmnist", "--root", str(tmp_path / "none")], "--download fetches"),
-                           (["--data", "dvs128gesture", "--root", str(tmp_path)], "must be downloaded by hand from")):
+    for argv, expected in (
+        (["--data", "nmnist"], "--data nmnist needs --root DIR: nmnist expects <DIR>/Train/"),
+        (["--data", "nmnist", "--root", str(tmp_path / "none")], "--download fetches"),
+        (["--data", "dvs128gesture", "--root", str(tmp_path)], "must be downloaded by hand from"),
+    ):
         with pytest.raises(SystemExit) as exc:
             ex.main([*argv, "--out", str(tmp_path / "o")])
         err = capsys.readouterr().err.strip()
@@ -99,17 +123,54 @@ def test_audio_and_cifar10dvs_paths(tmp_path):
     samples = [(np.sort(rng.uniform(0, 0.5, 30)), rng.integers(0, 700, 30)) for _ in range(8)]
     for split in ("train", "test"):
         write_spike_h5(tmp_path / f"shd_{split}.h5", samples, [i % 20 for i in range(8)])
-    m = ex.main(["--data", "shd", "--root", str(tmp_path), "--out", str(tmp_path / "a"), "--epochs", "1", "--T", "4",
-                 "--channels", "8", "--batch-size", "4"])
+    m = ex.main(
+        [
+            "--data",
+            "shd",
+            "--root",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "a"),
+            "--epochs",
+            "1",
+            "--T",
+            "4",
+            "--channels",
+            "8",
+            "--batch-size",
+            "4",
+        ]
+    )
     assert json.loads((tmp_path / "a" / "config.json").read_text())["config"]["input_shape"] == [4, 700]
     assert 0.0 <= m["best"]["test_acc"] <= 1.0
     croot = tmp_path / "c10"
     for cls in CLASSES:
         (croot / cls).mkdir(parents=True)
         for i in range(10):
-            write_aedat2_cifar(croot / cls / f"cifar10_{cls}_{i}.aedat", t=np.arange(20), x=rng.integers(0, 128, 20),
-                               y=rng.integers(0, 128, 20), p=rng.integers(0, 2, 20))
-    ex.main(["--data", "cifar10dvs", "--root", str(croot), "--out", str(tmp_path / "b"), "--epochs", "1",
-             "--T", "2", "--channels", "4", "--batch-size", "30"])
+            write_aedat2_cifar(
+                croot / cls / f"cifar10_{cls}_{i}.aedat",
+                t=np.arange(20),
+                x=rng.integers(0, 128, 20),
+                y=rng.integers(0, 128, 20),
+                p=rng.integers(0, 2, 20),
+            )
+    ex.main(
+        [
+            "--data",
+            "cifar10dvs",
+            "--root",
+            str(croot),
+            "--out",
+            str(tmp_path / "b"),
+            "--epochs",
+            "1",
+            "--T",
+            "2",
+            "--channels",
+            "4",
+            "--batch-size",
+            "30",
+        ]
+    )
     cfg = json.loads((tmp_path / "b" / "config.json").read_text())["config"]
     assert cfg["num_train"] == 90 and cfg["num_test"] == 10 and cfg["input_shape"] == [2, 2, 128, 128]

@@ -1,4 +1,5 @@
 """examples/node_classification.py runs end to end (synthetic default and, when present, real Cora)."""
+
 import json
 
 import pytest
@@ -49,6 +50,7 @@ def test_resume_after_a_finished_run_matches(tmp_path, monkeypatch):
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(*a, **k)
+
     monkeypatch.setattr(mod, "train_dagnn", interrupted)
     with pytest.raises(KeyboardInterrupt):
         mod.main([*args, "--out", str(tmp_path / "part")])

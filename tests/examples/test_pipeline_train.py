@@ -1,6 +1,7 @@
 """examples/pipeline_train.py from the real command line under torchrun with two gloo ranks: it trains, the
 bytes it counts equal the traffic model, the DCP checkpoint is written. (Resume equality of the same DCP code is
 tested in tests/sampling/pipeline/test_checkpoint.py; one launch here costs ~10 s.)"""
+
 from __future__ import annotations
 
 import csv
@@ -17,9 +18,14 @@ TINY = ["--layers", "2", "--hidden", "8", "--chunks", "4", "--threads", "1", "--
 
 
 def _run(cmd: list[str], out, *flags: str) -> list[dict]:
-    proc = subprocess.run([*cmd, str(REPO / "examples" / "pipeline_train.py"), *TINY, "--out", str(out), *flags],
-                          capture_output=True, text=True, check=False, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(
+        [*cmd, str(REPO / "examples" / "pipeline_train.py"), *TINY, "--out", str(out), *flags],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"},
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     assert proc.stdout.splitlines()[-1].startswith(f"run folder: {out} (")
     with open(out / "metrics.csv") as fh:

@@ -1,4 +1,5 @@
 """examples/protein_nested_loto.py: synthetic default end to end, exact resume, the real set (tiny budget)."""
+
 from __future__ import annotations
 
 import json
@@ -43,6 +44,7 @@ def test_resume_skips_scored_settings_and_matches(tmp_path, monkeypatch):
         if model == "gcn":
             raise KeyboardInterrupt
         return real(data, model, *a, **k)
+
     monkeypatch.setattr(selection, "leave_one_target_out", interrupted)
     with pytest.raises(KeyboardInterrupt):
         mod.main([*TINY, "--out", str(tmp_path / "part")])

@@ -1,4 +1,5 @@
 """examples/protein_quality.py runs end to end (synthetic default; the real decoy set, tiny budget)."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,20 @@ def check_outputs(out: Path, metrics: dict, models: list[str], folds: int) -> No
 def test_synthetic_default(tmp_path):
     mod = load_example("protein_quality")
     out = tmp_path / "run"
-    metrics = mod.main(["--out", str(out), "--epochs", "2", "--synthetic-targets", "3", "--synthetic-decoys", "3",
-                        "--synthetic-length", "16"])
+    metrics = mod.main(
+        [
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--synthetic-targets",
+            "3",
+            "--synthetic-decoys",
+            "3",
+            "--synthetic-length",
+            "16",
+        ]
+    )
     check_outputs(out, metrics, ["sgcn", "gcn"], folds=3)
     assert metrics["config"]["data_source"] == "synthetic"
     # every test target is held out from its fold's training set: names of all test models appear once
@@ -53,6 +66,7 @@ def test_resume_after_the_first_model_matches_an_uninterrupted_run(tmp_path, mon
         if name == "gcn":
             raise KeyboardInterrupt
         return real(name, *a, **k)
+
     monkeypatch.setattr(train, "train_quality_model", interrupted)
     with pytest.raises(KeyboardInterrupt):
         mod.main([*args, "--out", str(tmp_path / "part")])
@@ -70,7 +84,8 @@ def run_real(tmp_path: Path, model: str, *extra: str) -> dict:
     root = data_path("proteins") / "proteingcn_decoys"
     out = tmp_path / "real"
     metrics = load_example("protein_quality").main(
-        ["--root", str(root), "--out", str(out), "--epochs", "1", "--models", model, *extra])
+        ["--root", str(root), "--out", str(out), "--epochs", "1", "--models", model, *extra]
+    )
     check_outputs(out, metrics, [model], folds=4)
     return metrics
 

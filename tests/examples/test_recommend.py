@@ -1,4 +1,5 @@
 """examples/recommend.py end to end on a small synthetic split: outputs, learning, exact resume."""
+
 import csv
 import json
 
@@ -36,8 +37,9 @@ def test_resume_continues_exactly(tmp_path):
     rows = []
     for run in ("full", "part"):
         with open(tmp_path / run / "metrics.csv") as fh:
-            rows.append([{k: v for k, v in r.items() if not k.endswith(("seconds", "_per_s"))}
-                         for r in csv.DictReader(fh)])
+            rows.append(
+                [{k: v for k, v in r.items() if not k.endswith(("seconds", "_per_s"))} for r in csv.DictReader(fh)]
+            )
     assert len(rows[0]) == 5 and rows[0] == rows[1]  # every epoch's loss and metrics, bit for bit
 
 

@@ -1,4 +1,5 @@
 """examples/_run.py: one-line CLI errors, the run-folder policy, atomic weights-only checkpoints."""
+
 from __future__ import annotations
 
 import json
@@ -32,20 +33,23 @@ def one_line_error(capsys, fn, *args, **kwargs) -> str:
     return err
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["--epochs", "-1"], "argument --epochs: expected an integer >= 1 (got '-1')"),
-    (["--epochs", "0"], "expected an integer >= 1 (got '0')"),
-    (["--epochs", "2.5"], "expected an integer >= 1 (got '2.5')"),
-    (["--lr", "nan"], "expected a finite number > 0 (got 'nan')"),
-    (["--lr=-1e-3"], "expected a finite number > 0 (got '-1e-3')"),
-    (["--seed", "-3"], "argument --seed: expected an integer >= 0"),
-    (["--threads", "0"], "argument --threads: expected an integer >= 1"),
-    (["--models", "a,c"], "expected a comma list of ['a', 'b'] (got 'c')"),
-    (["--models", "a,a"], "at most once"),
-    (["--device", "gpu"], "expected auto, cpu, cuda or cuda:N (got 'gpu')"),
-    (["--resume", "--overwrite"], "not allowed with argument"),
-    (["--nope"], "unrecognized arguments: --nope"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--epochs", "-1"], "argument --epochs: expected an integer >= 1 (got '-1')"),
+        (["--epochs", "0"], "expected an integer >= 1 (got '0')"),
+        (["--epochs", "2.5"], "expected an integer >= 1 (got '2.5')"),
+        (["--lr", "nan"], "expected a finite number > 0 (got 'nan')"),
+        (["--lr=-1e-3"], "expected a finite number > 0 (got '-1e-3')"),
+        (["--seed", "-3"], "argument --seed: expected an integer >= 0"),
+        (["--threads", "0"], "argument --threads: expected an integer >= 1"),
+        (["--models", "a,c"], "expected a comma list of ['a', 'b'] (got 'c')"),
+        (["--models", "a,a"], "at most once"),
+        (["--device", "gpu"], "expected auto, cpu, cuda or cuda:N (got 'gpu')"),
+        (["--resume", "--overwrite"], "not allowed with argument"),
+        (["--nope"], "unrecognized arguments: --nope"),
+    ],
+)
 def test_bad_flags_are_one_line_errors(capsys, argv, expected):
     assert expected in one_line_error(capsys, parse, argv)
 
@@ -178,8 +182,13 @@ def test_killed_during_checkpoint_write_resumes_from_previous(tmp_path, moment, 
     script = tmp_path / "kill.py"
     script.write_text(KILL_SCRIPT.format(examples=str(REPO / "examples")))
     out = tmp_path / "r"
-    proc = subprocess.run([sys.executable, str(script), str(out), moment], check=False, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.run(
+        [sys.executable, str(script), str(out), moment],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.returncode == -9, proc.stderr
     assert "not reached" not in proc.stdout
     assert (out / "checkpoint.pt.part").exists()  # the interrupted write

@@ -1,4 +1,5 @@
 """examples/spiking_transformer.py: synthetic run (metrics, energy next to the ANN twin), resume, bad flags."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,22 @@ import pytest
 
 from tests.helpers import load_example
 
-SMALL = ["--T", "4", "--chunk", "2", "--train-samples", "24", "--test-samples", "12", "--batch-size", "12",
-         "--embed-dim", "16", "--heads", "2"]
+SMALL = [
+    "--T",
+    "4",
+    "--chunk",
+    "2",
+    "--train-samples",
+    "24",
+    "--test-samples",
+    "12",
+    "--batch-size",
+    "12",
+    "--embed-dim",
+    "16",
+    "--heads",
+    "2",
+]
 
 
 @pytest.mark.parametrize("attention", ["statten", "sdt"])
@@ -39,6 +54,7 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, monkey
         if desc == "epoch 2 train":
             raise KeyboardInterrupt
         return real(model, loader, cfg, run, optimizer, desc)
+
     monkeypatch.setattr(ex, "run_epoch", interrupted)
     with pytest.raises(KeyboardInterrupt):
         ex.main([*args, "--out", str(tmp_path / "part")])
@@ -48,12 +64,15 @@ def test_resume_after_interruption_matches_an_uninterrupted_run(tmp_path, monkey
     assert resumed["best"] == full["best"] and resumed["final"]["test_loss"] == full["final"]["test_loss"]
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--T", "6", "--chunk", "4"], "chunk_size must divide the number of time steps T (got T=6, chunk_size=4"),
-    (["--embed-dim", "16", "--heads", "3"], "num_heads must divide the channel dimension D"),
-    (["--data", "nmnist"], "--data nmnist needs --root"),
-    (["--backend", "cuda", "--device", "cpu"], "--backend cuda runs the fused kernel on a GPU: add --device cuda"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--T", "6", "--chunk", "4"], "chunk_size must divide the number of time steps T (got T=6, chunk_size=4"),
+        (["--embed-dim", "16", "--heads", "3"], "num_heads must divide the channel dimension D"),
+        (["--data", "nmnist"], "--data nmnist needs --root"),
+        (["--backend", "cuda", "--device", "cpu"], "--backend cuda runs the fused kernel on a GPU: add --device cuda"),
+    ],
+)
 def test_bad_flags(tmp_path, capsys, argv, message):
     ex = load_example("spiking_transformer")
     with pytest.raises(SystemExit) as exc:
@@ -66,8 +85,26 @@ def test_nmnist_smoke(tmp_path):
     from tests.helpers import data_path
 
     ex = load_example("spiking_transformer")
-    m = ex.main(["--data", "nmnist", "--root", str(data_path("nmnist")), "--out", str(tmp_path / "n"), "--epochs", "1",
-                 "--train-samples", "24", "--test-samples", "12", "--embed-dim", "16", "--heads", "2"])
+    m = ex.main(
+        [
+            "--data",
+            "nmnist",
+            "--root",
+            str(data_path("nmnist")),
+            "--out",
+            str(tmp_path / "n"),
+            "--epochs",
+            "1",
+            "--train-samples",
+            "24",
+            "--test-samples",
+            "12",
+            "--embed-dim",
+            "16",
+            "--heads",
+            "2",
+        ]
+    )
     assert 0.0 <= m["best"]["test_acc"] <= 1.0 and m["chance"] == 0.1
 
 

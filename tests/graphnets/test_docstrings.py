@@ -1,4 +1,5 @@
 """Every public class of graphnets carries its own docstring, so ``help(Model)`` shows the math and the shapes."""
+
 import importlib
 import inspect
 

@@ -1,4 +1,5 @@
 """The graph-side normalisations refuse what would make them NaN, naming where (issue 19, kind 1)."""
+
 import pytest
 import torch
 
@@ -23,8 +24,11 @@ def test_rrwp_refuses_negative_weights_and_is_a_random_walk_otherwise():
     torch.testing.assert_close(rel[:, :, 1].sum(1), torch.ones(3))  # rows of D^-1 A are distributions
     torch.testing.assert_close(rel[0, :, 1], torch.tensor([0.0, 1.0, 0.0]))
     torch.testing.assert_close(rel[1, :, 1], torch.tensor([0.25, 0.0, 0.75]))  # w(0->1)=1, w(2->1)=3
-    with pytest.raises(ValueError, match=r"rrwp: random-walk probabilities need non-negative edge weights "
-                                         r"\(got -3 at edge 2, row 1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"rrwp: random-walk probabilities need non-negative edge weights "
+        r"\(got -3 at edge 2, row 1\)",
+    ):
         rrwp(Graph.from_edge_index(ei, 3, torch.tensor([1.0, 1.0, 1.0, -3.0])), 2)
 
 

@@ -1,4 +1,5 @@
 """Fakes shared by the sampling tests: a CUDA runtime and events that record what they were asked."""
+
 import warnings
 
 import numpy as np

@@ -1,4 +1,5 @@
 """sampling.batch: block-diagonal batches of graphs, pointers, pooling, from_ptr, and a conv over a batch."""
+
 import pytest
 import torch
 

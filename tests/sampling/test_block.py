@@ -1,4 +1,5 @@
 """sampling.Block: sizes, destinations first, clear errors."""
+
 import pytest
 import torch
 
@@ -18,11 +19,14 @@ def test_block_sizes_and_destinations_first():
     assert "num_dst=2" in repr(block)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"src_nodes": torch.tensor([1, 2])}, ValueError, "3 columns but src_nodes has 2"),
-    ({"src_nodes": torch.tensor([1.0, 2.0, 3.0])}, TypeError, "int64"),
-    ({"src_nodes": torch.tensor([1, 2, 3]), "edge_ids": torch.tensor([0])}, ValueError, "edge_ids"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"src_nodes": torch.tensor([1, 2])}, ValueError, "3 columns but src_nodes has 2"),
+        ({"src_nodes": torch.tensor([1.0, 2.0, 3.0])}, TypeError, "int64"),
+        ({"src_nodes": torch.tensor([1, 2, 3]), "edge_ids": torch.tensor([0])}, ValueError, "edge_ids"),
+    ],
+)
 def test_block_rejects_mismatched_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         Block(_graph(), **kwargs)

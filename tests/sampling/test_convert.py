@@ -1,6 +1,7 @@
 """Converters compute what the source library means: checked against PyG itself (message passing,
 ``to_dense_adj``, ``ToSparseTensor``, ``to_scipy_sparse_matrix``) on multigraphs with duplicate
 edges and self loops, and against scipy's / torch's own dense views."""
+
 from __future__ import annotations
 
 import sys
@@ -69,8 +70,9 @@ def test_scipy_is_the_operator_and_pygs_scipy_matrix_is_the_transpose():
 def test_scipy_duplicates_summed_whatever_the_format_and_explicit_zeros_kept():
     rows, cols, vals = np.array([0, 0, 1, 2, 0]), np.array([1, 1, 0, 2, 2]), np.array([1.0, 2.0, 3.0, 4.0, 0.0])
     coo = sp.coo_matrix((vals, (rows, cols)), shape=(3, 3))
-    csr = sp.csr_matrix((np.array([1.0, 2.0, 0.0, 3.0, 4.0]), np.array([1, 1, 2, 0, 2]), np.array([0, 3, 4, 5])),
-                        shape=(3, 3))  # the same matrix, non-canonical: (0, 1) twice
+    csr = sp.csr_matrix(
+        (np.array([1.0, 2.0, 0.0, 3.0, 4.0]), np.array([1, 1, 2, 0, 2]), np.array([0, 3, 4, 5])), shape=(3, 3)
+    )  # the same matrix, non-canonical: (0, 1) twice
     assert not csr.has_canonical_format
     for m in (coo, csr, coo.tocsc()):
         g = Graph.from_scipy(m)

@@ -2,6 +2,7 @@
 
 The network is replaced by a fake ``urlopen`` serving bytes from memory (with or without Range support).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -43,6 +44,7 @@ class FakeServer:
 
             def getcode(self):
                 return self.status
+
         return Response()
 
 

@@ -1,4 +1,5 @@
 """sampling.FeatureStore: every placement equals index_select; budget, lifetime and bad input."""
+
 import numpy as np
 import pytest
 import torch
@@ -64,19 +65,25 @@ def test_closed_store_raises():
     store.close()
     store.close()
     assert store.closed and "closed" in repr(store)
-    for call in (lambda: store.gather(torch.tensor([0])), lambda: store.gather_async(torch.tensor([0])),
-                 lambda: store.table):
+    for call in (
+        lambda: store.gather(torch.tensor([0])),
+        lambda: store.gather_async(torch.tensor([0])),
+        lambda: store.table,
+    ):
         with pytest.raises(ValueError, match="the store is closed"):
             call()
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"placement": "gpu"}, ValueError, "placement must be one of"),
-    ({"unpinnable": "ignore"}, ValueError, "unpinnable must be one of"),
-    ({"memory_budget": -1}, ValueError, "memory_budget"),
-    ({"placement": "mmap"}, ValueError, "placement='mmap' reads a file"),
-    ({"device": "meta"}, ValueError, "CPU or CUDA device"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"placement": "gpu"}, ValueError, "placement must be one of"),
+        ({"unpinnable": "ignore"}, ValueError, "unpinnable must be one of"),
+        ({"memory_budget": -1}, ValueError, "memory_budget"),
+        ({"placement": "mmap"}, ValueError, "placement='mmap' reads a file"),
+        ({"device": "meta"}, ValueError, "CPU or CUDA device"),
+    ],
+)
 def test_bad_construction(kwargs, error, match):
     with pytest.raises(error, match=match):
         FeatureStore(_table(), **kwargs)

@@ -1,4 +1,5 @@
 """sampling.finite: one error type (catchable as FloatingPointError or ValueError) naming where."""
+
 import math
 
 import pytest
@@ -21,8 +22,11 @@ def test_check_finite_names_the_first_bad_entry():
     x = torch.zeros(3, 4)
     assert check_finite(x, "f", "x") is x
     x[2, 1], x[2, 3] = float("nan"), float("inf")
-    with pytest.raises(NonFiniteError, match=r"f: scores must be finite \(got 2 NaN/inf entries of 12; "
-                                             r"first at user 2, item 1: nan\)"):
+    with pytest.raises(
+        NonFiniteError,
+        match=r"f: scores must be finite \(got 2 NaN/inf entries of 12; "
+        r"first at user 2, item 1: nan\)",
+    ):
         check_finite(x, "f", "scores", ("user", "item"))
     with pytest.raises(NonFiniteError, match=r"first at node 2, index \(2, 1\)"):
         check_finite(x, "f", "x", ("node",))

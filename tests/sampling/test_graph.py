@@ -1,4 +1,5 @@
 """sampling.Graph: validation, converters, normalisation, transpose, bipartite builder."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -106,7 +107,10 @@ def test_normalize_sym_row_col_against_dense():
     g = small()
     a = g.to_dense()
     dr, dc = a.sum(1), a.sum(0)
-    inv = lambda d, p: torch.where(d > 0, d.pow(p), torch.zeros_like(d))
+
+    def inv(d, p):
+        return torch.where(d > 0, d.pow(p), torch.zeros_like(d))
+
     torch.testing.assert_close(g.normalize("sym").to_dense(), inv(dr, -0.5)[:, None] * a * inv(dc, -0.5)[None])
     torch.testing.assert_close(g.normalize("row").to_dense(), inv(dr, -1.0)[:, None] * a)
     torch.testing.assert_close(g.normalize("col").to_dense(), a * inv(dc, -1.0)[None])
@@ -204,6 +208,7 @@ def test_dgl_interop_or_clear_error():
 
 def test_select_rows_is_spmm_of_those_rows():
     import cuda_ext
+
     gen = torch.Generator().manual_seed(3)
     src, dst = torch.randint(0, 40, (300,), generator=gen), torch.randint(0, 25, (300,), generator=gen)
     g = Graph.from_edge_index(torch.stack([src, dst]), 25, torch.rand(300, generator=gen), num_cols=40)

@@ -1,4 +1,5 @@
 """sampling.Loader: prefetching equals the plain loop; shutdown on errors; bad input; larger-than-budget mmap."""
+
 import os
 import subprocess
 import sys
@@ -17,8 +18,9 @@ from tests.sampling.fakes import FakeRuntime
 
 
 def _data(num_edges=6000, dim=8, seed=0):
-    return synthetic_node_dataset(num_edges, torch.Generator().manual_seed(seed), num_classes=4, feature_dim=dim,
-                                  train_fraction=0.5)
+    return synthetic_node_dataset(
+        num_edges, torch.Generator().manual_seed(seed), num_classes=4, feature_dim=dim, train_fraction=0.5
+    )
 
 
 class MeanSAGE(nn.Module):
@@ -26,8 +28,12 @@ class MeanSAGE(nn.Module):
 
     def __init__(self, dim, hidden, classes):
         super().__init__()
-        self.layers = nn.ModuleList([nn.ModuleList([nn.Linear(dim, hidden), nn.Linear(dim, hidden)]),
-                                     nn.ModuleList([nn.Linear(hidden, classes), nn.Linear(hidden, classes)])])
+        self.layers = nn.ModuleList(
+            [
+                nn.ModuleList([nn.Linear(dim, hidden), nn.Linear(dim, hidden)]),
+                nn.ModuleList([nn.Linear(hidden, classes), nn.Linear(hidden, classes)]),
+            ]
+        )
 
     def forward(self, blocks, x):
         for i, (block, (lin_self, lin_nbr)) in enumerate(zip(blocks, self.layers)):
@@ -63,8 +69,15 @@ def test_prefetching_gives_the_same_batches_and_losses_as_the_plain_loop():
     store = FeatureStore(data.features)
     runs = {}
     for prefetch in (0, 1, 3):
-        loader = Loader(sampler, store, data.train, labels=data.labels, batch_size=64, prefetch=prefetch,
-                        generator=torch.Generator().manual_seed(42))
+        loader = Loader(
+            sampler,
+            store,
+            data.train,
+            labels=data.labels,
+            batch_size=64,
+            prefetch=prefetch,
+            generator=torch.Generator().manual_seed(42),
+        )
         runs[prefetch] = _train_epoch(loader)
     assert len(runs[0][0]) == len(loader) == -(-data.train.numel() // 64)
     for prefetch in (1, 3):
@@ -75,15 +88,17 @@ def test_prefetching_gives_the_same_batches_and_losses_as_the_plain_loop():
 
 def test_epochs_differ_and_batches_cover_the_seeds_once():
     data = _data()
-    loader = Loader(NeighborSampler(data.graph, [2]), None, data.train, batch_size=50,
-                    generator=torch.Generator().manual_seed(1))
+    loader = Loader(
+        NeighborSampler(data.graph, [2]), None, data.train, batch_size=50, generator=torch.Generator().manual_seed(1)
+    )
     first = torch.cat([b.seeds for b in loader])
     second = torch.cat([b.seeds for b in loader])
     assert torch.equal(first.sort().values, data.train) and not torch.equal(first, second)
     ordered = Loader(NeighborSampler(data.graph, [2]), None, data.train, batch_size=50, shuffle=False, drop_last=True)
     seeds = [b.seeds for b in ordered]
-    assert len(seeds) == len(ordered) == data.train.numel() // 50 and torch.equal(torch.cat(seeds),
-                                                                                 data.train[: 50 * len(seeds)])
+    assert len(seeds) == len(ordered) == data.train.numel() // 50 and torch.equal(
+        torch.cat(seeds), data.train[: 50 * len(seeds)]
+    )
     batch = next(iter(ordered))
     assert batch.x is None and batch.y is None and batch.num_edges == batch.blocks[0].num_edges
 
@@ -95,8 +110,15 @@ def test_workers_give_the_batches_of_the_plain_loop_in_order(num_workers, prefet
     store = FeatureStore(data.features)
 
     def epochs(**kwargs):
-        loader = Loader(sampler, store, data.train, labels=data.labels, batch_size=20,
-                        generator=torch.Generator().manual_seed(3), **kwargs)
+        loader = Loader(
+            sampler,
+            store,
+            data.train,
+            labels=data.labels,
+            batch_size=20,
+            generator=torch.Generator().manual_seed(3),
+            **kwargs,
+        )
         return [[(b.index, b.input_nodes, b.blocks[0].graph.indices, b.x, b.y) for b in loader] for _ in range(2)]
 
     plain = epochs(prefetch=0)
@@ -107,8 +129,16 @@ def test_workers_give_the_batches_of_the_plain_loop_in_order(num_workers, prefet
             threads.add(threading.current_thread().ident)
             return super().sample_blocks(seeds, generator)
 
-    loader = Loader(Recording(data.graph, [5, 3]), store, data.train, labels=data.labels, batch_size=20,
-                    prefetch=prefetch, num_workers=num_workers, generator=torch.Generator().manual_seed(3))
+    loader = Loader(
+        Recording(data.graph, [5, 3]),
+        store,
+        data.train,
+        labels=data.labels,
+        batch_size=20,
+        prefetch=prefetch,
+        num_workers=num_workers,
+        generator=torch.Generator().manual_seed(3),
+    )
     for want_epoch in plain:
         threads.clear()
         epoch = [(b.index, b.input_nodes, b.blocks[0].graph.indices, b.x, b.y) for b in loader]
@@ -124,8 +154,9 @@ def test_a_seeded_generator_fixes_every_epoch():
     sampler = NeighborSampler(data.graph, [4, 2])
 
     def inputs(seed, **kwargs):
-        loader = Loader(sampler, None, data.train, batch_size=64, generator=torch.Generator().manual_seed(seed),
-                        **kwargs)
+        loader = Loader(
+            sampler, None, data.train, batch_size=64, generator=torch.Generator().manual_seed(seed), **kwargs
+        )
         return [torch.cat([b.input_nodes for b in loader]) for _ in range(3)]
 
     first = inputs(5)
@@ -143,8 +174,14 @@ def test_a_consumer_that_raises_leaves_no_thread_and_nothing_pinned(num_workers)
     rt = FakeRuntime()
     with pytest.raises(RuntimeError, match="consumer failed"):
         with FeatureStore(data.features.clone(), "pinned", runtime=rt) as store:
-            loader = Loader(NeighborSampler(data.graph, [4, 4]), store, data.train, batch_size=16, prefetch=3,
-                            num_workers=num_workers)
+            loader = Loader(
+                NeighborSampler(data.graph, [4, 4]),
+                store,
+                data.train,
+                batch_size=16,
+                prefetch=3,
+                num_workers=num_workers,
+            )
             for i, _ in enumerate(loader):
                 assert _loader_threads()
                 if i == 2:
@@ -156,8 +193,14 @@ def test_a_consumer_that_raises_leaves_no_thread_and_nothing_pinned(num_workers)
 @pytest.mark.parametrize("num_workers", [1, 2])
 def test_breaking_early_and_close_stop_the_worker(num_workers):
     data = _data()
-    loader = Loader(NeighborSampler(data.graph, [4]), FeatureStore(data.features), data.train, batch_size=8,
-                    prefetch=4, num_workers=num_workers)
+    loader = Loader(
+        NeighborSampler(data.graph, [4]),
+        FeatureStore(data.features),
+        data.train,
+        batch_size=8,
+        prefetch=4,
+        num_workers=num_workers,
+    )
     for _ in loader:
         break
     assert not _loader_threads()  # the released iterator was finalised
@@ -181,8 +224,15 @@ def test_a_failing_worker_raises_in_the_consumer_at_its_batch(prefetch, num_work
                 raise ValueError("sampler exploded")
             return super().sample_blocks(seeds, generator)
 
-    loader = Loader(Failing(data.graph, [3]), None, data.train, batch_size=32, shuffle=False, prefetch=prefetch,
-                    num_workers=num_workers)
+    loader = Loader(
+        Failing(data.graph, [3]),
+        None,
+        data.train,
+        batch_size=32,
+        shuffle=False,
+        prefetch=prefetch,
+        num_workers=num_workers,
+    )
     got = []
     with pytest.raises(ValueError, match="sampler exploded"):
         for batch in loader:
@@ -202,9 +252,11 @@ def test_bad_input():
         Loader(sampler, None, torch.tensor([0, n]))
     with pytest.raises(ValueError, match="seed mask must have one entry per node"):
         Loader(sampler, None, torch.ones(3, dtype=torch.bool))
-    for kwargs, match in (({"batch_size": 0}, "batch_size must be an int >= 1"),
-                          ({"prefetch": -1}, "prefetch must be an int >= 0"),
-                          ({"num_workers": 0}, r"num_workers must be an int >= 1 \(got 0\)")):
+    for kwargs, match in (
+        ({"batch_size": 0}, "batch_size must be an int >= 1"),
+        ({"prefetch": -1}, "prefetch must be an int >= 0"),
+        ({"num_workers": 0}, r"num_workers must be an int >= 1 \(got 0\)"),
+    ):
         with pytest.raises(ValueError, match=match):
             Loader(sampler, None, data.train, **kwargs)
     with pytest.raises(TypeError, match="sampler must be a NeighborSampler"):
@@ -223,7 +275,7 @@ def test_mask_seeds():
     data = _data()
     mask = torch.zeros(data.graph.num_nodes, dtype=torch.bool)
     mask[data.val] = True
-    loader = Loader(NeighborSampler(data.graph, [2]), None, mask, shuffle=False, batch_size=10 ** 6)
+    loader = Loader(NeighborSampler(data.graph, [2]), None, mask, shuffle=False, batch_size=10**6)
     assert torch.equal(next(iter(loader)).seeds, data.val)
 
 
@@ -267,12 +319,17 @@ def test_a_table_twice_the_memory_budget_trains_through_mmap(tmp_path):
     path = tmp_path / "x.npy"
     table = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, 64))
     for start in range(0, n, 1 << 16):
-        table[start:start + (1 << 16)] = np.random.default_rng(start).standard_normal((min(1 << 16, n - start), 64))
+        table[start : start + (1 << 16)] = np.random.default_rng(start).standard_normal((min(1 << 16, n - start), 64))
     table.flush()
     del table
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "PYTHONPATH": str(REPO)}
-    out = subprocess.run([sys.executable, "-c", _BUDGET_SCRIPT, str(REPO), str(path), str(budget), str(n)],
-                         capture_output=True, text=True, env=env, timeout=600)
+    out = subprocess.run(
+        [sys.executable, "-c", _BUDGET_SCRIPT, str(REPO), str(path), str(budget), str(n)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "cpu: out of memory" in out.stdout  # the limit is real: the table does not fit in it
     assert "mmap: trained" in out.stdout and f"rows_read={n}/{n}" in out.stdout, out.stdout
@@ -283,8 +340,21 @@ def test_gpu_prefetch_equals_plain_loop_with_pinned_features():
     data = _data(num_edges=20_000, dim=32)
     sampler = NeighborSampler(data.graph, [5, 3])
     with FeatureStore(data.features.clone(), "pinned") as store:
-        runs = [_train_epoch(Loader(sampler, store, data.train, labels=data.labels, batch_size=64, prefetch=p,
-                                    generator=torch.Generator().manual_seed(7)), seed=0) for p in (0, 2)]
+        runs = [
+            _train_epoch(
+                Loader(
+                    sampler,
+                    store,
+                    data.train,
+                    labels=data.labels,
+                    batch_size=64,
+                    prefetch=p,
+                    generator=torch.Generator().manual_seed(7),
+                ),
+                seed=0,
+            )
+            for p in (0, 2)
+        ]
     assert [torch.tensor(r[0]) for r in runs][0].allclose(torch.tensor(runs[1][0]))
     assert all(torch.equal(a.cpu(), b.cpu()) for a, b in zip(runs[0][1], runs[1][1]))
 

@@ -1,4 +1,5 @@
 """sampling.NeighborSampler: distribution (chi-square), equality with the per-node reference, errors."""
+
 import itertools
 
 import pytest
@@ -23,8 +24,8 @@ def _star_rows(num_rows: int, degree: int) -> Graph:
     """``num_rows`` destinations, each with ``degree`` distinct in-neighbours (all other nodes are leaves)."""
     n = num_rows + degree * num_rows
     indptr = torch.zeros(n + 1, dtype=torch.int64)
-    indptr[1:num_rows + 1] = torch.arange(1, num_rows + 1) * degree
-    indptr[num_rows + 1:] = num_rows * degree
+    indptr[1 : num_rows + 1] = torch.arange(1, num_rows + 1) * degree
+    indptr[num_rows + 1 :] = num_rows * degree
     indices = torch.arange(num_rows, num_rows + num_rows * degree)
     return Graph(indptr, indices)
 
@@ -110,7 +111,7 @@ def test_sampled_blocks_equal_the_reference_replaying_the_picks(fanouts, replace
     picks = {}
     for hop, block in enumerate(reversed(ours)):
         for i, v in enumerate(block.dst_nodes.tolist()):
-            eids = block.edge_ids[block.graph.indptr[i]:block.graph.indptr[i + 1]]
+            eids = block.edge_ids[block.graph.indptr[i] : block.graph.indptr[i + 1]]
             picks[(hop, v)] = (eids - indptr[v]).tolist()
 
     def choose(hop, v, d, k):
@@ -156,10 +157,10 @@ def test_bipartite_khop_alternates_users_and_items():
     graph = Graph.bipartite(users, items, 4, 3)
     blocks = NeighborSampler(graph, [-1, -1]).sample_blocks(torch.tensor([0, 3]), _gen())
     hop1 = blocks[-1]
-    assert bool((hop1.src_nodes[hop1.num_dst:] >= 4).all())  # users' neighbours are items
-    assert set(hop1.src_nodes[hop1.num_dst:].tolist()) == {4, 5, 6}
+    assert bool((hop1.src_nodes[hop1.num_dst :] >= 4).all())  # users' neighbours are items
+    assert set(hop1.src_nodes[hop1.num_dst :].tolist()) == {4, 5, 6}
     hop2 = blocks[0]
-    assert set(hop2.src_nodes[hop2.num_dst:].tolist()) == {1, 2}  # the items' other users
+    assert set(hop2.src_nodes[hop2.num_dst :].tolist()) == {1, 2}  # the items' other users
 
 
 def test_pyg_data_input_keeps_edge_permutation():
@@ -181,20 +182,23 @@ def test_subgraph_mode_expands_only_new_nodes():
     assert sum(num_nodes) == node.numel() and sum(num_edges) == edge.numel()
     assert torch.equal(graph.indices[edge], node[row]) and torch.equal(graph.row[edge], node[col])
     # hop 2 expands exactly the nodes new at hop 1, each with its whole neighbourhood
-    hop2_dst = col[num_edges[0]:].unique()
+    hop2_dst = col[num_edges[0] :].unique()
     assert set(hop2_dst.tolist()) <= set(range(num_nodes[0], num_nodes[0] + num_nodes[1]))
     deg = graph.indptr[1:] - graph.indptr[:-1]
-    assert num_edges[1] == int(deg[node[num_nodes[0]:num_nodes[0] + num_nodes[1]]].sum())
+    assert num_edges[1] == int(deg[node[num_nodes[0] : num_nodes[0] + num_nodes[1]]].sum())
 
 
 # --- bad input ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("fanouts, error, match", [
-    ([0], ValueError, r"fan-out must be >= 1, or -1 .*\(got 0\)"),
-    ([5, -2], ValueError, r"\(got -2\)"),
-    ([2.5], TypeError, "fanouts must be ints"),
-    ([], TypeError, "non-empty sequence"),
-    (3, TypeError, "non-empty sequence"),
-])
+@pytest.mark.parametrize(
+    "fanouts, error, match",
+    [
+        ([0], ValueError, r"fan-out must be >= 1, or -1 .*\(got 0\)"),
+        ([5, -2], ValueError, r"\(got -2\)"),
+        ([2.5], TypeError, "fanouts must be ints"),
+        ([], TypeError, "non-empty sequence"),
+        (3, TypeError, "non-empty sequence"),
+    ],
+)
 def test_bad_fanouts(fanouts, error, match):
     with pytest.raises(error, match=match):
         NeighborSampler(_random_graph(), fanouts)

@@ -1,4 +1,5 @@
 """Normalisations never return NaN weights (issue 19, case 1)."""
+
 import pytest
 import torch
 
@@ -14,8 +15,11 @@ def _negative_degree_graph():
 
 def test_sym_with_a_negative_degree_raises_naming_the_node():
     g = _negative_degree_graph()
-    with pytest.raises(ValueError, match=r"Graph.normalize: kind='sym' .* needs non-negative weighted degrees "
-                                         r"\(got row \(target\) degree -1 at node 0; 2 such nodes\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Graph.normalize: kind='sym' .* needs non-negative weighted degrees "
+        r"\(got row \(target\) degree -1 at node 0; 2 such nodes\)",
+    ):
         g.normalize("sym")
     # gcn_norm adds the self loops first: degrees 0, 2, -1; it used to blame "weight must be finite"
     with pytest.raises(ValueError, match=r"degree -1 with the added self loop at node 2; 1 such nodes"):
@@ -26,10 +30,13 @@ def test_sym_with_a_negative_degree_raises_naming_the_node():
 
 def test_the_advice_row_or_col_gives_the_exact_finite_values():
     g = _negative_degree_graph()
-    torch.testing.assert_close(g.normalize("row").to_dense(),  # D_r^-1 A: each row divided by its (signed) sum
-                               torch.tensor([[0.0, -1.0, 2.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]))
-    torch.testing.assert_close(g.normalize("col").to_dense(),
-                               torch.tensor([[0.0, 1.0, 1.0], [-1.0, 0.0, 0.0], [2.0, 0.0, 0.0]]))
+    torch.testing.assert_close(
+        g.normalize("row").to_dense(),  # D_r^-1 A: each row divided by its (signed) sum
+        torch.tensor([[0.0, -1.0, 2.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]),
+    )
+    torch.testing.assert_close(
+        g.normalize("col").to_dense(), torch.tensor([[0.0, 1.0, 1.0], [-1.0, 0.0, 0.0], [2.0, 0.0, 0.0]])
+    )
 
 
 def test_zero_degree_gives_zero_and_overflow_is_refused():

@@ -3,6 +3,7 @@
 The bookkeeping runs against a fake CUDA runtime on the CPU; ``cuda`` tests repeat the key
 properties with the real driver.
 """
+
 import gc
 
 import numpy as np
@@ -29,7 +30,7 @@ PAGE = page_size()
 def _table(pages=10, offset=0):
     base = torch.zeros(pages * PAGE + PAGE, dtype=torch.uint8)
     start = (-base.data_ptr()) % PAGE + offset  # page-aligned + offset inside the allocation
-    return base[start:start + pages * PAGE - offset]
+    return base[start : start + pages * PAGE - offset]
 
 
 @settings(max_examples=200, deadline=None)
@@ -82,7 +83,7 @@ def test_no_double_registration_of_the_same_pages():
         with pytest.raises(ValueError, match="overlaps a live PinnedRegion"):
             PinnedRegion(t, runtime=rt)
         with pytest.raises(ValueError, match="overlaps a live PinnedRegion"):
-            PinnedRegion(t[PAGE:2 * PAGE], runtime=rt)  # a view sharing pages
+            PinnedRegion(t[PAGE : 2 * PAGE], runtime=rt)  # a view sharing pages
         assert rt.calls == calls  # refused before CUDA was called
     with PinnedRegion(t, runtime=rt) as again:  # released pages can be registered again
         assert again.num_chunks == 1
@@ -124,11 +125,13 @@ def test_read_only_mmap_is_refused_clearly_or_registered_read_only(tmp_path):
 
 
 def test_writable_range_reads_the_mappings():
-    maps = ("1000-3000 rw-p 00000000 00:00 0\n"
-            "3000-4000 r--s 00000000 00:00 0 /data/x.npy\n"
-            "5000-6000 rw-p 00000000 00:00 0\n")
+    maps = (
+        "1000-3000 rw-p 00000000 00:00 0\n"
+        "3000-4000 r--s 00000000 00:00 0 /data/x.npy\n"
+        "5000-6000 rw-p 00000000 00:00 0\n"
+    )
     assert writable_range(0x1000, 0x2000, maps) is True
-    assert writable_range(0x2f00, 0x200, maps) is False  # runs into a read-only mapping
+    assert writable_range(0x2F00, 0x200, maps) is False  # runs into a read-only mapping
     assert writable_range(0x4800, 0x1000, maps) is False  # starts in a hole
     assert writable_range(0x5000, 0x2000, maps) is False  # runs past the last mapping
     assert writable_range(torch.zeros(10).data_ptr(), 40) is True

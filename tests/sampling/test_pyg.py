@@ -1,4 +1,5 @@
 """sampling.pyg: PyG's NodeLoader/LinkLoader on our sampler (no pyg-lib/torch-sparse), PyG store adapters."""
+
 import importlib.util
 
 import pytest
@@ -13,8 +14,12 @@ from sampling import FeatureStore, Graph, NeighborSampler, PyGFeatureStore, PyGG
 def _data(n=300, e=2400, seed=0):
     g = torch.Generator().manual_seed(seed)
     ei = torch.randint(0, n, (2, e), generator=g)
-    return Data(x=torch.randn(n, 8, generator=g), edge_index=ei, edge_attr=torch.arange(float(e)).view(-1, 1),
-                y=torch.randint(0, 3, (n,), generator=g))
+    return Data(
+        x=torch.randn(n, 8, generator=g),
+        edge_index=ei,
+        edge_attr=torch.arange(float(e)).view(-1, 1),
+        y=torch.randint(0, 3, (n,), generator=g),
+    )
 
 
 @pytest.mark.filterwarnings("ignore:Using .NeighborSampler. without")
@@ -35,7 +40,7 @@ def test_node_loader_runs_on_our_sampler_and_batches_are_pyg_subgraphs():
     assert len(batches) == 4
     deg = torch.bincount(data.edge_index[1], minlength=300)
     for i, b in enumerate(batches):
-        seeds = train[32 * i: 32 * (i + 1)]
+        seeds = train[32 * i : 32 * (i + 1)]
         assert b.batch_size == seeds.numel() and torch.equal(b.n_id[: b.batch_size], seeds)
         assert torch.equal(b.input_id, torch.arange(32 * i, 32 * i + seeds.numel()))  # positions in input_nodes
         assert torch.equal(b.x, data.x[b.n_id]) and torch.equal(b.y, data.y[b.n_id])
@@ -54,8 +59,7 @@ def test_a_pyg_model_trains_on_the_loader():
     from torch_geometric.nn import SAGEConv
 
     data = _data()
-    loader = NodeLoader(data, node_sampler=NeighborSampler(data, [5, 5]), input_nodes=torch.arange(200),
-                        batch_size=50)
+    loader = NodeLoader(data, node_sampler=NeighborSampler(data, [5, 5]), input_nodes=torch.arange(200), batch_size=50)
     torch.manual_seed(0)
     conv1, conv2 = SAGEConv(8, 16), SAGEConv(16, 3)
     opt = torch.optim.Adam([*conv1.parameters(), *conv2.parameters()], lr=0.01)
@@ -70,8 +74,13 @@ def test_a_pyg_model_trains_on_the_loader():
 
 def test_link_loader_with_negative_sampling():
     data = _data()
-    loader = LinkLoader(data, link_sampler=NeighborSampler(data, [4]), edge_label_index=data.edge_index[:, :60],
-                        batch_size=20, neg_sampling=NegativeSampling("binary"))
+    loader = LinkLoader(
+        data,
+        link_sampler=NeighborSampler(data, [4]),
+        edge_label_index=data.edge_index[:, :60],
+        batch_size=20,
+        neg_sampling=NegativeSampling("binary"),
+    )
     b = next(iter(loader))
     assert b.edge_label_index.shape == (2, 40) and b.edge_label.tolist() == [1.0] * 20 + [0.0] * 20
     pos = b.n_id[b.edge_label_index[:, :20]]
@@ -104,8 +113,9 @@ def test_pyg_feature_and_graph_store_adapters():
     assert other.put_edge_index(data.edge_index, EdgeAttr(None, "coo", size=(300, 300)))
     assert other.graph.num_edges == data.edge_index.shape[1]
 
-    loader = NodeLoader((fs, gs), node_sampler=NeighborSampler((fs, gs), [3]), input_nodes=torch.arange(16),
-                        batch_size=8)
+    loader = NodeLoader(
+        (fs, gs), node_sampler=NeighborSampler((fs, gs), [3]), input_nodes=torch.arange(16), batch_size=8
+    )
     b = next(iter(loader))
     assert torch.equal(b.x, data.x[b.n_id]) and b.batch_size == 8
     fs.close()

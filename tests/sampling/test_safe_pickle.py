@@ -1,4 +1,5 @@
 """restricted_load: only allow-listed globals resolve; nothing a file names is imported or called otherwise."""
+
 import io
 import pickle
 import warnings
@@ -21,8 +22,14 @@ def _load(data: bytes, allowed=NUMPY_ARRAY_GLOBALS, encoding="ASCII"):
 
 @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
 def test_numpy_arrays_round_trip_under_every_protocol(protocol):
-    arrays = [np.arange(6, dtype=np.float32).reshape(2, 3), np.asfortranarray(np.eye(3)), np.array([], np.int64),
-              np.array([True, False]), np.arange(4, dtype=">u2"), np.array(2.5)]
+    arrays = [
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.asfortranarray(np.eye(3)),
+        np.array([], np.int64),
+        np.array([True, False]),
+        np.arange(4, dtype=">u2"),
+        np.array(2.5),
+    ]
     got = _load(pickle.dumps(arrays, protocol=protocol))
     for a, b in zip(arrays, got):
         assert a.shape == b.shape and a.dtype.newbyteorder("=") == b.dtype and np.array_equal(a, b)
@@ -72,8 +79,9 @@ def test_containers_only_when_allowed_and_no_persistent_ids():
         _load(buf.getvalue())
 
 
-@pytest.mark.parametrize("array", [np.array([b"ab"]), np.array([1, "a"], dtype=object), np.zeros(2, "c16"),
-                                   np.zeros(2, [("a", "i4")])])
+@pytest.mark.parametrize(
+    "array", [np.array([b"ab"]), np.array([1, "a"], dtype=object), np.zeros(2, "c16"), np.zeros(2, [("a", "i4")])]
+)
 def test_only_plain_numeric_arrays_are_built(array):
     with pytest.raises(PickleDataError, match="holds an array of dtype"):
         _load(pickle.dumps(array, protocol=2))
@@ -83,8 +91,10 @@ def test_damaged_array_state_is_a_value_error_not_a_crash():
     """numpy's own ndarray/dtype __setstate__ crashed the interpreter on such edits (fuzz test);
     the stand-ins check the pieces and np.frombuffer builds the array."""
     good = pickle.dumps(np.arange(6, dtype=np.int32).reshape(2, 3), protocol=2)
-    for bad in (good.replace(b"K\x02K\x03\x86", b"K\x09K\x03\x86"),  # shape [9, 3] for 6 values
-                good.replace(b"X\x01\x00\x00\x00<", b"X\x01\x00\x00\x00?")):  # byte order '?'
+    for bad in (
+        good.replace(b"K\x02K\x03\x86", b"K\x09K\x03\x86"),  # shape [9, 3] for 6 values
+        good.replace(b"X\x01\x00\x00\x00<", b"X\x01\x00\x00\x00?"),
+    ):  # byte order '?'
         assert bad != good
         with pytest.raises(PickleDataError, match=r"reader: f\.pkl holds an? (array|dtype)"):
             _load(bad)

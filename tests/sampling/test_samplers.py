@@ -1,4 +1,5 @@
 """Samplers: exclusion is exact, distributions are uniform where they should be, seeds reproduce."""
+
 import pytest
 import torch
 
@@ -21,7 +22,7 @@ def test_contains_matches_the_sets():
     items = torch.arange(NUM_ITEMS).repeat(4)
     expected = torch.zeros(4, NUM_ITEMS, dtype=torch.bool)
     for u in range(4):
-        expected[u, INDICES[INDPTR[u]:INDPTR[u + 1]]] = True
+        expected[u, INDICES[INDPTR[u] : INDPTR[u + 1]]] = True
     assert torch.equal(s.contains(users, items).view(4, NUM_ITEMS), expected)
 
 
@@ -87,7 +88,7 @@ def test_user_mode_is_uniform_over_users_and_edge_mode_over_edges():
     # edge mode: each edge exactly once per pass
     eu, ei = sample_positive_pairs(s, 10, mode="edge", generator=g)
     got = sorted(zip(eu.tolist(), ei.tolist()))
-    want = sorted((u, int(i)) for u in range(4) for i in INDICES[INDPTR[u]:INDPTR[u + 1]])
+    want = sorted((u, int(i)) for u in range(4) for i in INDICES[INDPTR[u] : INDPTR[u + 1]])
     assert got == want
 
 

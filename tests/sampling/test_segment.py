@@ -1,4 +1,5 @@
 """sampling.segment: deterministic segment sums and means against a sequential loop, gradients, bad input."""
+
 import pytest
 import torch
 

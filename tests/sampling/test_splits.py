@@ -1,4 +1,5 @@
 """sampling.splits: node (Planetoid), edge (per user) and graph (by group) splits, seeded and disjoint."""
+
 import pytest
 import torch
 
@@ -21,8 +22,9 @@ def test_random_planetoid_split_sizes_disjoint_deterministic():
 
 def test_random_planetoid_split_keeps_the_seeded_draws():
     # golden values computed with the code before the move (graphnets.node.splits, seed 0): same seeds, same splits
-    s = random_planetoid_split(torch.arange(12) % 3, 3, torch.Generator().manual_seed(0), train_per_class=2,
-                               num_val=3, num_test=3)
+    s = random_planetoid_split(
+        torch.arange(12) % 3, 3, torch.Generator().manual_seed(0), train_per_class=2, num_val=3, num_test=3
+    )
     assert (s.train.tolist(), s.val.tolist(), s.test.tolist()) == ([0, 3, 1, 7, 11, 8], [4, 10, 2], [9, 5, 6])
 
 

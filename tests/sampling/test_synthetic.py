@@ -1,4 +1,5 @@
 """sampling.synthetic: structure (symmetric, power-law, homophilous), determinism, streaming to disk."""
+
 import numpy as np
 import pytest
 import torch
@@ -58,13 +59,16 @@ def test_dataset_split_is_disjoint():
     assert data.features_path is None
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"num_edges": 1}, "num_edges must be an int >= 2"),
-    ({"num_edges": 100, "num_classes": 1}, "num_classes"),
-    ({"num_edges": 100, "exponent": 1.0}, "exponent must be a number > 1"),
-    ({"num_edges": 100, "homophily": 1.5}, r"homophily must be a number in \[0, 1\]"),
-    ({"num_edges": 100, "num_nodes": 3, "num_classes": 4}, "num_nodes must be >= num_classes"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"num_edges": 1}, "num_edges must be an int >= 2"),
+        ({"num_edges": 100, "num_classes": 1}, "num_classes"),
+        ({"num_edges": 100, "exponent": 1.0}, "exponent must be a number > 1"),
+        ({"num_edges": 100, "homophily": 1.5}, r"homophily must be a number in \[0, 1\]"),
+        ({"num_edges": 100, "num_nodes": 3, "num_classes": 4}, "num_nodes must be >= num_classes"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         powerlaw_community_graph(generator=_gen(), **kwargs)

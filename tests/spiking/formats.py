@@ -4,6 +4,7 @@ Each writer is the inverse of the layout documented in the matching reader modul
 check the files against spikingjelly's own readers where those exist, so a writer bug cannot
 hide a reader bug.
 """
+
 from __future__ import annotations
 
 import struct
@@ -35,8 +36,11 @@ def polarity_payload(t, x, y, p) -> bytes:
     return arr.tobytes()
 
 
-def write_aedat3(path: Path, packets: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]],
-                 with_special_packet: bool = True) -> None:
+def write_aedat3(
+    path: Path,
+    packets: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]],
+    with_special_packet: bool = True,
+) -> None:
     """Polarity packets ``(t, x, y, p, overflow)`` plus (optionally) a special-event packet (type 0)."""
     body = b""
     for i, (t, x, y, p, overflow) in enumerate(packets):
@@ -56,7 +60,10 @@ def write_aedat2_cifar(path: Path, t, x, y, p) -> None:
     t, x, y, p = (np.asarray(a, dtype=np.int64) for a in (t, x, y, p))
     addr = (y << 8) | (x << 1) | p
     words = np.stack([addr, t], 1).astype(">u4")
-    header = b"#!AER-DAT2.0\r\n# This is a raw AE data file - do not edit\r\n# AEChip: ch.unizh.ini.caviar.chip.dvs128.DVS128\r\n"
+    header = (
+        b"#!AER-DAT2.0\r\n# This is a raw AE data file - do not edit\r\n"
+        b"# AEChip: ch.unizh.ini.caviar.chip.dvs128.DVS128\r\n"
+    )
     path.write_bytes(header + words.tobytes())
 
 

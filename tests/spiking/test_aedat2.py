@@ -1,4 +1,5 @@
 """CIFAR10-DVS AEDAT 2.0 reader (spikingjelly parity on a tiny file, tonic header fixture) and splits."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -51,8 +52,9 @@ def make_tree(root, indices):
     for cls in CLASSES:
         (root / cls).mkdir(parents=True)
         for i in indices:
-            write_aedat2_cifar(root / cls / f"cifar10_{cls}_{i}.aedat", t=[0, 1, 2, 3], x=[i % 128] * 4,
-                               y=[0, 1, 2, 3], p=[0, 1, 0, 1])
+            write_aedat2_cifar(
+                root / cls / f"cifar10_{cls}_{i}.aedat", t=[0, 1, 2, 3], x=[i % 128] * 4, y=[0, 1, 2, 3], p=[0, 1, 0, 1]
+            )
 
 
 def test_splits_9_1_and_tebn(tmp_path):

@@ -1,4 +1,5 @@
 """AEDAT 3.1 reader + DVS128 Gesture label cutting on tiny files in the exact layout."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """ATIS .bin reader and frame integration on real N-MNIST: equality with spikingjelly 2.0; bad input."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -55,8 +56,10 @@ def test_tonic_fixture_and_slayer_dvs_clip():
     ref = sju.load_ATIS_bin(clip)
     np.testing.assert_array_equal(ev["t"], ref["t"])
     for sb in ("number", "time"):
-        np.testing.assert_array_equal(read_atis_frames(clip, 16, sb, (128, 128)),
-                                      sju.integrate_events_by_fixed_frames_number(ref, sb, 16, 128, 128))
+        np.testing.assert_array_equal(
+            read_atis_frames(clip, 16, sb, (128, 128)),
+            sju.integrate_events_by_fixed_frames_number(ref, sb, 16, 128, 128),
+        )
     with pytest.raises(ValueError, match="outside the 34x34 sensor"):
         read_atis_bin(clip)  # a 128 x 128 recording is not N-MNIST
 
@@ -134,13 +137,24 @@ def test_ncaltech101_layout(tmp_path):
     for cls, n in (("accordion", 2), ("airplanes", 1)):
         (tmp_path / cls).mkdir()
         for i in range(n):
-            write_atis_bin(tmp_path / cls / f"image_{i + 1:04d}.bin", t=[0, 4, 8, 12], x=[0, 239, 100, 5],
-                           y=[0, 179, 50, 7], p=[1, 0, 1, 1])
+            write_atis_bin(
+                tmp_path / cls / f"image_{i + 1:04d}.bin",
+                t=[0, 4, 8, 12],
+                x=[0, 239, 100, 5],
+                y=[0, 179, 50, 7],
+                p=[1, 0, 1, 1],
+            )
     with pytest.warns(UserWarning, match="missing"):  # 99 of the 101 class folders are absent
         ds = NCaltech101(tmp_path, T=2)
     # labels index the fixed, sorted class list (upper case first, as spikingjelly's DatasetFolder)
-    assert len(ds.classes) == 101 and ds.classes[:6] == ("BACKGROUND_Google", "Faces_easy", "Leopards", "Motorbikes",
-                                                         "accordion", "airplanes")
+    assert len(ds.classes) == 101 and ds.classes[:6] == (
+        "BACKGROUND_Google",
+        "Faces_easy",
+        "Leopards",
+        "Motorbikes",
+        "accordion",
+        "airplanes",
+    )
     assert ds.classes == NCALTECH101_CLASSES and "Faces" not in ds.classes
     assert ds.labels == [4, 4, 5]
     x, y = ds[2]

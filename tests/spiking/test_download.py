@@ -1,4 +1,5 @@
 """The neuromorphic download table and prepare() (offline: no network used)."""
+
 from __future__ import annotations
 
 import re

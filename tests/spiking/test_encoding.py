@@ -1,4 +1,5 @@
 """Encoders: seeded reproducibility, rates (dense and sparse Bernoulli), exact latency codes, bad input."""
+
 from __future__ import annotations
 
 import math

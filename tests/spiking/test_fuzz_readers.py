@@ -5,6 +5,7 @@ Every accepted input is checked against an independent decoding written here wit
 (not the readers' vectorised code), so a reader that silently drops or misreads part of a file
 fails even when it raises nothing.
 """
+
 from __future__ import annotations
 
 import struct
@@ -41,15 +42,16 @@ def atis_files(draw, W=34, H=34):
     x = draw(st.lists(st.integers(0, W - 1), min_size=n, max_size=n))
     y = draw(st.lists(st.integers(0, H - 1), min_size=n, max_size=n))
     p = draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
-    return b"".join(bytes([xi, yi, (pi << 7) | (ti >> 16), (ti >> 8) & 0xFF, ti & 0xFF])
-                    for ti, xi, yi, pi in zip(t, x, y, p))
+    return b"".join(
+        bytes([xi, yi, (pi << 7) | (ti >> 16), (ti >> 8) & 0xFF, ti & 0xFF]) for ti, xi, yi, pi in zip(t, x, y, p)
+    )
 
 
 def _atis_reference(data: bytes) -> list[tuple[int, int, int, int]]:
     """(t, x, y, p) per 5-byte record, decoded one record at a time."""
     out = []
     for k in range(0, len(data), 5):
-        b0, b1, b2, b3, b4 = data[k:k + 5]
+        b0, b1, b2, b3, b4 = data[k : k + 5]
         out.append(((b2 & 0x7F) << 16 | b3 << 8 | b4, b0, b1, b2 >> 7))
     return out
 
@@ -114,13 +116,13 @@ def aedat2_files(draw):
 def _aedat2_reference(data: bytes):
     """Header = the first line and every following line that starts with '#'; then 8-byte (addr, t) pairs."""
     pos = data.index(b"\n") + 1 if b"\n" in data else len(data)
-    while pos < len(data) and data[pos:pos + 1] == b"#":
+    while pos < len(data) and data[pos : pos + 1] == b"#":
         nl = data.find(b"\n", pos)
         pos = len(data) if nl < 0 else nl + 1
     body = data[pos:]
     out = []
     for k in range(0, len(body) - len(body) % 8, 8):
-        a, t = struct.unpack(">II", body[k:k + 8])
+        a, t = struct.unpack(">II", body[k : k + 8])
         x, y, p = (a & 0xFE) >> 1, (a & 0x7F00) >> 8, a & 1
         out.append((t, 127 - y, 127 - x, 1 - p))
     return pos, len(body), out
@@ -186,7 +188,7 @@ def _aedat3_reference(data: bytes):
     while pos < len(data):
         if pos + 28 > len(data):
             return None
-        kind, _, size, _, overflow, cap, num, _ = struct.unpack("<hhiiiiii", data[pos:pos + 28])
+        kind, _, size, _, overflow, cap, num, _ = struct.unpack("<hhiiiiii", data[pos : pos + 28])
         pos += 28
         if size <= 0 or cap < 0 or not 0 <= num <= cap or pos + size * cap > len(data):
             return None
@@ -194,7 +196,7 @@ def _aedat3_reference(data: bytes):
             if size != 8:
                 return None
             for k in range(cap):
-                d, ts = struct.unpack("<Ii", data[pos + 8 * k:pos + 8 * k + 8])
+                d, ts = struct.unpack("<Ii", data[pos + 8 * k : pos + 8 * k + 8])
                 out.append((ts | (overflow << 31), (d >> 17) & 0x7FFF, (d >> 2) & 0x7FFF, (d >> 1) & 1))
         pos += size * cap
     return out
@@ -225,11 +227,17 @@ def test_aedat3_valid_and_mutated_files(data):
 
 
 @fuzz_settings(0.5)
-@given(st.one_of(st.binary(max_size=80),
-                 st.lists(st.tuples(st.integers(-2, 13), st.integers(0, 99), st.integers(0, 99)), max_size=4).map(
-                     lambda rows: ("class,startTime_usec,endTime_usec\n"
-                                   + "".join(f"{c},{s},{e}\n" for c, s, e in rows)).encode()),
-                 mutated(st.just(b"class,startTime_usec,endTime_usec\n1,0,10\n11,10,20\n"))))
+@given(
+    st.one_of(
+        st.binary(max_size=80),
+        st.lists(st.tuples(st.integers(-2, 13), st.integers(0, 99), st.integers(0, 99)), max_size=4).map(
+            lambda rows: (
+                "class,startTime_usec,endTime_usec\n" + "".join(f"{c},{s},{e}\n" for c, s, e in rows)
+            ).encode()
+        ),
+        mutated(st.just(b"class,startTime_usec,endTime_usec\n1,0,10\n11,10,20\n")),
+    )
+)
 def test_gesture_labels(data):
     with scratch_dir() as d:
         f = d / "user01_fluorescent_labels.csv"

@@ -1,4 +1,5 @@
 """Image-set readers and loaders (spiking/datasets/image_files.py, images.py) on files made here."""
+
 import gzip
 import pickle
 
@@ -13,7 +14,8 @@ from spiking.datasets.images import FASHION_MNIST_DEBIAN, load_image_set, random
 def write_idx(path, array, gz=False):
     codes = {np.uint8: 0x08}
     header = bytes([0, 0, codes[array.dtype.type], array.ndim]) + b"".join(
-        int(d).to_bytes(4, "big") for d in array.shape)
+        int(d).to_bytes(4, "big") for d in array.shape
+    )
     data = header + array.tobytes()
     (gzip.open if gz else open)(path, "wb").write(data)
 
@@ -39,8 +41,12 @@ def test_read_idx_errors(tmp_path):
 
 def cifar_batch(n, seed):
     rng = np.random.default_rng(seed)
-    return {b"batch_label": b"x", b"labels": rng.integers(0, 10, n).tolist(),
-            b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"filenames": [b"f"] * n}
+    return {
+        b"batch_label": b"x",
+        b"labels": rng.integers(0, 10, n).tolist(),
+        b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+        b"filenames": [b"f"] * n,
+    }
 
 
 @pytest.mark.parametrize("protocol", [2, 4])
@@ -55,6 +61,7 @@ def test_read_cifar10_batch_safely(tmp_path, protocol):
 class _Evil:
     def __reduce__(self):
         import os
+
         return (os.system, ("touch pwned",))
 
 

@@ -1,11 +1,19 @@
 """Integration rules on hand tables, audio integration, event validation and the frame cache."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from spiking.datasets import (FrameCache, frames_by_duration, integrate_audio_events, integrate_events,
-                              make_audio_events, make_events, validate_events)
+from spiking.datasets import (
+    FrameCache,
+    frames_by_duration,
+    integrate_audio_events,
+    integrate_events,
+    make_audio_events,
+    make_events,
+    validate_events,
+)
 from spiking.datasets.cache import cache_key
 
 

@@ -1,4 +1,5 @@
 """Spiking conv net / MLP: shapes, repr, gradients to every parameter, reset_net, bad input."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """SHD/SSC HDF5 reader and datasets on tiny files in the exact layout."""
+
 from __future__ import annotations
 
 import numpy as np

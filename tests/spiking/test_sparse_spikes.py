@@ -1,4 +1,5 @@
 """spiking.sparse_spikes: coordinates and CSR spikes give the dense synaptic current and counts."""
+
 from __future__ import annotations
 
 import torch

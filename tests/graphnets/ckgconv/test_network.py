@@ -1,12 +1,21 @@
 """CKGCN and the GCN baseline: permutation equivariance/invariance, batching, config, bad input."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphnets.ckgconv import (CKGCN, AddRRWP, CKGCNConfig, GCNRegressor, NodeStem, PairStem, cosine_with_warmup,
-                               synthetic_molecules)
+from graphnets.ckgconv import (
+    CKGCN,
+    AddRRWP,
+    CKGCNConfig,
+    GCNRegressor,
+    NodeStem,
+    PairStem,
+    cosine_with_warmup,
+    synthetic_molecules,
+)
 from tests.equivariance import assert_graph_invariant, assert_node_equivariant
 
 SMALL = CKGCNConfig(num_node_types=6, num_edge_types=4, K=6, dim=16, num_layers=2)
@@ -25,14 +34,24 @@ def as_batch(x: torch.Tensor, graph: tuple, K: int = SMALL.K, support: str = "fu
 def test_official_zinc_defaults():
     c = CKGCNConfig()
     assert (c.K, c.num_layers, c.dim, c.kernel_dropout, c.mlp_dropout, c.num_blocks, c.deg_scaler, c.rescale) == (
-        21, 10, 64, 0.5, 0.1, 2, True, True)
+        21,
+        10,
+        64,
+        0.5,
+        0.1,
+        2,
+        True,
+        True,
+    )
     m = CKGCN()
     assert len(m.layers) == 10 and m.layers[0].conv.kernel_dropout == 0.5
     assert 400_000 < sum(p.numel() for p in m.parameters()) < 500_000  # ZINC's ~500k parameter budget
 
 
-@pytest.mark.parametrize("model_cls, support, hops", [(CKGCN, "full", None), (CKGCN, "khop", 2), (CKGCN, "nonzero", None),
-                                                       (GCNRegressor, "full", None)])
+@pytest.mark.parametrize(
+    "model_cls, support, hops",
+    [(CKGCN, "full", None), (CKGCN, "khop", 2), (CKGCN, "nonzero", None), (GCNRegressor, "full", None)],
+)
 def test_permutation_equivariance_and_invariance(model_cls, support, hops):
     torch.manual_seed(0)
     model = model_cls(SMALL).double().eval()

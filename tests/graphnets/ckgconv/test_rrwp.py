@@ -1,4 +1,5 @@
 """RRWP pseudo-coordinates: hand tables, K=0 identity, supports, bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -94,10 +95,16 @@ def test_transform_fields():
         (lambda: rrwp(path3(), -1), ValueError, "K must be >= 0"),
         (lambda: rrwp(path3(), 2.0), TypeError, "K must be an int"),
         (lambda: rrwp(torch.eye(3), 2), TypeError, "sampling.Graph"),
-        (lambda: rrwp(Graph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), num_nodes=1), 2), ValueError,
-         "too small for K=2"),
-        (lambda: rrwp(Graph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), num_nodes=4), 1), ValueError,
-         "too small for K=1"),
+        (
+            lambda: rrwp(Graph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), num_nodes=1), 2),
+            ValueError,
+            "too small for K=2",
+        ),
+        (
+            lambda: rrwp(Graph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), num_nodes=4), 1),
+            ValueError,
+            "too small for K=1",
+        ),
         (lambda: rrwp(path3(), 2, dtype=torch.int64), TypeError, "floating"),
         (lambda: rrwp_support(rrwp(path3(), 2)[0], "khop", hops=3), ValueError, "hops must be in"),
         (lambda: rrwp_support(rrwp(path3(), 2)[0], "khop"), TypeError, "needs an int hops"),

@@ -1,4 +1,5 @@
 """graphnets.ckgconv.train: config validation, exact state round trip, non-finite loss named."""
+
 from __future__ import annotations
 
 import copy
@@ -16,13 +17,19 @@ def _setup(epochs=3):
     train, test = [tr(d) for d in synthetic_molecules(16, g)], [tr(d) for d in synthetic_molecules(8, g)]
     torch.manual_seed(0)
     model = GCNRegressor(CKGCNConfig(num_node_types=6, K=4, dim=8, num_layers=1))
-    return GraphRegressionTrainer(model, train, test, RegressionTrainConfig(epochs, 1, batch_size=4),
-                                  torch.Generator().manual_seed(0))
+    return GraphRegressionTrainer(
+        model, train, test, RegressionTrainConfig(epochs, 1, batch_size=4), torch.Generator().manual_seed(0)
+    )
 
 
-@pytest.mark.parametrize("kwargs, match", [({"epochs": 0}, "epochs must be an int >= 1"),
-                                           ({"epochs": 2, "warmup": 2}, "warmup < epochs"),
-                                           ({"lr": -1.0}, "lr must be finite and > 0")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"epochs": 0}, "epochs must be an int >= 1"),
+        ({"epochs": 2, "warmup": 2}, "warmup < epochs"),
+        ({"lr": -1.0}, "lr must be finite and > 0"),
+    ],
+)
 def test_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         RegressionTrainConfig(**kwargs)

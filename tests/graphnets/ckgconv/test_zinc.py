@@ -1,4 +1,5 @@
 """ZINC loaders (offline .npz / PyG-processed .pt), synthetic molecules."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,17 +13,20 @@ from tests.helpers import data_path
 def test_graphs_from_arrays_splits_graphs():
     x = torch.tensor([1, 2, 3, 4, 5])
     ei = torch.tensor([[0, 1, 0, 2], [1, 0, 2, 0]])
-    gs = graphs_from_arrays(x, ei, torch.tensor([1, 1, 2, 2]), torch.tensor([0.5, -1.0]), torch.tensor([0, 2, 5]),
-                            torch.tensor([0, 2, 4]))
+    gs = graphs_from_arrays(
+        x, ei, torch.tensor([1, 1, 2, 2]), torch.tensor([0.5, -1.0]), torch.tensor([0, 2, 5]), torch.tensor([0, 2, 4])
+    )
     assert [g.num_nodes for g in gs] == [2, 3]
     assert torch.equal(gs[1].x, torch.tensor([3, 4, 5])) and torch.equal(gs[1].edge_attr, torch.tensor([2, 2]))
     assert gs[1].y.item() == -1.0
     with pytest.raises(ValueError, match="edge ids outside"):
-        graphs_from_arrays(x, ei + 2, torch.ones(4, dtype=torch.long), torch.zeros(2), torch.tensor([0, 2, 5]),
-                           torch.tensor([0, 2, 4]))
+        graphs_from_arrays(
+            x, ei + 2, torch.ones(4, dtype=torch.long), torch.zeros(2), torch.tensor([0, 2, 5]), torch.tensor([0, 2, 4])
+        )
     with pytest.raises(ValueError, match=r"node_ptr and edge_ptr must be \[G\+1=3\]"):
-        graphs_from_arrays(x, ei, torch.ones(4, dtype=torch.long), torch.zeros(2), torch.tensor([0, 5]),
-                           torch.tensor([0, 2, 4]))
+        graphs_from_arrays(
+            x, ei, torch.ones(4, dtype=torch.long), torch.zeros(2), torch.tensor([0, 5]), torch.tensor([0, 2, 4])
+        )
 
 
 def test_load_zinc_errors(tmp_path):
@@ -52,8 +56,9 @@ def test_real_zinc_val_npz_matches_source_and_pt():
     root = data_path("zinc_subset")
     gs = load_zinc(root, "val")
     assert len(gs) == 1000 and sum(g.num_nodes for g in gs) == 23083 and sum(g.num_edges for g in gs) == 49692
-    torch.testing.assert_close(torch.cat([g.y for g in gs[:5]]),
-                               torch.tensor([0.6299, 2.4658, 1.3505, 1.4167, 0.9932]), atol=1e-4, rtol=0)
+    torch.testing.assert_close(
+        torch.cat([g.y for g in gs[:5]]), torch.tensor([0.6299, 2.4658, 1.3505, 1.4167, 0.9932]), atol=1e-4, rtol=0
+    )
     for g in gs[:50]:  # every bond stored in both directions
         fwd = set(map(tuple, g.edge_index.T.tolist()))
         assert fwd == {(j, i) for i, j in fwd}

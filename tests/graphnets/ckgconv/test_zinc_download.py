@@ -1,4 +1,5 @@
 """fetch_zinc_raw lays out PyG's raw ZINC folder from the archive and index files (fake network)."""
+
 from __future__ import annotations
 
 import io
@@ -16,6 +17,7 @@ def _fake_opener(files: dict[str, bytes]):
         resp.status = 200
         resp.getcode = lambda: 200
         return resp
+
     return opener
 
 

@@ -1,4 +1,5 @@
 """The official ZINC raw pickles: read without running code, graphs identical to PyG's ZINC processing."""
+
 from __future__ import annotations
 
 import pickle
@@ -20,8 +21,14 @@ def _molecules(count: int, seed: int) -> list[dict]:
         n = int(torch.randint(2, 9, (1,), generator=g))
         bonds = torch.randint(0, 4, (n, n), generator=g) * (torch.rand(n, n, generator=g) < 0.4)
         bonds = torch.triu(bonds, 1)
-        mols.append({"atom_type": torch.randint(0, 28, (n,), generator=g), "bond_type": bonds + bonds.t(),
-                     "logP_SA_cycle_normalized": torch.randn(1, generator=g), "num_atom": n})
+        mols.append(
+            {
+                "atom_type": torch.randint(0, 28, (n,), generator=g),
+                "bond_type": bonds + bonds.t(),
+                "logP_SA_cycle_normalized": torch.randn(1, generator=g),
+                "num_atom": n,
+            }
+        )
     return mols
 
 
@@ -67,6 +74,7 @@ class _RunsCode:
 
     def __reduce__(self):
         import os
+
         return (os.system, (f"touch {self.marker}",))
 
 

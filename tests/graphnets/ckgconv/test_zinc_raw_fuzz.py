@@ -1,5 +1,6 @@
 """Fuzz test of the ZINC raw reader: random bytes or a randomly edited molecule pickle give the
 npz arrays (consistent, in range) or a ``ValueError``; a valid pickle is read exactly."""
+
 from __future__ import annotations
 
 import pickle

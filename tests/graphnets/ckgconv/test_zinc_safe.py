@@ -1,4 +1,5 @@
 """load_zinc_pt reads PyG-processed files weights-only: a file carrying code is refused, never executed."""
+
 from __future__ import annotations
 
 import os

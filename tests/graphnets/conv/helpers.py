@@ -1,4 +1,5 @@
 """Shared inputs for the conv-layer tests: random graphs in several forms, full-cover blocks, determinism."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -20,8 +21,16 @@ def random_edge_index(n: int, e: int, seed: int = 0, symmetric: bool = True, loo
     return torch.stack([key % n, key // n])
 
 
-def random_graph(n: int = 12, e: int = 30, seed: int = 0, *, symmetric: bool = True, weighted: bool = False,
-                 loops: bool = False, dtype=torch.float64) -> Graph:
+def random_graph(
+    n: int = 12,
+    e: int = 30,
+    seed: int = 0,
+    *,
+    symmetric: bool = True,
+    weighted: bool = False,
+    loops: bool = False,
+    dtype=torch.float64,
+) -> Graph:
     ei = random_edge_index(n, e, seed, symmetric, loops)
     w = None
     if weighted:
@@ -49,8 +58,9 @@ def full_block(graph: Graph) -> Block:
     return Block(graph, torch.arange(graph.num_rows))
 
 
-def random_block(num_dst: int = 5, num_src: int = 11, e: int = 24, seed: int = 0, weighted: bool = False,
-                 dtype=torch.float64) -> Block:
+def random_block(
+    num_dst: int = 5, num_src: int = 11, e: int = 24, seed: int = 0, weighted: bool = False, dtype=torch.float64
+) -> Block:
     """A rectangular sampled block (destinations first among the sources), each destination with >= 1 source."""
     gen = torch.Generator().manual_seed(seed)
     rows = torch.cat([torch.arange(num_dst), torch.randint(0, num_dst, (e - num_dst,), generator=gen)])

@@ -1,4 +1,5 @@
 """CKGConv: constant kernel = mean aggregation, degree scaler, signed kernels, segment-sum determinism, blocks."""
+
 from __future__ import annotations
 
 import pytest
@@ -76,7 +77,7 @@ def test_segment_sum_equals_a_sequential_reference_and_is_bitwise_deterministic(
     e = torch.randn(g.num_edges, 16)
     with torch.no_grad():
         msg = x.index_select(0, g.indices) * conv.kernel(e)
-        ref = torch.stack([msg[g.indptr[i]:g.indptr[i + 1]].sum(0) for i in range(40)]) / 40
+        ref = torch.stack([msg[g.indptr[i] : g.indptr[i + 1]].sum(0) for i in range(40)]) / 40
     torch.testing.assert_close(conv(x, g, e), ref)
 
     def run():

@@ -1,4 +1,5 @@
 """DAGNNConv: adaptive propagation against the paper's equations, blocks, equivariance, determinism."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """GCNConv and gcn_norm: dense formulas for both normalisations, input forms, blocks, bipartite, determinism."""
+
 import pytest
 import torch
 
@@ -28,8 +29,11 @@ def dense_norm(a: torch.Tensor, *, remaining: bool, degree: str, fill: float = 1
 @pytest.mark.parametrize("weighted", [False, True])
 def test_gcn_norm_matches_dense_formulas_on_directed_graphs_with_loops(remaining, degree, weighted):
     g = random_graph(9, 25, seed=1, symmetric=False, weighted=weighted, loops=True)
-    g = Graph.from_edge_index(torch.cat([g.to_edge_index()[0], torch.tensor([[8], [8]])], 1), num_nodes=10,
-                              weight=None if not weighted else torch.cat([g.weight, torch.tensor([2.0]).double()]))
+    g = Graph.from_edge_index(
+        torch.cat([g.to_edge_index()[0], torch.tensor([[8], [8]])], 1),
+        num_nodes=10,
+        weight=None if not weighted else torch.cat([g.weight, torch.tensor([2.0]).double()]),
+    )
     expected = dense_norm(g.to_dense().double(), remaining=remaining, degree=degree)
     out = gcn_norm(g, remaining_self_loops=remaining, degree=degree)
     torch.testing.assert_close(out.to_dense().double(), expected)
@@ -53,8 +57,10 @@ def test_gcn_norm_is_memoised_on_the_graph_and_improved_fill():
     g = random_graph(10, 20, seed=0)
     assert gcn_norm(g) is gcn_norm(g)
     assert gcn_norm(g) is not gcn_norm(g, remaining_self_loops=False, degree="both")
-    torch.testing.assert_close(gcn_norm(g, fill_value=2.0).to_dense().double(),
-                               dense_norm(g.to_dense().double(), remaining=True, degree="target", fill=2.0))
+    torch.testing.assert_close(
+        gcn_norm(g, fill_value=2.0).to_dense().double(),
+        dense_norm(g.to_dense().double(), remaining=True, degree="target", fill=2.0),
+    )
     learnable = g.with_weight(torch.rand(g.num_edges, dtype=torch.float64).requires_grad_())
     assert gcn_norm(learnable) is not gcn_norm(learnable)  # weights that learn are never memoised
 
@@ -67,8 +73,10 @@ def test_forward_matches_dense_formula_and_repr():
     x = torch.randn(12, 5, dtype=torch.float64)
     a_hat = dense_norm(g.to_dense(), remaining=True, degree="target")
     torch.testing.assert_close(conv(x, g), a_hat @ x @ conv.weight + conv.bias)
-    assert repr(conv) == ("GCNConv(5, 3, weight=True, improved=False, add_self_loops=True, remaining_self_loops=True, "
-                          "degree='target', normalize=True, bias=True)")
+    assert repr(conv) == (
+        "GCNConv(5, 3, weight=True, improved=False, add_self_loops=True, remaining_self_loops=True, "
+        "degree='target', normalize=True, bias=True)"
+    )
     assert conv.weight.shape == (5, 3) and conv(x, g).shape == (12, 3)
     # without weight: the aggregation alone; without normalisation: the graph's own weights
     agg = GCNConv(5, 5, weight=False, bias=False, remaining_self_loops=False, degree="both")

@@ -1,4 +1,5 @@
 """LGConv: LightGCN's propagation against the dense formula, rectangular graphs, blocks, determinism."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """propagate: hops of a normalised graph against dense matrix powers."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """SAGEConv: mean aggregation + root weight against dense formulas, bipartite blocks, equivariance, determinism."""
+
 import pytest
 import torch
 
@@ -43,8 +44,11 @@ def test_bipartite_block_with_two_widths_matches_dense_reference():
     conv = SAGEConv((4, 6), 3).double()
     x_src = torch.randn(11, 4, dtype=torch.float64)
     x_dst = torch.randn(5, 6, dtype=torch.float64)
-    expected = (dense_mean(block.graph.to_dense().double()) @ x_src @ conv.lin_neigh.weight.T + conv.lin_neigh.bias
-                + x_dst @ conv.lin_root.weight.T)
+    expected = (
+        dense_mean(block.graph.to_dense().double()) @ x_src @ conv.lin_neigh.weight.T
+        + conv.lin_neigh.bias
+        + x_dst @ conv.lin_root.weight.T
+    )
     torch.testing.assert_close(conv((x_src, x_dst), block), expected)
     # one width: x alone means x_dst = x_src[:num_dst]
     same = SAGEConv(4, 3).double()

@@ -1,4 +1,5 @@
 """SphericalConvolution: the official dense formula, gradients, blocks, determinism, bad input."""
+
 import pytest
 import torch
 

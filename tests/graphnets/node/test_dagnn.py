@@ -1,4 +1,5 @@
 """DAGNN: dense-reference parity, retention scores, ablation, equivariance, training protocol, bad inputs."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -77,6 +78,7 @@ def test_reset_parameters_drops_the_input_cache_and_the_graph_normalisation_is_s
     model.reset_parameters()
     assert model._feat_cache == (None, None)
     from graphnets.conv import gcn_norm
+
     assert gcn_norm(g) is gcn_norm(g)  # memoised on the graph: no per-model graph cache to go stale
 
 
@@ -84,8 +86,9 @@ def test_permutation_equivariance():
     x, g = _data()
     model = DAGNN(6, 8, 3, K=6, dropout=0.5).double().eval()
     assert_node_equivariant(lambda x, g: model(x, g), x, g, generator=torch.Generator().manual_seed(0))
-    assert_node_equivariant(lambda x, g: model.prop.retention(model.hops(x, g)), x, g,
-                            generator=torch.Generator().manual_seed(1))
+    assert_node_equivariant(
+        lambda x, g: model.prop.retention(model.hops(x, g)), x, g, generator=torch.Generator().manual_seed(1)
+    )
 
 
 def test_bad_inputs():
@@ -116,13 +119,19 @@ def test_training_protocol_on_sbm():
     assert res.test_acc == hist[best]["test_acc"] and res.best_epoch == best + 1
     # early stopping: only after epochs // 2, when val loss exceeds the mean of the previous 10
     losses = [h["val_loss"] for h in hist]
-    stopped = [e for e in range(cfg.epochs // 2, len(losses)) if losses[e] > sum(losses[e - 10:e]) / 10]
+    stopped = [e for e in range(cfg.epochs // 2, len(losses)) if losses[e] > sum(losses[e - 10 : e]) / 10]
     if res.epochs_run < cfg.epochs:
         assert stopped and stopped[0] == res.epochs_run - 1
     else:
         assert not stopped
-    assert set(res.state) == {"lin1.weight", "lin1.bias", "lin2.weight", "lin2.bias", "prop.proj.weight",
-                              "prop.proj.bias"}
+    assert set(res.state) == {
+        "lin1.weight",
+        "lin1.bias",
+        "lin2.weight",
+        "lin2.bias",
+        "prop.proj.weight",
+        "prop.proj.bias",
+    }
 
 
 def test_training_rejects_bad_labels_and_splits():

@@ -1,4 +1,5 @@
 """DAGNN's deep propagation as pipeline layers: the sequence is DAGNN, pipelined gradients equal it."""
+
 from __future__ import annotations
 
 import pytest
@@ -70,8 +71,15 @@ def _pipelined(rank, world):
     model = _model()
     layers, widths = dagnn_layers(model)
     x, y, w = _data()
-    pipe = GNNPipe(layers, widths, gcn_norm(_graph()), layout, loss_fn=_loss,
-                   config=GNNPipeConfig(chunks=4, mode="exact"), pipeline=PipelineConfig(schedule="1f1b"))
+    pipe = GNNPipe(
+        layers,
+        widths,
+        gcn_norm(_graph()),
+        layout,
+        loss_fn=_loss,
+        config=GNNPipeConfig(chunks=4, mode="exact"),
+        pipeline=PipelineConfig(schedule="1f1b"),
+    )
     pipe.step(x, (y, w))
     ref = _model()
     _loss(ref(x, _graph()), (y, w)).backward()

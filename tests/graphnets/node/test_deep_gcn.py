@@ -1,4 +1,5 @@
 """DeepGCN: shapes, checks, and pipelined (GNNPipe, gloo CPU ranks) == unpipelined in exact mode."""
+
 from __future__ import annotations
 
 import pytest
@@ -74,8 +75,10 @@ def test_deep_residual_stack_stays_finite_and_trains():
     assert sum(losses[-5:]) / 5 < 0.85 * losses[0]
 
 
-@pytest.mark.parametrize("bad,match", [({"num_layers": 0}, "num_layers"), ({"dropout": 1.0}, "dropout"),
-                                       ({"hidden_channels": True}, "hidden_channels")])
+@pytest.mark.parametrize(
+    "bad,match",
+    [({"num_layers": 0}, "num_layers"), ({"dropout": 1.0}, "dropout"), ({"hidden_channels": True}, "hidden_channels")],
+)
 def test_bad_arguments(bad, match):
     args = {"in_channels": 4, "hidden_channels": 8, "out_channels": 2} | bad
     with pytest.raises(ValueError, match=match):
@@ -92,8 +95,15 @@ def _pipelined(rank, world, schedule):
     model = _model()
     x, y, w = _data()
     graph = _graph()
-    pipe = GNNPipe(model.pipeline_layers(), model.layer_widths(), DeepGCN.propagation_graph(graph), layout,
-                   loss_fn=_loss, config=GNNPipeConfig(chunks=4, mode="exact"), pipeline=PipelineConfig(schedule=schedule))
+    pipe = GNNPipe(
+        model.pipeline_layers(),
+        model.layer_widths(),
+        DeepGCN.propagation_graph(graph),
+        layout,
+        loss_fn=_loss,
+        config=GNNPipeConfig(chunks=4, mode="exact"),
+        pipeline=PipelineConfig(schedule=schedule),
+    )
     loss = pipe.step(x, (y, w))
     ref = _model()
     ref_loss = _loss(ref(x, graph), (y, w))

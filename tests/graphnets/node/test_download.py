@@ -1,4 +1,5 @@
 """The Planetoid download table matches the shared raw files; verified files need no network."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The shared equivariance helper must accept equivariant models and reject non-equivariant ones."""
+
 import pytest
 import torch
 
@@ -34,7 +35,9 @@ def test_spmm_layer_is_equivariant_for_every_graph_form():
     ei, w = g.to_edge_index()
     assert_node_equivariant(
         lambda x, gw: torch.tanh(cuda_ext.spmm(Graph.from_edge_index(gw[0], 7, weight=gw[1]), x) + x),
-        x, (ei, w), generator=gen,
+        x,
+        (ei, w),
+        generator=gen,
     )
 
 
@@ -68,8 +71,9 @@ def test_tuple_inputs_with_node_dims_and_tuple_outputs():
         spikes = (u < torch.sigmoid(h)).to(h.dtype)  # [T, N, F]
         return spikes, h
 
-    assert_node_equivariant(fn, (x, noise), g, node_dims=(0, 1), out_node_dims=(1, 0),
-                            generator=torch.Generator().manual_seed(3))
+    assert_node_equivariant(
+        fn, (x, noise), g, node_dims=(0, 1), out_node_dims=(1, 0), generator=torch.Generator().manual_seed(3)
+    )
 
 
 def test_bad_permutations_and_graphs():

@@ -1,4 +1,5 @@
 """Node-classification trainers stop on divergence instead of reporting plausible accuracies."""
+
 import pytest
 import torch
 
@@ -10,8 +11,11 @@ from sampling.finite import NonFiniteError
 def test_dagnn_divergence_names_the_epoch():
     data = make_sbm(torch.Generator().manual_seed(0))
     cfg = dagnn_preset("sbm", epochs=5, lr=1e30)
-    with pytest.raises(NonFiniteError, match=r"train_dagnn.*(non-finite loss nan at epoch \d|log-probabilities must be "
-                                             r"finite .* at node \d+, class \d+)"):
+    with pytest.raises(
+        NonFiniteError,
+        match=r"train_dagnn.*(non-finite loss nan at epoch \d|log-probabilities must be "
+        r"finite .* at node \d+, class \d+)",
+    ):
         train_dagnn(data, data.split, cfg, torch.Generator().manual_seed(0))
 
 

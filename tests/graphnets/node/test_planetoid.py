@@ -1,4 +1,5 @@
 """Planetoid reader: PyG parity on real Cora, public split, and clear errors on bad/missing files."""
+
 import pickle
 
 import numpy as np
@@ -74,6 +75,7 @@ def test_pubmed_without_allx_says_why(tmp_path):
 def test_graph_with_index_out_of_range_is_rejected_by_graph():
     with pytest.raises(InvalidGraphError, match="indices must lie"):
         from sampling import Graph
+
         Graph(torch.tensor([0, 1, 2]), torch.tensor([1, 5]))
 
 
@@ -87,10 +89,15 @@ def test_cora_matches_pyg_reader():
     assert torch.equal(ours.x, ref.x)
     assert torch.equal(ours.y, ref.y)
     ei, _ = ours.graph.to_edge_index()
-    key = lambda e: set((e[0] * 10_000 + e[1]).tolist())
+
+    def key(e):
+        return set((e[0] * 10_000 + e[1]).tolist())
+
     assert key(ei) == key(ref.edge_index) and ei.shape[1] == 10556
     for name in ("train", "val", "test"):
-        assert torch.equal(torch.sort(getattr(ours.split, name)).values, getattr(ref, f"{name}_mask").nonzero().view(-1))
+        assert torch.equal(
+            torch.sort(getattr(ours.split, name)).values, getattr(ref, f"{name}_mask").nonzero().view(-1)
+        )
     assert ours.split.train.numel() == 140 and ours.split.val.numel() == 500 and ours.split.test.numel() == 1000
     assert torch.bincount(ours.y[ours.split.train]).tolist() == [20] * 7
 
@@ -112,6 +119,7 @@ class _RunsCode:
 
     def __reduce__(self):
         import os
+
         return (os.system, (f"touch {self.marker}",))
 
 
@@ -123,7 +131,9 @@ def test_a_tampered_file_cannot_run_code(tmp_path, part):
     marker = tmp_path / "pwned"
     payload = {0: [1, _RunsCode(marker)]} if part == "graph" else [_RunsCode(marker)]
     (tmp_path / f"ind.cora.{part}").write_bytes(pickle.dumps(payload, protocol=2))
-    with pytest.raises(UnsafePickleError, match=rf"load_planetoid: refusing to load \w+\.system from ind\.cora\.{part}"):
+    with pytest.raises(
+        UnsafePickleError, match=rf"load_planetoid: refusing to load \w+\.system from ind\.cora\.{part}"
+    ):
         load_planetoid(tmp_path, "cora")
     assert not marker.exists()
     # a Python 2 pickle (as the real files are) naming a builtin that evaluates code
@@ -156,7 +166,10 @@ def test_allowed_classes_carrying_bad_data_are_refused(tmp_path):
     m = sp.csr_matrix(np.eye(4, dtype=np.float32))
     m.indices[1] = 1_000_000  # scipy's toarray() would write outside the array
     (tmp_path / "ind.cora.allx").write_bytes(pickle.dumps(m, protocol=2))
-    with pytest.raises(ValueError, match=r"load_planetoid: ind\.cora\.allx holds an inconsistent array or matrix \(indices must be < 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"load_planetoid: ind\.cora\.allx holds an inconsistent array or matrix \(indices must be < 4\)",
+    ):
         load_planetoid(tmp_path, "cora")
 
     write_tiny_planetoid(tmp_path)

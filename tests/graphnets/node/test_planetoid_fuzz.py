@@ -1,5 +1,6 @@
 """Fuzz test of the Planetoid reader's restricted unpickling: a valid file set with one file replaced
 by random bytes or a randomly edited pickle gives a :class:`NodeDataset` or a ``ValueError``."""
+
 from __future__ import annotations
 
 import shutil

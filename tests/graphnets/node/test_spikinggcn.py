@@ -1,6 +1,7 @@
 """SpikingGCN: features vs dense powers, LIF multi-step == single steps (and the official
 spikingjelly-0.0.0.0.4 equations), sparse == dense current, equivariance, training, bad inputs.
 (The encoders themselves are tested in tests/spiking/test_encoding.py.)"""
+
 import pytest
 import torch
 

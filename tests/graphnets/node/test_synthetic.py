@@ -1,4 +1,5 @@
 """The SBM generator and split validation of node datasets (the splits themselves: tests/sampling/test_splits.py)."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """Shared geometry for the protein tests."""
+
 from __future__ import annotations
 
 import torch

@@ -1,12 +1,27 @@
 """Tiny hand-written PDB texts for reader tests (fixed columns, wwPDB v3.3)."""
+
 from __future__ import annotations
 
 
-def atom(serial: int, name: str, res: str, chain: str, seq: int, x: float, y: float, z: float,
-         altloc: str = " ", icode: str = " ", element: str = "", record: str = "ATOM") -> str:
+def atom(
+    serial: int,
+    name: str,
+    res: str,
+    chain: str,
+    seq: int,
+    x: float,
+    y: float,
+    z: float,
+    altloc: str = " ",
+    icode: str = " ",
+    element: str = "",
+    record: str = "ATOM",
+) -> str:
     name_field = f" {name:<3}" if len(name) < 4 else name
-    return (f"{record:<6}{serial:>5} {name_field}{altloc}{res:>3} {chain}{seq:>4}{icode}   "
-            f"{x:>8.3f}{y:>8.3f}{z:>8.3f}{1.0:>6.2f}{0.0:>6.2f}          {element:>2}")
+    return (
+        f"{record:<6}{serial:>5} {name_field}{altloc}{res:>3} {chain}{seq:>4}{icode}   "
+        f"{x:>8.3f}{y:>8.3f}{z:>8.3f}{1.0:>6.2f}{0.0:>6.2f}          {element:>2}"
+    )
 
 
 def residue(serial: int, res: str, seq: int, origin: float, **kw) -> list[str]:

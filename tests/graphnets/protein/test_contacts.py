@@ -11,9 +11,15 @@ def _structure(atoms: torch.Tensor, owner: torch.Tensor) -> ProteinStructure:
     """Residues made of arbitrary atom clouds (backbone = first three atoms of each residue)."""
     r = int(owner.max()) + 1
     backbone = torch.stack([atoms[owner == i][:3] for i in range(r)])
-    return ProteinStructure(residue_names=("ALA",) * r, residue_ids=tuple(("A", i + 1, "") for i in range(r)),
-                            residue_type=torch.zeros(r, dtype=torch.int64), backbone=backbone,
-                            atom_coords=atoms, atom_names=("X",) * atoms.shape[0], atom_residue=owner)
+    return ProteinStructure(
+        residue_names=("ALA",) * r,
+        residue_ids=tuple(("A", i + 1, "") for i in range(r)),
+        residue_type=torch.zeros(r, dtype=torch.int64),
+        backbone=backbone,
+        atom_coords=atoms,
+        atom_names=("X",) * atoms.shape[0],
+        atom_residue=owner,
+    )
 
 
 def test_voronoi_neighbours_within_the_probe_cap_only():
@@ -27,8 +33,10 @@ def test_voronoi_neighbours_within_the_probe_cap_only():
     adj = voronoi_contacts(_structure(atoms, owner))
     expected = torch.tensor([[0, 1, 0], [1, 0, 0], [0, 0, 0]], dtype=torch.bool)
     assert torch.equal(adj, expected)
-    assert torch.equal(voronoi_contacts(_structure(atoms, owner), probe=10.0),
-                       torch.tensor([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=torch.bool))
+    assert torch.equal(
+        voronoi_contacts(_structure(atoms, owner), probe=10.0),
+        torch.tensor([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=torch.bool),
+    )
 
 
 def test_voronoi_contacts_symmetric_chain_connected_and_rigid_invariant():

@@ -38,8 +38,10 @@ def test_torsion_decoy_keeps_local_geometry():
     decoy, y = torsion_decoy(native, 10.0, torch.Generator().manual_seed(4))
     bonds = lambda s: (s.ca[1:] - s.ca[:-1]).norm(dim=1)  # noqa: E731
     torch.testing.assert_close(bonds(decoy), bonds(native))
-    torch.testing.assert_close((decoy.backbone[:, 0] - decoy.backbone[:, 1]).norm(dim=1),
-                               (native.backbone[:, 0] - native.backbone[:, 1]).norm(dim=1))
+    torch.testing.assert_close(
+        (decoy.backbone[:, 0] - decoy.backbone[:, 1]).norm(dim=1),
+        (native.backbone[:, 0] - native.backbone[:, 1]).norm(dim=1),
+    )
     assert float(y.mean()) < 0.99
 
 

@@ -28,8 +28,10 @@ def test_near_native_hits_the_rmsd_with_exact_bonds():
     for decoy in (first, second):
         assert ca_rmsd(decoy.ca, native.ca) == pytest.approx(0.9, rel=0.011)
         for a, b in ((0, 1), (1, 2)):  # N-CA and CA-C bond lengths stay exact
-            torch.testing.assert_close((decoy.backbone[:, a] - decoy.backbone[:, b]).norm(dim=1),
-                                       (native.backbone[:, a] - native.backbone[:, b]).norm(dim=1))
+            torch.testing.assert_close(
+                (decoy.backbone[:, a] - decoy.backbone[:, b]).norm(dim=1),
+                (native.backbone[:, a] - native.backbone[:, b]).norm(dim=1),
+            )
     assert not torch.allclose(first.ca, second.ca)  # the generator moves on
     torch.testing.assert_close(y1, lddt_ca(first.ca, native.ca))
     assert bool(((y1 > 0.5) & (y1 <= 1.0)).all())  # a long toy chain: local distances barely move

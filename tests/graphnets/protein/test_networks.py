@@ -13,8 +13,8 @@ from graphnets.protein import (
     residue_graph,
     synthetic_native,
 )
-from tests.helpers import data_path
 from tests.graphnets.protein._geometry import random_rotation
+from tests.helpers import data_path
 
 MODELS = [lambda: SGCN(order=3), lambda: SGCNScoring(order=3), lambda: ResidueGCN()]
 
@@ -114,5 +114,6 @@ def test_residue_gcn_uses_the_shared_gcn_conv_with_the_textbook_normalisation():
     expected = (d[:, None] * a * d[None, :]) @ data.x @ conv.weight + conv.bias
     torch.testing.assert_close(conv(data.x, data.graph), expected)
     # the contact graph is symmetric without loops: PyG's normalisation gives the same numbers
-    assert torch.equal(gcn_norm(data.graph).weight, gcn_norm(data.graph, remaining_self_loops=False,
-                                                             degree="both").weight)
+    assert torch.equal(
+        gcn_norm(data.graph).weight, gcn_norm(data.graph, remaining_self_loops=False, degree="both").weight
+    )

@@ -88,7 +88,9 @@ def test_non_numeric_coordinates_name_line_and_value():
     lines = residue(1, "GLY", 1, 0.0)
     bad = lines[1][:38] + "   abc.d" + lines[1][46:]
     text = "\n".join([lines[0], bad] + lines[2:])
-    with pytest.raises(PDBFormatError, match=r"non-numeric y coordinate in <string>, line 2, columns 39-46 \(got '   abc.d'\)"):
+    with pytest.raises(
+        PDBFormatError, match=r"non-numeric y coordinate in <string>, line 2, columns 39-46 \(got '   abc.d'\)"
+    ):
         parse_pdb(text)
     nan = lines[1][:30] + "     nan" + lines[1][38:]
     with pytest.raises(PDBFormatError, match="non-finite x"):
@@ -101,7 +103,9 @@ def test_transformed_moves_every_coordinate():
     s = parse_pdb(three_residues())
     rot = torch.tensor([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
     t = s.transformed(rot, torch.tensor([1.0, 2.0, 3.0]))
-    torch.testing.assert_close(t.backbone[0, 1], rot @ s.backbone[0, 1] + torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+    torch.testing.assert_close(
+        t.backbone[0, 1], rot @ s.backbone[0, 1] + torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    )
     with pytest.raises(ValueError, match="rotation \\[3, 3\\]"):
         s.transformed(torch.eye(2), torch.zeros(3))
 

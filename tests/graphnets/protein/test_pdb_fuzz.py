@@ -1,5 +1,6 @@
 """Fuzz test of the PDB reader: any byte string gives a :class:`ProteinStructure` or a
 ``ValueError`` (:class:`PDBFormatError`), and generated files are read back exactly."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,16 @@ from tests.graphnets.protein._pdbtext import atom
 pytestmark = fuzz
 
 _COORD = st.floats(-999.0, 9999.0, allow_nan=False).map(lambda v: round(v, 3))
-_NOISE = st.sampled_from(["HEADER    FUZZ", "REMARK   1 x", "TER", "ANISOU    1  N", "CONECT    1    2",
-                          "HETATM    9  O   HOH A 900      1.000   2.000   3.000  1.00  0.00           O"])
+_NOISE = st.sampled_from(
+    [
+        "HEADER    FUZZ",
+        "REMARK   1 x",
+        "TER",
+        "ANISOU    1  N",
+        "CONECT    1    2",
+        "HETATM    9  O   HOH A 900      1.000   2.000   3.000  1.00  0.00           O",
+    ]
+)
 
 
 @st.composite

@@ -67,7 +67,9 @@ def test_collate_is_block_diagonal():
     g = torch.Generator().manual_seed(2)
     a = residue_graph(synthetic_native(10, g), order=2)
     b = residue_graph(synthetic_native(7, g), order=2)
-    ab = collate_residue_graphs([a.with_labels(torch.zeros(10), torch.zeros(1)), b.with_labels(torch.ones(7), torch.ones(1))])
+    ab = collate_residue_graphs(
+        [a.with_labels(torch.zeros(10), torch.zeros(1)), b.with_labels(torch.ones(7), torch.ones(1))]
+    )
     dense = ab.graph.to_dense()
     torch.testing.assert_close(dense[:10, :10], a.graph.to_dense())
     torch.testing.assert_close(dense[10:, 10:], b.graph.to_dense())

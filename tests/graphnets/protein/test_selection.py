@@ -1,4 +1,5 @@
 """graphnets.protein.selection: the choice never looks at the held-out target; nested_loto on tiny synthetic data."""
+
 from __future__ import annotations
 
 import math
@@ -29,17 +30,25 @@ def test_nested_loto_tiny_and_resumable():
 
     def data(config):
         if config.order not in sets:
-            sets[config.order] = synthetic_decoy_set(3, 2, 12, generator=torch.Generator().manual_seed(0),
-                                                     order=config.order)
+            sets[config.order] = synthetic_decoy_set(
+                3, 2, 12, generator=torch.Generator().manual_seed(0), order=config.order
+            )
         return sets[config.order]
+
     grid = [{"dropout": 0.0}, {"dropout": 0.5}]
     base = QualityTrainConfig(epochs=1, order=1)
     seen = []
     r = nested_loto(data, "gcn", grid, base, on_setting=lambda name, s: seen.append(name))
     assert seen == [setting_name("gcn", s) for s in grid] == ["gcn_dropout0.0", "gcn_dropout0.5"]
     assert set(r["chosen"]) == {"syn000", "syn001", "syn002"} and set(r["outer"]) == set(seen)
-    again = nested_loto(data, "gcn", grid, base, done={"outer": r["outer"], "inner": r["inner"]},
-                        on_setting=lambda name, s: pytest.fail("scored settings are skipped"))
+    again = nested_loto(
+        data,
+        "gcn",
+        grid,
+        base,
+        done={"outer": r["outer"], "inner": r["inner"]},
+        on_setting=lambda name, s: pytest.fail("scored settings are skipped"),
+    )
     assert again == r
     with pytest.raises(ValueError, match=">= 3 targets"):
         nested_loto(lambda c: data(c).subset(["syn000", "syn001"]), "gcn", grid, base)

@@ -20,11 +20,14 @@ def test_hand_values_low_degrees():
     c0 = 1 / math.sqrt(4 * math.pi)
     c1 = math.sqrt(3 / (4 * math.pi))
     # block l=1: [-2 N_1^1 P_1^1 sin(phi), N_1^0 z, 2 N_1^1 P_1^1 cos(phi)], P_1^1 = -sin(theta), N_1^1 = c1/sqrt(2)
-    expected = torch.tensor([
-        [c0, 0.0, c1, 0.0],
-        [c0, 0.0, 0.0, -math.sqrt(2) * c1],
-        [c0, math.sqrt(2) * c1, 0.0, 0.0],
-    ], dtype=torch.float64)
+    expected = torch.tensor(
+        [
+            [c0, 0.0, c1, 0.0],
+            [c0, 0.0, 0.0, -math.sqrt(2) * c1],
+            [c0, math.sqrt(2) * c1, 0.0, 0.0],
+        ],
+        dtype=torch.float64,
+    )
     torch.testing.assert_close(y, expected, atol=1e-12, rtol=0)
 
 
@@ -84,11 +87,14 @@ def _reference(path):
 
 
 @pytest.mark.data
-@pytest.mark.parametrize("pdb,ref,order", [
-    ("pdbbind_sgpocket/1a1e_pocket.pdb", "1a1e_pocket.sh_order5.txt.gz", 5),
-    ("pdbbind_sgpocket/1a1e_pocket.pdb", "1a1e_pocket.sh_order10.txt.gz", 10),
-    ("proteingcn_decoys/1ezgA/tag0001.al.pdb", "1ezgA_tag0001.sh_order5.txt.gz", 5),
-])
+@pytest.mark.parametrize(
+    "pdb,ref,order",
+    [
+        ("pdbbind_sgpocket/1a1e_pocket.pdb", "1a1e_pocket.sh_order5.txt.gz", 5),
+        ("pdbbind_sgpocket/1a1e_pocket.pdb", "1a1e_pocket.sh_order10.txt.gz", 10),
+        ("proteingcn_decoys/1ezgA/tag0001.al.pdb", "1ezgA_tag0001.sh_order5.txt.gz", 5),
+    ],
+)
 def test_equals_official_featurizer_reference(pdb, ref, order):
     root = data_path("proteins")
     s = read_pdb(root / pdb)

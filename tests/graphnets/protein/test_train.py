@@ -1,4 +1,5 @@
 """graphnets.protein.train: config validation, leave-one-target-out folds never test a training target."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,9 +9,14 @@ from graphnets.protein import synthetic_decoy_set
 from graphnets.protein.train import QualityTrainConfig, build_quality_model, leave_one_target_out
 
 
-@pytest.mark.parametrize("kwargs, match", [({"epochs": 0}, "epochs must be an int >= 1"),
-                                           ({"dropout": 1.0}, "dropout must be in"),
-                                           ({"lr": float("nan")}, "need lr > 0")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"epochs": 0}, "epochs must be an int >= 1"),
+        ({"dropout": 1.0}, "dropout must be in"),
+        ({"lr": float("nan")}, "need lr > 0"),
+    ],
+)
 def test_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         QualityTrainConfig(**kwargs)
@@ -24,8 +30,13 @@ def test_unknown_model():
 def test_folds_hold_out_their_target():
     data = synthetic_decoy_set(3, 2, 12, generator=torch.Generator().manual_seed(0), order=1)
     epochs, folds = [], []
-    r = leave_one_target_out(data, "gcn", QualityTrainConfig(epochs=2, order=1), on_epoch=epochs.append,
-                             on_fold=lambda fold, model: folds.append(fold))
+    r = leave_one_target_out(
+        data,
+        "gcn",
+        QualityTrainConfig(epochs=2, order=1),
+        on_epoch=epochs.append,
+        on_fold=lambda fold, model: folds.append(fold),
+    )
     assert folds == [0, 1, 2]
     assert [(e["fold"], e["epoch"]) for e in epochs] == [(f, e) for f in range(3) for e in (1, 2)]
     assert r["names"] == [g.names[0] for t in data.targets for g in data.graphs if g.targets[0] == t]
@@ -54,5 +65,10 @@ def test_non_finite_loss_names_epoch_and_batch():
     graphs = list(data.graphs)
     graphs[0] = graphs[0].with_labels(graphs[0].y * float("nan"), graphs[0].y_global)  # a corrupt .error file
     with pytest.raises(FloatingPointError, match=r"train_quality_model: non-finite loss nan at epoch 1, batch \d"):
-        train_quality_model("gcn", graphs, graphs[1:], QualityTrainConfig(epochs=1, order=1, batch_size=1),
-                            torch.Generator().manual_seed(0))
+        train_quality_model(
+            "gcn",
+            graphs,
+            graphs[1:],
+            QualityTrainConfig(epochs=1, order=1, batch_size=1),
+            torch.Generator().manual_seed(0),
+        )

@@ -1,4 +1,5 @@
 """Readers and InteractionData: every bad input gets a clear error; good input round-trips."""
+
 import pytest
 import torch
 
@@ -34,13 +35,16 @@ def test_writer_round_trips(tmp_path):
     assert u.tolist() == [0, 0, 2] and i.tolist() == [0, 3, 1]
 
 
-@pytest.mark.parametrize("train, match", [
-    ("0 1 x\n", r"train.txt:1: expected integer ids .*got token 'x'"),
-    ("0 1\n1 -2\n", r"train.txt:2: ids must be >= 0 \(got -2\)"),
-    ("0 1 1\n", r"train.txt:1: user 0 lists an item more than once"),
-    ("", r"train.txt is empty"),
-    ("\n  \n", r"train.txt is empty"),
-])
+@pytest.mark.parametrize(
+    "train, match",
+    [
+        ("0 1 x\n", r"train.txt:1: expected integer ids .*got token 'x'"),
+        ("0 1\n1 -2\n", r"train.txt:2: ids must be >= 0 \(got -2\)"),
+        ("0 1 1\n", r"train.txt:1: user 0 lists an item more than once"),
+        ("", r"train.txt is empty"),
+        ("\n  \n", r"train.txt is empty"),
+    ],
+)
 def test_bad_lines(tmp_path, train, match):
     with pytest.raises(ValueError, match=match):
         load_lightgcn_split(write_split(tmp_path / "bad", train, "0 2\n"))

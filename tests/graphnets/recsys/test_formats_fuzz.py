@@ -1,6 +1,7 @@
 """Fuzz tests of the recommender text formats (LightGCN/UltraGCN ``uid iid ...`` lines, RecBole
 ``.inter``): any byte string gives a valid result or a ``ValueError``; generated files are read
 back exactly (every pair, every token)."""
+
 from __future__ import annotations
 
 from hypothesis import given
@@ -17,9 +18,16 @@ pytestmark = fuzz
 @st.composite
 def lightgcn_files(draw):
     """``(text, pairs)``: one line per user (maybe repeated users, blank lines, tabs, CRLF)."""
-    rows = draw(st.lists(st.tuples(st.integers(0, 2**63 - 1) | st.integers(0, 30),
-                                   st.lists(st.integers(0, 2**63 - 1) | st.integers(0, 50), max_size=6, unique=True)),
-                         min_size=1, max_size=6))
+    rows = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 2**63 - 1) | st.integers(0, 30),
+                st.lists(st.integers(0, 2**63 - 1) | st.integers(0, 50), max_size=6, unique=True),
+            ),
+            min_size=1,
+            max_size=6,
+        )
+    )
     sep = draw(st.sampled_from([" ", "\t", "  "]))
     eol = draw(st.sampled_from(["\n", "\r\n"]))
     lines = [sep.join(str(v) for v in [u, *items]) for u, items in rows]
@@ -48,10 +56,26 @@ def _check_lines(data: bytes, expect=None) -> None:
 
 
 # tokens that int() takes but the format does not, or that overflow int64, or are not text
-_ODD_TOKENS = ["0", "7", "-1", "+3", "1_0", "\u00b2", "\u0663", "9223372036854775807", "9223372036854775808",
-               "99999999999999999999", "1e3", "0x1", "\xff", "x", ""]
+_ODD_TOKENS = [
+    "0",
+    "7",
+    "-1",
+    "+3",
+    "1_0",
+    "\u00b2",
+    "\u0663",
+    "9223372036854775807",
+    "9223372036854775808",
+    "99999999999999999999",
+    "1e3",
+    "0x1",
+    "\xff",
+    "x",
+    "",
+]
 _SOUP = st.lists(st.lists(st.sampled_from(_ODD_TOKENS), min_size=1, max_size=4).map(" ".join), max_size=4).map(
-    lambda lines: "\n".join(lines).encode("utf-8", "surrogateescape"))
+    lambda lines: "\n".join(lines).encode("utf-8", "surrogateescape")
+)
 
 
 @fuzz_settings()
@@ -99,7 +123,7 @@ def inter_files(draw):
     rows = draw(st.lists(st.tuples(_TOKEN, _TOKEN, st.floats(0, 5).map(str)), min_size=0, max_size=6))
     lines = ["\t".join(cols[k] for k in order)]
     for u, i, r in rows:
-        vals = [u, i, r][:len(cols)]
+        vals = [u, i, r][: len(cols)]
         lines.append("\t".join(vals[k] for k in order))
     eol = draw(st.sampled_from(["\n", "\r\n"]))
     bom = draw(st.sampled_from(["", "\ufeff"]))
@@ -125,8 +149,7 @@ def _check_inter(data: bytes, expect=None) -> None:
 
 
 @fuzz_settings()
-@given(st.one_of(st.binary(max_size=100),
-                 st.binary(max_size=60).map(lambda b: b"user_id:token\titem_id:token\n" + b)))
+@given(st.one_of(st.binary(max_size=100), st.binary(max_size=60).map(lambda b: b"user_id:token\titem_id:token\n" + b)))
 def test_inter_arbitrary_bytes(data):
     _check_inter(data)
 
@@ -155,9 +178,11 @@ def test_load_recbole_pre_split(train, test, cold_users, drop_duplicates):
         return
     tr_pairs = set(zip(train[1], train[2]))
     assert data.num_train == len(tr_pairs) >= 1
-    assert {(data.user_tokens[u], data.item_tokens[i])
-            for u, i in zip(data.train_users.tolist(), data.train_items.tolist())} == tr_pairs
+    assert {
+        (data.user_tokens[u], data.item_tokens[i]) for u, i in zip(data.train_users.tolist(), data.train_items.tolist())
+    } == tr_pairs
     warm = {u for u, _ in tr_pairs}
     te_pairs = {(u, i) for u, i in zip(test[1], test[2]) if u in warm}
-    assert {(data.user_tokens[u], data.item_tokens[i])
-            for u, i in zip(data.test_users.tolist(), data.test_items.tolist())} == te_pairs
+    assert {
+        (data.user_tokens[u], data.item_tokens[i]) for u, i in zip(data.test_users.tolist(), data.test_items.tolist())
+    } == te_pairs

@@ -1,10 +1,11 @@
 """LightGCN: propagation equals the dense formula; the training step is the official loss."""
+
 import pytest
 import torch
 
 from graphnets.recsys import LightGCN, PairBatch, bpr_loss, build_trainer, get_preset, l2_batch_reg
-from sampling import Graph
 from graphnets.recsys.synthetic import make_synthetic
+from sampling import Graph
 from tests.graphnets.recsys.test_metrics import tiny_split
 
 
@@ -20,8 +21,9 @@ def dense_normalized(data) -> torch.Tensor:
 
 def test_propagation_matches_dense_mean_of_layers():
     data = tiny_split()
-    model = LightGCN(data.num_users, data.num_items, embedding_dim=4, num_layers=3,
-                     generator=torch.Generator().manual_seed(0)).double()
+    model = LightGCN(
+        data.num_users, data.num_items, embedding_dim=4, num_layers=3, generator=torch.Generator().manual_seed(0)
+    ).double()
     graph = data.bipartite_graph()
     graph = graph.with_weight(graph.weight.double())
     a = dense_normalized(data)
@@ -95,6 +97,7 @@ def test_training_step_is_the_official_loss():
     before = [p.detach().clone() for p in tr.model.parameters()]
     # reproduce the one minibatch by hand from the same generator state
     from sampling.bpr import sample_bpr_triples
+
     g = torch.Generator()
     g.set_state(tr.generator.get_state())
     users, pos, neg = sample_bpr_triples(tr.positives, data.num_train, generator=g)
@@ -106,8 +109,15 @@ def test_training_step_is_the_official_loss():
     out = model.propagate()
     ue, pe, ne = out[users], out[data.num_users + pos], out[data.num_users + neg]
     loss = torch.nn.functional.softplus((ue * ne).sum(1) - (ue * pe).sum(1)).mean()
-    reg = 0.5 * (model.user_embedding[users].pow(2).sum() + model.item_embedding[pos].pow(2).sum()
-                 + model.item_embedding[neg].pow(2).sum()) / users.numel()
+    reg = (
+        0.5
+        * (
+            model.user_embedding[users].pow(2).sum()
+            + model.item_embedding[pos].pow(2).sum()
+            + model.item_embedding[neg].pow(2).sum()
+        )
+        / users.numel()
+    )
     stats = tr.train_epoch()
     assert stats["loss"] == pytest.approx(float((loss + 1e-4 * reg).detach()), rel=1e-5)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
@@ -118,6 +128,7 @@ def test_training_step_is_the_official_loss():
 
 def test_learns_the_synthetic_structure_beyond_popularity():
     from graphnets.recsys import full_ranking_metrics, popularity_embeddings
+
     data = make_synthetic(300, 200, mean_items=15, generator=torch.Generator().manual_seed(1))
     tr = build_trainer("lightgcn", data, get_preset("lightgcn", "synthetic", embedding_dim=16, batch_size=512), seed=1)
     for _ in range(4):

@@ -1,4 +1,5 @@
 """Ranking metrics against hand-computed values, and full-ranking evaluation on a tiny split."""
+
 import math
 
 import pytest
@@ -18,8 +19,9 @@ def test_hand_computed_metrics():
     torch.testing.assert_close(m["precision@3"], torch.tensor([2 / 3, 0, 1 / 3], dtype=torch.float64))
     torch.testing.assert_close(m["hr@3"], torch.tensor([1.0, 0, 1], dtype=torch.float64))
     idcg_a = 1 + 1 / l2(3) + 1 / l2(4)  # min(4, 3) = 3 ideal positions
-    torch.testing.assert_close(m["ndcg@3"], torch.tensor([(1 + 1 / l2(4)) / idcg_a, 0, (1 / l2(3)) / 1],
-                                                         dtype=torch.float64))
+    torch.testing.assert_close(
+        m["ndcg@3"], torch.tensor([(1 + 1 / l2(4)) / idcg_a, 0, (1 / l2(3)) / 1], dtype=torch.float64)
+    )
     torch.testing.assert_close(m["recall@1"], torch.tensor([1 / 4, 0, 0], dtype=torch.float64))
     torch.testing.assert_close(m["ndcg@1"], torch.tensor([1.0, 0, 0], dtype=torch.float64))
     with pytest.raises(ValueError, match=r"every k must lie in \[1, 3\]"):
@@ -28,8 +30,13 @@ def test_hand_computed_metrics():
 
 def tiny_split() -> InteractionData:
     # 3 users, 5 items. train: u0 {0, 1}, u1 {2}, u2 {0}. test: u0 {3}, u1 {0, 4}; u2 has no test item
-    return InteractionData(torch.tensor([0, 0, 1, 2]), torch.tensor([0, 1, 2, 0]),
-                           torch.tensor([0, 1, 1]), torch.tensor([3, 0, 4]), num_items=5)
+    return InteractionData(
+        torch.tensor([0, 0, 1, 2]),
+        torch.tensor([0, 1, 2, 0]),
+        torch.tensor([0, 1, 1]),
+        torch.tensor([3, 0, 4]),
+        num_items=5,
+    )
 
 
 def test_full_ranking_masks_train_items_and_matches_hand_ranking():

@@ -4,6 +4,7 @@ Issue 19, case 2: with every embedding NaN, ``train_epoch`` returned ``loss=nan`
 ``evaluate()`` returned recall@10 = 0.49, because ``topk`` ranks NaN scores first, so "unseen items
 in index order" were scored.
 """
+
 import pytest
 import torch
 
@@ -29,8 +30,11 @@ def test_nan_embeddings_train_epoch_raises_naming_epoch_and_batch(model):
     t = _trainer(model)
     t.train_epoch()
     _poison(t)
-    with pytest.raises(NonFiniteError, match=rf"{type(t).__name__}.train_epoch: non-finite loss nan at epoch 2, "
-                                             r"batch 0; training diverged"):
+    with pytest.raises(
+        NonFiniteError,
+        match=rf"{type(t).__name__}.train_epoch: non-finite loss nan at epoch 2, "
+        r"batch 0; training diverged",
+    ):
         t.train_epoch()
     assert t.epoch == 1  # the diverged epoch is not counted
     assert t._losses == []  # the next epoch starts a fresh list of batch losses
@@ -69,5 +73,7 @@ def test_losses_propagate_non_finite_scores_never_hide_them():
     pos, neg = torch.zeros(1), torch.tensor([[0.0, float("inf")]])
     loss = ultragcn_constraint_loss(pos, neg, torch.ones(1), torch.ones(1, 2), 1.0)
     assert torch.isinf(loss)
-    loss = ultragcn_constraint_loss(torch.tensor([float("nan")]), torch.zeros(1, 2), torch.ones(1), torch.ones(1, 2), 1.0)
+    loss = ultragcn_constraint_loss(
+        torch.tensor([float("nan")]), torch.zeros(1, 2), torch.ones(1), torch.ones(1, 2), 1.0
+    )
     assert torch.isnan(loss)

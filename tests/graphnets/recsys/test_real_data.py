@@ -1,4 +1,5 @@
 """Real splits from ../shared/data: counts match SOURCE.md and the download table's checksums hold."""
+
 import pytest
 import torch
 
@@ -11,6 +12,7 @@ from tests.helpers import data_path
 @pytest.mark.data
 def test_amazon_electronics_counts_and_metrics_of_a_popularity_ranking():
     from graphnets.recsys import full_ranking_metrics, popularity_embeddings
+
     d = load_lightgcn_split(data_path("amazon-electronics"))
     assert (d.num_users, d.num_items, d.num_train, d.num_test) == (1435, 1522, 31887, 4044)
     m = full_ranking_metrics(*popularity_embeddings(d), d)
@@ -31,12 +33,14 @@ def test_unknown_name_and_verified_files_need_no_network(tmp_path):
     import hashlib
 
     from sampling.download import Resource
+
     folder = tmp_path / "gowalla"
     folder.mkdir()
     saved = DOWNLOADS["gowalla"]
-    DOWNLOADS["gowalla"] = tuple(Resource(f, "https://invalid.invalid/" + f,
-                                          sha256=hashlib.sha256(f"{f}\n".encode()).hexdigest())
-                                 for f in ("train.txt", "test.txt"))
+    DOWNLOADS["gowalla"] = tuple(
+        Resource(f, "https://invalid.invalid/" + f, sha256=hashlib.sha256(f"{f}\n".encode()).hexdigest())
+        for f in ("train.txt", "test.txt")
+    )
     try:
         for r in DOWNLOADS["gowalla"]:
             (folder / r.filename).write_text(f"{r.filename}\n")

@@ -1,4 +1,5 @@
 """RecBole ``.inter`` reader: what RecBole means by the format, and errors whose advice works."""
+
 import pytest
 
 from graphnets.recsys.recbole import load_recbole, read_inter

@@ -1,11 +1,21 @@
 """The recommender contract shared by LightGCN and UltraGCN: forward() embeddings, loss(batch), recommend(users, k)."""
+
 import dataclasses
 
 import pytest
 import torch
 
-from graphnets.recsys import (LightGCN, PairBatch, Recommender, UltraGCN, beta_vectors, build_trainer, get_preset,
-                              item_item_topk, top_k_items)
+from graphnets.recsys import (
+    LightGCN,
+    PairBatch,
+    Recommender,
+    UltraGCN,
+    beta_vectors,
+    build_trainer,
+    get_preset,
+    item_item_topk,
+    top_k_items,
+)
 from graphnets.recsys.synthetic import make_synthetic
 
 
@@ -41,7 +51,7 @@ def test_contract(name):
         scores = users[q] @ items.T
     indptr, indices = d.train_csr()
     for row, u in zip(top, q.tolist()):
-        seen = set(indices[indptr[u]:indptr[u + 1]].tolist())
+        seen = set(indices[indptr[u] : indptr[u + 1]].tolist())
         assert not seen & set(row.tolist())
         s = scores[q.tolist().index(u)][row]
         assert bool((s[:-1] >= s[1:]).all())
@@ -53,6 +63,7 @@ def test_trainer_evaluation_scores_forward_embeddings():
     d = data()
     tr = build_trainer("ultragcn", d, get_preset("ultragcn", "synthetic", embedding_dim=8), seed=1)
     from graphnets.recsys import full_ranking_metrics
+
     u, i = tr.model()
     expected = full_ranking_metrics(u.detach(), i.detach(), d, tr.config.topk)
     got = tr.evaluate()

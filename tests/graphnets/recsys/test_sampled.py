@@ -1,4 +1,5 @@
 """graphnets.recsys.sampled: LightGCN on sampled blocks equals full propagation at fan-out -1, is unbiased, trains."""
+
 import pytest
 import torch
 
@@ -30,11 +31,17 @@ def test_sampled_layer_is_unbiased():
     model = _model(data, layers=1)
     seeds = torch.arange(0, data.num_users, 7)
     sampler = NeighborSampler(model.graph, [2])
-    runs = torch.stack([propagate_blocks(model, sampler.sample_blocks(seeds, torch.Generator().manual_seed(r)),
-                                         model.graph).detach() for r in range(400)])
+    runs = torch.stack(
+        [
+            propagate_blocks(
+                model, sampler.sample_blocks(seeds, torch.Generator().manual_seed(r)), model.graph
+            ).detach()
+            for r in range(400)
+        ]
+    )
     exact = model.propagate()[seeds].detach()
     err = (runs.mean(0) - exact).abs().max()
-    spread = runs.std(0).max() / 400 ** 0.5
+    spread = runs.std(0).max() / 400**0.5
     assert err < 5 * spread  # Monte Carlo mean within 5 standard errors of the exact value
 
 

@@ -1,11 +1,13 @@
 """LightGCN/UltraGCN text format: only ASCII decimal ids below 2**63 are ids."""
+
 import pytest
 
 from graphnets.recsys import read_user_item_lines
 
 
-@pytest.mark.parametrize("token", ["+3", "1_0", "\u00b2", "\u0663", "9223372036854775808", "99999999999999999999",
-                                   "1e3", "0x1", "3\x0c4"])
+@pytest.mark.parametrize(
+    "token", ["+3", "1_0", "\u00b2", "\u0663", "9223372036854775808", "99999999999999999999", "1e3", "0x1", "3\x0c4"]
+)
 def test_tokens_int_would_take_or_choke_on(tmp_path, token):
     f = tmp_path / "train.txt"
     f.write_bytes(f"0 1\n0 {token}\n".encode())

@@ -1,9 +1,9 @@
 """UltraGCN: beta and item-item weights against their formulas; the loss against a hand computation."""
+
 import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from graphnets.recsys import PairBatch, UltraGCN, beta_vectors, build_trainer, get_preset, item_item_topk
 from graphnets.recsys.synthetic import make_synthetic
@@ -62,8 +62,20 @@ def test_item_item_pads_short_rows_with_self_at_zero():
 def test_loss_matches_hand_computation(num_negatives):
     torch.manual_seed(0)
     data = tiny_split()
-    m = UltraGCN(3, 5, 4, w1=0.1, w2=2.0, w3=0.3, w4=0.5, negative_weight=7.0, gamma=0.01, lambda_=0.2,
-                 init_std=0.5, generator=torch.Generator().manual_seed(1))
+    m = UltraGCN(
+        3,
+        5,
+        4,
+        w1=0.1,
+        w2=2.0,
+        w3=0.3,
+        w4=0.5,
+        negative_weight=7.0,
+        gamma=0.01,
+        lambda_=0.2,
+        init_std=0.5,
+        generator=torch.Generator().manual_seed(1),
+    )
     bu, bi = beta_vectors(data.user_degree(), data.item_degree())
     nbrs, omega = item_item_topk(data, 2)
     m.set_constraints(bu, bi, nbrs, omega)
@@ -131,6 +143,7 @@ def test_presets_and_unknown_names():
 
 def test_sampled_scores_sparse_backward_matches_dense_autograd():
     from graphnets.recsys.sampled_scores import sampled_scores
+
     g = torch.Generator().manual_seed(4)
     u = torch.randn(9, 3, dtype=torch.float64, generator=g).requires_grad_()
     v = torch.randn(13, 3, dtype=torch.float64, generator=g).requires_grad_()

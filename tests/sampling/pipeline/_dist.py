@@ -5,6 +5,7 @@ file-store process group, one thread, its stdout/stderr in ``<tmp>/rank<r>.log``
 ``os._exit`` (never returning into pytest). The parent kills every child still alive at the deadline
 and fails the test, so a hanging pipeline can never hang CI.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -43,8 +44,13 @@ def _entry(fn: Callable, rank: int, world: int, folder: str, pg_timeout: float, 
         sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - closed by os._exit
         faulthandler.dump_traceback_later(dump_after, file=sys.stderr)  # a hung rank shows where it hangs
         torch.set_num_threads(1)
-        dist.init_process_group("gloo", init_method=f"file://{folder}/store", rank=rank, world_size=world,
-                                timeout=datetime.timedelta(seconds=pg_timeout))
+        dist.init_process_group(
+            "gloo",
+            init_method=f"file://{folder}/store",
+            rank=rank,
+            world_size=world,
+            timeout=datetime.timedelta(seconds=pg_timeout),
+        )
         result = fn(rank, world, *args)
         torch.save(result, os.path.join(folder, f"result{rank}.pt"))
         code = 0
@@ -58,12 +64,16 @@ def _entry(fn: Callable, rank: int, world: int, folder: str, pg_timeout: float, 
             os._exit(code)
 
 
-def run_ranks(fn: Callable, world: int, *args: Any, timeout: float = 60.0, pg_timeout: float = 20.0,
-              check: bool = True) -> RankRun:
+def run_ranks(
+    fn: Callable, world: int, *args: Any, timeout: float = 60.0, pg_timeout: float = 20.0, check: bool = True
+) -> RankRun:
     """``fn(rank, world, *args)`` on ``world`` forked ranks; with ``check`` every rank must succeed."""
     folder = Path(tempfile.mkdtemp(prefix="gs-pipeline-"))
     ctx = mp.get_context("fork")
-    procs = [ctx.Process(target=_entry, args=(fn, r, world, str(folder), pg_timeout, max(1.0, timeout - 2.0), args)) for r in range(world)]
+    procs = [
+        ctx.Process(target=_entry, args=(fn, r, world, str(folder), pg_timeout, max(1.0, timeout - 2.0), args))
+        for r in range(world)
+    ]
     t0 = time.perf_counter()
     for p in procs:
         p.start()
@@ -78,8 +88,10 @@ def run_ranks(fn: Callable, world: int, *args: Any, timeout: float = 60.0, pg_ti
     logs = [(folder / f"rank{r}.log").read_text() if (folder / f"rank{r}.log").exists() else "" for r in range(world)]
     if hung:
         raise AssertionError(f"ranks {hung} still running after {timeout} s (killed); logs:\n" + "\n".join(logs))
-    results = [torch.load(folder / f"result{r}.pt", weights_only=False) if (folder / f"result{r}.pt").exists()
-               else None for r in range(world)]
+    results = [
+        torch.load(folder / f"result{r}.pt", weights_only=False) if (folder / f"result{r}.pt").exists() else None
+        for r in range(world)
+    ]
     run = RankRun(results, [p.exitcode for p in procs], logs, seconds, folder)
     if check and any(run.exitcodes):
         raise AssertionError(f"exit codes {run.exitcodes}; logs:\n" + "\n---\n".join(logs))

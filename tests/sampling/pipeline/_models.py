@@ -1,4 +1,5 @@
 """A small GCN written against ``cuda_ext.spmm`` and ``sampling.Graph``/``Block`` for the pipeline tests."""
+
 from __future__ import annotations
 
 import torch
@@ -34,8 +35,9 @@ def random_graph(n: int, avg_degree: float, seed: int) -> Graph:
     return Graph.from_edge_index(ei, num_nodes=n).normalize("sym", add_self_loops=True)
 
 
-def gcn_layers(num_features: int, width: int, depth: int, classes: int, seed: int, dtype=torch.float64,
-               dropout: float = 0.0) -> list[nn.Module]:
+def gcn_layers(
+    num_features: int, width: int, depth: int, classes: int, seed: int, dtype=torch.float64, dropout: float = 0.0
+) -> list[nn.Module]:
     torch.manual_seed(seed)
     head = [nn.Linear(num_features, width)] + ([nn.Dropout(dropout)] if dropout else [])
     layers = [NodeWise(nn.Sequential(*head))]

@@ -1,6 +1,7 @@
 """torch.distributed.checkpoint save/resume of a pipelined GNNPipe run (gloo, CPU): a resumed run
 continues with the same losses as an uninterrupted one (parameters, Adam state, historical tables,
 per-rank RNG for dropout, step count)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,15 @@ def _pipe(layout):
     graph = random_graph(N, 3.0, 0)
     x, y, w = toy_data(N, F, C, 1)
     layers = gcn_layers(F, WIDTH, DEPTH, C, seed=2, dropout=0.3)
-    pipe = GNNPipe(layers, [F] + [WIDTH] * (DEPTH + 1), graph, layout, loss_fn=masked_ce,
-                   config=GNNPipeConfig(chunks=4), pipeline=PipelineConfig(schedule="1f1b"))
+    pipe = GNNPipe(
+        layers,
+        [F] + [WIDTH] * (DEPTH + 1),
+        graph,
+        layout,
+        loss_fn=masked_ce,
+        config=GNNPipeConfig(chunks=4),
+        pipeline=PipelineConfig(schedule="1f1b"),
+    )
     opt = torch.optim.Adam(pipe.driver.parameters(), lr=0.05)
     return pipe, opt, x, y, w
 

@@ -1,6 +1,7 @@
 """GNNPipe on real Cora (skipped when ../shared/data/planetoid is absent): a DeepGCN pipelined over 2 gloo
 ranks in exact mode has the unpipelined gradients; in historical mode with METIS chunks the first step's
 loss is exact (warm-up) and the bytes sent equal the traffic model."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,9 +35,16 @@ def _step(rank, world, root, mode):
     w[ds.split.train] = 1.0 / ds.split.train.numel()
     model = _model(ds.num_features, ds.num_classes)
     partition = "metis" if mode == "historical" else "contiguous"
-    pipe = GNNPipe(model.pipeline_layers(), model.layer_widths(), DeepGCN.propagation_graph(ds.graph), layout,
-                   loss_fn=_loss, config=GNNPipeConfig(chunks=4, mode=mode, partition=partition),
-                   pipeline=PipelineConfig(schedule="1f1b"), generator=torch.Generator().manual_seed(0))
+    pipe = GNNPipe(
+        model.pipeline_layers(),
+        model.layer_widths(),
+        DeepGCN.propagation_graph(ds.graph),
+        layout,
+        loss_fn=_loss,
+        config=GNNPipeConfig(chunks=4, mode=mode, partition=partition),
+        pipeline=PipelineConfig(schedule="1f1b"),
+        generator=torch.Generator().manual_seed(0),
+    )
     loss = pipe.step(x, (y, w))
     ref = _model(ds.num_features, ds.num_classes)
     ref_loss = _loss(ref(x, ds.graph), (y, w))
@@ -48,8 +56,14 @@ def _step(rank, world, root, mode):
     sent = torch.tensor([pipe.driver.stats.bytes_sent], dtype=torch.float64)
     dist.all_reduce(sent)
     cuts = [model.layer_widths()[r.stop] for r in pipe.split[:-1]]
-    return {"loss": loss, "ref": float(ref_loss), "err": err, "rel": rel, "sent": int(sent),
-            "model": pipeline_activation_bytes(ds.num_nodes, cuts, itemsize=8)}
+    return {
+        "loss": loss,
+        "ref": float(ref_loss),
+        "err": err,
+        "rel": rel,
+        "sent": int(sent),
+        "model": pipeline_activation_bytes(ds.num_nodes, cuts, itemsize=8),
+    }
 
 
 @pytest.mark.data

@@ -1,5 +1,6 @@
 """PipelineDriver on CPU ranks (gloo): gradients equal the unpipelined model for every schedule,
 single-process mode, replicas with DDP and FSDP, the micro-batch hook, counters and bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,10 @@ def _layers():
 
 def _data():
     gen = torch.Generator().manual_seed(4)
-    return (torch.randn(B, W, generator=gen, dtype=torch.float64),
-            torch.randn(B, W, generator=gen, dtype=torch.float64))
+    return (
+        torch.randn(B, W, generator=gen, dtype=torch.float64),
+        torch.randn(B, W, generator=gen, dtype=torch.float64),
+    )
 
 
 def _loss(out, target):
@@ -29,7 +32,7 @@ def _loss(out, target):
 
 def _stages(num_stages):
     layers = _layers()
-    return [nn.Sequential(*layers[r.start:r.stop]) for r in split_by_count(L, num_stages)]
+    return [nn.Sequential(*layers[r.start : r.stop]) for r in split_by_count(L, num_stages)]
 
 
 def _grad_err(driver, num_stages, x, y, scale=1.0):
@@ -38,7 +41,7 @@ def _grad_err(driver, num_stages, x, y, scale=1.0):
     per = L // num_stages
     err = 0.0
     for s, m in driver.local_modules().items():
-        ref_params = [p for layer in ref[s * per:(s + 1) * per] for p in layer.parameters()]
+        ref_params = [p for layer in ref[s * per : (s + 1) * per] for p in layer.parameters()]
         for p, q in zip(m.parameters(), ref_params):
             g = p.grad.full_tensor() if hasattr(p.grad, "full_tensor") else p.grad
             err = max(err, float((g * scale - q.grad).abs().max()))
@@ -48,18 +51,31 @@ def _grad_err(driver, num_stages, x, y, scale=1.0):
 def _pipeline_grads(rank, world, schedule, stages_per_rank, microbatches):
     layout = init_distributed()
     num_stages = world * stages_per_rank
-    driver = PipelineDriver(_stages(num_stages), layout, PipelineConfig(schedule=schedule, n_microbatches=microbatches),
-                            loss_fn=_loss)
+    driver = PipelineDriver(
+        _stages(num_stages), layout, PipelineConfig(schedule=schedule, n_microbatches=microbatches), loss_fn=_loss
+    )
     x, y = _data()
     loss = driver.step(list(x.chunk(microbatches)), list(y.chunk(microbatches)))
-    return {"err": _grad_err(driver, num_stages, x, y), "loss": loss, "ref": float(_loss(nn.Sequential(*_layers())(x), y)),
-            "stats": driver.stats}
+    return {
+        "err": _grad_err(driver, num_stages, x, y),
+        "loss": loss,
+        "ref": float(_loss(nn.Sequential(*_layers())(x), y)),
+        "stats": driver.stats,
+    }
 
 
-@pytest.mark.parametrize("world,stages_per_rank,schedule", [
-    (2, 1, "gpipe"), (2, 1, "1f1b"), (4, 1, "gpipe"), (4, 1, "1f1b"),
-    (2, 2, "interleaved1f1b"), (2, 2, "gpipe"), (2, 1, "loopedbfs"),
-])
+@pytest.mark.parametrize(
+    "world,stages_per_rank,schedule",
+    [
+        (2, 1, "gpipe"),
+        (2, 1, "1f1b"),
+        (4, 1, "gpipe"),
+        (4, 1, "1f1b"),
+        (2, 2, "interleaved1f1b"),
+        (2, 2, "gpipe"),
+        (2, 1, "loopedbfs"),
+    ],
+)
 def test_gradients_equal_unpipelined_float64(world, stages_per_rank, schedule):
     run = run_ranks(_pipeline_grads, world, schedule, stages_per_rank, 4)
     for r in run.results:
@@ -101,8 +117,9 @@ def test_single_process_mode_runs_every_stage_here():
 
 def _replicas(rank, world, mode):
     layout = init_distributed(pp_size=2, dp_size=2)
-    driver = PipelineDriver(_stages(2), layout, PipelineConfig(schedule="1f1b", n_microbatches=2, data_parallel=mode),
-                            loss_fn=_loss)
+    driver = PipelineDriver(
+        _stages(2), layout, PipelineConfig(schedule="1f1b", n_microbatches=2, data_parallel=mode), loss_fn=_loss
+    )
     x, y = _data()
     xs, ys = x.chunk(2)[layout.dp_rank], y.chunk(2)[layout.dp_rank]  # each replica takes half the batch
     loss = driver.step(list(xs.chunk(2)), list(ys.chunk(2)))
@@ -137,8 +154,13 @@ class _Counting(nn.Module):
 def _hooks(rank, world):
     layout = init_distributed()
     calls = []
-    driver = PipelineDriver([_Counting(), _Counting()], layout, PipelineConfig(schedule="1f1b", n_microbatches=4),
-                            loss_fn=_loss, hook=lambda m, s, i: calls.append((s, i)))
+    driver = PipelineDriver(
+        [_Counting(), _Counting()],
+        layout,
+        PipelineConfig(schedule="1f1b", n_microbatches=4),
+        loss_fn=_loss,
+        hook=lambda m, s, i: calls.append((s, i)),
+    )
     x, y = _data()
     driver.step(list(x.chunk(4)), list(y.chunk(4)))
     (module,) = driver.local_modules().values()

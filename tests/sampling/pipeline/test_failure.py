@@ -1,5 +1,6 @@
 """A rank that raises, is killed or hangs makes every rank exit non-zero, with a clear message, within
 the process-group timeout (gloo, CPU ranks; each case takes a few seconds at most)."""
+
 from __future__ import annotations
 
 import os
@@ -41,12 +42,15 @@ def test_one_failing_rank_ends_all_ranks_with_a_message(world, how):
     assert elapsed < PG_TIMEOUT + 6, elapsed  # start-up, the timeout and a poll interval, never a hang
     others = [log for r, log in enumerate(run.logs) if r != victim]
     if how == "raise":
-        assert all(f"rank {victim} (stage {victim}) failed: ValueError: injected failure" in log for log in others), others
+        assert all(f"rank {victim} (stage {victim}) failed: ValueError: injected failure" in log for log in others), (
+            others
+        )
         assert "PipelineFailure" in run.logs[victim]
     elif how == "kill":
         assert run.exitcodes[victim] == -signal.SIGKILL
-        assert all(f"rank {victim} stopped without a report" in log and "killed or crashed" in log
-                   for log in others), others
+        assert all(f"rank {victim} stopped without a report" in log and "killed or crashed" in log for log in others), (
+            others
+        )
     else:
         # the waiting rank times out, reports it; the hung rank's watchdog ends it
         assert all("one is probably stuck" in log and "Timed out" in log for log in others), others

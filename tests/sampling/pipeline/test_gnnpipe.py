@@ -1,5 +1,6 @@
 """GNNPipe on CPU ranks (gloo): exact mode equals the full-graph model; historical mode equals its
 single-process run; replicas."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,14 +32,25 @@ def _grad_errors(pipe: GNNPipe, ref_layers) -> float:
 def _exact_step(rank, world, schedule, chunks):
     layout = init_distributed()
     graph, x, y, w, layers = _setup()
-    pipe = GNNPipe(layers, WIDTHS, graph, layout, loss_fn=masked_ce,
-                   config=GNNPipeConfig(chunks=chunks, mode="exact"), pipeline=PipelineConfig(schedule=schedule))
+    pipe = GNNPipe(
+        layers,
+        WIDTHS,
+        graph,
+        layout,
+        loss_fn=masked_ce,
+        config=GNNPipeConfig(chunks=chunks, mode="exact"),
+        pipeline=PipelineConfig(schedule=schedule),
+    )
     loss = pipe.step(x if pipe.driver.is_first else None, (y, w))
     _, _, _, _, ref = _setup()
     ref_loss = masked_ce(run_full(ref, x, graph), (y, w))
     ref_loss.backward()
-    return {"loss": loss, "ref_loss": float(ref_loss), "grad_err": _grad_errors(pipe, ref),
-            "bytes": pipe.driver.stats.bytes_sent}
+    return {
+        "loss": loss,
+        "ref_loss": float(ref_loss),
+        "grad_err": _grad_errors(pipe, ref),
+        "bytes": pipe.driver.stats.bytes_sent,
+    }
 
 
 @pytest.mark.parametrize("world", [2, 4])
@@ -51,8 +63,7 @@ def test_exact_mode_gradients_equal_full_graph_float64(world, schedule):
     assert all(r["bytes"] > 0 for r in run.results)  # activations and gradients really travelled
 
 
-def _reference_historical(layers, graph, x, y, w, chunks: int, steps: int, lr: float, warmup: bool,
-                          halo_grad: bool):
+def _reference_historical(layers, graph, x, y, w, chunks: int, steps: int, lr: float, warmup: bool, halo_grad: bool):
     """GNNPipe's semantics written out in one process, without the pipeline engine: chunks in order,
     every layer reads the chunk's own rows live and its halo from a table of all nodes' inputs; with
     ``halo_grad`` the gradient of halo rows is summed per step and added to the owners' rows the next step."""
@@ -107,9 +118,16 @@ def _add_rows(table, index, grad) -> None:
 def _historical_steps(rank, world, schedule, stages_per_rank, steps, halo_grad):
     layout = init_distributed()
     graph, x, y, w, layers = _setup()
-    pipe = GNNPipe(layers, WIDTHS, graph, layout, loss_fn=masked_ce, stages_per_rank=stages_per_rank,
-                   config=GNNPipeConfig(chunks=4, mode="historical", halo_grad=halo_grad),
-                   pipeline=PipelineConfig(schedule=schedule))
+    pipe = GNNPipe(
+        layers,
+        WIDTHS,
+        graph,
+        layout,
+        loss_fn=masked_ce,
+        stages_per_rank=stages_per_rank,
+        config=GNNPipeConfig(chunks=4, mode="historical", halo_grad=halo_grad),
+        pipeline=PipelineConfig(schedule=schedule),
+    )
     opt = torch.optim.SGD(pipe.driver.parameters(), lr=0.5)
     losses = []
     for _ in range(steps):
@@ -127,9 +145,17 @@ def _historical_steps(rank, world, schedule, stages_per_rank, steps, halo_grad):
     return {"losses": losses, "ref_losses": ref_losses, "param_err": err, "full_loss0": full_loss0}
 
 
-@pytest.mark.parametrize("world,stages_per_rank,schedule,halo_grad", [
-    (2, 1, "1f1b", True), (4, 1, "gpipe", True), (2, 2, "1f1b", True), (1, 4, "1f1b", True), (1, 4, "gpipe", True),
-    (2, 1, "1f1b", False)])
+@pytest.mark.parametrize(
+    "world,stages_per_rank,schedule,halo_grad",
+    [
+        (2, 1, "1f1b", True),
+        (4, 1, "gpipe", True),
+        (2, 2, "1f1b", True),
+        (1, 4, "1f1b", True),
+        (1, 4, "gpipe", True),
+        (2, 1, "1f1b", False),
+    ],
+)
 def test_historical_mode_matches_its_single_process_semantics(world, stages_per_rank, schedule, halo_grad):
     run = run_ranks(_historical_steps, world, schedule, stages_per_rank, 3, halo_grad, timeout=60)
     for r in run.results:
@@ -163,8 +189,15 @@ def _staleness(rank, world, warmup, refresh_every, lr, steps):
     """Each step's historical loss and the exact full-graph loss of the same parameters (last rank)."""
     layout = init_distributed()
     graph, x, y, w, layers = _setup()
-    pipe = GNNPipe(layers, WIDTHS, graph, layout, loss_fn=masked_ce, pipeline=PipelineConfig(schedule="1f1b"),
-                   config=GNNPipeConfig(chunks=4, warmup=warmup, refresh_every=refresh_every))
+    pipe = GNNPipe(
+        layers,
+        WIDTHS,
+        graph,
+        layout,
+        loss_fn=masked_ce,
+        pipeline=PipelineConfig(schedule="1f1b"),
+        config=GNNPipeConfig(chunks=4, warmup=warmup, refresh_every=refresh_every),
+    )
     opt = torch.optim.SGD(pipe.driver.parameters(), lr=lr)
     gaps = []
     for _ in range(steps):

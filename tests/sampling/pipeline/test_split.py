@@ -1,4 +1,5 @@
 """Stage splitting by layer count and by measured cost."""
+
 from __future__ import annotations
 
 import itertools
@@ -23,7 +24,7 @@ def _brute_force(costs, stages):
     best = None
     for cuts in itertools.combinations(range(1, n), stages - 1):
         b = (0, *cuts, n)
-        worst = max(sum(costs[b[i]:b[i + 1]]) for i in range(stages))
+        worst = max(sum(costs[b[i] : b[i + 1]]) for i in range(stages))
         best = worst if best is None else min(best, worst)
     return best
 
@@ -45,8 +46,15 @@ def test_split_by_cost_isolates_a_heavy_layer():
     assert split_by_cost([1, 1, 1, 5, 1, 1], 3) == [range(3), range(3, 4), range(4, 6)]
 
 
-@pytest.mark.parametrize("bad,match", [(([], 2), "non-empty"), (([1.0, -1.0], 1), "finite and >= 0"),
-                                       (([1.0, float("nan")], 1), "finite"), (([1.0], 0), "positive int")])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (([], 2), "non-empty"),
+        (([1.0, -1.0], 1), "finite and >= 0"),
+        (([1.0, float("nan")], 1), "finite"),
+        (([1.0], 0), "positive int"),
+    ],
+)
 def test_split_by_cost_rejects_bad_input(bad, match):
     with pytest.raises(ValueError, match=match):
         split_by_cost(*bad)

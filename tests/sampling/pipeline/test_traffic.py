@@ -1,4 +1,5 @@
 """Communication counts: halo exchange from the partition vs GNNPipe's boundary activations."""
+
 from __future__ import annotations
 
 import pytest
@@ -65,8 +66,15 @@ def _counted_bytes(rank, world):
     n, f, width, depth, classes = 40, 5, 8, 6, 3
     layout = init_distributed()
     layers = gcn_layers(f, width, depth, classes, seed=0)
-    pipe = GNNPipe(layers, [f] + [width] * (depth + 1), random_graph(n, 3.0, 0), layout, loss_fn=masked_ce,
-                   config=GNNPipeConfig(chunks=4), pipeline=PipelineConfig(schedule="1f1b"))
+    pipe = GNNPipe(
+        layers,
+        [f] + [width] * (depth + 1),
+        random_graph(n, 3.0, 0),
+        layout,
+        loss_fn=masked_ce,
+        config=GNNPipeConfig(chunks=4),
+        pipeline=PipelineConfig(schedule="1f1b"),
+    )
     x, y, w = toy_data(n, f, classes, 1)
     pipe.step(x, (y, w))
     sent = torch.tensor([pipe.driver.stats.bytes_sent], dtype=torch.float64)

@@ -1,5 +1,6 @@
 """Block-wise spatial-temporal attention: dense (cN x cN) reference, c = 1 spatial path,
 operation counts through spiking.energy, gradients, bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -49,8 +50,12 @@ def test_blockwise_real_inputs_and_chunk_T():
     g = torch.Generator().manual_seed(1)
     q, k, v = (torch.randn(6, 2, 7, 12, generator=g, dtype=torch.float64) for _ in range(3))
     for chunk in (1, 2, 3, 6):
-        torch.testing.assert_close(blockwise_attention(q, k, v, 3, chunk, 0.1),
-                                   blockwise_attention_dense(q, k, v, 3, chunk, 0.1), atol=1e-6, rtol=0)
+        torch.testing.assert_close(
+            blockwise_attention(q, k, v, 3, chunk, 0.1),
+            blockwise_attention_dense(q, k, v, 3, chunk, 0.1),
+            atol=1e-6,
+            rtol=0,
+        )
 
 
 def test_chunk_T_attends_across_all_steps():

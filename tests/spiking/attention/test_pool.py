@@ -1,4 +1,5 @@
 """The DVS max-pool on tokens equals the official MaxPool3d((1, 3, 3)) on [T, B, C, H, W]."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Fused Q/K/V: equals three separate 1x1 conv + BN + LIF triples; shapes, repr, bad input."""
+
 from __future__ import annotations
 
 import pytest

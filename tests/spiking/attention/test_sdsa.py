@@ -1,4 +1,5 @@
 """SpikeDrivenSelfAttention: equals spikingjelly 2.0's layer, membrane shortcut, modes."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """SpikingAttention modes: shapes, spikes, c = 1 STAtten == SSA, DVS pool, energy rows, bad input."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """SpikingSelfAttention (Spikformer): equals spikingjelly 2.0's layer; STAtten mode; bad input."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The reference the delay tests hold us to: PyPI ``dcls==0.1.1``'s ``Dcls1d`` (test dependency),
 wired as in the official SNN-delays ``snn_delays.py`` forward."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,14 @@ def dcls_like(layer, sig=None):
     """A ``Dcls1d`` holding ``layer``'s weights and positions (and ``sig`` = dcls ``SIG`` [C_out, C_in],
     default from ``layer.sigma``)."""
     version, offset = VERSIONS[layer.interpolation]
-    m = DCLS.Dcls1d(layer.in_channels, layer.out_channels, kernel_count=1, dilated_kernel_size=layer.kernel_size,
-                    bias=layer.bias is not None, version=version).to(layer.weight.dtype)
+    m = DCLS.Dcls1d(
+        layer.in_channels,
+        layer.out_channels,
+        kernel_count=1,
+        dilated_kernel_size=layer.kernel_size,
+        bias=layer.bias is not None,
+        version=version,
+    ).to(layer.weight.dtype)
     with torch.no_grad():
         m.weight.copy_(layer.weight.unsqueeze(-1))
         m.P.copy_(layer.P.view(1, *layer.P.shape, 1))

@@ -1,4 +1,5 @@
 """SHD/SSC frames for the delay networks, and the recipes end to end on tiny files in the real HDF5 format."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,17 +51,20 @@ def test_dataset_cache_and_collate(tmp_path):
     assert torch.equal(ds[0][0], x0)  # from the cache
     x, y, lengths = pad_collate([ds[i] for i in range(5)])
     assert x.shape == (int(lengths.max()), 5, 140) and y.tolist() == list(labels)
-    assert x[lengths[0]:, 0].sum() == 0  # zero padding after each recording
+    assert x[lengths[0] :, 0].sum() == 0  # zero padding after each recording
     with pytest.raises(TypeError, match="SHD or SSC"):
         AudioFrames([1, 2])
     with pytest.raises(ValueError, match="frame_us"):
         AudioFrames(ds.dataset, frame_us=0)
 
 
-@pytest.mark.parametrize("name,cls,splits,classes", [
-    ("shd", SHD, ("train", "test"), 20),
-    pytest.param("ssc", SSC, ("train", "valid", "test"), 35, marks=pytest.mark.slow),  # 3 x 512, K = 31
-])
+@pytest.mark.parametrize(
+    "name,cls,splits,classes",
+    [
+        ("shd", SHD, ("train", "test"), 20),
+        pytest.param("ssc", SSC, ("train", "valid", "test"), 35, marks=pytest.mark.slow),  # 3 x 512, K = 31
+    ],
+)
 def test_recipe_end_to_end(tmp_path, name, cls, splits, classes):
     """The paper's network and training step (full size) on a few recordings written in the real layout."""
     for i, split in enumerate(splits):
@@ -69,8 +73,9 @@ def test_recipe_end_to_end(tmp_path, name, cls, splits, classes):
     r = get_recipe(name, epochs=1, batch_size=2)
     train = AudioFrames(cls(tmp_path, "train"), r.frame_us, r.channel_bins)
     test = AudioFrames(cls(tmp_path, splits[-1]), r.frame_us, r.channel_bins)
-    loader = torch.utils.data.DataLoader(train, batch_size=r.batch_size, shuffle=True, collate_fn=pad_collate,
-                                         generator=torch.Generator().manual_seed(0))
+    loader = torch.utils.data.DataLoader(
+        train, batch_size=r.batch_size, shuffle=True, collate_fn=pad_collate, generator=torch.Generator().manual_seed(0)
+    )
     model = r.build_model(train.num_channels, train.num_classes, generator=torch.Generator().manual_seed(0))
     opts, scheds = r.optimizers(model)
     P0 = model.delays[0].P.detach().clone()

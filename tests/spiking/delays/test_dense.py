@@ -1,4 +1,5 @@
 """The layer's dense path against ``Dcls1d`` + ``conv1d`` wired as the official code: outputs and gradients."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,8 +56,10 @@ def test_gradcheck_float64():
     sigma = torch.tensor(0.8, dtype=torch.float64, requires_grad=True)
     x = torch.randn(6, 2, 4, dtype=torch.float64, generator=g, requires_grad=True)
     for interp in ("gauss", "triangle", "bilinear"):
+
         def f(x, w, P, s, interp=interp):
             return delay_conv(x, delay_kernel(w, P, s, 5, interp), right_padding=1)
+
         assert torch.autograd.gradcheck(f, (x, w, P, sigma))
 
 

@@ -1,4 +1,5 @@
 """Integer-delay fast path against its dense spec (one-tap kernel through conv1d)."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,14 +12,18 @@ from spiking.delays import integer_delay_linear, integer_delay_linear_reference
 def _case(T, B, C_in, C_out, K, dtype=torch.float32, seed=0, integer_weights=False):
     g = torch.Generator().manual_seed(seed)
     x = (torch.rand(T, B, C_in, generator=g) < 0.3).to(dtype)
-    w = torch.randint(-4, 5, (C_out, C_in), generator=g).to(dtype) if integer_weights else \
-        torch.randn(C_out, C_in, generator=g, dtype=dtype)
+    w = (
+        torch.randint(-4, 5, (C_out, C_in), generator=g).to(dtype)
+        if integer_weights
+        else torch.randn(C_out, C_in, generator=g, dtype=dtype)
+    )
     d = torch.randint(0, K, (C_out, C_in), generator=g)
     return x, w, d
 
 
-@pytest.mark.parametrize("T,B,C_in,C_out,K", [(50, 4, 16, 8, 25), (1, 1, 1, 1, 1), (7, 3, 5, 2, 3),
-                                              (30, 2, 113, 17, 31), (12, 5, 9, 1, 4)])
+@pytest.mark.parametrize(
+    "T,B,C_in,C_out,K", [(50, 4, 16, 8, 25), (1, 1, 1, 1, 1), (7, 3, 5, 2, 3), (30, 2, 113, 17, 31), (12, 5, 9, 1, 4)]
+)
 def test_bitwise_equal_when_sums_are_exact(T, B, C_in, C_out, K):
     """Integer weights and spikes: every partial sum is exact, so both paths agree bit for bit."""
     x, w, d = _case(T, B, C_in, C_out, K, integer_weights=True)

@@ -1,4 +1,5 @@
 """Delay kernels against dcls 0.1.1's ``ConstructKernel1d`` (every interpolation, K in {5, 25, 31})."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,7 +45,7 @@ def test_kernel_hand_values():
     w, P = torch.tensor([[2.0]]), torch.tensor([[0.5]])  # K = 3: tap 1.5, halfway between taps 1 and 2
     k = delay_kernel(w, P, 1.0, 3, "bilinear")[0, 0]
     torch.testing.assert_close(k, torch.tensor([0.0, 1.0, 1.0]) / (1 + 1e-7))
-    g = torch.exp(-0.5 * (torch.arange(3.0) - 1.5) ** 2 / 0.5 ** 2)
+    g = torch.exp(-0.5 * (torch.arange(3.0) - 1.5) ** 2 / 0.5**2)
     torch.testing.assert_close(delay_kernel(w, P, 0.5, 3, "gauss")[0, 0], 2 * g / (g.sum() + 1e-7))
     t = (2.0 - (torch.arange(3.0) - 1.5).abs()).relu()  # triangle of half-width 2
     torch.testing.assert_close(delay_kernel(w, P, 2.0, 3, "triangle")[0, 0], 2 * t / (t.sum() + 1e-7))

@@ -1,4 +1,5 @@
 """DelayLinear: rounding, the integer-delay context, delays set by hand, state, repr, errors."""
+
 from __future__ import annotations
 
 import pytest
@@ -92,7 +93,9 @@ def test_state_dict_keeps_rounding_and_sigma():
     set_sigma(a, 0.7)
     b = torch.nn.Sequential(DelayLinear(4, 3, 7), DelayLinear(3, 2, 7))
     b.load_state_dict(a.state_dict())
-    assert all(m.rounded for m in delay_layers(b)) and all(m.sigma.item() == pytest.approx(0.7) for m in delay_layers(b))
+    assert all(m.rounded for m in delay_layers(b)) and all(
+        m.sigma.item() == pytest.approx(0.7) for m in delay_layers(b)
+    )
     x = _spikes(C=4)
     with torch.no_grad():
         torch.testing.assert_close(a(x), b(x))
@@ -107,15 +110,21 @@ def test_reset_parameters_generator_and_repr():
     lo, hi = position_limits(11)
     assert a.P.min() >= lo and a.P.max() <= hi
     assert a.weight.abs().max() <= (6.0 / 6) ** 0.5
-    assert repr(a) == ("DelayLinear(6, 4, kernel_size=11, interpolation='gauss', sigma=5.27, bias=False, "
-                       "right_padding=5)")
+    assert repr(a) == (
+        "DelayLinear(6, 4, kernel_size=11, interpolation='gauss', sigma=5.27, bias=False, right_padding=5)"
+    )
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"kernel_size": 0}, "kernel_size"), ({"kernel_size": -3}, "kernel_size"),
-    ({"interpolation": "max"}, "interpolation must be one of"), ({"sigma": -1.0}, "sigma must be > 0"),
-    ({"in_channels": 0}, "in_channels must be an int >= 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"kernel_size": 0}, "kernel_size"),
+        ({"kernel_size": -3}, "kernel_size"),
+        ({"interpolation": "max"}, "interpolation must be one of"),
+        ({"sigma": -1.0}, "sigma must be > 0"),
+        ({"in_channels": 0}, "in_channels must be an int >= 1"),
+    ],
+)
 def test_constructor_errors(kwargs, match):
     args = {"in_channels": 3, "out_channels": 2, "kernel_size": 5} | kwargs
     with pytest.raises(ValueError, match=match):

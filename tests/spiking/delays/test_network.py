@@ -1,4 +1,5 @@
 """DelaySNN, its read-out and loss, parameter groups and recipes."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,8 +47,14 @@ def test_ssc_network_and_no_delay_twin():
 def test_neurons_follow_the_paper():
     lif = DelaySNN(8, 3).neurons[0]
     assert isinstance(lif, LIF)  # the shared neuron core (fused lif_multistep), not a private LIF
-    assert (lif.tau, lif.v_threshold, lif.decay_input, lif.detach_reset, lif.surrogate_name, lif.alpha) == \
-        (1.005, 1.0, False, True, "atan", 5.0)
+    assert (lif.tau, lif.v_threshold, lif.decay_input, lif.detach_reset, lif.surrogate_name, lif.alpha) == (
+        1.005,
+        1.0,
+        False,
+        True,
+        "atan",
+        5.0,
+    )
     net = DelaySNN(8, 3, backend="torch")
     assert all(n.backend == "torch" for n in net.neurons) and net.readout.backend == "torch"
 
@@ -60,8 +67,8 @@ def test_readout_is_a_lif_that_never_fires(tau):
     sj(x)
     torch.testing.assert_close(ours, sj.v_seq)
     w = torch.randn_like(x)
-    g_ours, = torch.autograd.grad((ours * w).sum(), x)
-    g_sj, = torch.autograd.grad((sj.v_seq * w).sum(), x)
+    (g_ours,) = torch.autograd.grad((ours * w).sum(), x)
+    (g_sj,) = torch.autograd.grad((sj.v_seq * w).sum(), x)
     torch.testing.assert_close(g_ours, g_sj)
     with pytest.raises(ValueError, match="tau must be a finite number > 1"):
         MembraneReadout(1.0)
@@ -101,7 +108,9 @@ def test_param_groups_and_optimizers():
     frozen = DelaySNN(10, 4, hidden_features=8, learn_delays=False)
     assert "positions" not in {g["name"] for g in delay_param_groups(frozen, 1e-3)}
     opts, scheds = RECIPES["shd"].optimizers(net)
-    assert len(opts) == 2 and type(scheds[0]).__name__ == "OneCycleLR" and type(scheds[1]).__name__ == "CosineAnnealingLR"
+    assert (
+        len(opts) == 2 and type(scheds[0]).__name__ == "OneCycleLR" and type(scheds[1]).__name__ == "CosineAnnealingLR"
+    )
     assert scheds[0].total_steps == 150
     with pytest.raises(ValueError, match="lr must be > 0"):
         delay_param_groups(net, 0.0)

@@ -1,4 +1,5 @@
 """Sigma schedule against the official ``decrease_sig`` loop."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The synthetic offset task."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The offset task needs delays: the delay network learns it, the same network without delays cannot."""
+
 from __future__ import annotations
 
 import pytest

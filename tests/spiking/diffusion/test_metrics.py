@@ -1,4 +1,5 @@
 """Fréchet distance, the offline classifier FID, the optional Inception FID, energy of sampling, grids."""
+
 import sys
 
 import numpy as np
@@ -51,8 +52,9 @@ def test_classifier_fid_is_deterministic_accurate_and_ranks(tmp_path):
     g = torch.Generator().manual_seed(0)
     xtr, ytr = _toy_classes(128, g)
     xte, yte = _toy_classes(64, g)
-    runs = [train_fid_classifier(xtr, ytr, xte, yte, epochs=3, generator=torch.Generator().manual_seed(3))
-            for _ in range(2)]
+    runs = [
+        train_fid_classifier(xtr, ytr, xte, yte, epochs=3, generator=torch.Generator().manual_seed(3)) for _ in range(2)
+    ]
     assert runs[0][1] == runs[1][1] > 0.9
     assert all(torch.equal(p, q) for p, q in zip(runs[0][0].parameters(), runs[1][0].parameters()))
     fid = ClassifierFID(runs[0][0], xtr, runs[0][1])
@@ -82,8 +84,9 @@ def test_sampling_energy_counts_every_denoising_call():
     torch.manual_seed(0)
     net = SpikingUNet(image_channels=1, ch=8, ch_mult=(1, 2), num_res_blocks=1, T_snn=2)
     ddpm = GaussianDiffusion(net, num_steps=20)
-    report, calls = sampling_energy(ddpm, (1, 1, 8, 8), sampler="ddim", steps=4,
-                                    generator=torch.Generator().manual_seed(0))
+    report, calls = sampling_energy(
+        ddpm, (1, 1, 8, 8), sampler="ddim", steps=4, generator=torch.Generator().manual_seed(0)
+    )
     assert calls == 4 and report.mac > 0 and report.ac >= 0 and 0 <= report.firing_rate <= 1
     # one call alone, through estimate_energy, costs about a quarter of the four (rates vary by step)
     one = estimate_energy(net, (torch.randn(1, 1, 8, 8), torch.tensor([19])))

@@ -1,4 +1,5 @@
 """DDPM and DDIM samplers on a 1-D toy with the exact noise predictor of a Gaussian mixture."""
+
 import itertools
 import math
 
@@ -18,7 +19,7 @@ def exact_eps(schedule: NoiseSchedule):
         a = schedule.alphas_bar[t].to(x.dtype).view(-1, 1)  # [B, 1]
         logs, scores = [], []
         for mu, sd, w in zip(MU, SD, W):
-            var = a * sd ** 2 + (1 - a)
+            var = a * sd**2 + (1 - a)
             logs.append(math.log(w) - 0.5 * (x - a.sqrt() * mu) ** 2 / var - 0.5 * var.log())
             scores.append(-(x - a.sqrt() * mu) / var)
         r = torch.softmax(torch.stack(logs), dim=0)  # responsibilities [K, B, 1]
@@ -65,8 +66,9 @@ def test_ddim_eta1_step_is_the_ddpm_fixedsmall_step(toy):
     x_T = torch.randn(256, 1, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     for steps in (40, 200):
         a = ddim_sample(eps, s, x_T, steps=steps, eta=1.0, clip_x0=False, generator=torch.Generator().manual_seed(5))
-        b = ddpm_sample(eps, s, x_T, steps=steps, var_type="fixedsmall", clip_x0=False,
-                        generator=torch.Generator().manual_seed(5))
+        b = ddpm_sample(
+            eps, s, x_T, steps=steps, var_type="fixedsmall", clip_x0=False, generator=torch.Generator().manual_seed(5)
+        )
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
 
 

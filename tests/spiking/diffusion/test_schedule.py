@@ -1,4 +1,5 @@
 """The DDPM schedule against its formulas: forward marginals, posterior mean/variance, x0 recovery."""
+
 import math
 
 import pytest
@@ -54,8 +55,9 @@ def test_posterior_is_the_bayes_product_of_the_two_gaussians():
     for i, ti in enumerate(t.tolist()):
         b, ab_prev = s.betas[ti].item(), s.alphas_bar[ti - 1].item()
         precision = (1 - b) / b + 1 / (1 - ab_prev)
-        expect_mean = (math.sqrt(1 - b) / b * xt[i, 0].item() + math.sqrt(ab_prev) / (1 - ab_prev) * x0[i, 0].item()) \
-            / precision
+        expect_mean = (
+            math.sqrt(1 - b) / b * xt[i, 0].item() + math.sqrt(ab_prev) / (1 - ab_prev) * x0[i, 0].item()
+        ) / precision
         assert mean[i, 0].item() == pytest.approx(expect_mean, rel=1e-9)
         assert var[i, 0].item() == pytest.approx(1 / precision, rel=1e-9)
 

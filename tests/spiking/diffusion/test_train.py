@@ -1,4 +1,5 @@
 """DiffusionTrainer: deterministic steps, exact resume, EMA sampling, config validation."""
+
 import pytest
 import torch
 
@@ -7,15 +8,17 @@ from spiking.diffusion import DiffusionTrainer, GaussianDiffusion, TrainConfig, 
 
 
 def data():
-    return ImageTensorDataset(torch.randint(0, 256, (20, 1, 8, 8), dtype=torch.uint8), torch.zeros(20),
-                              IMAGE_SETS["digits"])
+    return ImageTensorDataset(
+        torch.randint(0, 256, (20, 1, 8, 8), dtype=torch.uint8), torch.zeros(20), IMAGE_SETS["digits"]
+    )
 
 
 def trainer(seed=0):
     torch.manual_seed(0)
     ddpm = GaussianDiffusion(UNet(image_channels=1, ch=8, ch_mult=(1, 2), num_res_blocks=1), num_steps=50)
-    return DiffusionTrainer(ddpm, data(), TrainConfig(lr=1e-3, batch_size=4, ema_decay=0.9, hflip=True),
-                            torch.Generator().manual_seed(seed))
+    return DiffusionTrainer(
+        ddpm, data(), TrainConfig(lr=1e-3, batch_size=4, ema_decay=0.9, hflip=True), torch.Generator().manual_seed(seed)
+    )
 
 
 def test_resume_reproduces_the_uninterrupted_run():

@@ -1,4 +1,5 @@
 """GaussianDiffusion training/sampling, EMA and threshold guidance."""
+
 import pytest
 import torch
 

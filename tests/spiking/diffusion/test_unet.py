@@ -1,4 +1,5 @@
 """The spiking U-Net, its ANN twin and their layers: shapes, read-out weighting, spikes, errors."""
+
 import pytest
 import torch
 

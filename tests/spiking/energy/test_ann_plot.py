@@ -1,4 +1,5 @@
 """ANN twin copies (graphs shared, neurons replaced) and the bar-chart helper."""
+
 from __future__ import annotations
 
 import pytest

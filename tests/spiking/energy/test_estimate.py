@@ -1,4 +1,5 @@
 """estimate_energy on spiking networks: neurons, firing rates, options, ANN twin, bad input."""
+
 from __future__ import annotations
 
 import json
@@ -8,17 +9,22 @@ import torch
 from spikingjelly.activation_based import functional, layer, neuron
 from torch import nn
 
-from spiking.energy import (EnergyPreset, estimate_energy, get_preset, is_spiking_neuron, make_ann_twin,
-                            preset_names)
+from spiking.energy import EnergyPreset, estimate_energy, get_preset, is_spiking_neuron, make_ann_twin, preset_names
 from spiking.neurons import LIF
 
 
 def sj_net() -> nn.Module:
     net = nn.Sequential(
-        layer.Conv2d(2, 8, 3, padding=1, bias=False), neuron.LIFNode(v_threshold=0.1),
-        layer.Conv2d(8, 16, 3, padding=1, stride=2), neuron.LIFNode(v_threshold=0.05),
-        layer.AvgPool2d(2), layer.Flatten(), layer.Linear(16 * 4 * 4, 32), neuron.LIFNode(v_threshold=0.1),
-        layer.Linear(32, 10))
+        layer.Conv2d(2, 8, 3, padding=1, bias=False),
+        neuron.LIFNode(v_threshold=0.1),
+        layer.Conv2d(8, 16, 3, padding=1, stride=2),
+        neuron.LIFNode(v_threshold=0.05),
+        layer.AvgPool2d(2),
+        layer.Flatten(),
+        layer.Linear(16 * 4 * 4, 32),
+        neuron.LIFNode(v_threshold=0.1),
+        layer.Linear(32, 10),
+    )
     functional.set_step_mode(net, "m")
     return net
 
@@ -26,8 +32,13 @@ def sj_net() -> nn.Module:
 def gs_net(step_mode: str = "m") -> nn.Module:
     """The same kind of network with graphspike's own neurons (a spikingjelly MemoryModule)."""
     net = nn.Sequential(
-        layer.Flatten(), layer.Linear(2 * 8 * 8, 64), LIF(v_threshold=0.3),
-        layer.Linear(64, 32), LIF(v_threshold=0.2), layer.Linear(32, 10))
+        layer.Flatten(),
+        layer.Linear(2 * 8 * 8, 64),
+        LIF(v_threshold=0.3),
+        layer.Linear(64, 32),
+        LIF(v_threshold=0.2),
+        layer.Linear(32, 10),
+    )
     functional.set_step_mode(net, step_mode)
     return net
 
@@ -165,7 +176,9 @@ def test_ann_twin_all_mac_and_ratio():
 def test_bad_inputs_raise_clear_errors():
     net = gs_net()
     x = torch.rand(3, 2, 8, 8)
-    with pytest.raises(ValueError, match=r"estimate_energy: the model raised \w+Error on the example input Tensor\(3, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"estimate_energy: the model raised \w+Error on the example input Tensor\(3, 5\)"
+    ):
         estimate_energy(net, torch.rand(3, 5))
     with pytest.raises(ValueError, match=r"T must be a positive.*got 0"):
         estimate_energy(net, x, T=0)

@@ -1,4 +1,5 @@
 """Hand-computed counts for every counted operation on tiny networks."""
+
 from __future__ import annotations
 
 import pytest

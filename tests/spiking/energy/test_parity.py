@@ -1,11 +1,18 @@
 """Parity: the published ResNet-18 figure and spikingjelly 2.0's own op counter."""
+
 from __future__ import annotations
 
 import pytest
 import torch
 from spikingjelly.activation_based import functional, neuron
-from spikingjelly.activation_based.op_counter import (ACCounter, DispatchCounterMode, MACCounter,
-                                                      SimpleEnergyConfig, SimpleEnergyProfiler, SynOpCounter)
+from spikingjelly.activation_based.op_counter import (
+    ACCounter,
+    DispatchCounterMode,
+    MACCounter,
+    SimpleEnergyConfig,
+    SimpleEnergyProfiler,
+    SynOpCounter,
+)
 
 from spiking.energy import estimate_energy
 
@@ -69,8 +76,13 @@ def test_spikingjelly_op_counter_parity():
 def test_spikingjelly_batch_norm_macs_match_bn_count():
     from spikingjelly.activation_based import layer
 
-    net = torch.nn.Sequential(layer.Conv2d(2, 4, 3, padding=1), layer.BatchNorm2d(4), neuron.LIFNode(),
-                              layer.Conv2d(4, 4, 3), layer.BatchNorm2d(4))
+    net = torch.nn.Sequential(
+        layer.Conv2d(2, 4, 3, padding=1),
+        layer.BatchNorm2d(4),
+        neuron.LIFNode(),
+        layer.Conv2d(4, 4, 3),
+        layer.BatchNorm2d(4),
+    )
     functional.set_step_mode(net, "m")
     net.eval()
     x = torch.rand(3, 2, 8, 8)
@@ -83,8 +95,9 @@ def test_spikingjelly_spiking_self_attention_parity():
     """spikingjelly's own SpikingSelfAttention: spike x spike bmm products and the conv/BN stem."""
     from spikingjelly.activation_based import layer
 
-    att = layer.SpikingSelfAttention(16, num_heads=2, spiking_neuron=neuron.LIFNode, v_threshold=0.3,
-                                     step_mode="m").eval()  # estimate_energy counts in eval mode
+    att = layer.SpikingSelfAttention(
+        16, num_heads=2, spiking_neuron=neuron.LIFNode, v_threshold=0.3, step_mode="m"
+    ).eval()  # estimate_energy counts in eval mode
     x = (torch.rand(4, 2, 16, 10) < 0.3).float()  # [T, B, C, N] spikes
     sj_mac, sj_synop, _ = _sj_counts(att, x)
     ours = estimate_energy(att, x, ac_count="exact", bn="count")

@@ -1,5 +1,6 @@
 """A spiking transformer split into pipeline stages: batch micro-batches with neuron resets equal the
 whole-batch model (gloo CPU ranks, float64)."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,9 +37,14 @@ def _run(rank, world, kind, hook):
     layout = init_distributed()
     model = _model(kind)
     layers = transformer_layers(model, HW)
-    stages = [nn.Sequential(*layers[r.start:r.stop]) for r in split_by_count(len(layers), world)]
-    driver = PipelineDriver(stages, layout, PipelineConfig(schedule="1f1b", n_microbatches=M), loss_fn=_loss,
-                            hook=reset_neurons if hook else None)
+    stages = [nn.Sequential(*layers[r.start : r.stop]) for r in split_by_count(len(layers), world)]
+    driver = PipelineDriver(
+        stages,
+        layout,
+        PipelineConfig(schedule="1f1b", n_microbatches=M),
+        loss_fn=_loss,
+        hook=reset_neurons if hook else None,
+    )
     x, y = _data()
     loss = driver.step(list(x.chunk(M, dim=1)), list(y.chunk(M)))  # micro-batches along B (dim 1)
     ref = _model(kind)

@@ -1,4 +1,5 @@
 """SPS stem: shapes per pooling, membrane vs spike shortcut, bad input."""
+
 from __future__ import annotations
 
 import pytest

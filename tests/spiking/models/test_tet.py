@@ -1,4 +1,5 @@
 """TET loss against the official formula (a loop over t)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Configs: validation, and one training step end to end on tiny files in the real formats."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -99,7 +100,15 @@ def test_one_training_step_full_width(name, tmp_path):
 
 def test_configs_are_the_sources():
     c = TRANSFORMER_CONFIGS["cifar10-dvs-t10"]
-    assert (c.T, c.chunk_size, c.img_size, c.embed_dim, c.depth, c.num_heads, c.pooling) == (10, 5, (64, 64), 256, 2, 8, "0011")
+    assert (c.T, c.chunk_size, c.img_size, c.embed_dim, c.depth, c.num_heads, c.pooling) == (
+        10,
+        5,
+        (64, 64),
+        256,
+        2,
+        8,
+        "0011",
+    )
     assert c.tet and (c.tet_means, c.tet_lamb) == (1.0, 0.001) and c.scale == "event" and c.dvs_pool
     assert (TRANSFORMER_CONFIGS["cifar10-dvs-t16"].T, TRANSFORMER_CONFIGS["cifar10-dvs-t16"].chunk_size) == (16, 4)
     assert TRANSFORMER_CONFIGS["ncaltech101-t10"].resize_mode == "nearest"

@@ -1,4 +1,5 @@
 """Spike-driven Transformer v1 and Spikformer: shapes, modes, gradients, reset, energy, bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,17 @@ MODELS = {"sdt": SpikeDrivenTransformer, "spikformer": Spikformer}
 @pytest.mark.parametrize("model", list(MODELS))
 @pytest.mark.parametrize("attention", ["sdt", "ssa", "statten"])
 def test_forward_backward_reset(model, attention):
-    m = MODELS[model](2, 5, embed_dim=16, num_heads=2, depth=2, pooling="0011", attention=attention, chunk_size=2,
-                      dvs_pool=attention == "statten")
+    m = MODELS[model](
+        2,
+        5,
+        embed_dim=16,
+        num_heads=2,
+        depth=2,
+        pooling="0011",
+        attention=attention,
+        chunk_size=2,
+        dvs_pool=attention == "statten",
+    )
     x = torch.rand(4, 3, 2, 16, 16) * 3  # [T, B, C, H, W]
     seq = m.forward_seq(x)
     assert seq.shape == (4, 3, 5)

@@ -1,5 +1,6 @@
 """spiking.neurons.SpikingNeuron (shared by LIF, ParametricLIF, IF): single == multi step, chunks, state
 and reset_net interop, store_v_seq, backends, memory of inference, half precision, CUDA == CPU."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,13 @@ from cuda_ext import LIFParams, lif_multistep_reference
 from spiking.neurons import IF, LIF, ParametricLIF, SpikingNeuron
 from tests.spiking.neurons.helpers import run_m
 
-MAKERS = [lambda: LIF(tau=3.0), lambda: ParametricLIF(init_tau=2.5, v_reset=None), lambda: IF(detach_reset=True),
-          lambda: LIF(decay_input=False, surrogate="atan"), lambda: LIF(v_reset=-0.2, surrogate="piecewise_exp")]
+MAKERS = [
+    lambda: LIF(tau=3.0),
+    lambda: ParametricLIF(init_tau=2.5, v_reset=None),
+    lambda: IF(detach_reset=True),
+    lambda: LIF(decay_input=False, surrogate="atan"),
+    lambda: LIF(v_reset=-0.2, surrogate="piecewise_exp"),
+]
 
 
 @pytest.mark.parametrize("make", MAKERS)
@@ -143,9 +149,14 @@ def test_half_precision_state_and_reference():
 
 
 @pytest.mark.cuda
-@pytest.mark.parametrize("make", [lambda: LIF(tau=2.0, backend="cuda"),
-                                  lambda: ParametricLIF(init_tau=3.0, v_reset=None, backend="cuda"),
-                                  lambda: IF(backend="cuda")])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: LIF(tau=2.0, backend="cuda"),
+        lambda: ParametricLIF(init_tau=3.0, v_reset=None, backend="cuda"),
+        lambda: IF(backend="cuda"),
+    ],
+)
 @pytest.mark.parametrize("mode", ["s", "m"])
 def test_cuda_kernel_matches_cpu(make, mode):
     x = torch.randn(16, 8, 113) * 2

@@ -1,4 +1,5 @@
 """spiking.neurons.IF: golden trajectories and spikingjelly parity."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,10 +10,13 @@ from spiking.neurons import IF
 from tests.spiking.neurons.helpers import run_m, run_s
 
 
-@pytest.mark.parametrize("make, spikes, v", [
-    (lambda: IF(store_v_seq=True), [0, 1, 0, 1], [0.6, 0.0, 0.6, 0.0]),  # H = V + X
-    (lambda: IF(v_reset=None, store_v_seq=True), [0, 1, 0, 1], [0.6, 0.2, 0.8, 0.4]),  # soft: subtract 1
-])
+@pytest.mark.parametrize(
+    "make, spikes, v",
+    [
+        (lambda: IF(store_v_seq=True), [0, 1, 0, 1], [0.6, 0.0, 0.6, 0.0]),  # H = V + X
+        (lambda: IF(v_reset=None, store_v_seq=True), [0, 1, 0, 1], [0.6, 0.2, 0.8, 0.4]),  # soft: subtract 1
+    ],
+)
 def test_golden_trajectories(make, spikes, v):
     node = make()
     out = run_m(node, torch.full((4, 1), 0.6))

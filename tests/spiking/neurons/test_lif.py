@@ -1,5 +1,6 @@
 """spiking.neurons.LIF: golden trajectories, spikingjelly parity, thresholds changed after construction,
 bad input."""
+
 from __future__ import annotations
 
 import math
@@ -18,15 +19,23 @@ from tests.spiking.neurons.helpers import run_m, run_s
         # tau=2, hard reset: H = V + (X - V)/2
         (lambda: LIF(tau=2.0, store_v_seq=True), [1.5, 0.5, 1.5, 0.2], [0, 0, 1, 0], [0.75, 0.625, 0.0, 0.1]),
         # soft reset: 1.0625 - 1 = 0.0625; then 0.0625 + (0.2 - 0.0625)/2
-        (lambda: LIF(tau=2.0, v_reset=None, store_v_seq=True), [1.5, 0.5, 1.5, 0.2], [0, 0, 1, 0],
-         [0.75, 0.625, 0.0625, 0.13125]),
+        (
+            lambda: LIF(tau=2.0, v_reset=None, store_v_seq=True),
+            [1.5, 0.5, 1.5, 0.2],
+            [0, 0, 1, 0],
+            [0.75, 0.625, 0.0625, 0.13125],
+        ),
         # decay_input=False: H = V - V/2 + X
         (lambda: LIF(tau=2.0, decay_input=False, store_v_seq=True), [0.8, 0.8, 0.8], [0, 1, 0], [0.8, 0.0, 0.8]),
         # tau=4, v_th=0.5, v_reset=-0.1, V starts at v_reset: H = V + (X - (V + 0.1))/4:
         # -0.1 + 1/4 = 0.15 -> 0.15 + 0.75/4 = 0.3375 -> 0.3375 + 0.5625/4 = 0.478125
         # -> 0.478125 + 0.421875/4 = 0.58359375 >= 0.5: spike, V = -0.1
-        (lambda: LIF(tau=4.0, v_threshold=0.5, v_reset=-0.1, store_v_seq=True), [1.0, 1.0, 1.0, 1.0],
-         [0, 0, 0, 1], [0.15, 0.3375, 0.478125, -0.1]),
+        (
+            lambda: LIF(tau=4.0, v_threshold=0.5, v_reset=-0.1, store_v_seq=True),
+            [1.0, 1.0, 1.0, 1.0],
+            [0, 0, 0, 1],
+            [0.15, 0.3375, 0.478125, -0.1],
+        ),
     ],
 )
 def test_golden_trajectories(make, x, spikes, v):
@@ -53,12 +62,17 @@ def test_surrogate_gradient_by_hand():
     "ours, ref",
     [
         (lambda: LIF(tau=2.0), lambda: neuron.LIFNode(tau=2.0)),
-        (lambda: LIF(tau=3.0, v_reset=None, decay_input=False, surrogate=surrogate.ATan(alpha=3.0)),
-         lambda: neuron.LIFNode(tau=3.0, v_reset=None, decay_input=False,
-                                surrogate_function=surrogate.ATan(alpha=3.0))),
+        (
+            lambda: LIF(tau=3.0, v_reset=None, decay_input=False, surrogate=surrogate.ATan(alpha=3.0)),
+            lambda: neuron.LIFNode(
+                tau=3.0, v_reset=None, decay_input=False, surrogate_function=surrogate.ATan(alpha=3.0)
+            ),
+        ),
         (lambda: LIF(tau=2.0, detach_reset=True), lambda: neuron.LIFNode(tau=2.0, detach_reset=True)),
-        (lambda: LIF(tau=2.5, v_reset=-0.2, v_threshold=0.8), lambda: neuron.LIFNode(tau=2.5, v_reset=-0.2,
-                                                                                      v_threshold=0.8)),
+        (
+            lambda: LIF(tau=2.5, v_reset=-0.2, v_threshold=0.8),
+            lambda: neuron.LIFNode(tau=2.5, v_reset=-0.2, v_threshold=0.8),
+        ),
     ],
 )
 @pytest.mark.parametrize("mode", ["s", "m"])

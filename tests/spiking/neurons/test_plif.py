@@ -1,4 +1,5 @@
 """spiking.neurons.ParametricLIF: spikingjelly parity of spikes and gradients (w included), tau learns."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """spiking.neurons.surrogate: names and spikingjelly objects resolve to one spec; the fused ones are marked."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """spiking.training: time-major batches, seeded subsets, firing rates, an exactly resumable trainer."""
+
 from __future__ import annotations
 
 import copy
@@ -83,8 +84,13 @@ class _Poisoned(torch.utils.data.Dataset):
 def test_non_finite_loss_stops_before_the_update():
     torch.manual_seed(0)
     train = _Poisoned(SyntheticEvents(24, T=3, seed=1), bad=5)
-    t = SNNClassifierTrainer(SpikingConvNet(2, 10, (4,), dropout=0.0), train, SyntheticEvents(8, T=3, seed=2),
-                             SNNTrainConfig(epochs=1, batch_size=24), torch.Generator().manual_seed(0))
+    t = SNNClassifierTrainer(
+        SpikingConvNet(2, 10, (4,), dropout=0.0),
+        train,
+        SyntheticEvents(8, T=3, seed=2),
+        SNNTrainConfig(epochs=1, batch_size=24),
+        torch.Generator().manual_seed(0),
+    )
     before = copy.deepcopy(dict(t.model.named_parameters()))
     # a spiking neuron turns NaN input into silence (NaN >= threshold is False), so the loss would stay
     # finite: the trainer checks the input batch itself
@@ -98,6 +104,9 @@ def test_nan_weights_before_a_spiking_layer_are_caught_although_the_loss_stays_f
     name, first = next(iter(t.model.named_parameters()))
     with torch.no_grad():
         first.fill_(float("nan"))  # the neurons after it never fire: silence, not NaN
-    with pytest.raises(FloatingPointError, match=rf"SNNClassifierTrainer: parameter '{name}' became non-finite "
-                                                 r"at epoch 1"):
+    with pytest.raises(
+        FloatingPointError,
+        match=rf"SNNClassifierTrainer: parameter '{name}' became non-finite "
+        r"at epoch 1",
+    ):
         t.train_epoch()
