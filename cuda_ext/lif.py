@@ -325,62 +325,51 @@ def _lif_bwd_op(
 
 
 @_lif_bwd_op.register_kernel("cuda")
-def _lif_bwd_cuda(
-    grad_spikes,
-    grad_v_last,
-    grad_h,
-    h_seq,
-    v_init,
-    tau,
-    v_threshold,
-    v_reset,
-    decay_input,
-    detach_reset,
-    surrogate,
-    alpha,
-    x_dtype,
-    need_tau_grad,
-    backend,
-):
-    if backend == "cuda":
-        grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)
+def _lif_bwd_cuda(*args):
+    """The op's arguments in schema order, ``backend`` last: the kernel of ``csrc/lif.cu`` for
+    ``backend="cuda"``, else the PyTorch loop."""
+    *bwd_args, backend = args
+    return (_lif_backward_cuda if backend == "cuda" else _lif_backward_torch)(*bwd_args)
 
-        def c(t: Optional[Tensor]) -> Optional[Tensor]:
-            return None if t is None else t.contiguous()
 
-        grad_v, grad_tau = extension().lif_backward(
-            grad_x,
-            c(grad_spikes),
-            c(grad_v_last),
-            c(grad_h),
-            h_seq.contiguous(),
-            v_init.contiguous(),
-            tau.to(torch.float64),
-            v_threshold,
-            v_reset,
-            decay_input,
-            detach_reset,
-            surrogate_id(surrogate),
-            alpha,
-            need_tau_grad,
-        )
-        return grad_x, grad_v, grad_tau.to(tau.dtype)
-    return _lif_backward_torch(
-        grad_spikes,
-        grad_v_last,
-        grad_h,
-        h_seq,
-        v_init,
-        tau,
+def _lif_backward_cuda(
+    grad_spikes: Optional[Tensor],
+    grad_v_last: Optional[Tensor],
+    grad_h: Optional[Tensor],
+    h_seq: Tensor,
+    v_init: Tensor,
+    tau: Tensor,
+    v_threshold: float,
+    v_reset: Optional[float],
+    decay_input: bool,
+    detach_reset: bool,
+    surrogate: str,
+    alpha: float,
+    x_dtype: torch.dtype,
+    need_tau_grad: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)
+
+    def c(t: Optional[Tensor]) -> Optional[Tensor]:
+        return None if t is None else t.contiguous()
+
+    grad_v, grad_tau = extension().lif_backward(
+        grad_x,
+        c(grad_spikes),
+        c(grad_v_last),
+        c(grad_h),
+        h_seq.contiguous(),
+        v_init.contiguous(),
+        tau.to(torch.float64),
         v_threshold,
         v_reset,
         decay_input,
         detach_reset,
-        surrogate,
+        surrogate_id(surrogate),
         alpha,
-        x_dtype,
         need_tau_grad,
     )
+    return grad_x, grad_v, grad_tau.to(tau.dtype)
 
 
 @_lif_bwd_op.register_fake

@@ -29,6 +29,7 @@ from typing import IO, Any
 import numpy as np
 
 __all__ = [
+    "CORRUPT_PICKLE_ERRORS",
     "NUMPY_ARRAY_GLOBALS",
     "PYTHON2_CONTAINER_GLOBALS",
     "SCIPY_CSR_GLOBALS",
@@ -36,6 +37,22 @@ __all__ = [
     "UnsafePickleError",
     "restricted_load",
 ]
+
+
+# What pickle.load raises on a corrupt or truncated file (besides UnsafePickleError and PickleDataError,
+# which a reader re-raises as they are): readers catch these and raise one ValueError naming the file.
+CORRUPT_PICKLE_ERRORS: tuple[type[BaseException], ...] = (
+    pickle.UnpicklingError,
+    EOFError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    MemoryError,
+    OverflowError,
+    RecursionError,
+)
 
 
 class UnsafePickleError(pickle.UnpicklingError, ValueError):
@@ -284,7 +301,8 @@ def restricted_load(
             outside ``allowed``, or a persistent id; nothing it names has been called.
         PickleDataError: (a ``ValueError``) an array or CSR matrix in the file is malformed: a dtype
             other than boolean/integer/float, data that does not fill its shape, indices outside it.
-        pickle.UnpicklingError, EOFError, ...: a corrupt file, as :func:`pickle.load` raises them.
+        pickle.UnpicklingError, EOFError, ...: a corrupt file, as :func:`pickle.load` raises them
+            (:data:`CORRUPT_PICKLE_ERRORS`).
     """
     try:
         obj = _RestrictedUnpickler(file, allowed, fn, what, encoding=encoding).load()

@@ -90,7 +90,29 @@ def _check_cfg(name: str, cfg: Any) -> CKGCNConfig:
     return cfg
 
 
-class CKGCN(nn.Module):
+class _PooledRegressor(nn.Module):
+    """What :class:`CKGCN` and :class:`GCNRegressor` share: the subclass's ``_embed(data)`` gives
+    ``(h [N, d], batch)``; graph predictions are ``head`` of the batch's pooled ``h``."""
+
+    cfg: CKGCNConfig
+    head: RegressionHead
+
+    def _embed(self, data: Any) -> tuple[Tensor, GraphBatch]:
+        raise NotImplementedError(f"{type(self).__name__}._embed must be defined by the subclass")
+
+    def node_embeddings(self, data: Any) -> Tensor:
+        """``[N, d]`` node representations before pooling."""
+        return self._embed(data)[0]
+
+    def forward(self, data: Any) -> Tensor:
+        h, batch = self._embed(data)
+        return self.head(batch.pool(h))  # [G]
+
+    def extra_repr(self) -> str:
+        return f"cfg={self.cfg}"
+
+
+class CKGCN(_PooledRegressor):
     r"""CKGConv graph-regression network (Ma et al., ICML 2024), the official ZINC configuration
     (``configs/CKGConvMLP/zinc-CKGConvMLP-BN-BS32.yaml``).
 
@@ -144,19 +166,8 @@ class CKGCN(nn.Module):
             h = layer(h, support.graph, e, data.deg)
         return h, support
 
-    def node_embeddings(self, data: Any) -> Tensor:
-        """``[N, d]`` node representations before pooling."""
-        return self._embed(data)[0]
 
-    def forward(self, data: Any) -> Tensor:
-        h, support = self._embed(data)
-        return self.head(support.pool(h))  # [G]
-
-    def extra_repr(self) -> str:
-        return f"cfg={self.cfg}"
-
-
-class GCNRegressor(nn.Module):
+class GCNRegressor(_PooledRegressor):
     r"""The GCN baseline of :class:`CKGCN`: same node stem, blocks, pooling and head, with GCN
     aggregation in place of CKGConv, so that the two models differ only in the convolution.
 
@@ -194,14 +205,3 @@ class GCNRegressor(nn.Module):
         for layer in self.layers:
             h = layer(h, batch.graph)
         return h, batch
-
-    def node_embeddings(self, data: Any) -> Tensor:
-        """``[N, d]`` node representations before pooling."""
-        return self._embed(data)[0]
-
-    def forward(self, data: Any) -> Tensor:
-        h, batch = self._embed(data)
-        return self.head(batch.pool(h))  # [G]
-
-    def extra_repr(self) -> str:
-        return f"cfg={self.cfg}"

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from graphnets.ckgconv.schedule import cosine_with_warmup
+from sampling.checkpoint import TrainerState
 from sampling.finite import check_finite, check_loss
 
 with warnings.catch_warnings():  # PyG 2.8 calls torch.jit.script at import, which torch 2.14 deprecates
@@ -84,7 +85,7 @@ def mean_absolute_error(model: nn.Module, loader: DataLoader, device: str | torc
     return err / n
 
 
-class GraphRegressionTrainer:
+class GraphRegressionTrainer(TrainerState):
     """Train ``model`` (PyG ``Batch`` -> ``[G]``) on ``train`` graphs, test MAE on ``test``.
 
     The trainer owns AdamW, the schedule and the ``generator`` that shuffles the training graphs,
@@ -164,19 +165,3 @@ class GraphRegressionTrainer:
     def evaluate(self) -> float:
         """Test MAE of the current model."""
         return mean_absolute_error(self.model, self.test_loader, self.device)
-
-    def state_dict(self) -> dict:
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "generator": self.generator.get_state(),
-            "epoch": self.epoch,
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.generator.set_state(state["generator"])
-        self.epoch = int(state["epoch"])

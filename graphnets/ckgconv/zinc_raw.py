@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import os
-import pickle
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import torch._utils
 
 from graphnets.ckgconv.zinc import ZINC_NUM_ATOM_TYPES, ZINC_NUM_BOND_TYPES, ZINC_SPLITS
 from sampling.safe_pickle import (
+    CORRUPT_PICKLE_ERRORS,
     NUMPY_ARRAY_GLOBALS,
     PYTHON2_CONTAINER_GLOBALS,
     PickleDataError,
@@ -147,19 +147,7 @@ def read_zinc_raw(raw_dir: str | os.PathLike, split: str, subset: bool = True) -
             mols = restricted_load(f, ZINC_PICKLE_GLOBALS, _FN, path.name, encoding="latin1")
     except (UnsafePickleError, PickleDataError):
         raise
-    except (
-        pickle.UnpicklingError,
-        EOFError,
-        ValueError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        KeyError,
-        RuntimeError,
-        MemoryError,
-        OverflowError,
-        RecursionError,
-    ) as err:
+    except (*CORRUPT_PICKLE_ERRORS, RuntimeError) as err:
         raise ValueError(
             f"{_FN}: {path} is corrupt or not a ZINC molecule pickle (got {type(err).__name__}: "
             f"{str(err).strip().splitlines()[0] if str(err).strip() else ''})"

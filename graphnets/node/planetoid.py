@@ -27,7 +27,6 @@ or unreadable file raises a ``FileNotFoundError``/``ValueError`` naming it, and 
 
 from __future__ import annotations
 
-import pickle
 import warnings
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from torch import Tensor
 from graphnets.node.dataset import NodeDataset, check_split
 from sampling import Graph, Split
 from sampling.safe_pickle import (
+    CORRUPT_PICKLE_ERRORS,
     NUMPY_ARRAY_GLOBALS,
     PYTHON2_CONTAINER_GLOBALS,
     SCIPY_CSR_GLOBALS,
@@ -70,18 +70,7 @@ def _load_pickle(path: Path) -> Any:
             return restricted_load(f, _ALLOWED, "load_planetoid", path.name, encoding="latin1")
     except (UnsafePickleError, PickleDataError):
         raise
-    except (
-        pickle.UnpicklingError,
-        EOFError,
-        ValueError,
-        TypeError,
-        AttributeError,
-        IndexError,
-        KeyError,
-        MemoryError,
-        OverflowError,
-        RecursionError,
-    ) as err:
+    except CORRUPT_PICKLE_ERRORS as err:
         raise ValueError(
             f"load_planetoid: {path} is corrupt or not a Planetoid pickle (got {type(err).__name__}: {err})"
         ) from err

@@ -6,14 +6,14 @@ from torch import Tensor, nn
 
 from spiking.neurons import LIF
 
+from ._sublayer import _ProjectedAttention
 from .functional import check_tokens
 from .qkv import _copy_linear_bn
-from .spiking_attention import SpikingAttention
 
 __all__ = ["SpikingSelfAttention"]
 
 
-class SpikingSelfAttention(nn.Module):
+class SpikingSelfAttention(_ProjectedAttention):
     r"""Spiking self-attention of Spikformer (Zhou et al., ICLR 2023, Eq. 7-10).
 
     .. math::
@@ -49,27 +49,13 @@ class SpikingSelfAttention(nn.Module):
         surrogate: str = "sigmoid",
     ) -> None:
         super().__init__()
-        self.dim, self.num_heads, self.proj_bias, self.tau, self.surrogate = (
-            dim,
-            num_heads,
-            bool(proj_bias),
-            tau,
-            surrogate,
-        )
-        self.attn = SpikingAttention(
-            dim, num_heads, attention, chunk_size, scale, dvs_pool, qkv_bias, tau, surrogate=surrogate
+        self._init_attention(
+            dim, num_heads, attention, chunk_size, scale, dvs_pool, qkv_bias, proj_bias, tau, surrogate
         )
         self.proj = nn.Linear(dim, dim, bias=self.proj_bias)
         self.proj_bn = nn.BatchNorm1d(dim)
         self.proj_lif = LIF(tau=tau, surrogate=surrogate, detach_reset=True, step_mode="m")
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        self.attn.reset_parameters()
-        nn.init.trunc_normal_(self.proj.weight, std=0.02)
-        if self.proj.bias is not None:
-            nn.init.zeros_(self.proj.bias)
-        self.proj_bn.reset_parameters()
 
     @classmethod
     def from_spikingjelly(cls, layer: nn.Module) -> SpikingSelfAttention:
@@ -96,11 +82,3 @@ class SpikingSelfAttention(nn.Module):
         T, B, N, D = x.shape
         a = self.attn(x, hw)  # [T, B, N, D]
         return self.proj_lif(self.proj_bn(self.proj(a.reshape(T * B * N, D))).view(T, B, N, D))  # [T, B, N, D]
-
-    def extra_repr(self) -> str:
-        a = self.attn
-        return (
-            f"dim={self.dim}, num_heads={self.num_heads}, attention={a.attention!r}, chunk_size={a.chunk_size}, "
-            f"scale={a.scale!r}, dvs_pool={a.dvs_pool}, qkv_bias={a.qkv_bias}, proj_bias={self.proj_bias}, "
-            f"tau={self.tau}, surrogate={self.surrogate!r}"
-        )

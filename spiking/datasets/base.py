@@ -87,6 +87,12 @@ class FrameDataset(torch.utils.data.Dataset):
     def cache_params(self) -> dict:
         raise NotImplementedError(f"{type(self).__name__}.cache_params must be defined by the subclass")
 
+    def _frames_params(self, n: int, **source) -> dict:
+        """The :meth:`cache_params` of a reader of recordings: the dataset ``name``, where the samples
+        come from (``source``: resolved paths as strings, split choices), ``T``, ``split_by`` and the
+        sample count ``n`` (so a changed folder gets a new cache)."""
+        return {"dataset": self.name, **source, "T": self.T, "split_by": self.split_by, "n": n}
+
     def build_frames(self, index: int) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__}.build_frames must be defined by the subclass")
 

@@ -90,15 +90,9 @@ class CIFAR10DVS(FrameDataset):
         return out
 
     def cache_params(self) -> dict:
-        return {
-            "dataset": self.name,
-            "root": os.fspath(self.root.resolve()),
-            "train": self.train,
-            "split": self.split,
-            "T": self.T,
-            "split_by": self.split_by,
-            "n": len(self.files),
-        }
+        return self._frames_params(
+            len(self.files), root=os.fspath(self.root.resolve()), train=self.train, split=self.split
+        )
 
     def events(self, index: int) -> np.ndarray:
         return read_cifar10dvs(self.files[index])

@@ -65,14 +65,7 @@ class DVS128Gesture(FrameDataset):
         self._last: tuple[Path | None, list] = (None, [])
 
     def cache_params(self) -> dict:
-        return {
-            "dataset": self.name,
-            "root": os.fspath(self.root.resolve()),
-            "train": self.train,
-            "T": self.T,
-            "split_by": self.split_by,
-            "n": len(self.samples),
-        }
+        return self._frames_params(len(self.samples), root=os.fspath(self.root.resolve()), train=self.train)
 
     def events(self, index: int) -> np.ndarray:
         """Events of sample ``index`` (one label row of one recording)."""

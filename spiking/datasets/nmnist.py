@@ -177,14 +177,7 @@ class NMNIST(FrameDataset):
             raise ValueError(f"{fn}: no .bin recordings under {split} (got class folders without .bin files)")
 
     def cache_params(self) -> dict:
-        return {
-            "dataset": self.name,
-            "root": os.fspath(self.root.resolve()),
-            "train": self.train,
-            "T": self.T,
-            "split_by": self.split_by,
-            "n": len(self.files),
-        }
+        return self._frames_params(len(self.files), root=os.fspath(self.root.resolve()), train=self.train)
 
     def build_frames(self, index: int) -> np.ndarray:
         return read_atis_frames(self.files[index], self.T, self.split_by, self.sensor_size)

@@ -56,13 +56,7 @@ class SHD(FrameDataset):
             raise ValueError(f"{fn}: labels must be in [0, {self.num_classes}) in {path} (got {bad[0]})")
 
     def cache_params(self) -> dict:
-        return {
-            "dataset": self.name,
-            "path": os.fspath(self.path.resolve()),
-            "T": self.T,
-            "split_by": self.split_by,
-            "n": len(self.labels),
-        }
+        return self._frames_params(len(self.labels), path=os.fspath(self.path.resolve()))
 
     def events(self, index: int) -> np.ndarray:
         return self.file.events(index)

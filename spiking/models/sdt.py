@@ -5,18 +5,14 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from spiking.attention import SpikeDrivenSelfAttention
-from spiking.neurons import LIF
 
+from ._backbone import _MLP, _Backbone, _Block, multistep_lif
 from .sps import SpikingPatchSplitting
 
 __all__ = ["MSMLP", "MSBlock", "SpikeDrivenTransformer"]
 
 
-def _lif(tau: float, surrogate: str) -> LIF:
-    return LIF(tau=tau, surrogate=surrogate, detach_reset=True, step_mode="m")
-
-
-class MSMLP(nn.Module):
+class MSMLP(_MLP):
     r"""The membrane-shortcut MLP of SDT v1 (``MS_MLP_Conv``):
     :math:`Y = \mathrm{BN}(\mathrm{LIF}(\mathrm{BN}(\mathrm{LIF}(U) W_1)) W_2) + U` (real in, real out;
     when the hidden width equals ``D`` the hidden layer also gets the shortcut, as the official code).
@@ -27,15 +23,9 @@ class MSMLP(nn.Module):
     def __init__(self, dim: int, hidden: int, tau: float = 2.0, surrogate: str = "sigmoid") -> None:
         super().__init__()
         self.dim, self.hidden, self.tau, self.surrogate = dim, hidden, tau, surrogate
-        self.lif1, self.fc1, self.bn1 = _lif(tau, surrogate), nn.Linear(dim, hidden), nn.BatchNorm1d(hidden)
-        self.lif2, self.fc2, self.bn2 = _lif(tau, surrogate), nn.Linear(hidden, dim), nn.BatchNorm1d(dim)
+        self.lif1, self.fc1, self.bn1 = multistep_lif(tau, surrogate), nn.Linear(dim, hidden), nn.BatchNorm1d(hidden)
+        self.lif2, self.fc2, self.bn2 = multistep_lif(tau, surrogate), nn.Linear(hidden, dim), nn.BatchNorm1d(dim)
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        for fc, bn in ((self.fc1, self.bn1), (self.fc2, self.bn2)):
-            nn.init.trunc_normal_(fc.weight, std=0.02)
-            nn.init.zeros_(fc.bias)
-            bn.reset_parameters()
 
     def forward(self, u: Tensor) -> Tensor:
         T, B, N, D = u.shape
@@ -45,13 +35,13 @@ class MSMLP(nn.Module):
         y = self.bn2(self.fc2(self.lif2(h).reshape(T * B * N, self.hidden))).view(T, B, N, D)  # [T, B, N, D]
         return y + u
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, hidden={self.hidden}, tau={self.tau}, surrogate={self.surrogate!r}"
 
-
-class MSBlock(nn.Module):
+class MSBlock(_Block):
     """One SDT v1 encoder block: :class:`~spiking.attention.SpikeDrivenSelfAttention` then :class:`MSMLP`
     (each carries its own membrane shortcut). ``u [T, B, N, D] -> [T, B, N, D]``."""
+
+    attn_cls = SpikeDrivenSelfAttention
+    mlp_cls = MSMLP
 
     def __init__(
         self,
@@ -66,25 +56,14 @@ class MSBlock(nn.Module):
         surrogate: str = "sigmoid",
     ) -> None:
         super().__init__()
-        self.dim, self.num_heads, self.mlp_ratio = dim, num_heads, mlp_ratio
-        self.attn = SpikeDrivenSelfAttention(
-            dim, num_heads, attention, chunk_size, scale, dvs_pool, tau=tau, surrogate=surrogate
-        )
-        self.mlp = MSMLP(dim, int(dim * mlp_ratio), tau, surrogate)
+        self._init_block(dim, num_heads, mlp_ratio, attention, chunk_size, scale, dvs_pool, tau, surrogate)
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        self.attn.reset_parameters()
-        self.mlp.reset_parameters()
 
     def forward(self, u: Tensor, hw: tuple[int, int] | None = None) -> Tensor:
         return self.mlp(self.attn(u, hw))
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, num_heads={self.num_heads}, mlp_ratio={self.mlp_ratio}"
 
-
-class SpikeDrivenTransformer(nn.Module):
+class SpikeDrivenTransformer(_Backbone):
     r"""Spike-driven Transformer v1 (Yao et al., NeurIPS 2023) with a choice of attention, the
     backbone of STAtten (Lee et al., CVPR 2025; official code ``model/spikeformer.py::sdt``).
 
@@ -135,16 +114,16 @@ class SpikeDrivenTransformer(nn.Module):
         surrogate: str = "sigmoid",
     ) -> None:
         super().__init__()
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-            raise ValueError(f"SpikeDrivenTransformer: depth must be a positive int (got {depth!r})")
-        self.in_channels, self.num_classes, self.embed_dim, self.num_heads = (
+        self._init_backbone(
+            "SpikeDrivenTransformer",
             in_channels,
             num_classes,
             embed_dim,
             num_heads,
-        )
-        self.depth, self.mlp_ratio, self.pooling, self.attention = depth, mlp_ratio, pooling, attention
-        self.chunk_size, self.scale, self.dvs_pool, self.tau, self.surrogate = (
+            depth,
+            mlp_ratio,
+            pooling,
+            attention,
             chunk_size,
             scale,
             dvs_pool,
@@ -156,7 +135,7 @@ class SpikeDrivenTransformer(nn.Module):
             MSBlock(embed_dim, num_heads, mlp_ratio, attention, chunk_size, scale, dvs_pool, tau, surrogate)
             for _ in range(depth)
         )
-        self.head_lif = _lif(tau, surrogate)
+        self.head_lif = multistep_lif(tau, surrogate)
         self.head = nn.Linear(embed_dim, num_classes)
         self.reset_parameters()
 
@@ -172,14 +151,3 @@ class SpikeDrivenTransformer(nn.Module):
         for block in self.blocks:
             u = block(u, hw)  # [T, B, N, D]
         return self.head(self.head_lif(u.mean(2)))  # [T, B, K]
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_seq(x).mean(0)  # [B, K]
-
-    def extra_repr(self) -> str:
-        return (
-            f"in_channels={self.in_channels}, num_classes={self.num_classes}, embed_dim={self.embed_dim}, "
-            f"num_heads={self.num_heads}, depth={self.depth}, mlp_ratio={self.mlp_ratio}, pooling={self.pooling!r}, "
-            f"attention={self.attention!r}, chunk_size={self.chunk_size}, scale={self.scale!r}, "
-            f"dvs_pool={self.dvs_pool}, tau={self.tau}, surrogate={self.surrogate!r}"
-        )

@@ -5,46 +5,36 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from spiking.attention import SpikingSelfAttention
-from spiking.neurons import LIF
 
+from ._backbone import _MLP, _Backbone, _Block, multistep_lif
 from .sps import SpikingPatchSplitting
 
 __all__ = ["Spikformer", "SpikformerBlock", "SpikformerMLP"]
 
 
-def _lif(tau: float, surrogate: str) -> LIF:
-    return LIF(tau=tau, surrogate=surrogate, detach_reset=True, step_mode="m")
-
-
-class SpikformerMLP(nn.Module):
+class SpikformerMLP(_MLP):
     r"""Spikformer's MLP: :math:`\mathrm{LIF}(\mathrm{BN}(\mathrm{LIF}(\mathrm{BN}(X W_1)) W_2))`.
     Shapes: ``x [T, B, N, D] -> [T, B, N, D]`` binary."""
 
     def __init__(self, dim: int, hidden: int, tau: float = 2.0, surrogate: str = "sigmoid") -> None:
         super().__init__()
         self.dim, self.hidden, self.tau, self.surrogate = dim, hidden, tau, surrogate
-        self.fc1, self.bn1, self.lif1 = nn.Linear(dim, hidden), nn.BatchNorm1d(hidden), _lif(tau, surrogate)
-        self.fc2, self.bn2, self.lif2 = nn.Linear(hidden, dim), nn.BatchNorm1d(dim), _lif(tau, surrogate)
+        self.fc1, self.bn1, self.lif1 = nn.Linear(dim, hidden), nn.BatchNorm1d(hidden), multistep_lif(tau, surrogate)
+        self.fc2, self.bn2, self.lif2 = nn.Linear(hidden, dim), nn.BatchNorm1d(dim), multistep_lif(tau, surrogate)
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        for fc, bn in ((self.fc1, self.bn1), (self.fc2, self.bn2)):
-            nn.init.trunc_normal_(fc.weight, std=0.02)  # official _init_weights for Linear
-            nn.init.zeros_(fc.bias)
-            bn.reset_parameters()
 
     def forward(self, x: Tensor) -> Tensor:
         T, B, N, D = x.shape
         h = self.lif1(self.bn1(self.fc1(x.reshape(T * B * N, D))).view(T, B, N, self.hidden))  # [T, B, N, hidden]
         return self.lif2(self.bn2(self.fc2(h.reshape(T * B * N, self.hidden))).view(T, B, N, D))  # [T, B, N, D]
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, hidden={self.hidden}, tau={self.tau}, surrogate={self.surrogate!r}"
 
-
-class SpikformerBlock(nn.Module):
+class SpikformerBlock(_Block):
     """One Spikformer encoder block: ``X' = X + SSA(X)``, ``X'' = X' + MLP(X')`` (spike residuals).
     ``x [T, B, N, D] -> [T, B, N, D]``."""
+
+    attn_cls = SpikingSelfAttention
+    mlp_cls = SpikformerMLP
 
     def __init__(
         self,
@@ -59,26 +49,15 @@ class SpikformerBlock(nn.Module):
         surrogate: str = "sigmoid",
     ) -> None:
         super().__init__()
-        self.dim, self.num_heads, self.mlp_ratio = dim, num_heads, mlp_ratio
-        self.attn = SpikingSelfAttention(
-            dim, num_heads, attention, chunk_size, scale, dvs_pool, tau=tau, surrogate=surrogate
-        )
-        self.mlp = SpikformerMLP(dim, int(dim * mlp_ratio), tau, surrogate)
+        self._init_block(dim, num_heads, mlp_ratio, attention, chunk_size, scale, dvs_pool, tau, surrogate)
         self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        self.attn.reset_parameters()
-        self.mlp.reset_parameters()
 
     def forward(self, x: Tensor, hw: tuple[int, int] | None = None) -> Tensor:
         x = x + self.attn(x, hw)
         return x + self.mlp(x)
 
-    def extra_repr(self) -> str:
-        return f"dim={self.dim}, num_heads={self.num_heads}, mlp_ratio={self.mlp_ratio}"
 
-
-class Spikformer(nn.Module):
+class Spikformer(_Backbone):
     r"""Spikformer (Zhou et al., "Spikformer: When Spiking Neural Network Meets Transformer", ICLR
     2023; official code ``ZK-Zhou/spikformer``, ``cifar10dvs/model.py``) with a choice of attention.
 
@@ -117,16 +96,16 @@ class Spikformer(nn.Module):
         surrogate: str = "sigmoid",
     ) -> None:
         super().__init__()
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
-            raise ValueError(f"Spikformer: depth must be a positive int (got {depth!r})")
-        self.in_channels, self.num_classes, self.embed_dim, self.num_heads = (
+        self._init_backbone(
+            "Spikformer",
             in_channels,
             num_classes,
             embed_dim,
             num_heads,
-        )
-        self.depth, self.mlp_ratio, self.pooling, self.attention = depth, mlp_ratio, pooling, attention
-        self.chunk_size, self.scale, self.dvs_pool, self.tau, self.surrogate = (
+            depth,
+            mlp_ratio,
+            pooling,
+            attention,
             chunk_size,
             scale,
             dvs_pool,
@@ -154,14 +133,3 @@ class Spikformer(nn.Module):
         for block in self.blocks:
             s = block(s, hw)  # [T, B, N, D]
         return self.head(s.mean(2))  # [T, B, K]
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.forward_seq(x).mean(0)  # [B, K]
-
-    def extra_repr(self) -> str:
-        return (
-            f"in_channels={self.in_channels}, num_classes={self.num_classes}, embed_dim={self.embed_dim}, "
-            f"num_heads={self.num_heads}, depth={self.depth}, mlp_ratio={self.mlp_ratio}, pooling={self.pooling!r}, "
-            f"attention={self.attention!r}, chunk_size={self.chunk_size}, scale={self.scale!r}, "
-            f"dvs_pool={self.dvs_pool}, tau={self.tau}, surrogate={self.surrogate!r}"
-        )

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from spiking.neurons import LIF
+from ._backbone import multistep_lif
 
 __all__ = ["SpikingPatchSplitting"]
-
-
-def _lif(tau: float, surrogate: str) -> LIF:
-    return LIF(tau=tau, surrogate=surrogate, detach_reset=True, step_mode="m")
 
 
 class SpikingPatchSplitting(nn.Module):
@@ -58,10 +54,10 @@ class SpikingPatchSplitting(nn.Module):
         c_in = [in_channels] + widths[:3]
         self.convs = nn.ModuleList(nn.Conv2d(a, b, 3, padding=1, bias=False) for a, b in zip(c_in, widths))
         self.bns = nn.ModuleList(nn.BatchNorm2d(w) for w in widths)
-        self.lifs = nn.ModuleList(_lif(tau, surrogate) for _ in widths)
+        self.lifs = nn.ModuleList(multistep_lif(tau, surrogate) for _ in widths)
         self.rpe_conv = nn.Conv2d(embed_dim, embed_dim, 3, padding=1, bias=False)
         self.rpe_bn = nn.BatchNorm2d(embed_dim)
-        self.rpe_lif = None if self.membrane_shortcut else _lif(tau, surrogate)
+        self.rpe_lif = None if self.membrane_shortcut else multistep_lif(tau, surrogate)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

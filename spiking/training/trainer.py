@@ -13,6 +13,7 @@ from spikingjelly.activation_based import functional
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from sampling.checkpoint import TrainerState
 from sampling.finite import check_finite, check_loss, check_parameters
 from spiking.training.data import time_major_collate
 from spiking.training.monitor import FiringRateMonitor
@@ -45,7 +46,7 @@ class SNNTrainConfig:
             raise ValueError(f"SNNTrainConfig: workers must be an int >= 0 (got {self.workers!r})")
 
 
-class SNNClassifierTrainer:
+class SNNClassifierTrainer(TrainerState):
     r"""Train a spiking classifier with cross-entropy on its time-averaged logits.
 
     Per batch: ``x [T, B, ...]`` (:func:`~spiking.training.time_major_collate`) -> logits
@@ -158,19 +159,3 @@ class SNNClassifierTrainer:
         """End the epoch: step the cosine schedule and count the epoch."""
         self.scheduler.step()
         self.epoch += 1
-
-    def state_dict(self) -> dict:
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "generator": self.generator.get_state(),
-            "epoch": self.epoch,
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.generator.set_state(state["generator"])
-        self.epoch = int(state["epoch"])

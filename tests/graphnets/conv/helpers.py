@@ -77,3 +77,16 @@ def assert_bitwise_deterministic(fn: Callable[[], torch.Tensor], runs: int = 2) 
     outs = [fn() for _ in range(runs)]
     for o in outs[1:]:
         assert torch.equal(o, outs[0])
+
+
+def assert_forward_backward_deterministic(forward: Callable[[], torch.Tensor], x: torch.Tensor) -> None:
+    """``forward()`` (a function of the leaf ``x``) and the gradient of ``sum(out ** 2)`` w.r.t. ``x``
+    give the same bits every run."""
+
+    def run() -> torch.Tensor:
+        x.grad = None
+        out = forward()
+        out.square().sum().backward()
+        return torch.cat([out.detach().view(-1), x.grad.view(-1)])
+
+    assert_bitwise_deterministic(run)
