@@ -17,8 +17,12 @@ from .nmnist import NMNIST, NCaltech101
 from .shd import SHD, SSC
 from .spike_h5 import SpikeH5File
 from .synthetic import SyntheticEvents
+from .transformer_sets import TRANSFORMER_DATASETS, per_class_split, transformer_dataset_pair
 
 __all__ = [
+    "TRANSFORMER_DATASETS",
+    "per_class_split",
+    "transformer_dataset_pair",
     "EVENT_DTYPE",
     "AUDIO_DTYPE",
     "make_events",

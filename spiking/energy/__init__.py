@@ -13,6 +13,7 @@ from .plot import plot_energy
 from .presets import PRESETS, EnergyPreset, get_preset, preset_names
 from .report import EnergyOptions, EnergyReport, LayerEnergy, build_report
 from .stats import LayerStats
+from .summary import format_transformer_energy, transformer_energy_summary
 from .targets import EnergyResult, EnergyTarget, measure_energy, random_input, spiking_frames_target
 
 __all__ = [
@@ -38,4 +39,6 @@ __all__ = [
     "measure_energy",
     "random_input",
     "spiking_frames_target",
+    "transformer_energy_summary",
+    "format_transformer_energy",
 ]

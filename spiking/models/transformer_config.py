@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import torch
@@ -93,12 +94,29 @@ class SpikingTransformerConfig:
         return nn.functional.cross_entropy(logits_seq.mean(0), target, label_smoothing=self.label_smoothing)
 
     def make_optimizer(self, params) -> torch.optim.Optimizer:
-        """The recipe's optimizer at ``lr`` / ``weight_decay`` (the cosine schedule is the caller's)."""
+        """The recipe's optimizer at ``lr`` / ``weight_decay`` (its schedule: :meth:`make_scheduler`)."""
         if self.optimizer == "adamw":
             return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
         if self.optimizer == "adam":
             return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         return torch.optim.SGD(params, lr=self.lr, momentum=0.9, weight_decay=self.weight_decay)
+
+    def lr_factor(self, epoch: int) -> float:
+        """Multiplier of ``lr`` in epoch ``epoch`` (0-based): linear warm-up over ``warmup_epochs``
+        (capped at ``epochs - 1``), then cosine from ``lr`` to ``min_lr`` over the remaining epochs,
+        stepped per epoch as timm's ``CosineLRScheduler``."""
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+            raise ValueError(f"SpikingTransformerConfig.lr_factor: epoch must be an int >= 0 (got {epoch!r})")
+        warm = min(self.warmup_epochs, self.epochs - 1)
+        if epoch < warm:
+            return (epoch + 1) / (warm + 1)
+        progress = (epoch - warm) / max(1, self.epochs - warm)
+        floor = self.min_lr / self.lr
+        return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def make_scheduler(self, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
+        """The recipe's per-epoch schedule on ``optimizer`` (:meth:`lr_factor`; call ``step()`` after each epoch)."""
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: self.lr_factor(e))
 
     def build_model(self) -> nn.Module:
         """The model of this setup (fresh parameters)."""

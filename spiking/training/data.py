@@ -1,12 +1,16 @@
-"""Batching of ``(frames [T, ...], label)`` samples into time-major tensors, and seeded subsets."""
+"""Batching of ``(frames [T, ...], label)`` samples into time-major tensors, seeded subsets, and frame-cache warm-up."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 from torch.utils.data import Dataset, Subset
 
-__all__ = ["random_subset", "time_major_collate"]
+from spiking.datasets.base import FrameDataset
+
+__all__ = ["random_subset", "time_major_collate", "warm_frames"]
 
 
 def time_major_collate(batch: list) -> tuple[Tensor, Tensor]:
@@ -26,3 +30,18 @@ def random_subset(dataset: Dataset, n: int, generator: torch.Generator) -> Datas
         return dataset
     idx = torch.randperm(total, generator=generator)[:n].tolist()
     return Subset(dataset, sorted(idx))
+
+
+def warm_frames(dataset: Dataset, progress: Callable | None = None) -> None:
+    """Integrate the frames of ``dataset`` (a :class:`~spiking.datasets.FrameDataset` or a ``Subset``
+    of one) once, in file order, when it caches them (``cache_dir`` or ``in_memory``); otherwise do
+    nothing. ``progress`` wraps the index range (e.g. a progress bar), as ``FrameDataset.warm``.
+
+    Raises:
+        TypeError: ``dataset`` (or the ``Subset``'s base) is not a ``FrameDataset``.
+    """
+    base, idx = (dataset.dataset, dataset.indices) if isinstance(dataset, Subset) else (dataset, None)
+    if not isinstance(base, FrameDataset):
+        raise TypeError(f"warm_frames: dataset must be a FrameDataset or a Subset of one (got {type(base).__name__})")
+    if base.cache_dir is not None or base.in_memory:
+        base.warm(idx, progress)

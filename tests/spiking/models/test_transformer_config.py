@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +133,24 @@ def test_bad_config():
         get_transformer_config("cifar10-dvs-t10", colour=True)
     with pytest.raises(AttributeError):  # frozen
         TRANSFORMER_CONFIGS["cifar10-dvs-t10"].T = 4
+
+
+def test_schedule_warms_up_then_follows_the_cosine_to_min_lr():
+    cfg = get_transformer_config("cifar10-dvs-t10", epochs=20, warmup_epochs=4, lr=1e-2, min_lr=1e-4)
+    f = [cfg.lr_factor(e) for e in range(20)]
+    assert f[:4] == pytest.approx([0.2, 0.4, 0.6, 0.8])  # (e + 1) / (warm + 1)
+    assert f[4] == pytest.approx(1.0) and all(a > b for a, b in zip(f[4:], f[5:]))
+    assert f[12] == pytest.approx(0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * 8 / 16)))
+    assert min(f) > 0.01  # approaches min_lr / lr from above
+    one = get_transformer_config("nmnist", epochs=1, warmup_epochs=5)  # warm-up capped at epochs - 1
+    assert one.lr_factor(0) == 1.0
+    opt = cfg.make_optimizer(torch.nn.Linear(2, 2).parameters())
+    sched = cfg.make_scheduler(opt)
+    lrs = []
+    for _ in range(6):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx([1e-2 * v for v in f[:6]])
+    with pytest.raises(ValueError, match=r"lr_factor: epoch must be an int >= 0 \(got -1\)"):
+        cfg.lr_factor(-1)

@@ -110,3 +110,16 @@ def test_nan_weights_before_a_spiking_layer_are_caught_although_the_loss_stays_f
         r"at epoch 1",
     ):
         t.train_epoch()
+
+
+def test_warm_frames_fills_the_cache_of_a_subset_only():
+    from spiking.training import warm_frames
+
+    ds = SyntheticEvents(6, T=2, seed=1, in_memory=True)
+    seen = []
+    warm_frames(random_subset(ds, 3, torch.Generator().manual_seed(0)), lambda r: seen.extend(r) or r)
+    assert len(seen) == 3 and seen == sorted(seen) and sorted(ds._ram) == seen
+    plain = SyntheticEvents(6, T=2, seed=1, in_memory=False)
+    warm_frames(plain, lambda r: pytest.fail("no cache: nothing to warm"))
+    with pytest.raises(TypeError, match=r"warm_frames: dataset must be a FrameDataset or a Subset of one \(got list\)"):
+        warm_frames([1, 2])
