@@ -50,14 +50,9 @@ from spiking.training import SpikingTransformerTrainer, random_subset, run_seque
 
 DATA = ("synthetic", "nmnist", "cifar10-dvs", "dvs128-gesture", "ncaltech101")
 FLAGS = {
-    "T": "T",
     "chunk": "chunk_size",
-    "epochs": "epochs",
-    "batch_size": "batch_size",
-    "lr": "lr",
-    "embed_dim": "embed_dim",
     "heads": "num_heads",
-    "depth": "depth",
+    **{k: k for k in ("T", "epochs", "batch_size", "lr", "embed_dim", "depth")},
 }
 
 
