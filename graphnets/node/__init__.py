@@ -9,6 +9,13 @@ from graphnets.node.dagnn import DAGNN
 from graphnets.node.dagnn_pipeline import DAGNNEncoder, DAGNNHop, DAGNNReadout, dagnn_layers
 from graphnets.node.dataset import NodeDataset, row_normalize
 from graphnets.node.deep_gcn import DeepGCN, ResGCNBlock
+from graphnets.node.pipeline_setup import (
+    PIPELINE_MODELS,
+    PipelineModel,
+    build_pipeline_model,
+    load_node_data,
+    split_accuracies,
+)
 from graphnets.node.planetoid import PLANETOID_NAMES, load_planetoid
 from graphnets.node.presets import PAPER_ACCURACY, DAGNNConfig, SpikingGCNConfig, dagnn_preset, spikinggcn_preset
 from graphnets.node.results import RunResult
@@ -20,6 +27,7 @@ from graphnets.node.train_spikinggcn import evaluate_spikinggcn, train_spikinggc
 __all__ = [
     "DAGNN",
     "PAPER_ACCURACY",
+    "PIPELINE_MODELS",
     "PLANETOID_NAMES",
     "DAGNNConfig",
     "DAGNNEncoder",
@@ -27,18 +35,22 @@ __all__ = [
     "DAGNNReadout",
     "DeepGCN",
     "NodeDataset",
+    "PipelineModel",
     "ResGCNBlock",
     "RunResult",
     "SpikingGCN",
     "SpikingGCNConfig",
+    "build_pipeline_model",
     "dagnn_layers",
     "dagnn_preset",
     "evaluate_spikinggcn",
+    "load_node_data",
     "load_planetoid",
     "make_sbm",
     "prepare_features",
     "row_normalize",
     "spikinggcn_preset",
+    "split_accuracies",
     "train_dagnn",
     "train_spikinggcn",
 ]
