@@ -36,18 +36,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _run import Run, example_parser, fail, nonnegative_int, positive_float, positive_int
 from node_minibatch import fanout_list
 
-from graphnets.recsys import PAPER, build_trainer, full_ranking_metrics, load_dataset, popularity_embeddings
-from graphnets.recsys.download import how_to_obtain
-from graphnets.recsys.report import (
+from graphnets.recsys import (
+    PAPER,
     RANKING_KEYS,
+    build_trainer,
     dataset_record,
     evaluation_row,
+    full_ranking_metrics,
+    load_dataset,
+    paper_comparison,
+    popularity_embeddings,
     resolve_config,
     training_summary,
 )
-from graphnets.recsys.report import (
-    format_metrics as short,
-)
+from graphnets.recsys import format_metrics as short
+from graphnets.recsys.download import how_to_obtain
 from graphnets.recsys.sampled import SampledLightGCNTrainer
 from sampling.finite import NonFiniteError
 
@@ -218,10 +221,7 @@ def main(argv=None) -> dict:
     best, final = result["best"], result["final"]
     print(f"best (epoch {best['epoch']}): {short(best)}\nfinal (epoch {final['epoch']}): {short(final)}")
     if result["paper"]:
-        print(
-            "paper vs ours (best): "
-            + "  ".join(f"{k}: {v:.4f} vs {best.get(k, float('nan')):.4f}" for k, v in result["paper"].items())
-        )
+        print(paper_comparison(result["paper"], best))
     return run.finish(result)
 
 

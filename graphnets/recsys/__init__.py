@@ -33,6 +33,7 @@ from graphnets.recsys.report import (
     dataset_record,
     evaluation_row,
     format_metrics,
+    paper_comparison,
     resolve_config,
     training_summary,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "load_recbole",
     "make_synthetic",
     "mask_train_items",
+    "paper_comparison",
     "popularity_embeddings",
     "ranking_metrics_per_user",
     "read_inter",

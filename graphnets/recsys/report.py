@@ -5,7 +5,8 @@ fields of a metrics row, the dataset's sizes and the run's summary (best and fin
 * :func:`format_metrics`: ``"recall@20: 0.12345  ndcg@20: ..."`` for progress lines;
 * :func:`evaluation_row`: the fields an evaluation adds to a per-epoch row;
 * :func:`dataset_record`: name and sizes of an :class:`~graphnets.recsys.InteractionData`;
-* :func:`training_summary`: best and final metrics, time to the best evaluation, median epoch and evaluation times.
+* :func:`training_summary`: best and final metrics, time to the best evaluation, median epoch and evaluation times;
+* :func:`paper_comparison`: the paper's numbers beside ours, one line.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "dataset_record",
     "evaluation_row",
     "format_metrics",
+    "paper_comparison",
     "resolve_config",
     "training_summary",
 ]
@@ -116,3 +118,15 @@ def training_summary(
         "median_eval_seconds": statistics.median(eval_s) if eval_s else None,
         "setup_seconds": trainer.setup_seconds,
     }
+
+
+def paper_comparison(paper: Mapping[str, float], ours: Mapping[str, float]) -> str:
+    """``"paper vs ours (best): k: paper vs ours  ..."`` for every metric of ``paper`` (``nan`` if ``ours`` lacks it).
+
+    Example:
+        >>> paper_comparison({"recall@20": 0.1830}, {"recall@20": 0.18123})
+        'paper vs ours (best): recall@20: 0.1830 vs 0.1812'
+    """
+    return "paper vs ours (best): " + "  ".join(
+        f"{k}: {v:.4f} vs {ours.get(k, float('nan')):.4f}" for k, v in paper.items()
+    )

@@ -12,6 +12,7 @@ from graphnets.recsys.report import (
     dataset_record,
     evaluation_row,
     format_metrics,
+    paper_comparison,
     resolve_config,
     training_summary,
 )
@@ -79,3 +80,8 @@ def test_training_summary():
     }
     with pytest.raises(ValueError, match="training_summary: the trainer has not evaluated yet"):
         training_summary(types.SimpleNamespace(best=None), rows, {}, seconds=0.0, stop_reason="epochs")
+
+
+def test_paper_comparison():
+    got = paper_comparison({"recall@20": 0.183, "ndcg@20": 0.1554}, {"recall@20": 0.18123})
+    assert got == "paper vs ours (best): recall@20: 0.1830 vs 0.1812  ndcg@20: 0.1554 vs nan"
