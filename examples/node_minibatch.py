@@ -37,16 +37,20 @@ from typing import Optional
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _run import Run, example_parser, fail, nonnegative_float, nonnegative_int, positive_int  # noqa: E402
 
-from graphnets.conv import GCNConv, SAGEConv  # noqa: E402
-from graphnets.node import load_planetoid, row_normalize  # noqa: E402
+from graphnets.node import (  # noqa: E402
+    SAMPLED_MODELS,
+    SampledGNN,
+    evaluate_sampled,
+    load_planetoid,
+    row_normalize,
+    train_sampled_epoch,
+)
 from sampling import PLACEMENTS, FeatureStore, Loader, NeighborSampler, synthetic_node_dataset  # noqa: E402
 
 
@@ -67,7 +71,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--root", type=Path, default=None, help="folder of the raw Planetoid files (--data cora)")
     p.add_argument("--edges", type=float, default=1e5, help="edges of the synthetic graph (1e4 .. 1e8)")
     p.add_argument("--dim", type=positive_int, default=64, help="feature width of the synthetic graph")
-    p.add_argument("--model", choices=("sage", "gcn"), default="sage")
+    p.add_argument("--model", choices=SAMPLED_MODELS, default="sage")
     p.add_argument("--full-graph", action="store_true", help="train full-batch on the whole graph")
     p.add_argument("--features", choices=PLACEMENTS, default="cpu", help="where the feature table lives")
     p.add_argument("--memory-budget-mb", type=positive_int, default=None, help="refuse resident tables larger")
@@ -83,25 +87,6 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--eval", choices=("full", "sampled"), default=None, help="default: full unless --features mmap")
     p.add_argument("--eval-fanouts", type=fanout_list, default=None, help="for --eval sampled (default --fanouts)")
     return p.parse_args(argv)
-
-
-class Net(nn.Module):
-    """A stack of SAGE (mean) or GCN (``D_r^-1/2 (A+I) D_c^-1/2``) layers on blocks or one graph."""
-
-    def __init__(self, model: str, dims: list[int], dropout: float) -> None:
-        super().__init__()
-        self.model, self.dropout = model, dropout
-
-        def conv(a: int, b: int) -> nn.Module:
-            return SAGEConv(a, b) if model == "sage" else GCNConv(a, b, remaining_self_loops=False, degree="both")
-
-        self.convs = nn.ModuleList(conv(a, b) for a, b in zip(dims[:-1], dims[1:]))
-
-    def forward(self, graphs, x):
-        for i, (conv, graph) in enumerate(zip(self.convs, graphs)):
-            x = conv(F.dropout(x, self.dropout, self.training), graph)
-            x = x.relu() if i < len(self.convs) - 1 else x
-        return x
 
 
 def load(args, run: Run):
@@ -125,25 +110,6 @@ def load(args, run: Run):
     return data.graph, x, data.labels, data.num_classes, (data.train, data.val, data.test)
 
 
-def accuracy(out: torch.Tensor, y: torch.Tensor) -> float:
-    return float((out.argmax(1) == y).float().mean()) if y.numel() else float("nan")
-
-
-@torch.no_grad()
-def evaluate(model, args, graph, store, labels, ids, device) -> list[float]:
-    model.eval()
-    if args.eval == "full":
-        out = model([graph] * len(model.convs), store.table.to(device))
-        return [accuracy(out[i.to(device)], labels[i].to(device)) for i in ids]
-    sampler = NeighborSampler(graph, args.eval_fanouts or args.fanouts)
-    accs = []
-    for i in ids:
-        loader = Loader(sampler, store, i, labels=labels, batch_size=4096, shuffle=False, device=device)
-        correct = sum(int((model(b.blocks, b.x).argmax(1) == b.y).sum()) for b in loader)
-        accs.append(correct / max(i.numel(), 1))
-    return accs
-
-
 def main(argv: Optional[list[str]] = None) -> dict:
     args = parse_args(argv)
     args.eval = args.eval or ("sampled" if args.features == "mmap" else "full")
@@ -163,7 +129,7 @@ def main(argv: Optional[list[str]] = None) -> dict:
             "eval": args.eval,
         }
     )
-    model = Net(
+    model = SampledGNN(
         args.model, [store.shape[1]] + [args.hidden] * (len(args.fanouts) - 1) + [num_classes], args.dropout
     ).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
@@ -190,32 +156,25 @@ def main(argv: Optional[list[str]] = None) -> dict:
     best = dict(state["best"]) if state is not None else {"epoch": 0, "val_acc": -1.0, "test_acc": float("nan")}
     seconds = [r["epoch_seconds"] for r in run.rows]
     for epoch in range(start, args.epochs + 1):
-        model.train()
-        t0, losses, seeds, edges = time.perf_counter(), [], 0, 0
-        batches = [None] if args.full_graph else run.bar(loader, desc=f"epoch {epoch}", total=len(loader))
-        for batch in batches:
-            if batch is None:  # full-batch baseline: the whole graph, loss on the training nodes
-                out = model([graph_dev] * len(model.convs), store.table.to(device))[train.to(device)]
-                y, seeds, edges = labels[train].to(device), seeds + train.numel(), edges + graph.num_edges
-            else:
-                out, y = model(batch.blocks, batch.x), batch.y
-                seeds, edges = seeds + batch.seeds.numel(), edges + batch.num_edges
-            loss = F.cross_entropy(out, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+        t0 = time.perf_counter()
+        batches = None if args.full_graph else run.bar(loader, desc=f"epoch {epoch}", total=len(loader))
+        loss, seeds, edges = train_sampled_epoch(
+            model, opt, batches, graph=graph_dev, store=store, labels=labels, train=train
+        )
         if device.type == "cuda":
             torch.cuda.synchronize()
         dt = time.perf_counter() - t0
         seconds.append(dt)
-        val_acc, test_acc = evaluate(model, args, graph_dev, store, labels, (val, test), device)
+        fanouts = args.eval_fanouts or args.fanouts
+        val_acc, test_acc = evaluate_sampled(
+            model, graph_dev, store, labels, (val, test), mode=args.eval, fanouts=fanouts
+        )
         if val_acc > best["val_acc"]:
             best = {"epoch": epoch, "val_acc": val_acc, "test_acc": test_acc}
         run.log(
             {
                 "epoch": epoch,
-                "loss": statistics.mean(losses),
+                "loss": loss,
                 "val_acc": val_acc,
                 "test_acc": test_acc,
                 "epoch_seconds": dt,

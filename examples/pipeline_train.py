@@ -26,44 +26,39 @@ epochs (``--resume`` continues from it). Only rank 0 writes files besides the ch
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _run import Run, example_parser, fail, nonnegative_int, positive_float, positive_int
 
-from graphnets.conv import gcn_norm
-from graphnets.node import DAGNN, DeepGCN, dagnn_layers, load_planetoid, make_sbm, row_normalize
+from graphnets.node import PIPELINE_MODELS, build_pipeline_model, load_node_data, split_accuracies
 from sampling.pipeline import (
     PARTITIONS,
     SCHEDULES,
     FailureGuard,
     GNNPipe,
     GNNPipeConfig,
-    NodeWise,
+    LocalPipe,
     PipelineConfig,
-    halo_exchange_bytes,
+    choose_split,
+    epoch_time_split,
     init_distributed,
     load_checkpoint,
-    measure_layer_costs,
-    partition_nodes,
-    pipeline_activation_bytes,
     save_checkpoint,
-    split_by_cost,
-    split_by_count,
+    summarize_epochs,
+    traffic_model,
 )
 
 
 def parse(argv=None):
     p = example_parser(__doc__, out="runs/pipeline_train")
-    p.add_argument("--model", choices=("deep-gcn", "dagnn"), default="deep-gcn")
+    p.add_argument("--model", choices=PIPELINE_MODELS, default="deep-gcn")
     p.add_argument("--layers", type=positive_int, default=16, help="GCN blocks (deep-gcn) or hops K (dagnn)")
     p.add_argument("--hidden", type=positive_int, default=64)
     p.add_argument("--dropout", type=float, default=0.5)
@@ -96,41 +91,6 @@ def parse(argv=None):
     return a
 
 
-def load_data(args):
-    if args.data == "synthetic":
-        ds = make_sbm(
-            torch.Generator().manual_seed(args.seed),
-            num_classes=4,
-            nodes_per_class=250,
-            p_in=0.02,
-            p_out=0.002,
-            num_features=64,
-        )
-    else:
-        try:
-            ds = load_planetoid(args.root, args.data)
-        except FileNotFoundError as err:
-            fail(
-                f"{err}; --root must hold the raw files ind.{args.data}.{{x,tx,allx,y,ty,ally,graph,test.index}} "
-                f"(github.com/kimiyoung/planetoid, data/)"
-            )
-    return ds, row_normalize(ds.x)
-
-
-def build_model(args, ds):
-    if args.model == "deep-gcn":
-        model = DeepGCN(ds.num_features, args.hidden, ds.num_classes, num_layers=args.layers, dropout=args.dropout)
-        return (
-            model,
-            model.pipeline_layers(),
-            model.layer_widths(),
-            DeepGCN.propagation_graph(ds.graph),
-            F.cross_entropy,
-        )
-    model = DAGNN(ds.num_features, args.hidden, ds.num_classes, K=args.layers, dropout=args.dropout)
-    return model, *dagnn_layers(model), gcn_norm(ds.graph), F.nll_loss
-
-
 def main(argv=None) -> dict:
     args = parse(argv)
     torch.manual_seed(args.seed)
@@ -138,10 +98,17 @@ def main(argv=None) -> dict:
     run = Run(args, resumable=("timeout", "checkpoint_every", "epochs")) if rank == 0 else None
     if args.threads:
         torch.set_num_threads(args.threads)
-    ds, x = load_data(args)
+    try:
+        ds, x = load_node_data(args.data, args.root, args.seed)
+    except FileNotFoundError as err:
+        fail(
+            f"{err}; --root must hold the raw files ind.{args.data}.{{x,tx,allx,y,ty,ally,graph,test.index}} "
+            f"(github.com/kimiyoung/planetoid, data/)"
+        )
     layout = None if args.unpipelined else init_distributed(dp_size=args.dp, device=args.device, timeout=args.timeout)
     with FailureGuard(f"rank {rank}"):
-        model, layers, widths, agg, crit = build_model(args, ds)
+        net = build_pipeline_model(args.model, ds, args.hidden, args.layers, args.dropout)
+        model, crit = net.model, net.criterion
         device = layout.device if layout else torch.device(args.device)
         x, y, split = x.to(device), ds.y.to(device), ds.split.to(device)
         weight = torch.zeros(ds.num_nodes, device=device)
@@ -152,31 +119,18 @@ def main(argv=None) -> dict:
 
         if layout is None:
             model = model.to(device)
-            params, graph = list(model.parameters()), ds.graph.to(device)
+            params, pipe = list(model.parameters()), LocalPipe(model, ds.graph.to(device), loss_fn)
         else:
             num_stages = args.stages or layout.pp_size
             if num_stages % layout.pp_size:
                 fail(f"--stages {num_stages} must be a multiple of the pipeline length {layout.pp_size}")
-            split_ranges = split_by_count(len(layers), num_stages)
-            if args.split == "cost":
-                costs = (
-                    [
-                        measure_layer_costs(
-                            layers, x, call=lambda m, h: m(h) if isinstance(m, NodeWise) else m(h, agg.to(device))
-                        )
-                    ]
-                    if rank == 0
-                    else [None]
-                )
-                dist.broadcast_object_list(costs, src=0)  # every rank must cut the model the same way
-                split_ranges = split_by_cost(costs[0], num_stages)
             pipe = GNNPipe(
-                layers,
-                widths,
-                agg,
+                net.layers,
+                net.widths,
+                net.graph,
                 layout,
                 loss_fn=loss_fn,
-                split=split_ranges,
+                split=choose_split(net.layers, x, net.graph.to(device), num_stages, by=args.split),
                 stages_per_rank=num_stages // layout.pp_size,
                 config=GNNPipeConfig(
                     args.chunks,
@@ -218,32 +172,17 @@ def main(argv=None) -> dict:
         for epoch in run.bar(epochs, desc="epochs") if run else epochs:
             tic = time.perf_counter()
             opt.zero_grad()
-            if layout is None:
-                model.train()
-                loss = loss_fn(model(x, graph), (y, weight))
-                loss.backward()
-                loss = float(loss.detach())
-            else:
-                loss = pipe.step(x, (y, weight))
+            loss = pipe.step(x, (y, weight))
             opt.step()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             row = {"epoch": epoch, "loss": loss, "epoch_s": time.perf_counter() - tic}
             if layout is not None:
-                row.update(time_split(driver, row["epoch_s"]))
+                row.update(epoch_time_split(driver, row["epoch_s"]))
             row["nodes_per_s"] = ds.num_nodes / row["epoch_s"]
             # exact full-graph evaluation (the last stage computes accuracies; everyone gets them)
-            if layout is None:
-                model.eval()
-                with torch.no_grad():
-                    out = model(x, graph)
-            else:
-                out = pipe.predict(x)
-            accs = (
-                None
-                if out is None
-                else [float((out[s].argmax(1) == y[s]).float().mean()) for s in (split.train, split.val, split.test)]
-            )
+            out = pipe.predict(x)
+            accs = None if out is None else split_accuracies(out, y, split)
             if layout is not None:
                 accs = driver.broadcast_from_last(accs)
             row.update(train_acc=accs[0], val_acc=accs[1], test_acc=accs[2])
@@ -262,65 +201,16 @@ def main(argv=None) -> dict:
 
         metrics = None
         if run:
-            rows = run.rows
-            best_row = max(rows, key=lambda r: r["val_acc"])
-            metrics = {
-                "best": {"epoch": best_row["epoch"], "val_acc": best_row["val_acc"], "test_acc": best_row["test_acc"]},
-                "final": {k: rows[-1][k] for k in ("train_acc", "val_acc", "test_acc")},
-                "epoch_seconds": statistics.median(r["epoch_s"] for r in rows),
-                "nodes_per_second": statistics.median(r["nodes_per_s"] for r in rows),
-                **config,
-            }
+            metrics = summarize_epochs(run.rows, pipelined=layout is not None, extra=config)
             if layout is not None:
-                for k in ("compute_s", "comm_s", "bubble_s"):
-                    metrics[k.replace("_s", "_seconds")] = statistics.median(r[k] for r in rows)
-                metrics["bytes_sent_per_epoch"] = statistics.median(r["bytes_sent"] for r in rows)
-                metrics["traffic_model"] = traffic(pipe, agg, widths, args)
+                gen = torch.Generator().manual_seed(args.seed)
+                metrics["traffic_model"] = traffic_model(
+                    pipe.split, pipe.propagates, net.widths, net.graph, args.partition, gen
+                )
             run.finish(metrics)
     if layout is not None:
         layout.close()
     return metrics
-
-
-def time_split(driver, wall: float) -> dict:
-    """The epoch time of the slowest rank, and how ranks spent it on average: computing, receiving
-    (bytes / measured bandwidth) and waiting (the bubble; on an oversubscribed CPU also for a core)."""
-    st = driver.stats
-    t = torch.tensor(
-        [wall, st.compute_seconds, st.comm_seconds, wall - st.compute_seconds - st.comm_seconds, float(st.bytes_sent)],
-        dtype=torch.float64,
-        device=driver.device,
-    )
-    world = dist.get_world_size()
-    top = t[:1].clone()
-    dist.all_reduce(top, op=dist.ReduceOp.MAX)
-    dist.all_reduce(t)
-    return {
-        "epoch_s": float(top),
-        "compute_s": float(t[1]) / world,
-        "comm_s": float(t[2]) / world,
-        "bubble_s": max(float(t[3]) / world, 0.0),
-        "bytes_sent": int(t[4]),
-    }
-
-
-def traffic(pipe, graph, widths, args) -> dict:
-    """Analytical bytes per epoch (float32, forward + backward) of this pipeline and of graph parallelism
-    with as many workers as stages (node partition as --partition), over the same layers."""
-    workers = len(pipe.split)
-    cuts = [widths[r.stop] for r in pipe.split[:-1]]
-    graph_widths = [w for w, p in zip(widths, pipe.propagates) if p]
-    gnnpipe = pipeline_activation_bytes(graph.num_nodes, cuts)
-    parts = partition_nodes(
-        graph.num_nodes, workers, method=args.partition, generator=torch.Generator().manual_seed(args.seed), graph=graph
-    )
-    halo = halo_exchange_bytes(graph, parts, graph_widths)
-    return {
-        "gnnpipe_bytes": gnnpipe,
-        "graph_parallel_halo_bytes": halo,
-        "workers": workers,
-        "ratio_halo_over_gnnpipe": halo / gnnpipe if gnnpipe else None,
-    }
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -39,18 +38,21 @@ from node_minibatch import fanout_list
 
 from graphnets.recsys import (
     PAPER,
+    RANKING_KEYS,
     build_trainer,
+    dataset_record,
+    evaluation_row,
     full_ranking_metrics,
-    get_preset,
-    has_preset,
     load_dataset,
+    paper_comparison,
     popularity_embeddings,
+    resolve_config,
+    training_summary,
 )
+from graphnets.recsys import format_metrics as short
 from graphnets.recsys.download import how_to_obtain
 from graphnets.recsys.sampled import SampledLightGCNTrainer
 from sampling.finite import NonFiniteError
-
-KEYS = ("recall@20", "ndcg@20", "precision@20", "hr@20", "f1@20")
 
 
 def parse_args(argv=None):
@@ -103,35 +105,15 @@ def parse_args(argv=None):
     return a
 
 
-def resolve_config(a):
-    preset = (
-        None
-        if a.preset == "none"
-        else (a.data if has_preset(a.model, a.data) else None)
-        if a.preset == "auto"
-        else a.preset
-    )
+def main(argv=None) -> dict:
+    a = parse_args(argv)
     overrides = {"epochs": a.epochs, "batch_size": a.batch_size, "lr": a.lr, "embedding_dim": a.dim}
     if a.model == "lightgcn":
         overrides["num_layers"] = a.layers
     try:
-        config = get_preset(a.model, preset, **overrides)
+        config, preset = resolve_config(a.model, a.data, a.preset, a.eval_every, a.early_stop, **overrides)
     except ValueError as err:
         fail(f"--preset: {err}")
-    if a.eval_every is not None:
-        config = dataclasses.replace(config, eval_every=a.eval_every or None)
-    if a.early_stop is not None:
-        config = dataclasses.replace(config, early_stop=a.early_stop or None)
-    return config, preset
-
-
-def short(metrics: dict, keys=KEYS[:4]) -> str:
-    return "  ".join(f"{k}: {metrics[k]:.5f}" for k in keys if k in metrics)
-
-
-def main(argv=None) -> dict:
-    a = parse_args(argv)
-    config, preset = resolve_config(a)
     run = Run(a, name="recommend", resumable=("epochs", "max_minutes"))
     try:
         data = load_dataset(
@@ -171,13 +153,7 @@ def main(argv=None) -> dict:
             "preset": preset,
             "model": dataclasses.asdict(config),
             "fanouts": trainer.fanouts if a.minibatch else None,
-            "data": {
-                "name": data.name,
-                "num_users": data.num_users,
-                "num_items": data.num_items,
-                "num_train": data.num_train,
-                "num_test": data.num_test,
-            },
+            "data": dataset_record(data),
         }
     )
 
@@ -185,8 +161,7 @@ def main(argv=None) -> dict:
         metrics = trainer.evaluate()
         improved = trainer.record(metrics)
         print(f"eval epoch {trainer.epoch}: {short(metrics)}  ({metrics['seconds']:.2f}s){'  *' if improved else ''}")
-        row.update({k: v for k, v in metrics.items() if k not in ("num_users", "seconds")})
-        row["eval_seconds"] = metrics["seconds"]
+        row.update(evaluation_row(metrics))
         return metrics
 
     def log(row: dict) -> None:
@@ -234,36 +209,19 @@ def main(argv=None) -> dict:
             run.amend(row, step=trainer.epoch)
         else:
             run.log({"epoch": trainer.epoch, **row}, step=trainer.epoch, echo=False)
-    best = {**{k: trainer.best[k] for k in KEYS if k in trainer.best}, "epoch": trainer.best["epoch"]}
-    final = {**{k: last[k] for k in KEYS if k in last}, "epoch": trainer.epoch}
-    rows = run.rows
-    train_s = [r["train_seconds"] for r in rows if "train_seconds" in r]
-    eval_s = [r["eval_seconds"] for r in rows if "eval_seconds" in r]
     result = {
-        "best": best,
-        "final": final,
-        "seconds": run.seconds,
-        "stop_reason": stop_reason,
-        "seconds_to_best": trainer.setup_seconds
-        + sum(
-            r.get("train_seconds", 0) + r.get("eval_seconds", 0) for r in rows if r["epoch"] <= trainer.best["epoch"]
-        ),
-        "median_train_seconds_per_epoch": statistics.median(train_s) if train_s else None,
-        "median_eval_seconds": statistics.median(eval_s) if eval_s else None,
-        "setup_seconds": trainer.setup_seconds,
-        "popularity_baseline": {k: baseline[k] for k in KEYS},
+        **training_summary(trainer, run.rows, last, seconds=run.seconds, stop_reason=stop_reason),
+        "popularity_baseline": {k: baseline[k] for k in RANKING_KEYS},
         "paper": PAPER[a.model].get(a.data),
         "model": a.model,
         "data": a.data,
         "preset": preset,
     }
     print(f"stopped: {stop_reason} after {trainer.epoch} epochs, {run.seconds:.1f}s")
+    best, final = result["best"], result["final"]
     print(f"best (epoch {best['epoch']}): {short(best)}\nfinal (epoch {final['epoch']}): {short(final)}")
     if result["paper"]:
-        print(
-            "paper vs ours (best): "
-            + "  ".join(f"{k}: {v:.4f} vs {best.get(k, float('nan')):.4f}" for k, v in result["paper"].items())
-        )
+        print(paper_comparison(result["paper"], best))
     return run.finish(result)
 
 

@@ -28,6 +28,15 @@ from graphnets.recsys.metrics import ranking_metrics_per_user
 from graphnets.recsys.presets import PAPER, LightGCNConfig, UltraGCNConfig, config_from_dict, get_preset, has_preset
 from graphnets.recsys.recbole import load_recbole, read_inter
 from graphnets.recsys.recommender import PairBatch, Recommender
+from graphnets.recsys.report import (
+    RANKING_KEYS,
+    dataset_record,
+    evaluation_row,
+    format_metrics,
+    paper_comparison,
+    resolve_config,
+    training_summary,
+)
 from graphnets.recsys.synthetic import make_synthetic
 from graphnets.recsys.text_format import load_lightgcn_split, read_user_item_lines, write_user_item_lines
 from graphnets.recsys.trainer import LightGCNTrainer, RecommenderTrainer, UltraGCNTrainer, build_trainer
@@ -41,6 +50,7 @@ __all__ = [
     "LightGCNTrainer",
     "PAPER",
     "PairBatch",
+    "RANKING_KEYS",
     "Recommender",
     "RecommenderTrainer",
     "UltraGCN",
@@ -50,7 +60,10 @@ __all__ = [
     "bpr_loss",
     "build_trainer",
     "config_from_dict",
+    "dataset_record",
     "download_dataset",
+    "evaluation_row",
+    "format_metrics",
     "full_ranking_metrics",
     "get_preset",
     "has_preset",
@@ -62,11 +75,14 @@ __all__ = [
     "load_recbole",
     "make_synthetic",
     "mask_train_items",
+    "paper_comparison",
     "popularity_embeddings",
     "ranking_metrics_per_user",
     "read_inter",
     "read_user_item_lines",
+    "resolve_config",
     "top_k_items",
+    "training_summary",
     "ultragcn_constraint_loss",
     "ultragcn_item_item_loss",
     "write_user_item_lines",

@@ -8,7 +8,9 @@
 * :func:`save_checkpoint`, :func:`load_checkpoint`: ``torch.distributed.checkpoint`` of a pipeline;
 * GNNPipe: :func:`partition_nodes`, :class:`GraphChunks` (graph chunks as micro-batches),
   :class:`NodeWise`, :class:`GraphStage` (historical embeddings per layer), :class:`GNNPipe`;
-* :func:`halo_exchange_bytes`, :func:`pipeline_activation_bytes`: communication per epoch.
+* :func:`halo_exchange_bytes`, :func:`pipeline_activation_bytes`: communication per epoch;
+* :func:`choose_split`, :class:`LocalPipe`, :func:`epoch_time_split`, :func:`traffic_model`,
+  :func:`summarize_epochs`: what a pipelined training run chooses, measures and reports.
 """
 
 from sampling.pipeline.checkpoint import load_checkpoint, save_checkpoint
@@ -18,6 +20,7 @@ from sampling.pipeline.failure import FailureGuard, PipelineFailure
 from sampling.pipeline.gnnpipe import GNNPipe, GNNPipeConfig
 from sampling.pipeline.graph_stage import GraphStage, NodeWise
 from sampling.pipeline.layout import Layout, init_distributed
+from sampling.pipeline.report import LocalPipe, choose_split, epoch_time_split, summarize_epochs, traffic_model
 from sampling.pipeline.split import measure_layer_costs, split_by_cost, split_by_count, stage_costs
 from sampling.pipeline.stage import InstrumentedStage, MicrobatchHook
 from sampling.pipeline.traffic import halo_exchange_bytes, halo_sizes, pipeline_activation_bytes
@@ -33,12 +36,15 @@ __all__ = [
     "GraphStage",
     "InstrumentedStage",
     "Layout",
+    "LocalPipe",
     "MicrobatchHook",
     "NodeWise",
     "PipelineConfig",
     "PipelineDriver",
     "PipelineFailure",
     "StepStats",
+    "choose_split",
+    "epoch_time_split",
     "halo_exchange_bytes",
     "halo_sizes",
     "init_distributed",
@@ -50,4 +56,6 @@ __all__ = [
     "split_by_cost",
     "split_by_count",
     "stage_costs",
+    "summarize_epochs",
+    "traffic_model",
 ]
