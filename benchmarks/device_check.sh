@@ -50,10 +50,9 @@ prepare() {
   "$PY" -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     -d "$DEVICE_DIR/whl" "${WHEELS[@]}" || return 1
-  git rev-parse HEAD > "$DEVICE_DIR/commit" || return 1
-  if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
-    sed -i 's/$/-dirty/' "$DEVICE_DIR/commit"
-  fi
+  # the stamp the benchmarks write here (commit, '-dirty' after uncommitted edits): benchmarks/_common.git_commit
+  env -u GRAPHSPIKE_COMMIT "$PY" -c "from benchmarks._common import git_commit; print(git_commit())" \
+    > "$DEVICE_DIR/commit" || return 1
   local exclude
   exclude=$(git rev-parse --git-path info/exclude) || return 1
   mkdir -p "$(dirname "$exclude")"
