@@ -13,7 +13,8 @@ keeps what it measured):
   copy as measured on this project's lent H200, 4300 GB/s, and an assumed 55 GB/s of PCIe Gen5
   x16 for zero-copy reads), so a CPU-only session can say what a GPU run should show.
 * ``lif``: forward + backward of ``cuda_ext.lif_multistep`` vs spikingjelly 2.0
-  ``LIFNode(step_mode='m')`` (CPU: its CPU path; GPU: its Triton path and its torch path),
+  ``LIFNode(step_mode='m')`` (CPU: its CPU path; GPU: its Triton path and its torch path); on
+  CPU ``ours`` is the compiled CPU kernel when built (``ours_backend``), timed beside our PyTorch loop,
   effective GB/s on the minimal traffic model (forward reads x and writes spikes and H; backward
   reads grad and H and writes grad_x: ``T N (4 b + 2 b_opmath)`` bytes).
 * ``spmm``: ``cuda_ext.spmm`` vs ``torch.sparse.mm`` (cuSPARSE on the GPU) on a graph whose
@@ -59,7 +60,7 @@ if str(REPO) not in sys.path:
 import cuda_ext  # noqa: E402
 from benchmarks._common import device_name, git_commit  # noqa: E402
 from cuda_ext.gather import DEFAULT_MAX_THREADS, gather_rows  # noqa: E402
-from cuda_ext.lif import lif_multistep  # noqa: E402
+from cuda_ext.lif import _prepare, lif_multistep  # noqa: E402
 from sampling import Graph  # noqa: E402
 
 
@@ -246,16 +247,20 @@ def bench_lif(
             x = (torch.randn(T, n, generator=g) + 0.5).to(device=device, dtype=dtype).requires_grad_()
             grad = torch.randn(T, n, generator=g).to(device=device, dtype=dtype)
 
-            def ours():
+            def ours(backend: str = "auto"):
                 x.grad = None
-                torch.autograd.backward(lif_multistep(x)[0], grad)  # (spikes, v_last); default tau 2
+                torch.autograd.backward(lif_multistep(x, backend=backend)[0], grad)  # (spikes, v_last); tau 2
 
             row = {
                 "T": T,
                 "neurons": n,
                 "dtype": str(dtype).replace("torch.", ""),
+                "ours_backend": _prepare("lif_multistep", x, None, None, "auto")[1],
                 "ours_s": time_fn(ours, device, repeats),
             }
+            if device.type == "cpu" and row["ours_backend"] == "cpu":  # the compiled CPU kernel: also our loop
+                row["ours_torch_loop_s"] = time_fn(lambda: ours("torch"), device, repeats)
+                row["ours_torch_loop_over_ours"] = row["ours_torch_loop_s"] / row["ours_s"]
             b = x.element_size()
             opm = 8 if dtype == torch.float64 else 4
             row["min_traffic_bytes"] = lif_traffic(T, n, b, opm)

@@ -15,6 +15,10 @@ the same layer with block-wise spatial-temporal attention), which spikingjelly d
 The official STAtten module (``module/ms_conv.py::MS_SSA_Conv``) is tried and reported as not
 run when its imports fail here (spikingjelly 0.0.0.0.12 ``clock_driven``, cupy, timm).
 
+Our neurons run ``backend="auto"``: on CPU the compiled CPU kernel (``csrc/cpu/lif_cpu.cpp``)
+when ``python -m cuda_ext build`` has built it (``ours_lif_backend`` says which ran); then our
+layer is also timed on the PyTorch loop (``ours_torch_loop``, ``backend="torch"``).
+
 Diagnostic: the same pair with every neuron (spikingjelly's ``LIFNode`` and our ``LIF``) replaced by
 one stand-in threshold, which times everything except the neuron op.
 
@@ -48,10 +52,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from benchmarks._common import write_result
+from cuda_ext.lif import _prepare
 from spiking.attention import SpikeDrivenSelfAttention, SpikingSelfAttention
+from spiking.neurons import set_backend
 
 # (T, B, D, H, W, heads): CIFAR-like 8 x 8 tokens at T=4, and the CIFAR10-DVS setting (16 x 16 tokens, T=10)
 SHAPES = [(4, 8, 256, 8, 8, 8), (10, 2, 256, 16, 16, 8)]
+
+
+def lif_backend(x: torch.Tensor) -> str:
+    """What our neurons' ``backend="auto"`` runs on ``x``: ``"cpu"`` (compiled CPU kernel), ``"cuda"``, ``"torch"``."""
+    return _prepare("lif_multistep", x, None, None, "auto")[1]
 
 
 def randomise_bn(module: torch.nn.Module, seed: int = 0) -> None:
@@ -216,6 +227,11 @@ def main(argv=None) -> dict:
             sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
             row = {"layer": name, "T": T, "B": B, "D": D, "H": H, "W": W, "heads": heads, "max_abs_diff_f64": diff}
             variants = {"spikingjelly": (sj, xs, None), "ours": (ours, xo, (H, W))}
+            row["ours_lif_backend"] = lif_backend(xo)
+            if row["ours_lif_backend"] == "cpu":  # the compiled CPU kernel; also time our PyTorch loop
+                loop = copy.deepcopy(ours)
+                set_backend(loop, "torch")
+                variants["ours_torch_loop"] = (loop, xo, (H, W))
             if name == "SpikeDrivenSelfAttention":
                 statten = SpikeDrivenSelfAttention(D, heads, "statten", chunk_size=2, scale="event").to(device)
                 randomise_bn(statten)
@@ -231,6 +247,8 @@ def main(argv=None) -> dict:
                 if not label.endswith("_no_neurons"):
                     row[f"{label}_peak_MB"] = peak_bytes(module, inp, hw, device) / 2**20
             row["sj_over_ours_time"] = row["spikingjelly_s"] / row["ours_s"]
+            if "ours_torch_loop_s" in row:
+                row["sj_over_ours_torch_loop_time"] = row["spikingjelly_s"] / row["ours_torch_loop_s"]
             row["sj_over_ours_time_no_neurons"] = row["spikingjelly_no_neurons_s"] / row["ours_no_neurons_s"]
             row["sj_over_ours_peak_mem"] = row["spikingjelly_peak_MB"] / row["ours_peak_MB"]
             rows.append(row)

@@ -12,6 +12,10 @@ Each op accepts ``backend="auto" | "torch" | "cuda"``:
 
 The compiled extension is built explicitly by ``python -m cuda_ext build`` (see
 ``cuda_ext/_build.py``); nothing is compiled or loaded at import time.
+
+CPU kernels: the same command builds ``csrc/cpu`` (``cuda_ext/_build_cpu.py``; a C++ compiler
+is all it needs). Ops that have one (the fused LIF) run it for ``"auto"`` on CPU tensors when it
+is loaded (:func:`cpu_extension`); ``"torch"`` still forces the PyTorch reference.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import torch
 BACKENDS = ("auto", "torch", "cuda")
 
 _extension: tuple[ModuleType | None, str] | None = None
+_cpu_extension: tuple[ModuleType | None, str] | None = None
 _warned: list[str] = []  # the op that triggered the one fallback warning, if any
 
 
@@ -55,10 +60,33 @@ def extension_available() -> bool:
     return extension() is not None
 
 
+def cpu_extension_status() -> tuple[bool, str]:
+    """``(available, reason)``: whether the compiled CPU kernels are loaded, and why (not)."""
+    global _cpu_extension
+    if _cpu_extension is None:
+        try:
+            from cuda_ext import _build_cpu
+        except ImportError as err:
+            _cpu_extension = (None, f"cuda_ext._build_cpu could not be imported ({err})")
+        else:
+            _cpu_extension = _build_cpu.load()
+    return _cpu_extension[0] is not None, _cpu_extension[1]
+
+
+def cpu_extension() -> ModuleType | None:
+    """The loaded CPU-kernel extension, or ``None``. Inside ``torch.compile`` tracing, only an
+    earlier load counts (a first load reads files, which the tracer cannot follow)."""
+    if _cpu_extension is None and torch.compiler.is_compiling():
+        return None
+    cpu_extension_status()
+    return _cpu_extension[0]
+
+
 def reset_extension_cache() -> None:
-    """Forget the cached load attempt (after ``python -m cuda_ext build`` in the same process)."""
-    global _extension
+    """Forget the cached load attempts (after ``python -m cuda_ext build`` in the same process)."""
+    global _extension, _cpu_extension
     _extension = None
+    _cpu_extension = None
     _warned.clear()
 
 

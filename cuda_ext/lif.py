@@ -17,7 +17,14 @@ Pieces (ARCHITECTURE.md, "cuda_ext: one op, four pieces"):
   ``torch.ops.graphspike.lif_multistep_backward`` -> ``(grad_x, grad_v_init, grad_tau)``:
   custom ops with a PyTorch implementation (CPU, and CUDA without the kernel), the CUDA
   kernels of ``csrc/lif.cu`` (forward loops over T in registers; backward is one kernel
-  running t = T-1..0), fake implementations, and the autograd link between them.
+  running t = T-1..0), the CPU kernels of ``csrc/cpu/lif_cpu.cpp`` (float32/float64; blocks of
+  neurons loop over T with their state in L1, vectorised, threads over blocks), fake
+  implementations, and the autograd link between them.
+* On CPU, ``backend="auto"`` runs the compiled CPU kernel when ``python -m cuda_ext build`` has
+  built it (a C++ compiler is all it needs), else the PyTorch loop; ``backend="torch"`` always
+  runs the loop. The kernel's spikes, ``h_seq`` and ``v_last`` are bitwise the loop's; its
+  gradients differ by rounding (the sigmoid surrogate's exp is a vectorisable polynomial, not
+  libm's), not bitwise, so the bitwise spikingjelly match holds for ``backend="torch"``.
 * What is stored for backward: only the charged potential :math:`H` (``h_seq``, in the
   compute dtype) and :math:`V_{init}`, and only when an input requires grad. Spikes are
   recomputed as :math:`H \ge V_{th}`, :math:`V[t-1]` from :math:`H[t-1]`. Unused outputs
@@ -42,7 +49,7 @@ from typing import Any, Optional, Union
 import torch
 from torch import Tensor
 
-from cuda_ext._backend import BACKENDS, extension, resolve_backend
+from cuda_ext._backend import BACKENDS, cpu_extension, extension, resolve_backend
 from cuda_ext.neuron import LIFParams, lif_charge, lif_reset, lif_step, opmath_dtype
 from cuda_ext.surrogate import SURROGATES, heaviside_spike, surrogate_grad, surrogate_id
 
@@ -260,6 +267,11 @@ def _lif_op(
     store_h: bool,
     backend: str,
 ) -> tuple[Tensor, Tensor, Tensor]:
+    if backend == "cpu":
+        spikes, v_last, h_seq = cpu_extension().lif_forward(
+            x_seq.contiguous(), v_init.contiguous(), float(tau), v_threshold, v_reset, decay_input, store_h
+        )
+        return spikes, v_last, h_seq
     return _lif_forward_torch(x_seq, v_init, tau, v_threshold, v_reset, decay_input, store_h)
 
 
@@ -306,22 +318,50 @@ def _lif_bwd_op(
     need_tau_grad: bool,
     backend: str,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    return _lif_backward_torch(
-        grad_spikes,
-        grad_v_last,
-        grad_h,
-        h_seq,
-        v_init,
-        tau,
+    args = (grad_spikes, grad_v_last, grad_h, h_seq, v_init, tau, v_threshold, v_reset, decay_input)
+    args += (detach_reset, surrogate, alpha, x_dtype, need_tau_grad)
+    return (_lif_backward_cpu if backend == "cpu" else _lif_backward_torch)(*args)
+
+
+def _lif_backward_cpu(
+    grad_spikes: Optional[Tensor],
+    grad_v_last: Optional[Tensor],
+    grad_h: Optional[Tensor],
+    h_seq: Tensor,
+    v_init: Tensor,
+    tau: Tensor,
+    v_threshold: float,
+    v_reset: Optional[float],
+    decay_input: bool,
+    detach_reset: bool,
+    surrogate: str,
+    alpha: float,
+    x_dtype: torch.dtype,
+    need_tau_grad: bool,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The kernel of ``csrc/cpu/lif_cpu.cpp`` (float32/float64, so ``x_dtype`` is ``h_seq``'s)."""
+    grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)  # [T, *N]
+
+    def c(t: Optional[Tensor]) -> Optional[Tensor]:
+        return None if t is None else t.contiguous()
+
+    grad_v, grad_tau = cpu_extension().lif_backward(
+        grad_x,
+        c(grad_spikes),
+        c(grad_v_last),
+        c(grad_h),
+        h_seq.contiguous(),
+        v_init.contiguous(),
+        float(tau),
         v_threshold,
         v_reset,
         decay_input,
         detach_reset,
-        surrogate,
+        surrogate_id(surrogate),
         alpha,
-        x_dtype,
         need_tau_grad,
     )
+    return grad_x, grad_v, grad_tau.to(tau.dtype)
 
 
 @_lif_bwd_op.register_kernel("cuda")
@@ -477,6 +517,8 @@ def _prepare(fn: str, x_seq: Any, v_init: Any, params: Any, backend: Any) -> tup
         tau = torch.full((), params.tau, dtype=om, device=x_seq.device)
     if params.fused:
         resolved = resolve_backend(fn, backend, x_seq.device)
+        if resolved == "torch" and backend == "auto" and _cpu_kernel_runs(x_seq):
+            resolved = "cpu"  # internal name of the compiled CPU kernel (not a user-facing backend)
     elif backend == "cuda":
         raise ValueError(
             f"{fn}: backend='cuda' needs a named surrogate {tuple(SURROGATES)} "
@@ -487,6 +529,11 @@ def _prepare(fn: str, x_seq: Any, v_init: Any, params: Any, backend: Any) -> tup
     else:
         resolved = "torch"
     return params, resolved, v_init, tau
+
+
+def _cpu_kernel_runs(x_seq: Tensor) -> bool:
+    """Whether the compiled CPU kernel takes this input: CPU float32/float64, extension loaded."""
+    return x_seq.device.type == "cpu" and x_seq.dtype in (torch.float32, torch.float64) and cpu_extension() is not None
 
 
 def _run_op(
@@ -520,7 +567,8 @@ def lif_multistep(
             (``v_reset``, or 0 for soft reset), as spikingjelly's ``reset_net`` state does.
         params: the neuron's :class:`~cuda_ext.LIFParams` (default ``LIFParams()``: tau 2,
             threshold 1, hard reset to 0, sigmoid surrogate with alpha 4).
-        backend: ``"auto"``, ``"torch"`` or ``"cuda"`` (see :mod:`cuda_ext._backend`). A callable
+        backend: ``"auto"``, ``"torch"`` or ``"cuda"`` (see :mod:`cuda_ext._backend`; ``"auto"``
+            on CPU float32/float64 tensors runs the compiled CPU kernel when built). A callable
             surrogate runs the PyTorch loop of :func:`cuda_ext.lif_step` (``"cuda"`` raises).
 
     Returns:

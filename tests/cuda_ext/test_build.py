@@ -176,11 +176,13 @@ def no_nvcc_env(tmp_path):
     import os
     import sys
 
-    # PATH holds only the interpreter's folder and the system folders, and CUDA_HOME names a
-    # folder without a toolkit: what a machine without the CUDA toolkit looks like.
+    # PATH holds only the interpreter's folder and the system folders, CUDA_HOME names a
+    # folder without a toolkit and CXX a compiler that does not exist: what a machine without
+    # the CUDA toolkit and without a C++ compiler looks like (nothing is compiled).
     return {
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/bin", "/bin"]),
         "CUDA_HOME": str(tmp_path / "no-cuda"),
+        "CXX": "no-such-c++-compiler",
         "GRAPHSPIKE_BUILD_DIR": str(tmp_path / "build"),
     }
 
@@ -190,7 +192,8 @@ def test_build_without_nvcc_is_skipped_and_exits_zero(no_nvcc_env):
     assert result.returncode == 0, result.stderr
     expected = "skipped: torch is a CPU-only build" if torch.version.cuda is None else "skipped: nvcc not found"
     assert expected in result.stdout
-    assert len(result.stdout.strip().splitlines()) == 1, result.stdout  # one line, nothing compiled
+    assert "CPU kernels skipped: no C++ compiler" in result.stdout
+    assert len(result.stdout.strip().splitlines()) == 2, result.stdout  # a line per part, nothing compiled
     assert "Traceback" not in result.stderr and "No CUDA runtime" not in result.stderr, result.stderr
 
 
@@ -199,10 +202,12 @@ def test_build_without_nvcc_fails_with_require(no_nvcc_env):
     assert result.returncode == 1
     assert "FAILED (--require)" in result.stderr
     assert ("nvcc not found" in result.stderr) or torch.version.cuda is None
+    assert "CPU kernels: no C++ compiler" in result.stderr  # both parts report
 
 
 def test_build_with_cpu_only_torch_is_skipped(monkeypatch, capsys):
     monkeypatch.setattr(torch.version, "cuda", None)
+    monkeypatch.setenv("CXX", "no-such-c++-compiler")  # the CPU part is tested in test_build_cpu.py
     assert main(["build", "--quiet"]) == 0
     assert "skipped: torch is a CPU-only build" in capsys.readouterr().out
     assert main(["build", "--quiet", "--require"]) == 1
