@@ -38,8 +38,9 @@ class SpikingNeuron(sj_base.MemoryModule):
     neuron's threshold at inference; the new value is validated on assignment and used from
     the next call on. Changing ``v_reset`` also changes the value ``reset()`` restores.
 
-    Backend: ``"auto"`` (the CUDA kernel for CUDA tensors when the extension is built, else
-    PyTorch), ``"torch"`` or ``"cuda"`` (an explicit request, never replaced: CPU tensors or a
+    Backend: ``"auto"`` (the CUDA kernel for CUDA tensors when the extension is built; in
+    multi-step mode on CPU float32/float64 tensors the compiled CPU kernel when built, whose
+    gradients equal the PyTorch loop's to rounding; else PyTorch), ``"torch"`` or ``"cuda"`` (an explicit request, never replaced: CPU tensors or a
     missing extension raise; a surrogate the kernel does not implement is rejected at
     construction). Resolved by ``cuda_ext._backend.resolve_backend``. In single-step mode the
     PyTorch path is :func:`cuda_ext.lif_step` with the spikingjelly surrogate object (spikes and

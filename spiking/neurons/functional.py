@@ -13,7 +13,8 @@ def set_backend(model: nn.Module, backend: str) -> int:
     The counterpart of spikingjelly's ``functional.set_backend(net, backend)``: a model built from
     layers that create their own neurons (attention blocks, U-Nets, transformers) switches all of
     them at once instead of threading ``backend=`` through every constructor. ``"auto"`` runs the
-    fused CUDA kernel on CUDA tensors when the extension is built and the reference elsewhere;
+    fused CUDA kernel on CUDA tensors when the extension is built, the compiled CPU kernel on CPU
+    tensors when built, and the reference elsewhere;
     ``"torch"`` always runs the reference; ``"cuda"`` insists on the kernel (an error on CPU
     tensors, or where it is not built).
 
