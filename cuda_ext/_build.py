@@ -165,21 +165,15 @@ def load() -> tuple[ModuleType | None, str]:
     """
     if torch.version.cuda is None:
         return None, "torch is a CPU-only build"
-    stamp_path = build_dir() / _STAMP
-    if not stamp_path.is_file():
-        return None, f"not built (no {_STAMP} in {build_dir()}); run `python -m cuda_ext build`"
+    stamp, reason = read_stamp(build_dir() / _STAMP, _fingerprint(), "build")
+    if stamp is None:
+        return None, reason
     try:
-        stamp = json.loads(stamp_path.read_text())
-        so_path = Path(stamp["path"])
-        fingerprint = stamp["fingerprint"]
         arch_list = str(stamp["arch_list"])
         parse_arch_list(arch_list)
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        return None, f"unreadable build stamp {stamp_path} ({err}); rebuild with `python -m cuda_ext build`"
-    if fingerprint != _fingerprint():
-        return None, "the build is stale (sources or torch changed); rerun `python -m cuda_ext build`"
-    if not so_path.is_file():
-        return None, f"built module {so_path} is missing; rerun `python -m cuda_ext build`"
+    except (ValueError, KeyError, TypeError) as err:
+        return None, f"unreadable build stamp {build_dir() / _STAMP} ({err}); rebuild with `python -m cuda_ext build`"
+    so_path = Path(stamp["path"])
     for name, capability in _visible_capabilities():
         if not arch_runs_on(arch_list, capability):
             cap = f"{capability[0]}.{capability[1]}"
@@ -187,9 +181,34 @@ def load() -> tuple[ModuleType | None, str]:
                 f"built for archs {arch_list!r}, which cannot run on {name} (compute capability {cap}); "
                 f"rebuild with `python -m cuda_ext build --arch {cap}`"
             )
+    return import_built(so_path, f" (archs {arch_list})")
+
+
+def read_stamp(path: Path, fingerprint: str, what: str) -> tuple[dict | None, str]:
+    """The stamp at ``path`` of a current build: ``(stamp, "")``, or ``(None, why not)`` when it
+    is missing, unreadable, stale (``fingerprint`` differs) or its module file is gone."""
+    rebuild = "rerun `python -m cuda_ext build`"
+    if not path.is_file():
+        return None, f"not built (no {path.name} in {path.parent}); run `python -m cuda_ext build`"
+    try:
+        stamp = json.loads(path.read_text())
+        so_path = Path(stamp["path"])
+        old = stamp["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return None, f"unreadable build stamp {path} ({err}); rebuild with `python -m cuda_ext build`"
+    if old != fingerprint:
+        return None, f"the {what} is stale (sources or torch changed); {rebuild}"
+    if not so_path.is_file():
+        return None, f"built module {so_path} is missing; {rebuild}"
+    return stamp, ""
+
+
+def import_built(so_path: Path, note: str = "") -> tuple[ModuleType | None, str]:
+    """Import a built extension module from ``so_path`` once per process: ``(module, reason)``
+    or ``(None, why not)``; ``note`` is appended to the success reason."""
     module_name = so_path.name.split(".")[0]
     if module_name in sys.modules:
-        return sys.modules[module_name], f"loaded from {so_path} (archs {arch_list})"
+        return sys.modules[module_name], f"loaded from {so_path}{note}"
     try:
         spec = importlib.util.spec_from_file_location(module_name, so_path)
         if spec is None or spec.loader is None:
@@ -199,7 +218,7 @@ def load() -> tuple[ModuleType | None, str]:
     except (ImportError, OSError) as err:
         return None, f"failed to import {so_path} ({err})"
     sys.modules[module_name] = module
-    return module, f"loaded from {so_path} (archs {arch_list})"
+    return module, f"loaded from {so_path}{note}"
 
 
 def toolchain() -> Path:

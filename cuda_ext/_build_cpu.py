@@ -19,12 +19,10 @@ apart from the CUDA build, whose ninja file lives one level up.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import os
 import shutil
-import sys
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +30,7 @@ from types import ModuleType
 import torch
 
 from cuda_ext._build import build_dir as _root_build_dir
+from cuda_ext._build import import_built, read_stamp
 
 __all__ = ["CPU_EXTENSION_NAME", "CompilerMissing", "build", "build_dir", "compiler", "load", "sources"]
 
@@ -80,32 +79,11 @@ def compiler() -> str:
 
 def load() -> tuple[ModuleType | None, str]:
     """Import the built CPU extension: ``(module, reason)`` or ``(None, why not)``. Never compiles."""
-    stamp_path = build_dir() / _STAMP
-    if not stamp_path.is_file():
-        return None, f"not built (no {_STAMP} in {build_dir()}); run `python -m cuda_ext build`"
-    try:
-        stamp = json.loads(stamp_path.read_text())
-        so_path = Path(stamp["path"])
-        fingerprint = stamp["fingerprint"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        return None, f"unreadable build stamp {stamp_path} ({err}); rebuild with `python -m cuda_ext build`"
-    if fingerprint != _fingerprint():
-        return None, "the CPU build is stale (sources or torch changed); rerun `python -m cuda_ext build`"
-    if not so_path.is_file():
-        return None, f"built module {so_path} is missing; rerun `python -m cuda_ext build`"
-    module_name = so_path.name.split(".")[0]
-    if module_name in sys.modules:
-        return sys.modules[module_name], f"loaded from {so_path}"
-    try:
-        spec = importlib.util.spec_from_file_location(module_name, so_path)
-        if spec is None or spec.loader is None:
-            return None, f"cannot create an import spec for {so_path}"
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    except (ImportError, OSError) as err:
-        return None, f"failed to import {so_path} ({err})"
-    sys.modules[module_name] = module
-    return module, f"loaded from {so_path}"
+    stamp, reason = read_stamp(build_dir() / _STAMP, _fingerprint(), "CPU build")
+    if stamp is None:
+        return None, reason
+    so_path = Path(stamp["path"])
+    return import_built(so_path)
 
 
 def build(verbose: bool = True) -> Path:

@@ -323,47 +323,6 @@ def _lif_bwd_op(
     return (_lif_backward_cpu if backend == "cpu" else _lif_backward_torch)(*args)
 
 
-def _lif_backward_cpu(
-    grad_spikes: Optional[Tensor],
-    grad_v_last: Optional[Tensor],
-    grad_h: Optional[Tensor],
-    h_seq: Tensor,
-    v_init: Tensor,
-    tau: Tensor,
-    v_threshold: float,
-    v_reset: Optional[float],
-    decay_input: bool,
-    detach_reset: bool,
-    surrogate: str,
-    alpha: float,
-    x_dtype: torch.dtype,
-    need_tau_grad: bool,
-) -> tuple[Tensor, Tensor, Tensor]:
-    """The kernel of ``csrc/cpu/lif_cpu.cpp`` (float32/float64, so ``x_dtype`` is ``h_seq``'s)."""
-    grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)  # [T, *N]
-
-    def c(t: Optional[Tensor]) -> Optional[Tensor]:
-        return None if t is None else t.contiguous()
-
-    grad_v, grad_tau = cpu_extension().lif_backward(
-        grad_x,
-        c(grad_spikes),
-        c(grad_v_last),
-        c(grad_h),
-        h_seq.contiguous(),
-        v_init.contiguous(),
-        float(tau),
-        v_threshold,
-        v_reset,
-        decay_input,
-        detach_reset,
-        surrogate_id(surrogate),
-        alpha,
-        need_tau_grad,
-    )
-    return grad_x, grad_v, grad_tau.to(tau.dtype)
-
-
 @_lif_bwd_op.register_kernel("cuda")
 def _lif_bwd_cuda(*args):
     """The op's arguments in schema order, ``backend`` last: the kernel of ``csrc/lif.cu`` for
@@ -372,7 +331,9 @@ def _lif_bwd_cuda(*args):
     return (_lif_backward_cuda if backend == "cuda" else _lif_backward_torch)(*bwd_args)
 
 
-def _lif_backward_cuda(
+def _lif_backward_compiled(
+    module: Any,
+    tau_arg: Union[float, Tensor],
     grad_spikes: Optional[Tensor],
     grad_v_last: Optional[Tensor],
     grad_h: Optional[Tensor],
@@ -388,19 +349,21 @@ def _lif_backward_cuda(
     x_dtype: torch.dtype,
     need_tau_grad: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)
+    """A compiled backward (``module.lif_backward``: the CUDA extension or the CPU kernels) with
+    the op's arguments; ``tau_arg`` is ``tau`` as that kernel takes it."""
+    grad_x = torch.empty(h_seq.shape, dtype=x_dtype, device=h_seq.device)  # [T, *N]
 
     def c(t: Optional[Tensor]) -> Optional[Tensor]:
         return None if t is None else t.contiguous()
 
-    grad_v, grad_tau = extension().lif_backward(
+    grad_v, grad_tau = module.lif_backward(
         grad_x,
         c(grad_spikes),
         c(grad_v_last),
         c(grad_h),
         h_seq.contiguous(),
         v_init.contiguous(),
-        tau.to(torch.float64),
+        tau_arg,
         v_threshold,
         v_reset,
         decay_input,
@@ -410,6 +373,16 @@ def _lif_backward_cuda(
         need_tau_grad,
     )
     return grad_x, grad_v, grad_tau.to(tau.dtype)
+
+
+def _lif_backward_cuda(*args: Any) -> tuple[Tensor, Tensor, Tensor]:
+    """``csrc/lif.cu`` (tau as a float64 device scalar: read in the kernel, no host sync)."""
+    return _lif_backward_compiled(extension(), args[5].to(torch.float64), *args)
+
+
+def _lif_backward_cpu(*args: Any) -> tuple[Tensor, Tensor, Tensor]:
+    """``csrc/cpu/lif_cpu.cpp`` (float32/float64, so ``x_dtype`` is ``h_seq``'s; tau a float)."""
+    return _lif_backward_compiled(cpu_extension(), float(args[5]), *args)
 
 
 @_lif_bwd_op.register_fake
