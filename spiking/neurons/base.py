@@ -40,13 +40,14 @@ class SpikingNeuron(sj_base.MemoryModule):
 
     Backend: ``"auto"`` (the CUDA kernel for CUDA tensors when the extension is built; in
     multi-step mode on CPU float32/float64 tensors the compiled CPU kernel when built, whose
-    gradients equal the PyTorch loop's to rounding; else PyTorch), ``"torch"`` or ``"cuda"`` (an explicit request, never replaced: CPU tensors or a
-    missing extension raise; a surrogate the kernel does not implement is rejected at
-    construction). Resolved by ``cuda_ext._backend.resolve_backend``. In single-step mode the
-    PyTorch path is :func:`cuda_ext.lif_step` with the spikingjelly surrogate object (spikes and
-    state bitwise spikingjelly's ``LIFNode``; gradients too, except that spikingjelly runs its
-    sigmoid/atan steps through a fused op of its own, equal to rounding); the CUDA path runs the
-    kernel with T = 1.
+    gradients equal the PyTorch loop's to rounding; else PyTorch), ``"torch"`` or ``"cuda"`` (an
+    explicit request, never replaced: CPU tensors or a missing extension raise; a surrogate the
+    kernel does not implement is rejected at construction). Resolved by
+    ``cuda_ext._backend.resolve_backend``. In single-step mode the PyTorch path is
+    :func:`cuda_ext.lif_step` with the spikingjelly surrogate object (spikes and state bitwise
+    spikingjelly's ``LIFNode``; gradients too, except that spikingjelly runs its sigmoid/atan
+    steps through a fused op of its own, equal to rounding); the CUDA path runs the kernel with
+    T = 1.
 
     Differences from spikingjelly's ``BaseNode``: ``store_v_seq`` fills ``v_seq`` in multi-step
     mode only (spikingjelly also appends single steps); feeding a batch whose shape differs from
