@@ -280,7 +280,7 @@ def test_mask_seeds():
 
 
 _BUDGET_SCRIPT = textwrap.dedent("""
-    import resource, sys, threading
+    import gc, resource, sys, threading
     import torch
     sys.path.insert(0, sys.argv[1])
     from sampling import FeatureStore, Graph, Loader, NeighborSampler
@@ -288,24 +288,31 @@ _BUDGET_SCRIPT = textwrap.dedent("""
     path, budget, n, slack = sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     torch.set_num_threads(1)
     threading.stack_size(2 << 20)  # the loader thread's stack counts against the cap: 2 MB, not the 8 MB default
-    g = torch.Generator().manual_seed(0)
-    graph = Graph.from_edge_index(torch.randint(0, n, (2, 8 * n), generator=g), num_nodes=n)
-    labels = torch.randint(0, 4, (n,), generator=g)
-    sampler = NeighborSampler(graph, [3, 3])
-    model = MeanSAGE(64, 16, 4)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    data_kb = int(next(l for l in open("/proc/self/status") if l.startswith("VmData")).split()[1])
-    # private writable memory (heap, anonymous maps, thread stacks) capped at now + budget + a slack for the
-    # runtime (the loader thread's stack and malloc arena, autograd buffers); the table is larger than the cap
-    limit = data_kb * 1024 + budget + slack
-    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-    if sys.argv[6] == "cpu":  # its own process: a failed 96 MB load must not leave the training process fragmented
+
+    def cap():
+        # private writable memory (heap, anonymous maps, thread stacks) capped at now + budget + a slack for the
+        # runtime (the loader thread's stack and malloc arena, autograd buffers); the table is larger than the cap.
+        # Collected first, so no garbage freed later (a transient tensor's map) widens the room.
+        gc.collect()
+        data_kb = int(next(l for l in open("/proc/self/status") if l.startswith("VmData")).split()[1])
+        limit = data_kb * 1024 + budget + slack
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+    if sys.argv[6] == "cpu":  # its own process, capped before anything large exists: the table must not fit
+        cap()
         try:
             FeatureStore(path, "cpu")
             print("cpu: loaded")
         except (MemoryError, RuntimeError) as err:  # torch's allocator raises RuntimeError
             print("cpu: out of memory" if "allocate" in str(err) else f"cpu: {err}")
         sys.exit(0)
+    g = torch.Generator().manual_seed(0)
+    graph = Graph.from_edge_index(torch.randint(0, n, (2, 8 * n), generator=g), num_nodes=n)
+    labels = torch.randint(0, 4, (n,), generator=g)
+    sampler = NeighborSampler(graph, [3, 3])
+    model = MeanSAGE(64, 16, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    cap()
     with FeatureStore(path, "mmap", memory_budget=budget) as store:
         assert store.nbytes == 2 * budget
         seen = torch.zeros(n, dtype=torch.bool)
