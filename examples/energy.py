@@ -21,7 +21,6 @@ the run folder of ``examples/_run.py``: ``config.json``, ``report.json`` (``--js
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 import time
@@ -45,8 +44,8 @@ from _run import (
     shape,
 )
 
-from spiking.energy import plot_energy, preset_names
-from spiking.energy.targets import INPUT_KINDS, EnergyTarget, measure_energy, random_input, spiking_frames_target
+from spiking.energy import plot_energy, preset_names, targets
+from spiking.energy.targets import EnergyTarget, random_input
 
 GRAPHSPIKE_MODELS = ("snn", "snn-mlp", "lightgcn", "spikinggcn")
 
@@ -55,15 +54,10 @@ def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/energy", threads=1)
     p.add_argument("--model", default="snn", help=f"{', '.join(GRAPHSPIKE_MODELS)}, torchvision:NAME, module:callable")
     p.add_argument("--input", type=shape, help="input shape, e.g. 1x3x224x224 (model default; snn: B x C x H x W)")
-    p.add_argument("--input-kind", choices=INPUT_KINDS, help="default: real (torchvision, callables), events (snn)")
+    p.add_argument("--input-kind", choices=targets.INPUT_KINDS, help="default: events for snn, else real")
     p.add_argument("--rate", type=fraction, default=0.1, help="spike probability for --input-kind spikes/events")
     p.add_argument("--T", type=positive_int, help="time steps (snn default 8, spikinggcn default 200)")
-    p.add_argument(
-        "--step-mode",
-        choices=["m", "s"],
-        default="m",
-        help="with --T on a static input: one call on [T, ...] (m) or T calls (s)",
-    )
+    p.add_argument("--step-mode", choices=["m", "s"], default="m", help="static input with --T: one call (m), T (s)")
     p.add_argument("--preset", default="45nm-fp32", choices=preset_names())
     p.add_argument("--mac-pj", type=positive_float, help="user preset: energy per MAC (with --ac-pj)")
     p.add_argument("--ac-pj", type=positive_float, help="user preset: energy per AC (with --mac-pj)")
@@ -75,11 +69,7 @@ def parse_args(argv=None):
     p.add_argument("--memory", action="store_true", help="add the memory-access term (3.12 pJ/bit)")
     p.add_argument("--no-ann", action="store_true", help="skip the ANN counterpart")
     p.add_argument(
-        "--root",
-        "--data-root",
-        dest="root",
-        help="snn: N-MNIST folder; spikinggcn: Planetoid folder "
-        "(Cora); lightgcn: a LightGCN split folder (train.txt), e.g. <data>/gowalla",
+        "--root", "--data-root", dest="root", help="N-MNIST (snn), Planetoid (spikinggcn), <data>/gowalla (lightgcn)"
     )
     p.add_argument("--checkpoint", help="weights: a run's checkpoint (best.pt) or a plain state dict")
     p.add_argument("--batch", type=positive_int, default=1, help="batch of the synthetic input (queries for lightgcn)")
@@ -133,7 +123,7 @@ def build_target(a, gen: torch.Generator) -> EnergyTarget:
             dims, kind = a.input or (a.batch, 2, 34, 34), a.input_kind or "events"
             frames = random_input((T, *dims), kind, a.rate, gen)
             source = f"synthetic {kind} frames [T={T}, {', '.join(map(str, dims))}] at rate {a.rate}"
-        return spiking_frames_target("SpikingConvNet", model, frames, [source, f"weights: {source_w}"])
+        return targets.spiking_frames_target("SpikingConvNet", model, frames, [source, f"weights: {source_w}"])
     common = {"preset": preset(a), "memory": a.memory, "device": a.device}
     if a.model == "lightgcn":
         from graphnets.recsys import LightGCN, load_dataset, make_synthetic
@@ -166,26 +156,10 @@ def build_target(a, gen: torch.Generator) -> EnergyTarget:
         source = f"Cora (Planetoid), feature offset {offset}" if a.root else "synthetic SBM"
         gen = torch.Generator(device=a.device).manual_seed(a.seed) if a.device != "cpu" else gen
         return spikinggcn_energy_target(model, data, gen, nodes=a.nodes, offset=offset, source=source, **common)
-    if a.model.startswith("torchvision:"):
-        import torchvision
-
-        try:
-            model = torchvision.models.get_model(a.model.split(":", 1)[1], weights=None)
-        except ValueError as err:
-            fail(f"--model {a.model}: {err}")
-        x = random_input(a.input or (1, 3, 224, 224), a.input_kind or "real", a.rate, gen)
-        name = a.model.split(":", 1)[1]
-        return EnergyTarget(f"torchvision.{name}", model, x, T=a.T, per=("sample", float(x.shape[0])))
-    module_name, _, attr = a.model.partition(":")
     try:
-        model = getattr(importlib.import_module(module_name), attr)()
-    except (ImportError, AttributeError) as err:
-        fail(f"--model {a.model}: cannot import {attr!r} from {module_name!r} ({err})")
-    if not isinstance(model, nn.Module) or a.input is None:
-        fail(
-            f"--model {a.model}: needs --input SHAPE and a callable returning an nn.Module (got {type(model).__name__})"
-        )
-    return EnergyTarget(a.model, model, random_input(a.input, a.input_kind or "real", a.rate, gen), T=a.T)
+        return targets.imported_target(a.model, a.input, gen, a.input_kind, a.rate, a.T)
+    except ValueError as err:
+        fail(f"--model {a.model}: {err}")
 
 
 def preset(a):  # a named preset, or the user's MAC/AC energies
@@ -198,7 +172,7 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     target = build_target(a, torch.Generator().manual_seed(a.seed))
     target.to(run.device)
-    result = measure_energy(
+    result = targets.measure_energy(
         target,
         ann=not a.no_ann,
         preset=preset(a),

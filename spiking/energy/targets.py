@@ -4,6 +4,7 @@ flat figures an experiment log wants (``examples/energy.py`` is a thin command l
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,15 @@ from .ann_twin import make_ann_twin
 from .estimate import estimate_ann_energy, estimate_energy
 from .report import EnergyReport
 
-__all__ = ["INPUT_KINDS", "EnergyResult", "EnergyTarget", "measure_energy", "random_input", "spiking_frames_target"]
+__all__ = [
+    "INPUT_KINDS",
+    "EnergyResult",
+    "EnergyTarget",
+    "imported_target",
+    "measure_energy",
+    "random_input",
+    "spiking_frames_target",
+]
 
 INPUT_KINDS = ("real", "spikes", "events")
 
@@ -102,6 +111,49 @@ def spiking_frames_target(name: str, model: nn.Module, frames: Tensor, notes: li
         per=("sample", float(B)),
         notes=[*notes, "ANN twin: neurons -> ReLU, one step on the events integrated into one frame"],
     )
+
+
+def imported_target(
+    spec: str,
+    input_shape: tuple[int, ...] | None,
+    generator: torch.Generator,
+    input_kind: str | None = None,
+    rate: float = 0.1,
+    T: int | None = None,
+) -> EnergyTarget:
+    """A model named by an import path, on a random input (:func:`random_input`, kind ``"real"``
+    unless ``input_kind``).
+
+    * ``"torchvision:NAME"``: ``torchvision.models.get_model(NAME)`` with random weights; input
+      ``[1, 3, 224, 224]`` unless ``input_shape``; energy also per sample (dimension 0).
+    * ``"module:callable"``: ``callable()`` from ``module`` must return an ``nn.Module``;
+      ``input_shape`` is required.
+
+    ``T``: steps a static input is repeated (``None``: one call).
+
+    Raises:
+        ValueError: ``spec`` is neither form, the module or name cannot be imported, the callable
+            returns no ``nn.Module``, or ``input_shape`` is missing for a callable.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"expected torchvision:NAME or module:callable (got {spec!r})")
+    if module_name == "torchvision":
+        import torchvision
+
+        model = torchvision.models.get_model(attr, weights=None)  # ValueError for an unknown name
+        x = random_input(input_shape or (1, 3, 224, 224), input_kind or "real", rate, generator)
+        return EnergyTarget(f"torchvision.{attr}", model, x, T=T, per=("sample", float(x.shape[0])))
+    try:
+        model = getattr(importlib.import_module(module_name), attr)()
+    except (ImportError, AttributeError) as err:
+        raise ValueError(f"cannot import {attr!r} from {module_name!r} ({err})") from err
+    if not isinstance(model, nn.Module) or input_shape is None:
+        raise ValueError(
+            f"needs an input shape and a callable returning an nn.Module (got {type(model).__name__}, "
+            f"input shape {input_shape})"
+        )
+    return EnergyTarget(spec, model, random_input(input_shape, input_kind or "real", rate, generator), T=T)
 
 
 def measure_energy(
