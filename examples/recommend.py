@@ -59,31 +59,19 @@ def parse_args(argv=None):
     p = example_parser(__doc__, out="runs/recommend", seed=2020)
     p.add_argument("--model", choices=["lightgcn", "ultragcn"], default="lightgcn")
     p.add_argument("--data", default="synthetic", help="'synthetic' or a dataset folder name under --root")
-    p.add_argument(
-        "--root",
-        default=os.environ.get("GRAPHSPIKE_DATA", "data"),
-        help="folder with one subfolder per dataset (default: $GRAPHSPIKE_DATA or ./data)",
-    )
+    data_root = os.environ.get("GRAPHSPIKE_DATA", "data")
+    p.add_argument("--root", default=data_root, help="one subfolder per dataset (default: $GRAPHSPIKE_DATA or ./data)")
     p.add_argument("--synthetic-users", type=positive_int, default=2000, help="users of the synthetic dataset")
     p.add_argument("--synthetic-items", type=positive_int, default=1500, help="items of the synthetic dataset")
     p.add_argument("--download", action="store_true", help="download the dataset into --root if missing")
     p.add_argument(
-        "--cold-users",
-        choices=["error", "drop"],
-        default="error",
-        help="test users without a train interaction: refuse the data (default) or drop their test rows",
+        "--cold-users", choices=["error", "drop"], default="error", help="test users with no train row: refuse or drop"
     )
-    p.add_argument(
-        "--drop-duplicates",
-        action="store_true",
-        help="RecBole files: keep the first of repeated (user, item) rows instead of refusing the data",
-    )
+    p.add_argument("--drop-duplicates", action="store_true", help="RecBole: keep the first of repeated rows")
     p.add_argument("--preset", default="auto", help="'auto' (the dataset's preset when one exists), 'none', or a name")
     p.add_argument("--epochs", type=positive_int, help="training epochs (preset default)")
     p.add_argument(
-        "--eval-every",
-        type=nonnegative_int,
-        help="evaluate every N epochs (default: the official schedule; 0: only UltraGCN's own and the last)",
+        "--eval-every", type=nonnegative_int, help="evaluate every N epochs (default: the official schedule)"
     )
     p.add_argument("--early-stop", type=nonnegative_int, help="stop after N evaluations without a better recall@20")
     p.add_argument("--batch-size", type=positive_int)
@@ -148,14 +136,8 @@ def main(argv=None) -> dict:
         print(f"resumed at epoch {trainer.epoch}")
     baseline = full_ranking_metrics(*popularity_embeddings(data), data, config.topk)
     print(f"popularity baseline  {short(baseline)}")
-    run.write_config(
-        {
-            "preset": preset,
-            "model": dataclasses.asdict(config),
-            "fanouts": trainer.fanouts if a.minibatch else None,
-            "data": dataset_record(data),
-        }
-    )
+    fanouts = trainer.fanouts if a.minibatch else None
+    run.write_config(dict(preset=preset, model=dataclasses.asdict(config), fanouts=fanouts, data=dataset_record(data)))
 
     def evaluate(row: dict) -> dict:
         metrics = trainer.evaluate()
@@ -182,22 +164,15 @@ def main(argv=None) -> dict:
             with run.bar(total=trainer.num_batches(), desc=f"epoch {trainer.epoch + 1}") as bar:
                 stats = trainer.train_epoch(progress=bar.update)
         except NonFiniteError as err:  # diverged: never evaluate, log or checkpoint the NaN state
-            print(
-                f"{Path(sys.argv[0]).name}: error: {err}; {run.out} keeps the checkpoint of epoch {trainer.epoch}",
-                file=sys.stderr,
-                flush=True,
-            )
+            kept = f"{run.out} keeps the checkpoint of epoch {trainer.epoch}"
+            print(f"{Path(sys.argv[0]).name}: error: {err}; {kept}", file=sys.stderr, flush=True)
             raise SystemExit(1) from None
         print(
             f"epoch {trainer.epoch}: loss: {stats['loss']:.5f}  train_seconds: {stats['seconds']:.2f}  "
             f"samples/s: {stats['samples_per_s']:.0f}"
         )
-        row = {
-            "epoch": trainer.epoch,
-            "loss": stats["loss"],
-            "train_seconds": stats["seconds"],
-            "samples_per_s": stats["samples_per_s"],
-        }
+        row = dict(epoch=trainer.epoch, loss=stats["loss"], train_seconds=stats["seconds"])
+        row["samples_per_s"] = stats["samples_per_s"]
         if trainer.eval_due() or trainer.epoch == config.epochs:
             last = evaluate(row)
         log(row)
