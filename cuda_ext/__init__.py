@@ -11,7 +11,9 @@ Ops are registered in the ``torch.ops.graphspike`` namespace:
 
 The compiled CUDA extension is optional and built explicitly with ``python -m cuda_ext build``
 (``python -m cuda_ext info`` says which backend each op uses and why); without it every op
-runs its PyTorch implementation (see :mod:`cuda_ext._backend`).
+runs its PyTorch implementation (see :mod:`cuda_ext._backend`). The same command builds the CPU
+kernels (``csrc/cpu``: the fused LIF, vectorised; a C++ compiler is all it needs), which
+``backend="auto"`` runs on CPU tensors.
 """
 
 from cuda_ext._backend import BACKENDS, extension_available, extension_status, resolve_backend
