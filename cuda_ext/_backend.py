@@ -90,13 +90,16 @@ def reset_extension_cache() -> None:
     _warned.clear()
 
 
-def resolve_backend(op: str, requested: str, device: torch.device) -> str:
-    """Resolve ``requested`` to ``"torch"`` or ``"cuda"`` for an op running on ``device``.
+def resolve_backend(op: str, requested: str, device: torch.device, cpu_kernel: bool = False) -> str:
+    """Resolve ``requested`` to ``"torch"``, ``"cuda"`` or ``"cpu"`` for an op running on ``device``.
 
     Args:
         op: the op's name, used in messages (``"spmm"``).
         requested: ``"auto"``, ``"torch"`` or ``"cuda"``.
         device: the device of the op's main input.
+        cpu_kernel: the op has a compiled CPU kernel for this input; ``"auto"`` on CPU then
+            resolves to ``"cpu"`` when the CPU kernels are loaded (an internal name, not a
+            backend a user passes).
 
     Raises:
         ValueError: unknown backend, or ``"cuda"`` requested for non-CUDA tensors.
@@ -107,9 +110,9 @@ def resolve_backend(op: str, requested: str, device: torch.device) -> str:
     if requested == "torch":
         return "torch"
     if requested == "auto" and device.type != "cuda":
-        # Decided without touching the extension: keeps CPU calls free of file-system probes
-        # (which torch.compile(fullgraph=True) cannot trace).
-        return "torch"
+        # Decided without touching the CUDA extension: keeps CPU calls free of file-system probes
+        # (which torch.compile(fullgraph=True) cannot trace; cpu_extension() only reads a cached load there).
+        return "cpu" if cpu_kernel and device.type == "cpu" and cpu_extension() is not None else "torch"
     available, reason = extension_status()
     if requested == "cuda":
         if device.type != "cuda":

@@ -56,6 +56,7 @@ from cuda_ext.surrogate import SURROGATES, heaviside_spike, surrogate_grad, surr
 __all__ = ["lif_multistep", "lif_multistep_sequence"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+_CPU_KERNEL_DTYPES = (torch.float32, torch.float64)  # csrc/cpu/lif_cpu.cpp; half types stay on the loop
 TauLike = Union[float, Tensor]
 
 
@@ -489,9 +490,7 @@ def _prepare(fn: str, x_seq: Any, v_init: Any, params: Any, backend: Any) -> tup
     else:
         tau = torch.full((), params.tau, dtype=om, device=x_seq.device)
     if params.fused:
-        resolved = resolve_backend(fn, backend, x_seq.device)
-        if resolved == "torch" and backend == "auto" and _cpu_kernel_runs(x_seq):
-            resolved = "cpu"  # internal name of the compiled CPU kernel (not a user-facing backend)
+        resolved = resolve_backend(fn, backend, x_seq.device, cpu_kernel=x_seq.dtype in _CPU_KERNEL_DTYPES)
     elif backend == "cuda":
         raise ValueError(
             f"{fn}: backend='cuda' needs a named surrogate {tuple(SURROGATES)} "
@@ -502,11 +501,6 @@ def _prepare(fn: str, x_seq: Any, v_init: Any, params: Any, backend: Any) -> tup
     else:
         resolved = "torch"
     return params, resolved, v_init, tau
-
-
-def _cpu_kernel_runs(x_seq: Tensor) -> bool:
-    """Whether the compiled CPU kernel takes this input: CPU float32/float64, extension loaded."""
-    return x_seq.device.type == "cpu" and x_seq.dtype in (torch.float32, torch.float64) and cpu_extension() is not None
 
 
 def _run_op(
